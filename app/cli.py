@@ -1,0 +1,95 @@
+"""The ``llamalens`` command: the app by default, plus headless subcommands.
+
+``llamalens [PATH]`` opens the window (default model without PATH);
+``llamalens info|tokens|next ...`` run without a window and print text or JSON.
+Bad input ends with a one-line ``llamalens: error: ...`` and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from app import cli_commands
+
+SUBCOMMANDS = ("info", "tokens", "next")
+EXIT_BAD_INPUT = 2
+
+
+def _add_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", metavar="PATH",
+                   help="checkpoint: .gguf file, Meta or Hugging Face directory "
+                        "(default: the embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+
+
+def _add_prompts(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--prompt", metavar="TEXT", help="the prompt")
+    src.add_argument("--input", metavar="FILE",
+                     help="a file with one JSON string (a prompt) per line")
+    p.add_argument("--chat", action="store_true",
+                   help="wrap each prompt in the model's chat template")
+    p.add_argument("--json", action="store_true", help="print one JSON object per prompt")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="llamalens", description="See inside a Llama-family language model. "
+        "Without a subcommand, opens the app on PATH or on the embedded default model.",
+        epilog="subcommands: info, tokens, next (run 'llamalens SUBCOMMAND --help')")
+    sub = parser.add_subparsers(dest="command", metavar="{info,tokens,next}")
+    info = sub.add_parser("info", help="load a checkpoint and describe it",
+                          description="Load the whole checkpoint and print its format, "
+                          "config, parameter count, dtype, device, tokenizer and load time.")
+    _add_model(info)
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    tokens = sub.add_parser("tokens", help="tokenize prompts",
+                            description="Tokenize prompts with a model's tokenizer (only the "
+                            "tokenizer is loaded).")
+    which = tokens.add_mutually_exclusive_group()
+    which.add_argument("--model", metavar="PATH", help="checkpoint whose tokenizer to use")
+    which.add_argument("--tokenizer", metavar="PATH",
+                       help="tokenizer.model, tokenizer.json or .gguf file")
+    tokens.add_argument("--plain", action="store_true",
+                        help="keep special-token text (e.g. <|im_start|>) as plain text")
+    _add_prompts(tokens)
+    nxt = sub.add_parser("next", help="the most likely next tokens",
+                         description="Run the model on each prompt and print the most likely "
+                         "tokens for the last position.")
+    _add_model(nxt)
+    nxt.add_argument("--top", type=int, default=10, metavar="N",
+                     help="how many tokens (default 10)")
+    _add_prompts(nxt)
+    return parser
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="llamalens", description="Open the LlamaLens app. Subcommands: "
+        + ", ".join(SUBCOMMANDS) + " (see 'llamalens SUBCOMMAND --help').")
+    p.add_argument("path", nargs="?", metavar="PATH",
+                   help="checkpoint to open (default: the embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``llamalens`` console script."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="llamalens: %(levelname)s: %(message)s")
+    if args_list and args_list[0] in SUBCOMMANDS:
+        args = build_parser().parse_args(args_list)
+        return cli_commands.run(args)
+    if args_list and args_list[0] in ("-h", "--help"):
+        build_app_parser().print_help()
+        return 0
+    args = build_app_parser().parse_args(args_list)
+    from app.main_window import run_app
+    return run_app(args.path, args.device)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

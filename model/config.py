@@ -1,0 +1,96 @@
+"""The Llama hyper-parameters, in Meta's naming, validated once at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RopeScaling:
+    """Llama 3.1-style frequency scaling (``rope_type: llama3``).
+
+    Wavelengths longer than ``original_max_position / low_freq_factor`` are
+    divided by ``factor``; shorter than ``original_max_position /
+    high_freq_factor`` are kept; in between they are blended smoothly.
+    """
+
+    factor: float = 8.0
+    low_freq_factor: float = 1.0
+    high_freq_factor: float = 4.0
+    original_max_position: int = 8192
+
+
+@dataclass(frozen=True)
+class LlamaConfig:
+    """Shape of a Llama model.
+
+    Attributes:
+        dim: model width d.
+        n_layers: number of transformer blocks L.
+        n_heads: query heads H.
+        n_kv_heads: key/value heads (GQA); ``n_heads % n_kv_heads == 0``.
+        vocab_size: rows of the embedding and of the output projection.
+        hidden_dim: SwiGLU inner width (w1/w3 rows).
+        norm_eps: RMSNorm epsilon.
+        rope_theta: RoPE base θ.
+        rope_scaling: optional Llama 3.1 scaling of the RoPE frequencies.
+        max_seq_len: longest sequence the RoPE table and KV cache are built for.
+        tie_embeddings: the output projection reuses ``tok_embeddings``.
+        qkv_bias: q/k/v projections carry a bias (Qwen2).
+        head_dim: per-head width; ``dim // n_heads`` unless a checkpoint says otherwise.
+    """
+
+    dim: int
+    n_layers: int
+    n_heads: int
+    n_kv_heads: int
+    vocab_size: int
+    hidden_dim: int
+    norm_eps: float = 1e-5
+    rope_theta: float = 10000.0
+    rope_scaling: RopeScaling | None = None
+    max_seq_len: int = 8192
+    tie_embeddings: bool = False
+    qkv_bias: bool = False
+    head_dim: int = field(default=0)
+
+    def __post_init__(self) -> None:
+        if self.head_dim == 0 and self.n_heads > 0:
+            object.__setattr__(self, "head_dim", self.dim // self.n_heads)
+
+    def problems(self) -> list[str]:
+        """Every inconsistency in this config, as messages with actual and expected values."""
+        out = []
+        for name in ("dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "hidden_dim",
+                     "max_seq_len", "head_dim"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                out.append(f"{name} is {value!r}, expected a positive integer")
+        if out:
+            return out
+        if self.n_heads % self.n_kv_heads:
+            out.append(f"n_heads ({self.n_heads}) is not a multiple of n_kv_heads "
+                       f"({self.n_kv_heads})")
+        if self.head_dim % 2:
+            out.append(f"head_dim is {self.head_dim}, expected an even number for RoPE pairs")
+        if not self.rope_theta > 0:
+            out.append(f"rope_theta is {self.rope_theta}, expected a positive number")
+        if not 0 < self.norm_eps < 1:
+            out.append(f"norm_eps is {self.norm_eps}, expected a small positive number")
+        return out
+
+    @property
+    def n_rep(self) -> int:
+        """How many query heads share one key/value head."""
+        return self.n_heads // self.n_kv_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (used by ``llamalens info --json`` and saved traces)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LlamaConfig:
+        data = dict(data)
+        scaling = data.pop("rope_scaling", None)
+        return cls(**data, rope_scaling=RopeScaling(**scaling) if scaling else None)

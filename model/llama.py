@@ -1,0 +1,221 @@
+"""One Llama, in Meta's naming: RMSNorm, RoPE, GQA attention, SwiGLU, KV cache.
+
+Tensor names match Meta's checkpoints (``tok_embeddings``,
+``layers.N.attention.wq`` ...), so a loaded :class:`~model.checkpoint.Checkpoint`
+drops straight in. Identity :class:`Tap` modules mark every point of the math a
+viewer may want to see; forward hooks on them capture values, and while any tap
+is hooked attention takes the explicit scores → mask → softmax path.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from model.config import LlamaConfig
+from model.rope import apply_rotary_emb, precompute_freqs_cis, rope_frequencies
+
+
+class Tap(nn.Identity):
+    """A named point in the computation; hooks on it see the value flowing through."""
+
+
+class RMSNorm(nn.Module):
+    """x / sqrt(mean(x²) + eps) · g, computed in float32."""
+
+    def __init__(self, dim: int, eps: float) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        xf = x.float()
+        normed = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
+        return self.weight * normed.type_as(x)
+
+
+def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
+    """(B, T, KV, hd) → (B, T, KV·n_rep, hd): each KV head serves n_rep query heads."""
+    if n_rep == 1:
+        return x
+    b, t, kv, hd = x.shape
+    return x[:, :, :, None, :].expand(b, t, kv, n_rep, hd).reshape(b, t, kv * n_rep, hd)
+
+
+class Attention(nn.Module):
+    """Causal multi-head attention with grouped key/value heads and a KV cache."""
+
+    def __init__(self, cfg: LlamaConfig) -> None:
+        super().__init__()
+        self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
+        self.n_rep = cfg.n_rep
+        hd = cfg.head_dim
+        self.wq = nn.Linear(cfg.dim, cfg.n_heads * hd, bias=cfg.qkv_bias)
+        self.wk = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=cfg.qkv_bias)
+        self.wv = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=cfg.qkv_bias)
+        self.wo = nn.Linear(cfg.n_heads * hd, cfg.dim, bias=False)
+        for name in ("q", "k", "v", "q_rot", "k_rot", "scores", "masked", "probs", "out"):
+            self.add_module(name, Tap())
+        self.cache_k: torch.Tensor | None = None  # (B, S, KV, hd)
+        self.cache_v: torch.Tensor | None = None
+        self.explicit = False  # set by capture(): materialise the attention matrix
+
+    def forward(self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int,
+                use_cache: bool) -> torch.Tensor:
+        b, t, _ = x.shape
+        q = self.q(self.wq(x).view(b, t, self.n_heads, self.head_dim))  # (B, T, H, hd)
+        k = self.k(self.wk(x).view(b, t, self.n_kv_heads, self.head_dim))  # (B, T, KV, hd)
+        v = self.v(self.wv(x).view(b, t, self.n_kv_heads, self.head_dim))  # (B, T, KV, hd)
+        q = self.q_rot(apply_rotary_emb(q, freqs_cis))
+        k = self.k_rot(apply_rotary_emb(k, freqs_cis))
+        if use_cache:
+            k, v = self._extend_cache(k, v, start_pos)  # (B, S, KV, hd), S = start_pos + T
+        keys = repeat_kv(k, self.n_rep).transpose(1, 2)  # (B, H, S, hd)
+        values = repeat_kv(v, self.n_rep).transpose(1, 2)  # (B, H, S, hd)
+        queries = q.transpose(1, 2)  # (B, H, T, hd)
+        if self.explicit:
+            out = self._explicit(queries, keys, values, start_pos)
+        else:
+            out = F.scaled_dot_product_attention(
+                queries, keys, values, attn_mask=causal_mask(t, start_pos, x.device, torch.bool),
+            )  # (B, H, T, hd)
+        out = self.out(out.transpose(1, 2).reshape(b, t, -1))  # (B, T, H·hd)
+        return self.wo(out)
+
+    def _explicit(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                  start_pos: int) -> torch.Tensor:
+        """scores = QKᵀ/√hd → masked → softmax → ·V, each stage through its tap."""
+        scores = self.scores(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim))  # (B, H, T, S)
+        t = q.shape[2]
+        mask = causal_mask(t, start_pos, q.device, q.dtype)  # (T, S), 0 or -inf
+        masked = self.masked(scores + mask)
+        probs = self.probs(F.softmax(masked.float(), dim=-1).type_as(q))  # (B, H, T, S)
+        return probs @ v  # (B, H, T, hd)
+
+    def _extend_cache(self, k: torch.Tensor, v: torch.Tensor, start_pos: int):
+        """Write this call's keys/values at start_pos and return all of them so far."""
+        end = start_pos + k.shape[1]
+        if start_pos == 0 or self.cache_k is None:
+            self.cache_k, self.cache_v = k.clone(), v.clone()  # (B, T, KV, hd)
+        else:
+            if start_pos > self.cache_k.shape[1]:
+                raise ValueError(f"start_pos {start_pos} is past the cached "
+                                 f"{self.cache_k.shape[1]} positions")
+            # a new token appended (or an edit from start_pos on): keep the prefix
+            self.cache_k = torch.cat([self.cache_k[:, :start_pos], k], dim=1)  # (B, S, KV, hd)
+            self.cache_v = torch.cat([self.cache_v[:, :start_pos], v], dim=1)
+        return self.cache_k[:, :end], self.cache_v[:, :end]
+
+
+def causal_mask(t: int, start_pos: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """(T, start_pos+T): query i (at position start_pos+i) sees keys 0..start_pos+i.
+
+    For ``dtype=bool`` True means "may attend"; for a float dtype the entries are 0
+    (visible) or -inf (future).
+    """
+    rows = torch.arange(start_pos, start_pos + t, device=device)[:, None]
+    cols = torch.arange(start_pos + t, device=device)[None, :]
+    visible = cols <= rows  # (T, S)
+    if dtype == torch.bool:
+        return visible
+    return torch.zeros(visible.shape, device=device, dtype=dtype).masked_fill(
+        ~visible, float("-inf"))
+
+
+class FeedForward(nn.Module):
+    """SwiGLU: w2(silu(w1 x) ⊙ w3 x)."""
+
+    def __init__(self, dim: int, hidden_dim: int) -> None:
+        super().__init__()
+        self.w1 = nn.Linear(dim, hidden_dim, bias=False)
+        self.w2 = nn.Linear(hidden_dim, dim, bias=False)
+        self.w3 = nn.Linear(dim, hidden_dim, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+
+
+class TransformerBlock(nn.Module):
+    """Pre-norm block: h = x + attn(norm(x)); out = h + ffn(norm(h))."""
+
+    def __init__(self, cfg: LlamaConfig) -> None:
+        super().__init__()
+        self.attention = Attention(cfg)
+        self.feed_forward = FeedForward(cfg.dim, cfg.hidden_dim)
+        self.attention_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.resid_pre, self.resid_mid, self.resid_post = Tap(), Tap(), Tap()
+
+    def forward(self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int,
+                use_cache: bool) -> torch.Tensor:
+        x = self.resid_pre(x)
+        h = self.resid_mid(x + self.attention(self.attention_norm(x), freqs_cis, start_pos,
+                                              use_cache))
+        return self.resid_post(h + self.feed_forward(self.ffn_norm(h)))
+
+
+class Llama(nn.Module):
+    """The decoder: embeddings, L blocks, final RMSNorm, output projection."""
+
+    def __init__(self, cfg: LlamaConfig, rope_divisors: torch.Tensor | None = None) -> None:
+        super().__init__()
+        self.config = cfg
+        self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.dim)
+        self.layers = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.n_layers))
+        self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
+        self.output = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+        if cfg.tie_embeddings:
+            self.output.weight = self.tok_embeddings.weight
+        self.final_norm, self.logits = Tap(), Tap()
+        self.rope_divisors = rope_divisors
+        self._freqs_cis: torch.Tensor | None = None  # (S, hd/2) complex64, grown on demand
+
+    def freqs(self) -> torch.Tensor:
+        """(hd/2,) float64 θ_i after any scaling."""
+        cfg = self.config
+        return rope_frequencies(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling,
+                                self.rope_divisors)
+
+    def freqs_cis(self, start: int, length: int) -> torch.Tensor:
+        """(length, hd/2) complex64 rotations for positions start..start+length-1."""
+        end = start + length
+        if self._freqs_cis is None or self._freqs_cis.shape[0] < end:
+            size = max(end, min(self.config.max_seq_len, 4096))
+            self._freqs_cis = precompute_freqs_cis(self.freqs(), size).to(
+                self.tok_embeddings.weight.device)
+        return self._freqs_cis[start:end]
+
+    @torch.inference_mode()
+    def forward(self, tokens: torch.Tensor, start_pos: int = 0,
+                use_cache: bool = False) -> torch.Tensor:
+        """Logits for every position.
+
+        Args:
+            tokens: (B, T) int64 ids.
+            start_pos: position of tokens[:, 0]; > 0 only with ``use_cache``, after an
+                earlier call filled the KV cache for positions < start_pos.
+            use_cache: keep keys and values for later calls.
+
+        Returns:
+            (B, T, V) float32 logits.
+        """
+        _, t = tokens.shape
+        if start_pos and not use_cache:
+            raise ValueError(f"start_pos is {start_pos}; a non-zero start needs use_cache=True")
+        if start_pos + t > self.config.max_seq_len:
+            raise ValueError(f"sequence of {start_pos + t} tokens is longer than the model's "
+                             f"context of {self.config.max_seq_len}")
+        h = self.tok_embeddings(tokens)  # (B, T, d)
+        freqs_cis = self.freqs_cis(start_pos, t)  # (T, hd/2)
+        for layer in self.layers:
+            h = layer(h, freqs_cis, start_pos, use_cache)
+        h = self.final_norm(self.norm(h))
+        return self.logits(self.output(h).float())  # (B, T, V)
+
+    def set_explicit_attention(self, on: bool) -> None:
+        """Materialise QKᵀ, mask and softmax (for capture) or use fused SDPA."""
+        for layer in self.layers:
+            layer.attention.explicit = on

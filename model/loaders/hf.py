@@ -1,0 +1,179 @@
+"""Hugging Face format: ``config.json`` + ``*.safetensors`` (+ ``tokenizer.json``).
+
+Hugging Face's Meta→HF conversion permutes the rows of wq/wk so that RoPE acts
+on two halves (x[:hd/2], x[hd/2:]) instead of adjacent pairs. We undo it, so
+that every checkpoint reaches the model in Meta's convention.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.checkpoint import Checkpoint
+from model.config import LlamaConfig, RopeScaling
+from model.errors import CheckpointError
+from model.loaders.validate import check_config, check_tensors
+
+Progress = Callable[[float, str], None]
+SUPPORTED_TYPES = {"llama", "qwen2", "mistral"}
+
+_LAYER_NAMES = {
+    "self_attn.q_proj": "attention.wq", "self_attn.k_proj": "attention.wk",
+    "self_attn.v_proj": "attention.wv", "self_attn.o_proj": "attention.wo",
+    "mlp.gate_proj": "feed_forward.w1", "mlp.down_proj": "feed_forward.w2",
+    "mlp.up_proj": "feed_forward.w3", "input_layernorm": "attention_norm",
+    "post_attention_layernorm": "ffn_norm",
+}
+_TOP_NAMES = {"model.embed_tokens.weight": "tok_embeddings.weight",
+              "model.norm.weight": "norm.weight", "lm_head.weight": "output.weight"}
+_LAYER_RE = re.compile(r"model\.layers\.(\d+)\.(.+)\.(weight|bias)$")
+
+
+def unpermute(w: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """Undo HF's q/k row permutation: per head, halves [a…, b…] → pairs (a0, b0, a1, b1…).
+
+    Args:
+        w: (H·hd, d) weight or (H·hd,) bias in HF order.
+        n_heads: number of heads the rows belong to.
+
+    Returns:
+        Same shape, rows in Meta's interleaved order.
+    """
+    rows = w.shape[0]
+    hd = rows // n_heads
+    rest = w.shape[1:]
+    return w.reshape(n_heads, 2, hd // 2, *rest).transpose(1, 2).reshape(rows, *rest)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CheckpointError(path, "is missing (a Hugging Face checkpoint needs config.json)") \
+            from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(path, f"is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(path, f"holds a {type(data).__name__}, expected a JSON object")
+    return data
+
+
+def config_from_hf(path: Path, c: dict[str, Any], has_lm_head: bool) -> LlamaConfig:
+    """LlamaConfig from ``config.json`` (transformers 4 ``rope_scaling``, 5 ``rope_parameters``)."""
+    kind = c.get("model_type")
+    if kind not in SUPPORTED_TYPES:
+        raise CheckpointError(path, f"model_type is {kind!r}; supported are "
+                                    f"{sorted(SUPPORTED_TYPES)}")
+    rope = dict(c.get("rope_parameters") or {})
+    rope.update(c.get("rope_scaling") or {})
+    rope_type = rope.get("rope_type", rope.get("type", "default"))
+    if rope_type not in ("default", "llama3", None):
+        raise CheckpointError(path, f"rope type {rope_type!r} is not supported "
+                                    "(supported: default, llama3)")
+    try:
+        scaling = None if rope_type != "llama3" else RopeScaling(
+            factor=float(rope["factor"]), low_freq_factor=float(rope["low_freq_factor"]),
+            high_freq_factor=float(rope["high_freq_factor"]),
+            original_max_position=int(rope["original_max_position_embeddings"]))
+        heads = int(c["num_attention_heads"])
+        cfg = LlamaConfig(
+            dim=int(c["hidden_size"]), n_layers=int(c["num_hidden_layers"]), n_heads=heads,
+            n_kv_heads=int(c.get("num_key_value_heads") or heads),
+            vocab_size=int(c["vocab_size"]), hidden_dim=int(c["intermediate_size"]),
+            norm_eps=float(c.get("rms_norm_eps", 1e-6)),
+            rope_theta=float(rope.get("rope_theta", c.get("rope_theta", 10000.0))),
+            rope_scaling=scaling, max_seq_len=int(c.get("max_position_embeddings", 8192)),
+            tie_embeddings=bool(c.get("tie_word_embeddings", False)) or not has_lm_head,
+            qkv_bias=bool(c.get("attention_bias", kind == "qwen2")),
+            head_dim=int(c.get("head_dim") or 0))
+    except KeyError as exc:
+        raise CheckpointError(path, f"has no {exc.args[0]!r} entry") from exc
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(path, f"has a malformed entry ({exc})") from exc
+    check_config(path, cfg)
+    return cfg
+
+
+def safetensor_files(directory: Path) -> list[Path]:
+    """The weight files: from model.safetensors.index.json if present, else *.safetensors."""
+    index = directory / "model.safetensors.index.json"
+    if index.exists():
+        try:
+            weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
+            names = sorted(set(weight_map.values()))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise CheckpointError(index, f"is not a valid safetensors index ({exc})") from exc
+        files = [directory / n for n in names]
+        for f in files:
+            if not f.exists():
+                raise CheckpointError(f, "is listed in model.safetensors.index.json but missing")
+        return files
+    files = sorted(directory.glob("*.safetensors"))
+    if not files:
+        raise CheckpointError(directory, "has config.json but no *.safetensors weights")
+    return files
+
+
+def read_safetensors(files: list[Path], report: Progress) -> dict[str, torch.Tensor]:
+    """All tensors of all files, as float32, keyed by their HF names."""
+    from safetensors import SafetensorError, safe_open
+
+    tensors: dict[str, torch.Tensor] = {}
+    for i, file in enumerate(files):
+        report(0.8 * i / len(files), f"Reading {file.name}")
+        try:
+            with safe_open(str(file), framework="pt") as fh:
+                for key in fh.keys():  # noqa: SIM118 (safe_open is not a dict)
+                    tensors[key] = fh.get_tensor(key).float()
+        except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
+            raise CheckpointError(file, f"is truncated or corrupt ({exc})") from exc
+    return tensors
+
+
+def to_meta_names(path: Path, hf: dict[str, torch.Tensor], cfg: LlamaConfig):
+    """Rename HF tensors to Meta's names and un-permute q/k rows (weights and biases)."""
+    out: dict[str, torch.Tensor] = {}
+    for name, t in hf.items():
+        if name in _TOP_NAMES:
+            out[_TOP_NAMES[name]] = t
+            continue
+        m = _LAYER_RE.match(name)
+        if not m or m.group(2) not in _LAYER_NAMES:
+            if name.endswith("rotary_emb.inv_freq"):
+                continue  # old exports stored the RoPE table; it is recomputed
+            raise CheckpointError(path, f"unexpected tensor {name!r} for a Llama checkpoint")
+        meta = _LAYER_NAMES[m.group(2)]
+        if meta == "attention.wq":
+            t = unpermute(t, cfg.n_heads)
+        elif meta == "attention.wk":
+            t = unpermute(t, cfg.n_kv_heads)
+        out[f"layers.{m.group(1)}.{meta}.{m.group(3)}"] = t
+    return out
+
+
+def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
+    """Load a Hugging Face Llama directory."""
+    report = progress or (lambda _f, _m: None)
+    raw = read_config(directory / "config.json")
+    files = safetensor_files(directory)
+    hf = read_safetensors(files, report)
+    cfg = config_from_hf(directory / "config.json", raw, "lm_head.weight" in hf)
+    report(0.85, "Checking tensors")
+    tensors = to_meta_names(files[0] if len(files) == 1 else directory, hf, cfg)
+    if cfg.tie_embeddings:
+        tensors.pop("output.weight", None)
+    check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
+    tokenizer = None
+    if (directory / "tokenizer.json").exists():
+        from model.tokenizer import load_hf_tokenizer_json
+        report(0.95, "Loading tokenizer.json")
+        tokenizer = load_hf_tokenizer_json(directory / "tokenizer.json")
+    name = raw.get("_name_or_path") or directory.name
+    return Checkpoint(path=directory, format="hf", config=cfg, tensors=tensors,
+                      tokenizer=tokenizer, metadata={"name": name, "shards": len(files)})

