@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,6 +33,9 @@ class MainWindow(QMainWindow):
     """Prompt editor, token chips and the top next tokens; all model work on the worker."""
 
     submitted = Signal(object)
+    model_loaded = Signal(object)  # ModelInfo, after the window has shown it
+    run_shown = Signal(object)  # RunResult, after the panels have been updated
+    error_shown = Signal(str)  # the message of the dialog just opened
 
     def __init__(self, model: str | None = None, device: str | None = None) -> None:
         super().__init__()
@@ -59,6 +62,7 @@ class MainWindow(QMainWindow):
         self.prompt_edit = QPlainTextEdit(DEFAULT_PROMPT)
         self.prompt_edit.setObjectName("promptEdit")
         self.prompt_edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter")
+        self.prompt_edit.installEventFilter(self)
         self.chat_check = QCheckBox("Chat template")
         self.chat_check.setObjectName("chatCheck")
         self.chat_check.setToolTip("Wrap the prompt as a user message in the model's chat format")
@@ -187,6 +191,7 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"{info.name} · {info.format} · {info.device} {info.dtype} · "
                                  f"loaded in {info.load_seconds:.1f} s")
         self.chat_check.setEnabled(info.has_chat)
+        self.model_loaded.emit(info)
         if self.prompt_edit.toPlainText().strip():
             self.run_prompt()
 
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
         self.count_label.setText(f"{len(result.ids)} tokens")
         self.time_label.setText(f"run {result.seconds * 1000:.0f} ms")
         self.logit_bars.set_bars(result.top_texts, result.top_probs)
+        self.run_shown.emit(result)
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self._load_id:
@@ -218,6 +224,7 @@ class MainWindow(QMainWindow):
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.error_box = box
         box.open()
+        self.error_shown.emit(message)
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.progress_bar.setVisible(busy)
@@ -225,6 +232,15 @@ class MainWindow(QMainWindow):
         if busy:
             self.progress_bar.setValue(0)
             self.statusBar().showMessage(message)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        """Ctrl+Enter in the prompt runs it (the editor would otherwise take the key)."""
+        if (watched is self.prompt_edit and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.run_prompt()
+            return True
+        return super().eventFilter(watched, event)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.worker.cancel(self._load_id)

@@ -24,7 +24,7 @@ def tiny_hf(tmp_path_factory):
 def window(qtbot, tiny_hf):
     win = create_main_window(str(tiny_hf), "cpu")
     qtbot.addWidget(win)
-    with qtbot.waitSignal(win.worker.ran, timeout=60_000):
+    with qtbot.waitSignal(win.run_shown, timeout=60_000):
         pass  # loading finishes, then the default prompt runs
     return win
 
@@ -32,8 +32,11 @@ def window(qtbot, tiny_hf):
 def type_and_run(qtbot, win, text: str) -> None:
     edit = win.findChild(QPlainTextEdit, "promptEdit")
     edit.setPlainText("")
-    qtbot.keyClicks(edit, text)
-    with qtbot.waitSignal(win.worker.ran, timeout=30_000):
+    if text.isprintable():
+        qtbot.keyClicks(edit, text)  # typed like a user
+    else:
+        edit.setPlainText(text)  # QTest cannot type control characters
+    with qtbot.waitSignal(win.run_shown, timeout=30_000):
         qtbot.mouseClick(win.findChild(QPushButton, "runButton"), Qt.MouseButton.LeftButton)
 
 
@@ -44,7 +47,7 @@ def test_run_shows_tokens_and_top_next(qtbot, window, tiny_hf):
     strip = window.token_strip
     assert strip.count() == len(ids)
     assert [int(strip.item(i).text().split("\n")[1]) for i in range(strip.count())] == ids
-    assert strip.item(0).text().split("\n")[0] == "hello"
+    assert strip.item(0).text().split("\n")[0] == model.tokenizer.token(ids[0]).text == "he"
     top = model.top_next(ids, 10)
     np.testing.assert_allclose(window.logit_bars.probs, [t.prob for t in top], atol=1e-6)
     assert window.logit_bars.labels == [t.text for t in top]
@@ -54,7 +57,7 @@ def test_ctrl_enter_runs(qtbot, window):
     edit = window.findChild(QPlainTextEdit, "promptEdit")
     edit.setPlainText("the dog")
     edit.setFocus()
-    with qtbot.waitSignal(window.worker.ran, timeout=30_000):
+    with qtbot.waitSignal(window.run_shown, timeout=30_000):
         qtbot.keyClick(edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert window.last_result.texts[-1] == " dog" or window.last_result.texts
 
@@ -70,7 +73,7 @@ def test_whitespace_is_visible_in_chips(qtbot, window):
 def test_bad_checkpoint_shows_error_and_keeps_model(qtbot, window, tmp_path):
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + b"\x00" * 7)
-    with qtbot.waitSignal(window.worker.failed, timeout=30_000):
+    with qtbot.waitSignal(window.error_shown, timeout=30_000):
         window.open_model(str(bad))
     assert window.error_box is not None and window.error_box.isVisible()
     assert "broken.gguf" in window.error_box.text()
@@ -82,6 +85,6 @@ def test_bad_checkpoint_shows_error_and_keeps_model(qtbot, window, tmp_path):
 def test_empty_prompt_is_a_clear_message(qtbot, window):
     edit = window.findChild(QPlainTextEdit, "promptEdit")
     edit.setPlainText("")
-    with qtbot.waitSignal(window.worker.failed, timeout=30_000):
+    with qtbot.waitSignal(window.error_shown, timeout=30_000):
         window.run_prompt()
     assert "empty" in window.error_box.text()

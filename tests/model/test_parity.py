@@ -20,8 +20,9 @@ PROMPT = "the quick brown fox: attention rotates pairs. hello world!"
 def formats(request, tmp_path_factory):
     overrides = {}
     if request.param == "llama3-scaled":
-        # a short original context so the scaling bends real frequencies of this tiny model
-        overrides["rope_scaling"] = RopeScaling(8.0, 1.0, 4.0, 64)
+        # Llama 3.1's constants: with hd=16 and θ=10000 they scale the low frequencies
+        # and blend the middle band, so the test sees all three regimes
+        overrides["rope_scaling"] = RopeScaling(8.0, 1.0, 4.0, 8192)
     root = tmp_path_factory.mktemp(request.param)
     return make_all_formats(root, seed=3, **overrides)
 

@@ -15,7 +15,13 @@ TRAINING_TEXT = (
     "attention is all you need; rotary position embeddings rotate pairs. "
     "hello world! hello there, the model thinks."
 )
-SPECIALS = ["<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>"]
+# Meta's Llama 3 special tokens, so that a Meta tokenizer.model (whose loader always adds
+# these 256 after the last rank) gives the same special ids as tokenizer.json and GGUF.
+_NAMED = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>",
+          "<|reserved_special_token_1|>", "<|finetune_right_pad_id|>", "<|step_id|>",
+          "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>", "<|eot_id|>",
+          "<|python_tag|>", "<|image|>"]
+SPECIALS = _NAMED + [f"<|reserved_special_token_{2 + i}|>" for i in range(256 - len(_NAMED))]
 N_MERGES = 44
 
 
