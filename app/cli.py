@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from app import cli_commands
 
-SUBCOMMANDS = ("info", "tokens", "next")
+SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench")
 EXIT_BAD_INPUT = 2
 
 
@@ -39,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="llamalens", description="See inside a Llama-family language model. "
         "Without a subcommand, opens the app on PATH or on the embedded default model.",
-        epilog="subcommands: info, tokens, next (run 'llamalens SUBCOMMAND --help')")
-    sub = parser.add_subparsers(dest="command", metavar="{info,tokens,next}")
+        epilog="run 'llamalens SUBCOMMAND --help' for each subcommand")
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(SUBCOMMANDS) + "}")
     info = sub.add_parser("info", help="load a checkpoint and describe it",
                           description="Load the whole checkpoint and print its format, "
                           "config, parameter count, dtype, device, tokenizer and load time.")
@@ -63,7 +63,60 @@ def build_parser() -> argparse.ArgumentParser:
     nxt.add_argument("--top", type=int, default=10, metavar="N",
                      help="how many tokens (default 10)")
     _add_prompts(nxt)
+    _engine_parsers(sub)
     return parser
+
+
+def _add_prompt(p: argparse.ArgumentParser) -> None:
+    _add_model(p)
+    p.add_argument("--prompt", metavar="TEXT", required=True, help="the prompt")
+    p.add_argument("--chat", action="store_true",
+                   help="wrap the prompt in the model's chat template")
+
+
+def _add_sampling(p: argparse.ArgumentParser, required: bool) -> None:
+    p.add_argument("--temperature", type=float, required=required,
+                   default=None if required else 0.0, metavar="X",
+                   help="0 = greedy" + ("" if required else " (default)"))
+    p.add_argument("--top-p", type=float, default=1.0, metavar="P",
+                   help="keep the smallest set of tokens whose mass reaches P (default 1)")
+    p.add_argument("--top-k", type=int, default=0, metavar="K",
+                   help="keep the K most likely tokens (default 0 = all)")
+    p.add_argument("--seed", type=int, required=required, default=None if required else 0,
+                   metavar="S", help="random seed")
+
+
+def _engine_parsers(sub) -> None:
+    dump = sub.add_parser("dump", help="write every captured tensor of a run to .npz",
+                          description="Run the prompt with capture and write token ids and "
+                          "strings, attention scores/masked/probs, q/k/v before and after "
+                          "RoPE, freqs_cis, logits and the config to one .npz file.")
+    _add_prompt(dump)
+    dump.add_argument("--out", required=True, metavar="FILE.npz", help="output file")
+    dump.add_argument("--layers", metavar="SPEC", help="layers to include, e.g. 0,3,10-12 "
+                      "(default all)")
+    smp = sub.add_parser("sample", help="draw next tokens from the sampling distribution",
+                         description="Draw N tokens from the same next-token distribution.")
+    _add_prompt(smp)
+    _add_sampling(smp, required=True)
+    smp.add_argument("--n", type=int, default=1, metavar="N", help="number of draws")
+    smp.add_argument("--json", action="store_true", help="print one JSON object")
+    gen = sub.add_parser("generate", help="generate text with the KV cache",
+                         description="Generate up to N new tokens, streaming the text.")
+    _add_prompt(gen)
+    gen.add_argument("--max-new-tokens", type=int, required=True, metavar="N")
+    _add_sampling(gen, required=False)
+    gen.add_argument("--json", action="store_true", help="print {ids, text} at the end")
+    bench = sub.add_parser("bench", help="time plain vs captured forward passes",
+                           description="For each length: plain forward seconds, forward "
+                           "with full capture, their ratio, the Trace's memory, and "
+                           "transformers eager with output_attentions when installed.")
+    _add_model(bench)
+    bench.add_argument("--tokens", default="32,256,1024", metavar="LIST",
+                       help="prompt lengths (default 32,256,1024)")
+    bench.add_argument("--no-transformers", action="store_true",
+                       help="skip the transformers comparison")
+    bench.add_argument("--json", action="store_true", help="print a JSON list")
 
 
 def build_app_parser() -> argparse.ArgumentParser:

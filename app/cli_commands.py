@@ -9,15 +9,35 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from app import cli_engine
 from app.text_progress import TextProgress
 from model.errors import CheckpointError
 
 EXIT_BAD_INPUT = 2
+ENGINE = {"dump": cli_engine.cmd_dump, "sample": cli_engine.cmd_sample,
+          "generate": cli_engine.cmd_generate, "bench": cli_engine.cmd_bench}
+
+
+def _check_engine_args(args: argparse.Namespace) -> None:
+    """Validate cheap arguments before the (slow) model load."""
+    from model.sampling import SamplingParams
+
+    if getattr(args, "temperature", None) is not None:
+        SamplingParams(args.temperature, args.top_p, args.top_k, args.seed)
+    if getattr(args, "max_new_tokens", 0) < 0:
+        raise ValueError(f"--max-new-tokens is {args.max_new_tokens}, expected >= 0")
+    if args.command == "bench":
+        cli_engine.parse_lengths(args.tokens)
+    if args.command == "dump" and not str(args.out).endswith(".npz"):
+        raise ValueError(f"--out {args.out!r}: expected a .npz file name")
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one subcommand; bad input becomes one line on stderr and exit code 2."""
     try:
+        if args.command in ENGINE:
+            _check_engine_args(args)
+            return ENGINE[args.command](args, load(args))
         return {"info": cmd_info, "tokens": cmd_tokens, "next": cmd_next}[args.command](args)
     except (CheckpointError, ValueError, OSError) as exc:
         print(f"llamalens: error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ from model.device import default_dtype, pick_device
 from model.errors import CheckpointError
 from model.llama import Llama
 from model.loaders import load_checkpoint
+from model.sampling import SamplingParams, sample
 
 Progress = Callable[[float, str], None]
 
@@ -98,21 +99,43 @@ class LoadedModel:
         return [TopToken(int(i), self.tokenizer.token(int(i)).text, float(last[i]),
                          float(probs[i])) for i in order]
 
-    def greedy(self, ids: Sequence[int], max_new_tokens: int) -> list[int]:
-        """Greedy decoding with the KV cache; stops at a stop token."""
+    def generate(self, ids: Sequence[int], max_new_tokens: int,
+                 params: SamplingParams | None = None,
+                 on_token: Callable[[int], None] | None = None) -> list[int]:
+        """Sample up to max_new_tokens with the KV cache; stops after a stop token.
+
+        Args:
+            ids: the prompt's ids.
+            max_new_tokens: upper bound on new tokens.
+            params: temperature / top-p / top-k / seed (default: greedy).
+            on_token: called with each new id as soon as it is chosen (for streaming).
+        """
+        if not ids:
+            raise ValueError("the prompt is empty: there is no token to continue")
+        if max_new_tokens < 0:
+            raise ValueError(f"max_new_tokens is {max_new_tokens}, expected >= 0")
+        params = params or SamplingParams(temperature=0.0)
+        rng = np.random.default_rng(params.seed)
         tokens = torch.tensor([list(ids)], dtype=torch.long, device=self.device)
         logits = self.module(tokens, use_cache=True)[0, -1]
         out: list[int] = []
         pos = len(ids)
-        for _ in range(max_new_tokens):
-            nxt = int(torch.argmax(logits))
+        limit = self.checkpoint.config.max_seq_len
+        for _ in range(min(max_new_tokens, limit - pos)):
+            nxt = sample(logits.float().cpu().numpy(), params, rng).token
             out.append(nxt)
+            if on_token:
+                on_token(nxt)
             if nxt in self.tokenizer.stop_ids:
                 break
             step = torch.tensor([[nxt]], dtype=torch.long, device=self.device)
             logits = self.module(step, start_pos=pos, use_cache=True)[0, -1]
             pos += 1
         return out
+
+    def greedy(self, ids: Sequence[int], max_new_tokens: int) -> list[int]:
+        """Greedy decoding (temperature 0) with the KV cache."""
+        return self.generate(ids, max_new_tokens)
 
 
 def load_model(path: str | Path | None = None, progress: Progress | None = None,

@@ -89,3 +89,16 @@ def test_kv_cache_steps_equal_one_full_run(default_model):
         step2 = module(torch.tensor([ids[-1:]]), start_pos=len(ids) - 1, use_cache=True)
     assert np.abs(step1[0, 0].numpy() - full[-2]).max() < 1e-3
     assert np.abs(step2[0, 0].numpy() - full[-1]).max() < 1e-3
+
+
+def test_trace_maps_equal_transformers(default_model, reference):
+    from model.tracing import run_trace
+
+    ids = default_model.encode(PROMPTS[1])
+    trace = run_trace(default_model.module, default_model.tokenizer, ids)
+    with torch.no_grad():
+        ref = reference(torch.tensor([ids]), output_attentions=True)
+    worst = max(float(np.abs(trace.probs(layer, head) - ref.attentions[layer][0, head].numpy())
+                      .max()) for layer in range(30) for head in range(9))
+    assert worst <= 1e-4
+    assert np.abs(trace.last_logits - ref.logits[0, -1].numpy()).max() <= 1e-3

@@ -1,0 +1,114 @@
+"""Headless subcommands on the capture engine: ``dump``, ``sample``, ``generate``, ``bench``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def _ids(loaded, args: argparse.Namespace) -> list[int]:
+    ids = loaded.encode(args.prompt, chat=args.chat)
+    if not ids:
+        raise ValueError("the prompt is empty: there is no token to run")
+    return ids
+
+
+def _params(args: argparse.Namespace):
+    from model.sampling import SamplingParams
+
+    return SamplingParams(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
+                          seed=args.seed)
+
+
+def cmd_dump(args: argparse.Namespace, loaded) -> int:
+    from model.trace_io import dump_arrays, parse_layers
+    from model.tracing import run_trace
+
+    if not str(args.out).endswith(".npz"):
+        raise ValueError(f"--out {args.out!r}: expected a .npz file name")
+    layers = parse_layers(args.layers, loaded.checkpoint.config.n_layers)
+    trace = run_trace(loaded.module, loaded.tokenizer, _ids(loaded, args), keep_logits=True)
+    np.savez(args.out, **dump_arrays(trace, layers))
+    print(f"wrote {args.out}: {trace.n_tokens} tokens, layers {args.layers or 'all'}",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace, loaded) -> int:
+    from model.sampling import sample
+
+    if args.n < 1:
+        raise ValueError(f"--n is {args.n}, expected a positive number")
+    params = _params(args)
+    logits = loaded.logits(_ids(loaded, args))[-1]
+    rng = np.random.default_rng(params.seed)
+    draws = [sample(logits, params, rng) for _ in range(args.n)]
+    first = draws[0]
+    obj = {"ids": [d.token for d in draws], "kept": [int(i) for i in first.kept],
+           "probs": {str(int(i)): float(first.final[i]) for i in first.kept}}
+    if args.json:
+        print(json.dumps(obj))
+    else:
+        tok = loaded.tokenizer
+        print(f"{len(first.kept)} tokens kept; draws: "
+              + " ".join(repr(tok.token(i).text) for i in obj["ids"][:50]))
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace, loaded) -> int:
+    ids = _ids(loaded, args)
+    tok = loaded.tokenizer
+    pending: list[int] = []
+
+    def stream(token_id: int) -> None:
+        if args.json:
+            return
+        pending.append(token_id)
+        text = tok.decode(pending)
+        if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            pending.clear()
+
+    new = loaded.generate(ids, args.max_new_tokens, _params(args), stream)
+    if args.json:
+        print(json.dumps({"ids": new, "text": tok.decode(new)}, ensure_ascii=False))
+    else:
+        if pending:
+            sys.stdout.write(tok.decode(pending))
+        sys.stdout.write("\n")
+    return 0
+
+
+def parse_lengths(spec: str) -> list[int]:
+    """``"32,256,1024"`` → [32, 256, 1024]."""
+    try:
+        lengths = [int(x) for x in spec.split(",") if x.strip()]
+    except ValueError as exc:
+        raise ValueError(f"--tokens {spec!r}: expected numbers like 32,256,1024") from exc
+    if not lengths or min(lengths) < 1:
+        raise ValueError(f"--tokens {spec!r}: expected positive lengths")
+    return lengths
+
+
+def cmd_bench(args: argparse.Namespace, loaded) -> int:
+    from model.bench import bench_lengths
+
+    lengths = parse_lengths(args.tokens)
+    start = time.perf_counter()
+    rows = bench_lengths(loaded, lengths, with_transformers=not args.no_transformers)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{loaded.name} on {loaded.device} ({time.perf_counter() - start:.0f} s)")
+    print(f"{'tokens':>7} {'plain_s':>9} {'captured_s':>11} {'ratio':>6} {'trace_MB':>9} "
+          f"{'transformers_s':>15}")
+    for r in rows:
+        tf = f"{r['transformers_s']:.3f}" if r.get("transformers_s") is not None else "-"
+        print(f"{r['tokens']:>7} {r['plain_s']:>9.3f} {r['captured_s']:>11.3f} "
+              f"{r['capture_ratio']:>6.2f} {r['trace_mb']:>9.1f} {tf:>15}")
+    return 0

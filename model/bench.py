@@ -1,0 +1,67 @@
+"""Timing of plain vs captured forward passes (``llamalens bench``); numbers, not tests."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from model.tracing import run_trace
+
+
+def _median_time(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_lengths(loaded, lengths: list[int], with_transformers: bool = True,
+                  seed: int = 0) -> list[dict]:
+    """For each length: plain and captured forward seconds, ratio, trace MB, transformers s.
+
+    The prompt is random token ids (no special tokens) of exactly that length.
+    """
+    module, tok = loaded.module, loaded.tokenizer
+    cfg = loaded.checkpoint.config
+    gen = torch.Generator().manual_seed(seed)
+    reference = _transformers_model(loaded) if with_transformers else None
+    rows = []
+    for n in lengths:
+        if n > cfg.max_seq_len:
+            raise ValueError(f"{n} tokens is longer than the model's context of "
+                             f"{cfg.max_seq_len}")
+        ids = torch.randint(100, cfg.vocab_size - 100, (1, n), generator=gen)
+        repeats = 5 if n <= 256 else 3 if n <= 1024 else 1
+        module(ids.to(loaded.device))  # warm-up
+        plain = _median_time(lambda ids=ids: module(ids.to(loaded.device)), repeats)
+        captured = _median_time(
+            lambda ids=ids: run_trace(module, tok, ids[0].tolist(), use_cache=False), repeats)
+        trace = run_trace(module, tok, ids[0].tolist(), use_cache=False)
+        row = {"tokens": n, "plain_s": plain, "captured_s": captured,
+               "capture_ratio": captured / plain, "trace_mb": trace.nbytes / 2**20}
+        del trace
+        if reference is not None:
+            with torch.no_grad():
+                row["transformers_s"] = _median_time(
+                    lambda ids=ids: reference(ids, output_attentions=True), repeats)
+        rows.append(row)
+    return rows
+
+
+def _transformers_model(loaded):
+    """transformers' LlamaForCausalLM on the same GGUF, eager attention; None if unavailable."""
+    path = loaded.checkpoint.path
+    if loaded.checkpoint.format != "gguf":
+        return None
+    try:
+        import transformers
+    except ImportError:
+        return None
+    model = transformers.AutoModelForCausalLM.from_pretrained(
+        str(path.parent), gguf_file=path.name, attn_implementation="eager",
+        dtype=torch.float32)
+    return model.eval()

@@ -1,0 +1,121 @@
+"""Per-head statistics and the logit lens, computed from a Trace and the model."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from model.capture import capture
+from model.llama import Llama
+from model.trace import Trace
+
+ROW_CHUNK = 512  # query rows per block: bounds the (H, rows, T) temporaries
+
+
+@dataclass(frozen=True)
+class HeadStats:
+    """(L, H) arrays, each a mean over query rows 1..T-1 (row 0 can only see itself).
+
+    Attributes:
+        entropy: mean row entropy of the attention probabilities, in nats.
+        sink: mean attention to the first token.
+        previous: mean attention to the previous token.
+        self_attn: mean attention to the token itself.
+        induction: mean attention, on a repeated random sequence, from each token of the
+            second copy to the token right after its first occurrence (NaN if not measured).
+    """
+
+    entropy: np.ndarray
+    sink: np.ndarray
+    previous: np.ndarray
+    self_attn: np.ndarray
+    induction: np.ndarray
+
+
+def _layer_probs(trace: Trace, layer: int, rows: slice) -> torch.Tensor:
+    """(H, R, T) probabilities of query rows ``rows`` for every head of a layer."""
+    q = torch.from_numpy(trace.q_rot[layer][:, rows])  # (H, R, hd)
+    kv = [trace.kv_head(h) for h in range(trace.n_heads)]
+    k = torch.from_numpy(trace.k_rot[layer])[kv]  # (H, T, hd)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(trace.head_dim)  # (H, R, T)
+    pos = torch.arange(trace.n_tokens)
+    visible = pos[None, :] <= pos[rows][:, None]  # (R, T)
+    return torch.softmax(scores.masked_fill(~visible, float("-inf")), dim=-1)
+
+
+def head_stats(trace: Trace, induction: np.ndarray | None = None) -> HeadStats:
+    """Entropy, sink, previous-token and self attention for every (layer, head)."""
+    L, H, T = trace.n_layers, trace.n_heads, trace.n_tokens  # noqa: N806
+    out = {k: np.full((L, H), np.nan) for k in ("entropy", "sink", "previous", "self_attn")}
+    if T < 2:
+        return HeadStats(**out, induction=_or_nan(induction, L, H))
+    sums = {k: torch.zeros(L, H, dtype=torch.float64) for k in out}
+    for layer in range(L):
+        for start in range(1, T, ROW_CHUNK):
+            rows = slice(start, min(T, start + ROW_CHUNK))
+            p = _layer_probs(trace, layer, rows).double()  # (H, R, T)
+            idx = torch.arange(rows.start, rows.stop)
+            r = torch.arange(len(idx))
+            plogp = torch.where(p > 0, p * torch.log(p), torch.zeros_like(p))
+            sums["entropy"][layer] += -plogp.sum(-1).sum(-1)
+            sums["sink"][layer] += p[:, :, 0].sum(-1)
+            sums["previous"][layer] += p[:, r, idx - 1].sum(-1)
+            sums["self_attn"][layer] += p[:, r, idx].sum(-1)
+    for k in out:
+        out[k] = (sums[k] / (T - 1)).numpy()
+    return HeadStats(**out, induction=_or_nan(induction, L, H))
+
+
+def _or_nan(values: np.ndarray | None, n_layers: int, n_heads: int) -> np.ndarray:
+    return np.full((n_layers, n_heads), np.nan) if values is None else values
+
+
+def induction_scores(model: Llama, n_tokens: int = 64, seed: int = 0,
+                     low: int = 100, high: int | None = None) -> np.ndarray:
+    """(L, H) induction score on [R, R] with R random ids from [low, high).
+
+    A head that has learned induction attends, from the i-th token of the second
+    copy, to the token after the i-th token of the first copy (position i + 1).
+    """
+    high = high or model.config.vocab_size
+    gen = torch.Generator().manual_seed(seed)
+    r = torch.randint(low, high, (n_tokens,), generator=gen)
+    seq = torch.cat([r, r])[None].to(model.tok_embeddings.weight.device)  # (1, 2n)
+    with capture(model, maps=True) as rec:
+        model(seq)
+    scores = []
+    rows = torch.arange(n_tokens, 2 * n_tokens)  # second copy
+    for layer in rec.layers:
+        p = layer["probs"]  # (H, 2n, 2n)
+        scores.append(p[:, rows, rows - n_tokens + 1].mean(-1))
+    return torch.stack(scores).double().numpy()
+
+
+@torch.inference_mode()
+def logit_lens(model: Llama, trace: Trace, positions: Sequence[int],
+               k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Final norm and output projection applied to each layer's residual stream.
+
+    Args:
+        model: the Llama the trace came from.
+        trace: the run.
+        positions: which positions to decode.
+        k: how many top tokens per (layer, position).
+
+    Returns:
+        ids (L, P, k) int64 and probs (L, P, k) float32, most likely first.
+    """
+    pos = list(positions)
+    for p in pos:
+        if not 0 <= p < trace.n_tokens:
+            raise ValueError(f"position {p} is out of range 0..{trace.n_tokens - 1}")
+    device = model.tok_embeddings.weight.device
+    resid = torch.from_numpy(trace.resid_post[:, pos]).to(device)  # (L, P, d)
+    logits = model.output(model.norm(resid.to(model.norm.weight.dtype))).float()  # (L, P, V)
+    probs = torch.softmax(logits, dim=-1)
+    top = torch.topk(probs, k, dim=-1)
+    return top.indices.cpu().numpy(), top.values.cpu().numpy()

@@ -1,0 +1,92 @@
+"""Next-token sampling: temperature, top-k, top-p (Meta's rule), seeded.
+
+Everything is float64 numpy so that a panel can show each stage: the model's
+distribution, the tempered one, the kept set and the renormalised nucleus.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """temperature 0 means greedy; top_k 0 and top_p 1 mean "no cut"."""
+
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        if not (np.isfinite(self.temperature) and self.temperature >= 0):
+            raise ValueError(f"temperature is {self.temperature}, expected a number >= 0")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p is {self.top_p}, expected 0 < top_p <= 1")
+        if self.top_k < 0:
+            raise ValueError(f"top_k is {self.top_k}, expected >= 0 (0 = no limit)")
+
+
+@dataclass(frozen=True)
+class SamplingResult:
+    """What a sampling panel needs.
+
+    Attributes:
+        probs: (V,) softmax of the raw logits (temperature 1).
+        tempered: (V,) softmax of logits / T (equal to ``probs`` when greedy).
+        kept: ids that survive top-k and top-p, most likely first.
+        final: (V,) the renormalised distribution over ``kept`` (zeros elsewhere).
+        token: the chosen id.
+    """
+
+    probs: np.ndarray
+    tempered: np.ndarray
+    kept: np.ndarray
+    final: np.ndarray
+    token: int
+
+
+def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Numerically stable softmax of (V,) logits / temperature, float64."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z = z - z.max()
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def nucleus(tempered: np.ndarray, top_p: float, top_k: int) -> np.ndarray:
+    """Ids kept by top-k then top-p, most likely first.
+
+    Top-p follows Meta's ``_sample_top_p``: sort descending and drop a token when the
+    mass strictly before it already exceeds p, i.e. keep the smallest prefix whose
+    mass reaches p.
+    """
+    order = np.argsort(-tempered, kind="stable")
+    if top_k:
+        order = order[:top_k]
+    sorted_p = tempered[order]
+    before = np.cumsum(sorted_p) - sorted_p  # mass of the tokens ranked above each one
+    return order[before <= top_p] if top_p < 1 else order[sorted_p > 0]
+
+
+def sample(logits: np.ndarray, params: SamplingParams,
+           rng: np.random.Generator | None = None) -> SamplingResult:
+    """Choose the next token from (V,) logits."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 1 or logits.size == 0:
+        raise ValueError(f"logits have shape {logits.shape}, expected (V,) with V > 0")
+    probs = softmax(logits)
+    if params.temperature == 0:
+        token = int(np.argmax(logits))
+        final = np.zeros_like(probs)
+        final[token] = 1.0
+        return SamplingResult(probs, probs, np.array([token]), final, token)
+    tempered = softmax(logits, params.temperature)
+    kept = nucleus(tempered, params.top_p, params.top_k)
+    final = np.zeros_like(tempered)
+    final[kept] = tempered[kept] / tempered[kept].sum()
+    rng = rng or np.random.default_rng(params.seed)
+    token = int(kept[rng.choice(len(kept), p=final[kept])])
+    return SamplingResult(probs, tempered, kept, final, token)

@@ -1,0 +1,223 @@
+"""The Trace: everything one run computed, as numpy, in O(L·T·d) memory.
+
+Per layer it keeps q, k (before RoPE), q_rot, k_rot (after) and v. Attention maps
+for one (layer, head, stage) are rebuilt on demand with the same torch ops as the
+forward pass (QKᵀ/√hd → +mask → softmax), so they equal what the model used, and
+a small LRU cache keeps the recent ones. RoPE views and the per-pair score
+contributions come from the same vectors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+STAGES = ("scores", "masked", "probs")
+CACHE_SIZE = 64
+
+
+@dataclass(frozen=True)
+class RopeView:
+    """One head's vector at one position as hd/2 complex pairs z_i = x[2i] + j·x[2i+1].
+
+    Attributes:
+        before: (hd/2,) complex128, before rotation.
+        after: (hd/2,) complex128, after rotation by m·θ_i.
+        theta: (hd/2,) θ_i after any scaling.
+        angle: (hd/2,) m·θ_i in radians (m = position).
+        position: m.
+    """
+
+    before: np.ndarray
+    after: np.ndarray
+    theta: np.ndarray
+    angle: np.ndarray
+    position: int
+
+
+class Trace:
+    """A run's captured tensors and the views derived from them.
+
+    Attributes:
+        token_ids: (T,) int64.
+        token_strs: T token texts (invalid UTF-8 escaped).
+        token_bytes: T byte strings; token_special: T flags.
+        config: the model config as a plain dict.
+        q, q_rot: (L, H, T, hd) float32. k, k_rot, v: (L, KV, T, hd) float32.
+        theta: (hd/2,) float64 RoPE frequencies θ_i.
+        last_logits: (V,) float32 logits of the last position (what sampling uses).
+        logits: (T, V) float32 for every position, or None (kept only on request: 805 MB
+            for SmolLM2 at 4096 tokens).
+        resid_norms: (L, 3, T) float32 norms of resid_pre, resid_mid, resid_post.
+        resid_post: (L, T, d) float32 residual stream after each block (for the logit lens).
+    """
+
+    def __init__(self, *, token_ids, token_strs, token_bytes, token_special, config, q, k,
+                 q_rot, k_rot, v, theta, last_logits, resid_norms, resid_post,
+                 logits=None) -> None:
+        self.token_ids = np.asarray(token_ids, dtype=np.int64)
+        self.token_strs = list(token_strs)
+        self.token_bytes = list(token_bytes)
+        self.token_special = [bool(s) for s in token_special]
+        self.config: dict[str, Any] = dict(config)
+        self.q, self.k, self.q_rot, self.k_rot, self.v = q, k, q_rot, k_rot, v
+        self.theta = np.asarray(theta, dtype=np.float64)
+        self.last_logits = np.asarray(last_logits, dtype=np.float32)
+        self.logits = logits
+        self.resid_norms = resid_norms
+        self.resid_post = resid_post
+        self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
+        self._check_shapes()
+
+    # ---- shape facts ---------------------------------------------------------------------
+    @property
+    def n_layers(self) -> int:
+        return self.q_rot.shape[0]
+
+    @property
+    def n_heads(self) -> int:
+        return self.q_rot.shape[1]
+
+    @property
+    def n_kv_heads(self) -> int:
+        return self.k_rot.shape[1]
+
+    @property
+    def n_tokens(self) -> int:
+        return self.q_rot.shape[2]
+
+    @property
+    def head_dim(self) -> int:
+        return self.q_rot.shape[3]
+
+    def kv_head(self, head: int) -> int:
+        """The key/value head a query head reads (GQA: consecutive heads share one)."""
+        return head // (self.n_heads // self.n_kv_heads)
+
+    def _check_shapes(self) -> None:
+        L, H, T, hd = self.q_rot.shape  # noqa: N806 (math names)
+        want = {"q": (L, H, T, hd), "k": (L, self.k_rot.shape[1], T, hd),
+                "v": self.k_rot.shape, "resid_norms": (L, 3, T)}
+        if self.logits is not None:
+            want["logits"] = (T, self.last_logits.shape[-1])
+        for name, shape in want.items():
+            got = getattr(self, name).shape
+            if tuple(got) != tuple(shape):
+                raise ValueError(f"trace {name} has shape {tuple(got)}, expected {tuple(shape)}")
+        if len(self.token_ids) != T or len(self.token_strs) != T:
+            raise ValueError(f"trace has {len(self.token_ids)} token ids and "
+                             f"{len(self.token_strs)} strings for {T} positions")
+
+    def _check_index(self, layer: int, head: int) -> None:
+        if not 0 <= layer < self.n_layers:
+            raise ValueError(f"layer {layer} is out of range 0..{self.n_layers - 1}")
+        if not 0 <= head < self.n_heads:
+            raise ValueError(f"head {head} is out of range 0..{self.n_heads - 1}")
+
+    # ---- attention maps ------------------------------------------------------------------
+    def attention_map(self, layer: int, head: int, stage: str) -> np.ndarray:
+        """(T, T) float32 map of one stage: ``scores``, ``masked`` or ``probs``.
+
+        Rows are queries, columns keys. ``masked`` holds -inf above the diagonal;
+        ``probs`` rows sum to 1 with exact zeros above it.
+        """
+        if stage not in STAGES:
+            raise ValueError(f"stage is {stage!r}, expected one of {STAGES}")
+        self._check_index(layer, head)
+        key = (layer, head, stage)
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        scores, masked, probs = self._compute(layer, head)
+        for stage_name, value in zip(STAGES, (scores, masked, probs)):
+            self._cache[(layer, head, stage_name)] = value
+        while len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return self._cache[key]
+
+    def _compute(self, layer: int, head: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The forward pass's ops on one head: (q @ kᵀ) / √hd, + causal mask, softmax."""
+        q = torch.from_numpy(self.q_rot[layer, head])[None, None]  # (1, 1, T, hd)
+        k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])[None, None]  # (1, 1, T, hd)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (1, 1, T, T)
+        t = self.n_tokens
+        visible = torch.arange(t)[None, :] <= torch.arange(t)[:, None]
+        mask = torch.zeros(t, t).masked_fill(~visible, float("-inf"))
+        masked = scores + mask
+        probs = torch.softmax(masked.float(), dim=-1)
+        return scores[0, 0].numpy(), masked[0, 0].numpy(), probs[0, 0].numpy()
+
+    def scores(self, layer: int, head: int) -> np.ndarray:
+        """(T, T) raw QKᵀ/√hd before the mask."""
+        return self.attention_map(layer, head, "scores")
+
+    def masked(self, layer: int, head: int) -> np.ndarray:
+        """(T, T) scores with -inf where a query would see the future."""
+        return self.attention_map(layer, head, "masked")
+
+    def probs(self, layer: int, head: int) -> np.ndarray:
+        """(T, T) softmax of the masked scores."""
+        return self.attention_map(layer, head, "probs")
+
+    # ---- RoPE ----------------------------------------------------------------------------
+    def rope_query(self, layer: int, head: int, position: int) -> RopeView:
+        """The query of ``head`` at ``position`` as complex pairs before/after rotation."""
+        self._check_index(layer, head)
+        return self._rope(self.q[layer, head, position], self.q_rot[layer, head, position],
+                          position)
+
+    def rope_key(self, layer: int, head: int, position: int) -> RopeView:
+        """The key that query ``head`` reads (its KV head) at ``position``."""
+        self._check_index(layer, head)
+        kv = self.kv_head(head)
+        return self._rope(self.k[layer, kv, position], self.k_rot[layer, kv, position], position)
+
+    def _rope(self, before: np.ndarray, after: np.ndarray, position: int) -> RopeView:
+        if not 0 <= position < self.n_tokens:
+            raise ValueError(f"position {position} is out of range 0..{self.n_tokens - 1}")
+        pairs = lambda x: x[0::2].astype(np.float64) + 1j * x[1::2].astype(np.float64)  # noqa: E731
+        return RopeView(before=pairs(before), after=pairs(after), theta=self.theta,
+                        angle=position * self.theta, position=position)
+
+    def pair_contributions(self, layer: int, head: int, query: int, key: int) -> np.ndarray:
+        """(hd/2,) Re(q̃_i · conj(k̃_i))/√hd; their sum is the raw score at (query, key)."""
+        q = self.rope_query(layer, head, query).after
+        k = self.rope_key(layer, head, key).after
+        return np.real(q * np.conj(k)) / math.sqrt(self.head_dim)
+
+    def freqs_cis(self) -> np.ndarray:
+        """(T, hd/2) complex64 e^{j·m·θ_i} for the trace's positions."""
+        angles = np.outer(np.arange(self.n_tokens), self.theta).astype(np.float32)
+        return np.exp(1j * angles).astype(np.complex64)
+
+    # ---- growth --------------------------------------------------------------------------
+    def extended(self, other: Trace) -> Trace:
+        """This trace followed by ``other``'s positions (a KV-cache step appended)."""
+        cat = lambda a, b, axis: np.concatenate([a, b], axis=axis)  # noqa: E731
+        return Trace(
+            token_ids=cat(self.token_ids, other.token_ids, 0),
+            token_strs=self.token_strs + other.token_strs,
+            token_bytes=self.token_bytes + other.token_bytes,
+            token_special=self.token_special + other.token_special, config=self.config,
+            q=cat(self.q, other.q, 2), k=cat(self.k, other.k, 2),
+            q_rot=cat(self.q_rot, other.q_rot, 2), k_rot=cat(self.k_rot, other.k_rot, 2),
+            v=cat(self.v, other.v, 2), theta=self.theta,
+            last_logits=other.last_logits,
+            logits=None if self.logits is None or other.logits is None else
+            cat(self.logits, other.logits, 0),
+            resid_norms=cat(self.resid_norms, other.resid_norms, 2),
+            resid_post=cat(self.resid_post, other.resid_post, 1))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays (the LRU map cache included)."""
+        arrays = (self.q, self.k, self.q_rot, self.k_rot, self.v, self.last_logits,
+                  self.resid_norms, self.resid_post, *self._cache.values())
+        if self.logits is not None:
+            arrays += (self.logits,)
+        return int(sum(a.nbytes for a in arrays))

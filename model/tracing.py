@@ -1,0 +1,76 @@
+"""Run a model under capture and turn the recording into a :class:`Trace`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from model.capture import Recording, capture
+from model.llama import Llama
+from model.tokenizer import Tokenizer
+from model.trace import Trace
+
+
+def _stack(rec: Recording, name: str) -> np.ndarray:
+    """Per-layer (T, heads, hd) tensors → (L, heads, T, hd) float32 numpy."""
+    return torch.stack([layer[name] for layer in rec.layers]).permute(0, 2, 1, 3) \
+        .contiguous().numpy()
+
+
+def trace_from_recording(rec: Recording, ids: Sequence[int], tokenizer: Tokenizer,
+                         model: Llama, keep_logits: bool) -> Trace:
+    """Assemble a Trace (numpy) from what the taps recorded."""
+    tokens = tokenizer.tokens(list(ids))
+    norms = torch.stack([torch.stack(n) for n in rec.resid]).numpy()  # (L, 3, T)
+    return Trace(
+        token_ids=np.asarray(ids, dtype=np.int64), token_strs=[t.text for t in tokens],
+        token_bytes=[t.bytes for t in tokens], token_special=[t.special for t in tokens],
+        config=model.config.to_dict(), q=_stack(rec, "q"), k=_stack(rec, "k"),
+        q_rot=_stack(rec, "q_rot"), k_rot=_stack(rec, "k_rot"), v=_stack(rec, "v"),
+        theta=model.freqs().numpy(), last_logits=rec.logits[-1].numpy(),
+        logits=rec.logits.numpy() if keep_logits else None, resid_norms=norms,
+        resid_post=torch.stack(rec.resid_post).numpy())
+
+
+def run_trace(model: Llama, tokenizer: Tokenizer, ids: Sequence[int], *,
+              keep_logits: bool = False, use_cache: bool = True) -> Trace:
+    """One captured forward pass over ``ids`` (the KV cache is filled for extension).
+
+    Args:
+        model: the Llama.
+        tokenizer: for the token texts.
+        ids: the prompt's token ids (T >= 1).
+        keep_logits: keep (T, V) logits for every position, not only the last.
+        use_cache: leave keys/values in the model's KV cache for :func:`extend_trace`.
+    """
+    if len(ids) == 0:
+        raise ValueError("the prompt is empty: there is no token to run")
+    device = model.tok_embeddings.weight.device
+    tokens = torch.tensor([list(ids)], dtype=torch.long, device=device)
+    with capture(model) as rec:
+        model(tokens, use_cache=use_cache)
+    return trace_from_recording(rec, ids, tokenizer, model, keep_logits)
+
+
+def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace,
+                 new_ids: Sequence[int]) -> Trace:
+    """Append tokens using the KV cache: only the new query rows are computed.
+
+    The model's KV cache must hold exactly the trace's positions (as left by
+    :func:`run_trace` or a previous extension); otherwise the prefix is recomputed.
+    """
+    if len(new_ids) == 0:
+        return trace
+    start = trace.n_tokens
+    cache = model.layers[0].attention.cache_k
+    if cache is None or cache.shape[1] != start:
+        # the cache holds another sequence: rebuild it for this trace's tokens
+        run_trace(model, tokenizer, trace.token_ids.tolist(), use_cache=True)
+    device = model.tok_embeddings.weight.device
+    tokens = torch.tensor([list(new_ids)], dtype=torch.long, device=device)
+    with capture(model) as rec:
+        model(tokens, start_pos=start, use_cache=True)
+    step = trace_from_recording(rec, new_ids, tokenizer, model, trace.logits is not None)
+    return trace.extended(step)
