@@ -1,0 +1,31 @@
+"""Tokenizers: Llama 3 tiktoken files, Hugging Face tokenizer.json and GGUF byte-level BPE.
+
+Every tokenizer is a :class:`Tokenizer` over a ``tiktoken.Encoding``; a token knows its id,
+bytes, text (invalid UTF-8 shown as ``\\xNN``) and whether it is special.
+"""
+
+from __future__ import annotations
+
+from model.tokenizer.chat import ChatTemplate, detect_chat_template
+from model.tokenizer.core import DroppedByte, Encoded, Token, Tokenizer
+from model.tokenizer.hf_json import load_hf_tokenizer_json
+from model.tokenizer.loaders import (
+    llama3_special_tokens,
+    load_gguf_tokenizer,
+    load_tiktoken_model,
+    load_tokenizer,
+)
+
+__all__ = [
+    "ChatTemplate",
+    "DroppedByte",
+    "Encoded",
+    "Token",
+    "Tokenizer",
+    "detect_chat_template",
+    "llama3_special_tokens",
+    "load_gguf_tokenizer",
+    "load_hf_tokenizer_json",
+    "load_tiktoken_model",
+    "load_tokenizer",
+]

@@ -1,0 +1,146 @@
+"""Build a Tokenizer from a Hugging Face ``tokenizer.json`` (byte-level BPE)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from model.errors import CheckpointError
+from model.tokenizer.bpe_convert import (
+    BpeTables,
+    decode_byte_level,
+    decode_merges,
+    tables_from_merges,
+)
+from model.tokenizer.chat import END_OF_TURN_TEXTS, detect_chat_template
+from model.tokenizer.core import Tokenizer
+from model.tokenizer.pretokenize import hf_pretokenizer
+
+_FALLBACK_BOS = ("<|begin_of_text|>",)
+_FALLBACK_EOS = ("<|end_of_text|>", "<|endoftext|>")
+
+
+def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
+    """A byte-level BPE ``tokenizer.json``, plus ``tokenizer_config.json`` beside it if present.
+
+    The config gives the chat template (Llama 3 or ChatML), BOS/EOS and ``add_bos_token``.
+
+    Raises:
+        CheckpointError: unreadable or invalid JSON, not a byte-level BPE, inconsistent vocab.
+    """
+    path = Path(path)
+    data = _read_json(path)
+    if data is None:
+        raise CheckpointError(path, "does not exist")
+    model = _bpe_model(path, data)
+    try:
+        pre = hf_pretokenizer(data.get("pre_tokenizer"), data.get("normalizer"))
+        literal, special = _added_tokens(data.get("added_tokens") or [])
+        tables = _tables(model, literal, special)
+    except ValueError as exc:
+        raise CheckpointError(path, str(exc)) from exc
+    config_path = path.parent / "tokenizer_config.json"
+    config = _read_json(config_path) or {}
+    bos = _special_id(config_path, config.get("bos_token"), literal, _FALLBACK_BOS)
+    eos = _special_id(config_path, config.get("eos_token"), literal, _FALLBACK_EOS)
+    add_bos = config.get("add_bos_token")
+    if not isinstance(add_bos, bool):
+        add_bos = bos is not None and _post_processor_adds(data.get("post_processor"),
+                                                           tables.id_bytes[bos])
+    stops = [i for text, i in literal.items() if text in END_OF_TURN_TEXTS]
+    try:
+        return Tokenizer(name=f"gpt2-bpe:{pre.name}", tables=tables, pretokenizer=pre,
+                         bos_id=bos, eos_id=eos, stop_ids=stops, add_bos=add_bos,
+                         chat_template=detect_chat_template(config.get("chat_template")))
+    except ValueError as exc:  # tiktoken rejects the regex
+        raise CheckpointError(path, str(exc)) from exc
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """The JSON object in ``path``, or None when the file does not exist."""
+    try:
+        text = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if not text.strip():
+        raise CheckpointError(path, "is empty, expected a JSON object")
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(path, f"is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(path, f"holds a JSON {type(data).__name__}, expected an object")
+    return data
+
+
+def _bpe_model(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    model = data.get("model")
+    kind = model.get("type") if isinstance(model, dict) else None
+    if kind != "BPE":
+        raise CheckpointError(path, f"model.type is {kind!r}, expected 'BPE' (byte-level BPE "
+                                    "tokenizers only)")
+    if model.get("byte_fallback"):
+        raise CheckpointError(path, "is a byte-fallback (SentencePiece-style) BPE; only "
+                                    "byte-level BPE tokenizers are supported")
+    for key in ("continuing_subword_prefix", "end_of_word_suffix"):
+        if model.get(key):
+            raise CheckpointError(path, f"model.{key} = {model[key]!r} is not supported")
+    if not isinstance(model.get("vocab"), dict) or not isinstance(model.get("merges"), list):
+        raise CheckpointError(path, "model needs a 'vocab' object and a 'merges' list")
+    return model
+
+
+def _added_tokens(entries: list[Any]) -> tuple[dict[str, int], list[int]]:
+    literal: dict[str, int] = {}
+    special: list[int] = []
+    for k, entry in enumerate(entries):
+        if not (isinstance(entry, dict) and isinstance(entry.get("content"), str)
+                and isinstance(entry.get("id"), int)):
+            raise ValueError(f"added_tokens[{k}] needs a str 'content' and an int 'id'")
+        literal[entry["content"]] = entry["id"]
+        if entry.get("special"):
+            special.append(entry["id"])
+    return literal, special
+
+
+def _tables(model: dict[str, Any], literal: dict[str, int], special: list[int]) -> BpeTables:
+    taken = set(literal.values())
+    spelled: dict[str, bytes] = {}
+    vocab: dict[bytes, int] = {}
+    for token, token_id in model["vocab"].items():
+        if token_id in taken or token in literal:
+            continue  # added tokens are matched whole, never built by merges
+        if not isinstance(token_id, int):
+            raise ValueError(f"vocab id of {token!r} is {token_id!r}, expected an int")
+        spelled[token] = data = decode_byte_level(token)
+        vocab[data] = token_id
+    return tables_from_merges(vocab, decode_merges(model["merges"], spelled), literal, special)
+
+
+def _special_id(config_path: Path, value: Any, literal: dict[str, int],
+                fallback: tuple[str, ...]) -> int | None:
+    """Id of a bos/eos entry of tokenizer_config.json (a str or ``{"content": str}``)."""
+    if isinstance(value, dict):
+        value = value.get("content")
+    if value is None:
+        return next((literal[t] for t in fallback if t in literal), None)
+    if not isinstance(value, str) or value not in literal:
+        raise CheckpointError(config_path, f"special token {value!r} is not an added token of "
+                                           "tokenizer.json")
+    return literal[value]
+
+
+def _post_processor_adds(config: Any, bos: bytes | None) -> bool:
+    """True if a TemplateProcessing post-processor starts single sequences with ``bos``."""
+    if not isinstance(config, dict) or bos is None:
+        return False
+    if config.get("type") == "Sequence":
+        return any(_post_processor_adds(p, bos) for p in config.get("processors", []))
+    if config.get("type") != "TemplateProcessing":
+        return False
+    single = config.get("single") or []
+    first = single[0] if single and isinstance(single[0], dict) else {}
+    return first.get("SpecialToken", {}).get("id") == bos.decode("utf-8", "replace")
