@@ -1,0 +1,297 @@
+"""Load a llama.cpp GGUF checkpoint into the Meta naming, dequantized to float32.
+
+GGUF stores the hyper-parameters as ``llama.*`` metadata, the tokenizer as
+``tokenizer.ggml.*`` metadata and the weights under llama.cpp names
+(``blk.N.attn_q.weight``). Its q/k rows are already in Meta's interleaved-pair
+order (llama.cpp converts from Hugging Face by undoing HF's permutation), so no
+rows are permuted here. GGUF lists dimensions fastest-first (``ne0`` = columns);
+PyTorch order is the reverse.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from model.checkpoint import Checkpoint
+from model.config import LlamaConfig
+from model.errors import CheckpointError
+from model.loaders import weight_cache
+from model.loaders.dequant import SUPPORTED_TYPES, dequantize, nbytes_for
+from model.loaders.gguf_meta import open_reader, read_metadata
+from model.loaders.validate import check_config, expected_shapes
+
+if TYPE_CHECKING:
+    from model.tokenizer import Tokenizer
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+_GLOBAL_NAMES = {
+    "token_embd.weight": "tok_embeddings.weight",
+    "output_norm.weight": "norm.weight",
+    "output.weight": "output.weight",
+    "rope_freqs.weight": "rope_freqs",
+}
+_LAYER_NAMES = {
+    "attn_norm.weight": "attention_norm.weight",
+    "attn_q.weight": "attention.wq.weight",
+    "attn_k.weight": "attention.wk.weight",
+    "attn_v.weight": "attention.wv.weight",
+    "attn_output.weight": "attention.wo.weight",
+    "attn_q.bias": "attention.wq.bias",
+    "attn_k.bias": "attention.wk.bias",
+    "attn_v.bias": "attention.wv.bias",
+    "ffn_norm.weight": "ffn_norm.weight",
+    "ffn_gate.weight": "feed_forward.w1.weight",
+    "ffn_down.weight": "feed_forward.w2.weight",
+    "ffn_up.weight": "feed_forward.w3.weight",
+}
+_BLOCK = re.compile(r"blk\.(\d+)\.(.+)")
+
+
+def meta_name(gguf_name: str) -> str | None:
+    """The Meta name of a GGUF tensor name.
+
+    Example: ``blk.3.ffn_up.weight`` -> ``layers.3.feed_forward.w3.weight``.
+
+    Returns:
+        The Meta name, or None for a tensor LlamaLens does not know.
+    """
+    if gguf_name in _GLOBAL_NAMES:
+        return _GLOBAL_NAMES[gguf_name]
+    match = _BLOCK.fullmatch(gguf_name)
+    if match and match.group(2) in _LAYER_NAMES:
+        return f"layers.{int(match.group(1))}.{_LAYER_NAMES[match.group(2)]}"
+    return None
+
+
+def load_gguf(path: str | Path, progress: Progress | None = None, *,
+              cache: bool = True) -> Checkpoint:
+    """Load a Llama-architecture GGUF file.
+
+    Args:
+        path: the ``.gguf`` file.
+        progress: called with (fraction 0..1, message) at most about 100 times.
+        cache: reuse (and fill) the dequantized-weight cache of :mod:`weight_cache`.
+
+    Returns:
+        A Checkpoint with format ``"gguf"``, float32 CPU tensors in Meta naming,
+        the tokenizer (None if the file has no ``tokenizer.ggml.*`` metadata) and
+        metadata ``name``, ``architecture``, ``quantization``, ``file_type``,
+        ``chat_template``, ``tensor_types`` and ``cache`` (``"hit"``, ``"miss"``, ``"off"``).
+
+    Raises:
+        CheckpointError: the file is unreadable, truncated, not a Llama GGUF, has
+            inconsistent metadata, unknown, missing or misshapen tensors, or an
+            unsupported tensor type.
+    """
+    path = Path(path)
+    report = _Throttled(progress)
+    report(0.0, f"Opening {path.name}")
+    reader = open_reader(path)
+    metadata = read_metadata(reader)
+    arch = metadata.get("general.architecture")
+    if arch != "llama":
+        raise CheckpointError(path, f"unsupported architecture {arch!r}, expected 'llama'")
+    infos = {t.name: t for t in reader.tensors}
+    config = config_from_metadata(path, metadata, infos)
+    plan = _plan(path, config, infos)
+    tensors, cache_state = _read_weights(path, plan, report, cache)
+    report(0.97, "Loading tokenizer")
+    tokenizer = _load_tokenizer(metadata, path)
+    report(1.0, "Done")
+    log.info("loaded %s: %d tensors, weight cache %s", path, len(tensors), cache_state)
+    return Checkpoint(path=path, format="gguf", config=config, tensors=tensors,
+                      tokenizer=tokenizer, metadata=_summary(path, metadata, plan, cache_state))
+
+
+def config_from_metadata(path: Path, metadata: dict[str, Any],
+                         infos: dict[str, Any]) -> LlamaConfig:
+    """Build and validate the LlamaConfig from ``llama.*`` metadata.
+
+    Args:
+        path: the file, for error messages.
+        metadata: from :func:`read_metadata`.
+        infos: GGUF tensor name -> reader tensor (for the vocabulary fallback and
+            to detect tied embeddings and q/k/v biases).
+
+    Raises:
+        CheckpointError: a required key is missing, or the values are inconsistent.
+    """
+    def need(key: str) -> Any:
+        if f"llama.{key}" not in metadata:
+            raise CheckpointError(path, f"metadata key 'llama.{key}' is missing")
+        return metadata[f"llama.{key}"]
+
+    dim, n_heads = need("embedding_length"), need("attention.head_count")
+    n_kv_heads = metadata.get("llama.attention.head_count_kv", n_heads)
+    head_dim = metadata.get("llama.attention.key_length",
+                            metadata.get("llama.rope.dimension_count", 0))
+    _check_rope_scaling(path, metadata)
+    try:
+        config = LlamaConfig(
+            dim=dim, n_layers=need("block_count"), n_heads=n_heads, n_kv_heads=n_kv_heads,
+            vocab_size=_vocab_size(metadata, infos), hidden_dim=need("feed_forward_length"),
+            norm_eps=_f32_decimal(metadata.get("llama.attention.layer_norm_rms_epsilon", 1e-5)),
+            rope_theta=_f32_decimal(metadata.get("llama.rope.freq_base", 10000.0)),
+            max_seq_len=metadata.get("llama.context_length", 8192),
+            tie_embeddings="output.weight" not in infos,
+            qkv_bias="blk.0.attn_q.bias" in infos, head_dim=head_dim)
+    except (TypeError, ValueError) as exc:  # e.g. per-layer head counts stored as arrays
+        raise CheckpointError(path, f"llama.* metadata has values of the wrong type ({exc}), "
+                                    "expected one number per key") from exc
+    check_config(path, config)
+    return config
+
+
+def _vocab_size(metadata: dict[str, Any], infos: dict[str, Any]) -> int:
+    if "llama.vocab_size" in metadata:
+        return metadata["llama.vocab_size"]
+    if "tokenizer.ggml.tokens" in metadata:
+        return len(metadata["tokenizer.ggml.tokens"])
+    embedding = infos.get("token_embd.weight")
+    return int(embedding.shape[1]) if embedding is not None and len(embedding.shape) == 2 else 0
+
+
+def _check_rope_scaling(path: Path, metadata: dict[str, Any]) -> None:
+    """Llama 3.1 GGUFs carry their scaling as the ``rope_freqs`` tensor; others change the math."""
+    kind = metadata.get("llama.rope.scaling.type", "none")
+    factor = metadata.get("llama.rope.scaling.factor", 1.0)
+    if kind not in ("none", "") and not (kind == "linear" and factor == 1.0):
+        raise CheckpointError(path, f"rope scaling {kind!r} (factor {factor}) is not supported, "
+                                    "expected none (Llama 3.1 scaling comes as rope_freqs)")
+
+
+def _f32_decimal(value: float) -> float:
+    """GGUF stores these as float32: recover the decimal the author wrote (1e-05, not 9.99e-06)."""
+    import numpy as np
+
+    return float(str(np.float32(value)))
+
+
+def _plan(path: Path, config: LlamaConfig, infos: dict[str, Any]) -> list[tuple[str, Any, tuple]]:
+    """Match the file's tensors to the expected ones: (meta name, reader tensor, shape) in order.
+
+    Raises:
+        CheckpointError: unknown, missing, misshapen or unsupported-type tensors.
+    """
+    expected = expected_shapes(config)
+    if "rope_freqs.weight" in infos:
+        expected["rope_freqs"] = (config.head_dim // 2,)
+    by_meta = {meta_name(name): info for name, info in infos.items()}
+    unknown = [name for name in infos if meta_name(name) not in expected]
+    if unknown:
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        shown = ", ".join(unknown[:5]) + more
+        raise CheckpointError(path, f"unknown tensors for a {config.n_layers}-layer Llama: {shown}")
+    plan = []
+    for name, shape in expected.items():
+        info = by_meta.get(name)
+        if info is None:
+            raise CheckpointError(path, f"tensor {_gguf_name(name)} ({name}) is missing")
+        actual = tuple(int(n) for n in reversed(info.shape.tolist()))
+        if actual != shape:
+            raise CheckpointError(path, f"tensor {info.name} has shape {actual}, expected {shape} "
+                                        "from the metadata (config disagrees with tensors)")
+        if info.tensor_type.name not in SUPPORTED_TYPES:
+            raise CheckpointError(path, f"tensor {info.name} has type {info.tensor_type.name}; "
+                                        f"supported types are {', '.join(SUPPORTED_TYPES)}")
+        want = nbytes_for(info.tensor_type.name, int(info.n_elements))
+        if info.data.nbytes != want:
+            raise CheckpointError(path, f"tensor {info.name} has {info.data.nbytes} bytes of "
+                                        f"data, expected {want} (truncated file?)")
+        plan.append((name, info, shape))
+    return plan
+
+
+def _gguf_name(name: str) -> str:
+    inverse = {v: k for k, v in _GLOBAL_NAMES.items()}
+    if name in inverse:
+        return inverse[name]
+    _, layer, rest = name.split(".", 2)
+    return f"blk.{layer}." + {v: k for k, v in _LAYER_NAMES.items()}[rest]
+
+
+def _read_weights(path: Path, plan: list, report: _Throttled,
+                  cache: bool) -> tuple[dict[str, torch.Tensor], str]:
+    """Dequantize every planned tensor, or memory-map them from the weight cache."""
+    if not cache:
+        return _dequantize_all(path, plan, report.span(0.0, 0.95)), "off"
+    digest = weight_cache.file_sha256(path, report.span(0.0, 0.1))
+    report(0.1, "Reading weight cache")
+    tensors = weight_cache.load_weights(digest, {name: shape for name, _, shape in plan})
+    if tensors is not None:
+        return tensors, "hit"
+    tensors = _dequantize_all(path, plan, report.span(0.1, 0.7))
+    weight_cache.store_weights(digest, tensors, report.span(0.7, 0.95))
+    return tensors, "miss"
+
+
+def _dequantize_all(path: Path, plan: list, report: Progress) -> dict[str, torch.Tensor]:
+    tensors = {}
+    for i, (name, info, shape) in enumerate(plan):
+        report(i / len(plan), f"Dequantizing {info.name} ({info.tensor_type.name})")
+        try:
+            tensors[name] = dequantize(info.data, info.tensor_type.name, shape)
+        except ValueError as exc:
+            raise CheckpointError(path, f"tensor {info.name} is corrupt ({exc})") from exc
+    return tensors
+
+
+def _load_tokenizer(metadata: dict[str, Any], path: Path) -> Tokenizer | None:
+    """The file's tokenizer, or None when it ships none."""
+    if "tokenizer.ggml.model" not in metadata:
+        return None
+    from model.tokenizer import load_gguf_tokenizer
+
+    return load_gguf_tokenizer(metadata, path)
+
+
+def _summary(path: Path, metadata: dict[str, Any], plan: list, cache_state: str) -> dict:
+    """Facts for display: name, dominant quantization, tensor type counts, chat template."""
+    import gguf
+
+    weights: Counter[str] = Counter()
+    for _, info, shape in plan:
+        if len(shape) == 2:
+            weights[info.tensor_type.name] += int(info.n_elements)
+    file_type = metadata.get("general.file_type")
+    if file_type in {t.value for t in gguf.LlamaFileType}:
+        file_type = gguf.LlamaFileType(file_type).name
+    return {
+        "name": metadata.get("general.name") or path.stem,
+        "architecture": metadata.get("general.architecture"),
+        "quantization": weights.most_common(1)[0][0] if weights else None,
+        "file_type": file_type,
+        "chat_template": metadata.get("tokenizer.chat_template"),
+        "tensor_types": dict(Counter(info.tensor_type.name for _, info, _ in plan)),
+        "cache": cache_state,
+    }
+
+
+class _Throttled:
+    """Forwards progress at most once per 1 % step (plus the final 100 %)."""
+
+    def __init__(self, callback: Progress | None) -> None:
+        self.callback = callback
+        self.last = -1.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.callback is None:
+            return
+        fraction = min(max(fraction, 0.0), 1.0)
+        if fraction >= self.last + 0.01 or (fraction == 1.0 and self.last < 1.0):
+            self.last = fraction
+            self.callback(fraction, message)
+
+    def span(self, lo: float, hi: float) -> Progress:
+        """A callback mapping a sub-task's 0..1 onto lo..hi of the whole."""
+        return lambda fraction, message: self(lo + (hi - lo) * fraction, message)
