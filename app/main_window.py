@@ -1,112 +1,126 @@
-"""The first LlamaLens window: load a model, type a prompt, see tokens and next tokens."""
+"""The LlamaLens inspector window: docks around one InspectorState, one worker thread."""
 
 from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
-    QCheckBox,
-    QFileDialog,
-    QHBoxLayout,
+    QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
 )
 
-from app.worker import LoadRequest, ModelInfo, RunRequest, RunResult, start_worker
-from viz.logit_bars import LogitBars
-from viz.token_strip import TokenStrip
+from app import settings as app_settings
+from app.menus import build_menus
+from app.panels.attention_panel import AttentionPanel
+from app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
+from app.panels.lens_panel import LensPanel
+from app.panels.prompt_panel import PromptPanel
+from app.panels.rope_panel import RopePanel
+from app.panels.sampling_panel import SamplingPanel
+from app.panels.tokens_panel import TokensPanel
+from app.requests import (
+    AnalysisResult,
+    AppendRequest,
+    GenerateRequest,
+    LoadRequest,
+    ModelInfo,
+    TraceRequest,
+    TraceResult,
+)
+from app.state import InspectorState
+from app.worker import start_worker
 
-DEFAULT_PROMPT = "The capital of France is"
+LAYOUT_VERSION = 1
 
 
 class MainWindow(QMainWindow):
-    """Prompt editor, token chips and the top next tokens; all model work on the worker."""
+    """Prompt, tokens, attention, heads, RoPE, sampling and lens panels; model on a worker."""
 
     submitted = Signal(object)
     model_loaded = Signal(object)  # ModelInfo, after the window has shown it
-    run_shown = Signal(object)  # RunResult, after the panels have been updated
+    run_shown = Signal(object)  # TraceResult, after the panels have been updated
+    analysis_shown = Signal(object)  # AnalysisResult
     error_shown = Signal(str)  # the message of the dialog just opened
 
     def __init__(self, model: str | None = None, device: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("LlamaLens")
-        self.resize(1100, 750)
+        self.resize(1500, 950)
         self.device = device
         self.info: ModelInfo | None = None
-        self.last_result: RunResult | None = None
+        self.last_result: TraceResult | None = None
         self.error_box: QMessageBox | None = None
+        self.state = InspectorState(self)
         self._next_id = 0
-        self._load_id = self._run_id = -1
-        self._build_widgets()
-        self._build_menus()
-        self.worker, self.thread = start_worker(self)
-        self.submitted.connect(self.worker.handle)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.loaded.connect(self._on_loaded)
-        self.worker.ran.connect(self._on_ran)
-        self.worker.failed.connect(self._on_failed)
+        self._load_id = self._trace_id = -1
+        self._build_panels()
+        self._build_status()
+        self.menus = build_menus(self)
+        self._start_worker()
+        self._restore_layout()
         self.open_model(model)
 
-    # ---- layout -------------------------------------------------------------------------
-    def _build_widgets(self) -> None:
-        self.prompt_edit = QPlainTextEdit(DEFAULT_PROMPT)
-        self.prompt_edit.setObjectName("promptEdit")
-        self.prompt_edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter")
-        self.prompt_edit.installEventFilter(self)
-        self.chat_check = QCheckBox("Chat template")
-        self.chat_check.setObjectName("chatCheck")
-        self.chat_check.setToolTip("Wrap the prompt as a user message in the model's chat format")
-        self.run_button = QPushButton("Run  (Ctrl+Enter)")
-        self.run_button.setObjectName("runButton")
-        self.run_button.clicked.connect(self.run_prompt)
-        row = QHBoxLayout()
-        row.addWidget(self.chat_check)
-        row.addStretch(1)
-        row.addWidget(self.run_button)
-        top = QWidget()
-        lay = QVBoxLayout(top)
-        lay.addWidget(QLabel("Prompt"))
-        lay.addWidget(self.prompt_edit)
-        lay.addLayout(row)
-        self.token_strip = TokenStrip()
-        self.token_label = QLabel("Tokens")
-        tokens = QWidget()
-        tl = QVBoxLayout(tokens)
-        tl.addWidget(self.token_label)
-        tl.addWidget(self.token_strip)
-        self.logit_bars = LogitBars()
-        bars = QWidget()
-        bl = QVBoxLayout(bars)
-        bl.addWidget(QLabel("Most likely next tokens"))
-        bl.addWidget(self.logit_bars)
-        split = QSplitter(Qt.Orientation.Vertical)
-        for w in (top, tokens, bars):
-            split.addWidget(w)
-        split.setSizes([180, 200, 370])
-        self.setCentralWidget(split)
-        self._build_status()
+    # ---- construction ---------------------------------------------------------------------
+    def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        return dock
+
+    def _build_panels(self) -> None:
+        s, left, right = self.state, Qt.DockWidgetArea.LeftDockWidgetArea, \
+            Qt.DockWidgetArea.RightDockWidgetArea
+        self.docks: dict[str, QDockWidget] = {}
+        self.attention = AttentionPanel(s)
+        self.setCentralWidget(self.attention)
+        self.prompt = PromptPanel()
+        self.prompt.run_requested.connect(self.run_prompt)
+        self.tokens = TokensPanel(s)
+        self.heads = HeadGridPanel(s)
+        self.stats = HeadStatsPanel(s)
+        self.rope = RopePanel(s)
+        self.sampling = SamplingPanel(s)
+        self.sampling.append_requested.connect(self.append_token)
+        self.sampling.generate_requested.connect(self.generate)
+        self.lens = LensPanel(s)
+        self._dock("Prompt", "promptDock", self.prompt, Qt.DockWidgetArea.TopDockWidgetArea)
+        self._dock("Tokens", "tokensDock", self.tokens, Qt.DockWidgetArea.TopDockWidgetArea)
+        self._dock("Heads of this layer", "headsDock", self.heads, left)
+        self._dock("Head statistics", "statsDock", self.stats, left)
+        self._dock("Logit lens", "lensDock", self.lens, left)
+        self._dock("RoPE", "ropeDock", self.rope, right)
+        self._dock("Next token", "samplingDock", self.sampling, right)
+        self.tabifyDockWidget(self.docks["headsDock"], self.docks["statsDock"])
+        self.tabifyDockWidget(self.docks["statsDock"], self.docks["lensDock"])
+        self.docks["headsDock"].raise_()
+        self.splitDockWidget(self.docks["promptDock"], self.docks["tokensDock"],
+                             Qt.Orientation.Horizontal)
+        d = self.docks
+        self.resizeDocks([d["promptDock"]], [150], Qt.Orientation.Vertical)
+        self.resizeDocks([d["headsDock"], d["ropeDock"]], [380, 640],
+                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["ropeDock"], d["samplingDock"]], [520, 480],
+                         Qt.Orientation.Vertical)
+        self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_status(self) -> None:
-        self.model_label = QLabel("No model")
-        self.count_label = QLabel("")
-        self.time_label = QLabel("")
+        self.model_label, self.count_label, self.time_label = QLabel("No model"), QLabel(), \
+            QLabel()
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(260)
+        self.progress_bar.setMaximumWidth(320)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
-        self.cancel_button.clicked.connect(self.cancel_load)
+        self.cancel_button.clicked.connect(self.cancel)
         bar = self.statusBar()
         for w in (self.model_label, self.count_label, self.time_label):
             bar.addWidget(w)
@@ -114,31 +128,28 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.cancel_button)
         self._set_busy(False)
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "&Open Checkpoint File…", QKeySequence.StandardKey.Open,
-                     self.choose_file)
-        self._action(file_menu, "Open Checkpoint &Folder…", "Ctrl+Shift+O", self.choose_folder)
-        self._action(file_menu, "Open &Default Model", None, lambda: self.open_model(None))
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
-        run_menu = self.menuBar().addMenu("&Run")
-        for keys in ("Ctrl+Return", "Ctrl+Enter"):
-            act = QAction(self)
-            act.setShortcut(keys)
-            act.triggered.connect(self.run_prompt)
-            self.addAction(act)
-        self._action(run_menu, "&Run Prompt\tCtrl+Enter", None, self.run_prompt)
+    def _start_worker(self) -> None:
+        self.worker, self.thread = start_worker(self)
+        self.submitted.connect(self.worker.handle)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.traced.connect(self._on_traced)
+        self.worker.analysed.connect(self._on_analysed)
+        self.worker.failed.connect(self._on_failed)
 
-    def _action(self, menu, text, keys, slot) -> QAction:
-        act = QAction(text, self)
-        if keys is not None:
-            act.setShortcut(keys)
-        act.triggered.connect(slot)
-        menu.addAction(act)
-        return act
+    def _restore_layout(self) -> None:
+        st = app_settings.settings()
+        if st.value("geometry") is not None:
+            self.restoreGeometry(st.value("geometry"))
+        if st.value("windowState") is not None:
+            self.restoreState(st.value("windowState"), LAYOUT_VERSION)
 
-    # ---- requests -----------------------------------------------------------------------
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+
+    # ---- requests -------------------------------------------------------------------------
     def _submit(self, request) -> None:
         self.worker.note_submitted(request)
         self.submitted.emit(request)
@@ -148,74 +159,86 @@ class MainWindow(QMainWindow):
         return self._next_id
 
     def open_model(self, path: str | None) -> None:
-        """Load a checkpoint (None: the default model) on the worker; keeps the old on error."""
+        """Load a checkpoint (None: the default model); the current one stays on error."""
         self._load_id = self._new_id()
+        self._pending_path = path
         self._set_busy(True, "Loading the default model…" if path is None else f"Loading {path}…")
         self._submit(LoadRequest(self._load_id, path, self.device))
 
+    def set_device(self, device: str | None) -> None:
+        self.device = device
+        self.open_model(self.info.path if self.info else None)
+
     def run_prompt(self) -> None:
-        """Tokenize the prompt and predict the next token (on the worker)."""
-        self._run_id = self._new_id()
-        self.time_label.setText("running…")
-        self._submit(RunRequest(self._run_id, self.prompt_edit.toPlainText(),
-                                self.chat_check.isChecked()))
+        self._trace_id = self._new_id()
+        self._set_busy(True, "Running…")
+        self._submit(TraceRequest(self._trace_id, self.prompt.text(),
+                                  self.prompt.chat.isChecked(), self.prompt.plain.isChecked()))
 
-    def cancel_load(self) -> None:
+    def append_token(self, token: int) -> None:
+        self._trace_id = self._new_id()
+        self._submit(AppendRequest(self._trace_id, (int(token),)))
+
+    def generate(self, n: int, temperature: float, top_p: float, top_k: int, seed: int) -> None:
+        self._trace_id = self._new_id()
+        self._set_busy(True, f"Generating {n} tokens…")
+        self._submit(GenerateRequest(self._trace_id, n, temperature, top_p, top_k, seed))
+
+    def cancel(self) -> None:
         self.worker.cancel(self._load_id)
+        self.worker.cancel(self._trace_id)
 
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open checkpoint", "", "Checkpoints (*.gguf *.safetensors *.pth *.json);;"
-            "All files (*)")
-        if path:
-            self.open_model(path)
-
-    def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open checkpoint folder")
-        if path:
-            self.open_model(path)
-
-    # ---- answers ------------------------------------------------------------------------
+    # ---- answers --------------------------------------------------------------------------
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
-        if request_id == self._load_id:
+        if request_id in (self._load_id, self._trace_id):
             self.progress_bar.setValue(int(fraction * 1000))
             self.progress_bar.setFormat(f"{message}  %p%")
-            self.statusBar().showMessage(message)
 
     def _on_loaded(self, request_id: int, info: ModelInfo) -> None:
         if request_id != self._load_id:
             return
         self.info = info
+        self.state.tokenizer = info.tokenizer
         self._set_busy(False)
-        self.statusBar().clearMessage()
-        self.model_label.setText(f"{info.name} · {info.format} · {info.device} {info.dtype} · "
+        if self._pending_path is not None:
+            self.menus.set_recent(app_settings.remember_model(self._pending_path))
+        quant = f" · {info.quantization}" if info.quantization else ""
+        self.model_label.setText(f"{info.name}{quant} · {info.device} {info.dtype} · "
                                  f"loaded in {info.load_seconds:.1f} s")
-        self.chat_check.setEnabled(info.has_chat)
+        self.prompt.chat.setEnabled(info.has_chat)
         self.model_loaded.emit(info)
-        if self.prompt_edit.toPlainText().strip():
+        if self.prompt.text().strip():
             self.run_prompt()
 
-    def _on_ran(self, request_id: int, result: RunResult) -> None:
-        if request_id != self._run_id:
+    def _on_traced(self, request_id: int, result: TraceResult) -> None:
+        if request_id != self._trace_id:
             return  # stale: a newer run was requested
         self.last_result = result
-        self.token_strip.set_tokens(result.texts, result.ids, result.byte_hex, result.special)
-        dropped = (f" · {len(result.dropped)} byte(s) without a token dropped"
-                   if result.dropped else "")
-        self.token_label.setText(f"Tokens ({len(result.ids)}){dropped}")
-        self.count_label.setText(f"{len(result.ids)} tokens")
-        self.time_label.setText(f"run {result.seconds * 1000:.0f} ms")
-        self.logit_bars.set_bars(result.top_texts, result.top_probs)
+        if result.kind == "run":
+            self.tokens.dropped = result.dropped
+        self.state.set_trace(result.trace, keep_token=False)
+        if result.kind != "generate":
+            self._set_busy(False)
+        self.count_label.setText(f"{result.trace.n_tokens} tokens")
+        self.time_label.setText(f"{result.kind} {result.seconds * 1000:.0f} ms")
         self.run_shown.emit(result)
+
+    def _on_analysed(self, request_id: int, result: AnalysisResult) -> None:
+        if request_id != self._trace_id:
+            return
+        self._set_busy(False)
+        self.stats.set_stats(result.stats)
+        self.lens.set_lens(result.lens_text, result.lens_probs, result.positions)
+        self.analysis_shown.emit(result)
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self._load_id:
             self._set_busy(False)
             kept = f" Still using {self.info.name}." if self.info else ""
             self.show_error("Could not load the model", message + kept)
-        elif request_id == self._run_id:
-            self.time_label.setText("")
-            self.show_error("Could not run the prompt", message)
+        elif request_id == self._trace_id:
+            self._set_busy(False)
+            self.show_error("Could not run", message)
 
     def show_error(self, title: str, message: str) -> None:
         """A non-blocking message box (kept in ``error_box`` for tests)."""
@@ -231,21 +254,15 @@ class MainWindow(QMainWindow):
         self.cancel_button.setVisible(busy)
         if busy:
             self.progress_bar.setValue(0)
-            self.statusBar().showMessage(message)
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
-        """Ctrl+Enter in the prompt runs it (the editor would otherwise take the key)."""
-        if (watched is self.prompt_edit and event.type() == QEvent.Type.KeyPress
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            self.run_prompt()
-            return True
-        return super().eventFilter(watched, event)
+            self.progress_bar.setFormat(message)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        self.worker.cancel(self._load_id)
+        st = app_settings.settings()
+        st.setValue("geometry", self.saveGeometry())
+        st.setValue("windowState", self.saveState(LAYOUT_VERSION))
+        self.cancel()
         self.thread.quit()
-        self.thread.wait(10_000)
+        self.thread.wait(30_000)
         super().closeEvent(event)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -34,8 +34,17 @@ def trace_from_recording(rec: Recording, ids: Sequence[int], tokenizer: Tokenize
         resid_post=torch.stack(rec.resid_post).numpy())
 
 
+def _layer_hooks(model: Llama, on_layer: Callable[[int], None] | None) -> list:
+    """Call on_layer(i) after block i (progress; raising in it cancels the run)."""
+    if on_layer is None:
+        return []
+    return [layer.resid_post.register_forward_hook(lambda *_a, i=i: on_layer(i))
+            for i, layer in enumerate(model.layers)]
+
+
 def run_trace(model: Llama, tokenizer: Tokenizer, ids: Sequence[int], *,
-              keep_logits: bool = False, use_cache: bool = True) -> Trace:
+              keep_logits: bool = False, use_cache: bool = True,
+              on_layer: Callable[[int], None] | None = None) -> Trace:
     """One captured forward pass over ``ids`` (the KV cache is filled for extension).
 
     Args:
@@ -44,13 +53,20 @@ def run_trace(model: Llama, tokenizer: Tokenizer, ids: Sequence[int], *,
         ids: the prompt's token ids (T >= 1).
         keep_logits: keep (T, V) logits for every position, not only the last.
         use_cache: leave keys/values in the model's KV cache for :func:`extend_trace`.
+        on_layer: called with each block's index as it finishes; an exception raised
+            there stops the run (the hooks are removed either way).
     """
     if len(ids) == 0:
         raise ValueError("the prompt is empty: there is no token to run")
     device = model.tok_embeddings.weight.device
     tokens = torch.tensor([list(ids)], dtype=torch.long, device=device)
-    with capture(model) as rec:
-        model(tokens, use_cache=use_cache)
+    hooks = _layer_hooks(model, on_layer)
+    try:
+        with capture(model) as rec:
+            model(tokens, use_cache=use_cache)
+    finally:
+        for h in hooks:
+            h.remove()
     return trace_from_recording(rec, ids, tokenizer, model, keep_logits)
 
 

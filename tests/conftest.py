@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 
+import tempfile  # noqa: E402
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# window layout and recent models go to a throwaway ini file, not the user's settings
+os.environ["LLAMALENS_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="llamalens-"),
+                                                "settings.ini")
 
 import pytest  # noqa: E402
 

@@ -1,0 +1,101 @@
+"""Menus and window-level actions of the main window."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app import settings as app_settings
+
+SHORTCUTS = [
+    ("Ctrl+Enter", "run the prompt"),
+    ("← / →", "previous / next head"),
+    ("↑ / ↓", "previous / next layer"),
+    ("Tab / Shift+Tab", "next / previous stage (raw, masked, softmax)"),
+    ("Home / End", "first / last head"),
+    ("Ctrl+Home / Ctrl+End", "first / last layer"),
+    ("click a map cell", "select query (row) and key (column) tokens"),
+    ("Ctrl+O / Ctrl+Shift+O", "open a checkpoint file / folder"),
+    ("Esc", "cancel loading or running"),
+    ("F1", "this sheet"),
+    ("Ctrl+Q", "quit"),
+]
+DEVICES = (("Automatic", None), ("CPU", "cpu"), ("CUDA", "cuda"), ("Apple MPS", "mps"))
+
+
+class Menus:
+    """Builds the menu bar; keeps the recent-models menu up to date."""
+
+    def __init__(self, win) -> None:
+        self.win = win
+        bar = win.menuBar()
+        self.file = bar.addMenu("&File")
+        self._action(self.file, "&Open Checkpoint File…", QKeySequence.StandardKey.Open,
+                     self.choose_file)
+        self._action(self.file, "Open Checkpoint &Folder…", "Ctrl+Shift+O", self.choose_folder)
+        self._action(self.file, "Open &Default Model", None, lambda: win.open_model(None))
+        self.recent = self.file.addMenu("&Recent Models")
+        self.file.addSeparator()
+        self._action(self.file, "&Quit", QKeySequence.StandardKey.Quit, win.close)
+        run = bar.addMenu("&Run")
+        self._action(run, "&Run Prompt", "Ctrl+Return", win.run_prompt)
+        self._action(run, "&Cancel", "Esc", win.cancel)
+        self._device_menu(bar.addMenu("&Model"))
+        view = bar.addMenu("&View")
+        for dock in win.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self._action(view, "&Reset Layout", None, win.reset_layout)
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "&Keyboard Shortcuts", "F1", self.show_shortcuts)
+        self.set_recent(app_settings.recent_models())
+
+    def _action(self, menu, text, keys, slot) -> QAction:
+        act = QAction(text, self.win)
+        if keys is not None:
+            act.setShortcut(keys)
+        act.triggered.connect(slot)
+        menu.addAction(act)
+        return act
+
+    def _device_menu(self, menu) -> None:
+        sub = menu.addMenu("&Device")
+        group = QActionGroup(self.win)
+        for label, device in DEVICES:
+            act = QAction(label, self.win, checkable=True)
+            act.setChecked(device == self.win.device)
+            act.triggered.connect(lambda _c=False, d=device: self.win.set_device(d))
+            group.addAction(act)
+            sub.addAction(act)
+
+    def set_recent(self, paths: list[str]) -> None:
+        self.recent.clear()
+        for path in paths:
+            act = self.recent.addAction(path)
+            act.triggered.connect(lambda _c=False, p=path: self.win.open_model(p))
+        self.recent.setEnabled(bool(paths))
+
+    def choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.win, "Open checkpoint", "",
+            "Checkpoints (*.gguf *.safetensors *.pth *.json);;All files (*)")
+        if path:
+            self.win.open_model(path)
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self.win, "Open checkpoint folder")
+        if path:
+            self.win.open_model(path)
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>"
+                       for k, v in SHORTCUTS)
+        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts",
+                          f"<table>{rows}</table>", parent=self.win)
+        box.setObjectName("shortcutsBox")
+        box.open()
+        self.win.shortcuts_box = box
+
+
+def build_menus(win) -> Menus:
+    return Menus(win)

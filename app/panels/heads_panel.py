@@ -1,0 +1,65 @@
+"""All heads of the current layer as thumbnails, and the sortable per-head statistics."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.state import InspectorState
+from viz.head_grid import HeadGrid
+from viz.head_table import HeadStatsTable
+
+
+class HeadGridPanel(QWidget):
+    """Thumbnails of every head of the selected layer (GQA groups coloured alike)."""
+
+    def __init__(self, state: InspectorState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.grid = HeadGrid()
+        self.caption = QLabel("")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.grid, 1)
+        self.grid.head_selected.connect(state.set_head)
+        state.trace_changed.connect(self.refresh)
+        state.layer_changed.connect(self.refresh)
+        state.head_changed.connect(self.grid.set_selected)
+
+    def refresh(self, *_args) -> None:
+        s = self.state
+        if s.trace is None or not self.isVisible():
+            return
+        maps = [s.trace.probs(s.layer, h) for h in range(s.n_heads)]
+        self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer)
+        self.caption.setText(f"Layer {s.layer}: {s.n_heads} heads, {s.trace.n_kv_heads} KV "
+                             "heads (same colour = same keys and values)")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.refresh()
+
+
+class HeadStatsPanel(QWidget):
+    """Entropy, sink, previous-token, self and induction scores; double-click jumps."""
+
+    def __init__(self, state: InspectorState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.table = HeadStatsTable()
+        self.note = QLabel("Induction is measured on a repeated random-token sequence. "
+                           "Double-click a row to show that head.")
+        self.note.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.table, 1)
+        lay.addWidget(self.note)
+        self.table.head_chosen.connect(self._jump)
+
+    def _jump(self, layer: int, head: int) -> None:
+        self.state.set_layer(layer)
+        self.state.set_head(head)
+
+    def set_stats(self, stats: dict) -> None:
+        self.table.set_stats(stats)
+        self.table.select_head(self.state.layer, self.state.head)

@@ -1,0 +1,80 @@
+"""Prompt editor: plain or chat mode, plain-text special tokens, Run (Ctrl+Enter)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+EXAMPLES = [
+    "The capital of France is",
+    "What is the capital of France?",
+    "The quick brown fox jumps over the lazy dog. The quick brown fox",
+    "def fibonacci(n):\n    if n < 2:\n        return n\n    return",
+    "1, 2, 3, 4, 5, 6, 7,",
+    "Alice gave the book to Bob because",
+]
+
+
+class PromptPanel(QWidget):
+    """Signals: run_requested()."""
+
+    run_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.edit = QPlainTextEdit(EXAMPLES[0])
+        self.edit.setObjectName("promptEdit")
+        self.edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter")
+        self.edit.installEventFilter(self)
+        self.chat = QCheckBox("Chat template")
+        self.chat.setObjectName("chatCheck")
+        self.chat.setToolTip("Wrap the prompt as a user message in the model's chat format")
+        self.plain = QCheckBox("Special tokens as text")
+        self.plain.setObjectName("plainCheck")
+        self.plain.setToolTip("Keep text like <|im_start|> as plain text instead of the "
+                              "special token")
+        self.examples = QComboBox()
+        self.examples.setObjectName("examplesCombo")
+        self.examples.addItem("Examples…")
+        for text in EXAMPLES:
+            self.examples.addItem(text.replace("\n", " ⏎ ")[:48], text)
+        self.examples.activated.connect(self._example)
+        self.run_button = QPushButton("Run  (Ctrl+Enter)")
+        self.run_button.setObjectName("runButton")
+        self.run_button.clicked.connect(self.run_requested)
+        row = QHBoxLayout()
+        for w in (self.chat, self.plain, self.examples):
+            row.addWidget(w)
+        row.addStretch(1)
+        row.addWidget(self.run_button)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.edit)
+        lay.addLayout(row)
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def _example(self, index: int) -> None:
+        if index > 0:
+            self.edit.setPlainText(self.examples.itemData(index))
+            self.chat.setChecked("?" in self.examples.itemData(index))
+            self.examples.setCurrentIndex(0)
+            self.run_requested.emit()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        """Ctrl+Enter in the editor runs (the editor would otherwise take the key)."""
+        if (watched is self.edit and event.type() == QEvent.Type.KeyPress
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+            self.run_requested.emit()
+            return True
+        return super().eventFilter(watched, event)

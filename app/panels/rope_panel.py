@@ -1,0 +1,45 @@
+"""RoPE in the complex plane for the selected layer, head, query and key tokens."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from app.state import InspectorState
+from viz.rope_plane import RopePlane
+
+
+class RopePanel(QWidget):
+    def __init__(self, state: InspectorState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.plane = RopePlane()
+        self.caption = QLabel("Click a cell of the attention map to choose the query (row) "
+                              "and key (column) tokens.")
+        self.caption.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.plane, 1)
+        for sig in (state.trace_changed, state.layer_changed, state.head_changed,
+                    state.token_changed, state.key_changed):
+            sig.connect(self.refresh)
+
+    def refresh(self, *_args) -> None:
+        s = self.state
+        t = s.trace
+        if t is None or not self.isVisible():
+            return  # drawn when shown: a hidden plot has no size to fit its range to
+        q = t.rope_query(s.layer, s.head, s.token)
+        k = t.rope_key(s.layer, s.head, s.key)
+        parts = t.pair_contributions(s.layer, s.head, s.token, s.key)
+        title = (f"layer {s.layer} · head {s.head} · query {s.token} "
+                 f"{t.token_strs[s.token]!r} · key {s.key} {t.token_strs[s.key]!r}")
+        self.plane.set_view(q.before, q.after, q.theta, s.token, k_before=k.before,
+                            k_after=k.after, k_pos=s.key, contributions=parts, title=title)
+        score = float(t.scores(s.layer, s.head)[s.token, s.key])
+        self.caption.setText(f"Raw score at (query {s.token}, key {s.key}) = {score:.4f}: "
+                             "the sum of the per-pair contributions below.")
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        self.refresh()
