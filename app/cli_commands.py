@@ -91,7 +91,6 @@ def cmd_info(args: argparse.Namespace) -> int:
                       "eos_id": tok.eos_id, "add_bos": tok.add_bos,
                       "chat_template": tok.chat_template.name if tok.chat_template else None},
         "load_seconds": round(loaded.load_seconds, 3),
-        "weight_cache": ck.metadata.get("cache"),
     }
     if args.json:
         print(json.dumps(info, ensure_ascii=False))

@@ -22,9 +22,8 @@ import torch
 from model.checkpoint import Checkpoint
 from model.config import LlamaConfig
 from model.errors import CheckpointError
-from model.loaders import weight_cache
-from model.loaders.dequant import SUPPORTED_TYPES, dequantize, nbytes_for
-from model.loaders.gguf_meta import open_reader, read_metadata
+from model.loaders.dequant import SUPPORTED_TYPES, dequantize
+from model.loaders.gguf_file import TensorInfo, read_gguf
 from model.loaders.validate import check_config, expected_shapes
 
 if TYPE_CHECKING:
@@ -73,20 +72,22 @@ def meta_name(gguf_name: str) -> str | None:
     return None
 
 
-def load_gguf(path: str | Path, progress: Progress | None = None, *,
-              cache: bool = True) -> Checkpoint:
+def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     """Load a Llama-architecture GGUF file.
+
+    Dequantizing is cheap (well under a second for the default model), so weights are
+    decoded on every load rather than cached on disk.
 
     Args:
         path: the ``.gguf`` file.
-        progress: called with (fraction 0..1, message) at most about 100 times.
-        cache: reuse (and fill) the dequantized-weight cache of :mod:`weight_cache`.
+        progress: called with (fraction 0..1, message) at most about 100 times: once for
+            reading the metadata, then per tensor while dequantizing.
 
     Returns:
         A Checkpoint with format ``"gguf"``, float32 CPU tensors in Meta naming,
         the tokenizer (None if the file has no ``tokenizer.ggml.*`` metadata) and
         metadata ``name``, ``architecture``, ``quantization``, ``file_type``,
-        ``chat_template``, ``tensor_types`` and ``cache`` (``"hit"``, ``"miss"``, ``"off"``).
+        ``chat_template`` and ``tensor_types``.
 
     Raises:
         CheckpointError: the file is unreadable, truncated, not a Llama GGUF, has
@@ -95,33 +96,33 @@ def load_gguf(path: str | Path, progress: Progress | None = None, *,
     """
     path = Path(path)
     report = _Throttled(progress)
-    report(0.0, f"Opening {path.name}")
-    reader = open_reader(path)
-    metadata = read_metadata(reader)
+    report(0.0, f"Reading metadata of {path.name}")
+    gguf_file = read_gguf(path)
+    metadata = gguf_file.metadata
     arch = metadata.get("general.architecture")
     if arch != "llama":
         raise CheckpointError(path, f"unsupported architecture {arch!r}, expected 'llama'")
-    infos = {t.name: t for t in reader.tensors}
+    infos = {t.name: t for t in gguf_file.tensors}  # names are unique: read_gguf checks
     config = config_from_metadata(path, metadata, infos)
     plan = _plan(path, config, infos)
-    tensors, cache_state = _read_weights(path, plan, report, cache)
+    tensors = _dequantize_all(path, plan, report.span(0.05, 0.95))
     report(0.97, "Loading tokenizer")
     tokenizer = _load_tokenizer(metadata, path)
     report(1.0, "Done")
-    log.info("loaded %s: %d tensors, weight cache %s", path, len(tensors), cache_state)
+    log.info("loaded %s: %d tensors", path, len(tensors))
     return Checkpoint(path=path, format="gguf", config=config, tensors=tensors,
-                      tokenizer=tokenizer, metadata=_summary(path, metadata, plan, cache_state))
+                      tokenizer=tokenizer, metadata=_summary(path, metadata, plan))
 
 
 def config_from_metadata(path: Path, metadata: dict[str, Any],
-                         infos: dict[str, Any]) -> LlamaConfig:
+                         infos: dict[str, TensorInfo]) -> LlamaConfig:
     """Build and validate the LlamaConfig from ``llama.*`` metadata.
 
     Args:
         path: the file, for error messages.
-        metadata: from :func:`read_metadata`.
-        infos: GGUF tensor name -> reader tensor (for the vocabulary fallback and
-            to detect tied embeddings and q/k/v biases).
+        metadata: from :func:`model.loaders.gguf_meta.read_metadata`.
+        infos: GGUF tensor name -> tensor info (for the vocabulary fallback and to
+            detect tied embeddings and q/k/v biases); only ``shape`` is used.
 
     Raises:
         CheckpointError: a required key is missing, or the values are inconsistent.
@@ -152,13 +153,13 @@ def config_from_metadata(path: Path, metadata: dict[str, Any],
     return config
 
 
-def _vocab_size(metadata: dict[str, Any], infos: dict[str, Any]) -> int:
+def _vocab_size(metadata: dict[str, Any], infos: dict[str, TensorInfo]) -> int:
     if "llama.vocab_size" in metadata:
         return metadata["llama.vocab_size"]
     if "tokenizer.ggml.tokens" in metadata:
         return len(metadata["tokenizer.ggml.tokens"])
     embedding = infos.get("token_embd.weight")
-    return int(embedding.shape[1]) if embedding is not None and len(embedding.shape) == 2 else 0
+    return embedding.shape[0] if embedding is not None and len(embedding.shape) == 2 else 0
 
 
 def _check_rope_scaling(path: Path, metadata: dict[str, Any]) -> None:
@@ -177,8 +178,9 @@ def _f32_decimal(value: float) -> float:
     return float(str(np.float32(value)))
 
 
-def _plan(path: Path, config: LlamaConfig, infos: dict[str, Any]) -> list[tuple[str, Any, tuple]]:
-    """Match the file's tensors to the expected ones: (meta name, reader tensor, shape) in order.
+def _plan(path: Path, config: LlamaConfig,
+          infos: dict[str, TensorInfo]) -> list[tuple[str, TensorInfo, tuple[int, ...]]]:
+    """Match the file's tensors to the expected ones: (meta name, tensor info, shape) in order.
 
     Raises:
         CheckpointError: unknown, missing, misshapen or unsupported-type tensors.
@@ -197,17 +199,13 @@ def _plan(path: Path, config: LlamaConfig, infos: dict[str, Any]) -> list[tuple[
         info = by_meta.get(name)
         if info is None:
             raise CheckpointError(path, f"tensor {_gguf_name(name)} ({name}) is missing")
-        actual = tuple(int(n) for n in reversed(info.shape.tolist()))
-        if actual != shape:
-            raise CheckpointError(path, f"tensor {info.name} has shape {actual}, expected {shape} "
-                                        "from the metadata (config disagrees with tensors)")
-        if info.tensor_type.name not in SUPPORTED_TYPES:
-            raise CheckpointError(path, f"tensor {info.name} has type {info.tensor_type.name}; "
+        if info.shape != shape:
+            raise CheckpointError(path, f"tensor {info.name} has shape {info.shape}, expected "
+                                        f"{shape} from the metadata (config disagrees with "
+                                        "tensors)")
+        if info.type_name not in SUPPORTED_TYPES:
+            raise CheckpointError(path, f"tensor {info.name} has type {info.type_name}; "
                                         f"supported types are {', '.join(SUPPORTED_TYPES)}")
-        want = nbytes_for(info.tensor_type.name, int(info.n_elements))
-        if info.data.nbytes != want:
-            raise CheckpointError(path, f"tensor {info.name} has {info.data.nbytes} bytes of "
-                                        f"data, expected {want} (truncated file?)")
         plan.append((name, info, shape))
     return plan
 
@@ -220,27 +218,12 @@ def _gguf_name(name: str) -> str:
     return f"blk.{layer}." + {v: k for k, v in _LAYER_NAMES.items()}[rest]
 
 
-def _read_weights(path: Path, plan: list, report: _Throttled,
-                  cache: bool) -> tuple[dict[str, torch.Tensor], str]:
-    """Dequantize every planned tensor, or memory-map them from the weight cache."""
-    if not cache:
-        return _dequantize_all(path, plan, report.span(0.0, 0.95)), "off"
-    digest = weight_cache.file_sha256(path, report.span(0.0, 0.1))
-    report(0.1, "Reading weight cache")
-    tensors = weight_cache.load_weights(digest, {name: shape for name, _, shape in plan})
-    if tensors is not None:
-        return tensors, "hit"
-    tensors = _dequantize_all(path, plan, report.span(0.1, 0.7))
-    weight_cache.store_weights(digest, tensors, report.span(0.7, 0.95))
-    return tensors, "miss"
-
-
 def _dequantize_all(path: Path, plan: list, report: Progress) -> dict[str, torch.Tensor]:
     tensors = {}
     for i, (name, info, shape) in enumerate(plan):
-        report(i / len(plan), f"Dequantizing {info.name} ({info.tensor_type.name})")
+        report(i / len(plan), f"Dequantizing {info.name} ({info.type_name})")
         try:
-            tensors[name] = dequantize(info.data, info.tensor_type.name, shape)
+            tensors[name] = dequantize(info.data(), info.type_name, shape)
         except ValueError as exc:
             raise CheckpointError(path, f"tensor {info.name} is corrupt ({exc})") from exc
     return tensors
@@ -255,14 +238,14 @@ def _load_tokenizer(metadata: dict[str, Any], path: Path) -> Tokenizer | None:
     return load_gguf_tokenizer(metadata, path)
 
 
-def _summary(path: Path, metadata: dict[str, Any], plan: list, cache_state: str) -> dict:
+def _summary(path: Path, metadata: dict[str, Any], plan: list) -> dict:
     """Facts for display: name, dominant quantization, tensor type counts, chat template."""
     import gguf
 
     weights: Counter[str] = Counter()
     for _, info, shape in plan:
         if len(shape) == 2:
-            weights[info.tensor_type.name] += int(info.n_elements)
+            weights[info.type_name] += info.n_elements
     file_type = metadata.get("general.file_type")
     if file_type in {t.value for t in gguf.LlamaFileType}:
         file_type = gguf.LlamaFileType(file_type).name
@@ -272,8 +255,7 @@ def _summary(path: Path, metadata: dict[str, Any], plan: list, cache_state: str)
         "quantization": weights.most_common(1)[0][0] if weights else None,
         "file_type": file_type,
         "chat_template": metadata.get("tokenizer.chat_template"),
-        "tensor_types": dict(Counter(info.tensor_type.name for _, info, _ in plan)),
-        "cache": cache_state,
+        "tensor_types": dict(Counter(info.type_name for _, info, _ in plan)),
     }
 
 
