@@ -1,0 +1,85 @@
+"""Median time of AttentionMap.set_map and HeadGrid.set_maps on random causal attention.
+
+Run: python benchmarks/viz_repaint.py [--repeats N]
+"set" is the setter alone; "+paint" adds rendering the whole widget (widget.grab()), so the
+colour mapping and downsampling that pyqtgraph defers to paint time are counted too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from viz.attention_map import AttentionMap  # noqa: E402
+from viz.head_grid import HeadGrid  # noqa: E402
+
+
+def causal_probs(n_tokens: int, rng: np.random.Generator) -> np.ndarray:
+    """(T, T) float32 softmax of random scores under a causal mask."""
+    scores = rng.normal(scale=2.0, size=(n_tokens, n_tokens)).astype(np.float32)
+    scores[np.triu_indices(n_tokens, k=1)] = -np.inf
+    scores -= scores.max(axis=1, keepdims=True)
+    probs = np.exp(scores)
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def median_ms(action, repeats: int) -> float:
+    """Median wall time of ``action()`` in milliseconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    rng = np.random.default_rng(0)
+    amap, grid = AttentionMap(), HeadGrid()
+    for widget in (amap, grid):
+        widget.resize(900, 800)
+        widget.show()
+    app.processEvents()
+    for n in (512, 2048):
+        maps = [causal_probs(n, rng) for _ in range(9)]
+        labels = [f"tok{i}" for i in range(n)]
+        heads = iter(range(10**9))
+
+        def set_map(maps=maps, labels=labels, heads=heads) -> None:
+            amap.set_map(maps[next(heads) % 9], labels, stage="probs", title="bench")
+
+        def set_map_paint() -> None:
+            set_map()
+            amap.grab()
+
+        def set_maps(maps=maps) -> None:
+            grid.set_maps(maps, n_kv_heads=3, selected=0, layer=0)
+
+        def set_maps_paint() -> None:
+            set_maps()
+            grid.grab()
+
+        for name, action in (("AttentionMap.set_map", set_map),
+                             ("AttentionMap.set_map +paint", set_map_paint),
+                             ("HeadGrid.set_maps (9 heads)", set_maps),
+                             ("HeadGrid.set_maps +paint", set_maps_paint)):
+            action()  # warm-up: first-time allocations and caches
+            print(f"{name:30s} T={n:5d}  median {median_ms(action, args.repeats):7.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
