@@ -20,7 +20,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["LLAMALENS_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "s.ini")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-WORDS = ["the", "model", "reads", "every", "token", "and", "attends", "to", "the", "ones", "before", "it", "while", "rotary", "embeddings", "turn", "each", "pair", "of", "numbers", "by", "an", "angle", "that", "grows", "with", "position"]
+WORDS = ("the model reads every token and attends to the ones before it while rotary "  # noqa: SIM905
+         "embeddings turn each pair of numbers by an angle that grows with position").split()
 
 
 def prompt_of(win, n_tokens: int) -> str:

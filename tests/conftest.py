@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import os
-
-import tempfile  # noqa: E402
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # window layout and recent models go to a throwaway ini file, not the user's settings
