@@ -1,0 +1,287 @@
+"""AttentionMap: one (layer, head, stage) attention matrix as a zoomable, labelled heatmap."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
+
+from viz.colormaps import (
+    DEFAULT_COLORMAP,
+    STAGE_TITLES,
+    check_stage,
+    color_levels,
+    default_masked_color,
+    get_colormap,
+    masked_and_visible,
+)
+from viz.heatmap_items import HeatmapPlot, TokenAxis, elide
+from viz.token_text import visible_text
+
+IDLE_READOUT = "hover a cell to read its value; click to pick a query"
+
+
+class AttentionMap(pg.GraphicsLayoutWidget):
+    """Heatmap of one attention matrix: queries as rows (top to bottom), keys as columns.
+
+    Masked cells (``-inf`` scores, zero probabilities of future keys) are drawn in a flat
+    masked colour, never as the bottom of the colour scale. Zoom with the wheel, pan by
+    dragging, double-click to see the whole map again.
+
+    Signals:
+        cell_hovered(int, int, float): query row, key column and value under the mouse.
+        cell_clicked(int, int): query row and key column of a left click.
+    """
+
+    cell_hovered = Signal(int, int, float)
+    cell_clicked = Signal(int, int)
+
+    def __init__(self, parent=None, *, background: str = "w", foreground: str = "#222222",
+                 font_size: float = 11.0) -> None:
+        super().__init__(parent)
+        self.setObjectName("attentionMap")
+        self.setBackground(background)
+        self._fg = QColor(foreground)
+        self._font = QFont(self.font())
+        self._font.setPointSizeF(font_size)
+        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._raw_labels: list[str] = []
+        self._labels: list[str] = []
+        self._stage, self._title_text, self._readout_text = "probs", "", ""
+        self._masked: np.ndarray | None = None
+        self._levels = (0.0, 1.0)
+        self._fixed_probs = False
+        self._colormap = DEFAULT_COLORMAP
+        self._masked_color: QColor | None = None  # None: the colormap's default
+        self._row: int | None = None  # outlined query row
+        self._col: int | None = None  # outlined key column
+        self._hover: tuple[int, int] | None = None
+        self._build()
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self._apply_fonts()
+        self._apply_masked_color()
+
+    def _build(self) -> None:
+        self._title = self.ci.addLabel("", row=0, col=0, justify="left")
+        self._plot = HeatmapPlot(self._font, self._fg)
+        self.ci.addItem(self._plot, row=1, col=0)
+        self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=get_colormap(self._colormap),
+                                    interactive=False, colorMapMenu=False, width=18)
+        self._bar.setImageItem(self._plot.image, insert_in=self._plot)  # beside the view box
+        self._readout = self.ci.addLabel("", row=2, col=0, justify="left")
+
+    def set_map(self, matrix: np.ndarray, labels: Sequence[str], *, stage: str,
+                title: str = "") -> None:
+        """Show one attention matrix.
+
+        Args:
+            matrix: (T, T) float values of ``stage``; row q holds query q's scores over keys.
+            labels: T token texts (whitespace is made visible on the axes).
+            stage: "scores" (raw QKᵀ/√d), "masked" (-inf above the diagonal) or "probs".
+            title: text above the map, e.g. "layer 3 · head 5".
+
+        Raises:
+            ValueError: for an unknown stage, a non-square matrix or a label count != T.
+        """
+        check_stage(stage)
+        values = np.asarray(matrix, dtype=np.float32)
+        if values.ndim != 2 or values.shape[0] != values.shape[1]:
+            raise ValueError(f"attention matrix has shape {values.shape}; expected (T, T)")
+        if len(labels) != values.shape[0]:
+            raise ValueError(f"got {len(labels)} labels for a matrix of shape {values.shape}; "
+                             f"expected {values.shape[0]} labels")
+        self._matrix, self._stage, self._title_text = values, stage, title
+        self._recolor()
+        if list(labels) != self._raw_labels:  # same tokens, other head: keep the axes
+            self._raw_labels = list(labels)
+            self._labels = [visible_text(str(text)) for text in labels]
+            self._plot.set_labels(self._labels)
+        n = self.n_tokens
+        self._row, self._col = (None if i is None or i >= n else i for i in (self._row, self._col))
+        self._plot.place_outlines(self._row, self._col)
+        self._update_title()
+        if self._hover is not None and max(self._hover) < n:  # mouse still there: new value
+            self.show_cell(*self._hover)
+        else:
+            self._hover = None
+            self._set_readout(IDLE_READOUT)
+
+    def _recolor(self) -> None:
+        """Masked cells, colour range and image of the current matrix."""
+        values, stage = self._matrix, self._stage
+        self._masked, visible = masked_and_visible(values, stage)
+        self._levels = color_levels(values, visible, stage, self._fixed_probs)
+        shown = values
+        if self._masked is not None and stage != "probs":  # -inf would poison downsampling
+            shown = np.where(self._masked, np.float32(self._levels[0]), values)
+        self._plot.show_cells(shown, self._masked)
+        self._bar.setLevels(self._levels)
+        self._bar.getAxis("left").setLabel(STAGE_TITLES[stage], **self._label_style())
+
+    @property
+    def n_tokens(self) -> int:
+        """T, the number of tokens of the current map (0 before the first set_map)."""
+        return int(self._matrix.shape[0])
+
+    @property
+    def stage(self) -> str:
+        """The stage of the current map: "scores", "masked" or "probs"."""
+        return self._stage
+
+    def displayed_matrix(self) -> np.ndarray:
+        """(T, T) float32: the matrix currently shown, as given to ``set_map``."""
+        return self._matrix
+
+    def levels(self) -> tuple[float, float]:
+        """The (low, high) values at the two ends of the colour bar."""
+        return self._levels
+
+    @property
+    def plot_item(self) -> HeatmapPlot:
+        """The plot holding the map (its ViewBox does the zooming)."""
+        return self._plot
+
+    def image_item(self) -> pg.ImageItem:
+        """The ImageItem holding the shown values (masked cells set to the scale minimum)."""
+        return self._plot.image
+
+    def label_axis(self, side: str) -> TokenAxis:
+        """The token axis on ``side``: "left" (queries) or "bottom" (keys)."""
+        return self._plot.token_axes[side]
+
+    @property
+    def colormap_name(self) -> str:
+        """Name of the current colormap."""
+        return self._colormap
+
+    def set_colormap(self, name: str) -> None:
+        """Use one of "viridis", "cividis", "magma", "inferno", "gray"."""
+        self._bar.setColorMap(get_colormap(name))
+        self._colormap = name
+        self._apply_masked_color()
+
+    def masked_color(self) -> QColor:
+        """The colour of masked cells."""
+        return QColor(self._masked_color or default_masked_color(self._colormap))
+
+    def set_masked_color(self, color: QColor | str | None) -> None:
+        """Colour of masked cells; None restores the colormap's default (a light grey)."""
+        self._masked_color = None if color is None else QColor(color)
+        self._apply_masked_color()
+
+    def _apply_masked_color(self) -> None:
+        self._plot.set_masked_color(self.masked_color())
+        self._update_title()
+
+    def set_fixed_prob_range(self, fixed: bool) -> None:
+        """Colour probabilities on 0..1 (True) or on 0..max of the map (False, default)."""
+        self._fixed_probs = bool(fixed)
+        if self.n_tokens:
+            self._recolor()
+
+    def set_font_size(self, points: float) -> None:
+        """Point size of labels, title and readout (make it big for a projector)."""
+        self._font.setPointSizeF(points)
+        self._apply_fonts()
+        self._update_title()
+        self._set_readout(self._readout_text)
+
+    def _label_style(self) -> dict[str, str]:
+        return {"color": self._fg.name(), "font-size": f"{self._font.pointSizeF():g}pt"}
+
+    def _apply_fonts(self) -> None:
+        style = self._label_style()
+        self.label_axis("left").setLabel("query", **style)
+        self.label_axis("bottom").setLabel("key", **style)
+        self._bar.getAxis("left").setLabel(STAGE_TITLES[self._stage], **style)
+        self._plot.set_font(self._font)
+        bar_axis = self._bar.axis
+        bar_axis.setTickFont(self._font)
+        bar_axis.setTextPen(self._fg)
+        bar_axis.setPen(self._fg)
+        bar_axis.setWidth(int(QFontMetricsF(self._font).horizontalAdvance("-0.000") + 14))
+
+    def _update_title(self) -> None:
+        size = f"{self._font.pointSizeF() * 1.15:g}pt"
+        # the colour bar names the stage; the title is the caller's (or the stage's)
+        title = f"<b>{html.escape(self._title_text or STAGE_TITLES[self._stage])}</b>"
+        if self._masked is not None:
+            swatch = self.masked_color().name()
+            title += (f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> "
+                      "masked (future key)")
+        self._title.setText(title, size=size, color=self._fg.name())
+
+    def set_query_row(self, row: int | None) -> None:
+        """Outline query row ``row`` across all keys; None removes the outline."""
+        self._row = self._checked_index(row, "query row")
+        self._plot.place_outlines(self._row, self._col)
+
+    def set_key_col(self, col: int | None) -> None:
+        """Outline key column ``col`` (dashed); None removes the outline."""
+        self._col = self._checked_index(col, "key column")
+        self._plot.place_outlines(self._row, self._col)
+
+    def outline_rects(self) -> tuple[QRectF | None, QRectF | None]:
+        """The (query row, key column) outlines in cell coordinates, None when hidden."""
+        return tuple(box.rect() if box.isVisible() else None
+                     for box in (self._plot.row_box, self._plot.col_box))
+
+    def _checked_index(self, index: int | None, what: str) -> int | None:
+        if index is None:
+            return None
+        if not 0 <= int(index) < self.n_tokens:
+            raise ValueError(f"{what} is {index}; expected 0..{self.n_tokens - 1} or None")
+        return int(index)
+
+    def reset_view(self) -> None:
+        """Zoom out to the whole map."""
+        self._plot.reset_view()
+
+    def cell_at(self, scene_pos: QPointF) -> tuple[int, int] | None:
+        """The (query row, key column) under a scene position, or None outside the map."""
+        return self._plot.cell_at(scene_pos)
+
+    def scene_pos_of(self, row: int, col: int) -> QPointF:
+        """Scene position of the centre of cell (row, col)."""
+        return self._plot.scene_pos_of(row, col)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        cell = self.cell_at(scene_pos)
+        if cell is not None and cell != self._hover:
+            self.show_cell(*cell)
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        if event.double():
+            self.reset_view()
+            return
+        cell = self.cell_at(event.scenePos())
+        if cell is not None:
+            self.cell_clicked.emit(*cell)
+
+    def show_cell(self, row: int, col: int) -> None:
+        """Read out cell (row, col) and emit ``cell_hovered`` (what hovering it does)."""
+        row, col = self._checked_index(row, "query row"), self._checked_index(col, "key column")
+        value = float(self._matrix[row, col])
+        masked = self._masked is not None and bool(self._masked[row, col])
+        shown = f"{value:g} (masked)" if masked else f"{value:.4f}"
+        query, key = (elide(self._labels[i], 24) for i in (row, col))
+        self._hover = (row, col)
+        self._set_readout(f"query {row} '{query}' → key {col} '{key}' : {shown}")
+        self.cell_hovered.emit(row, col, value)
+
+    def readout_text(self) -> str:
+        """The hover readout line as plain text."""
+        return self._readout_text
+
+    def _set_readout(self, text: str) -> None:
+        self._readout_text = text
+        self._readout.setText(html.escape(text), size=f"{self._font.pointSizeF():g}pt",
+                              color=self._fg.name())
+

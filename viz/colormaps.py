@@ -1,0 +1,152 @@
+"""Colour for attention matrices: colormaps, causally masked cells and colour ranges.
+
+A stage's matrix is coloured in two layers: the finite, visible values go through a
+perceptual colormap, and cells that the causal mask removed (``-inf`` in the masked
+scores, exact zeros above the diagonal in the probabilities) get one flat colour of
+their own, so they can never be mistaken for the low end of the colour scale.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtGui import QColor
+
+STAGES = ("scores", "masked", "probs")
+STAGE_TITLES = {
+    "scores": "score  QKᵀ/√d",
+    "masked": "masked score",
+    "probs": "probability",
+}
+COLORMAP_NAMES = ("viridis", "cividis", "magma", "inferno", "gray")
+DEFAULT_COLORMAP = "viridis"
+# Light neutral grey: no perceptual map above passes through it. The gray map does,
+# so it gets a pale blue instead.
+MASKED_COLORS = {"gray": "#c6dbef"}
+DEFAULT_MASKED_COLOR = "#d9d9d9"
+
+
+def check_stage(stage: str) -> None:
+    """Raise ValueError unless ``stage`` is one of STAGES."""
+    if stage not in STAGES:
+        raise ValueError(f"stage is {stage!r}; expected one of {', '.join(STAGES)}")
+
+
+def get_colormap(name: str) -> pg.ColorMap:
+    """The named colormap (one of COLORMAP_NAMES); "gray" runs black to white."""
+    if name not in COLORMAP_NAMES:
+        raise ValueError(f"colormap is {name!r}; expected one of {', '.join(COLORMAP_NAMES)}")
+    if name == "gray":
+        return pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)], name="gray")
+    return pg.colormap.get(name)
+
+
+@lru_cache(maxsize=8)
+def lookup_table(name: str) -> np.ndarray:
+    """(256, 4) uint8 RGBA lookup table of the named colormap (read-only)."""
+    lut = np.ascontiguousarray(get_colormap(name).getLookupTable(nPts=256, alpha=True),
+                               dtype=np.uint8)
+    lut.flags.writeable = False
+    return lut
+
+
+def default_masked_color(colormap: str) -> QColor:
+    """The masked-cell colour that stands apart from every colour of ``colormap``."""
+    return QColor(MASKED_COLORS.get(colormap, DEFAULT_MASKED_COLOR))
+
+
+def alpha_ramp(color: QColor) -> np.ndarray:
+    """(256, 4) uint8 lookup table: ``color`` with alpha 0..255 (for a mask overlay)."""
+    lut = np.empty((256, 4), dtype=np.uint8)
+    lut[:, 0], lut[:, 1], lut[:, 2] = color.red(), color.green(), color.blue()
+    lut[:, 3] = np.arange(256)
+    return lut
+
+
+@lru_cache(maxsize=2)
+def causal_triangles(n_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean (T, T) masks: strictly above the diagonal (future keys) and its complement.
+
+    Cached per size: building them costs more than the comparisons that use them.
+    """
+    upper = np.triu(np.ones((n_tokens, n_tokens), dtype=bool), k=1)
+    lower = ~upper
+    upper.flags.writeable = False
+    lower.flags.writeable = False
+    return upper, lower
+
+
+def masked_and_visible(matrix: np.ndarray, stage: str) -> tuple[np.ndarray | None, np.ndarray]:
+    """Which cells are drawn in the masked colour and which set the colour range.
+
+    Args:
+        matrix: (T, T) attention matrix of one stage, queries as rows.
+        stage: "scores", "masked" or "probs".
+
+    Returns:
+        ``(masked, visible)``: masked is a (T, T) bool array, or None when no cell is
+        masked; visible is (T, T) bool: finite cells on or below the diagonal.
+        Non-finite cells (``-inf`` in "masked") and, in "probs", exact zeros above the
+        diagonal are masked; genuine small probabilities below it are not.
+    """
+    upper, lower = causal_triangles(matrix.shape[0])
+    finite = np.isfinite(matrix)
+    all_finite = bool(finite.all())
+    masked = None if all_finite else ~finite
+    if stage == "probs":
+        future = upper & (matrix == 0)
+        masked = future if masked is None else masked | future
+    if masked is not None and not masked.any():
+        masked = None
+    visible = lower if all_finite else lower & finite
+    return masked, visible
+
+
+def color_levels(matrix: np.ndarray, visible: np.ndarray, stage: str,
+                 fixed_probs: bool = False) -> tuple[float, float]:
+    """Colour range from the visible values: probs 0..max (or 0..1), scores min..max.
+
+    Args:
+        matrix: (T, T) values.
+        visible: (T, T) bool, the cells that count (see ``masked_and_visible``).
+        stage: "scores", "masked" or "probs".
+        fixed_probs: use 0..1 for probabilities instead of 0..max.
+
+    Returns:
+        ``(low, high)`` with ``low < high``, even for a constant or empty matrix.
+    """
+    if stage == "probs" and fixed_probs:
+        return 0.0, 1.0
+    high = float(np.max(matrix, where=visible, initial=-np.inf))
+    low = 0.0 if stage == "probs" else float(np.min(matrix, where=visible, initial=np.inf))
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return 0.0, 1.0
+    if high <= low:  # a constant map still needs a non-empty range
+        return (low, low + 1.0) if stage == "probs" else (low - 0.5, high + 0.5)
+    return low, high
+
+
+def to_rgba(values: np.ndarray, levels: tuple[float, float], lut: np.ndarray,
+            masked: np.ndarray | None, masked_color: QColor) -> np.ndarray:
+    """Colour a small matrix in numpy (thumbnails; the big map is coloured by its ImageItem).
+
+    Args:
+        values: (h, w) float values.
+        levels: ``(low, high)`` mapped to the first and last entry of ``lut``.
+        lut: (256, 4) uint8 RGBA lookup table.
+        masked: (h, w) bool cells to paint in ``masked_color``, or None.
+        masked_color: colour of masked cells.
+
+    Returns:
+        (h, w, 4) uint8 RGBA, C-contiguous.
+    """
+    low, high = levels
+    scaled = (np.nan_to_num(values, nan=low, posinf=high, neginf=low) - low) * (
+        255.0 / (high - low))
+    index = np.clip(scaled, 0, 255).astype(np.uint8)
+    rgba = lut[index]
+    if masked is not None:
+        rgba[masked] = (masked_color.red(), masked_color.green(), masked_color.blue(), 255)
+    return np.ascontiguousarray(rgba)
