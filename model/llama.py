@@ -133,9 +133,20 @@ class FeedForward(nn.Module):
         self.w1 = nn.Linear(dim, hidden_dim, bias=False)
         self.w2 = nn.Linear(hidden_dim, dim, bias=False)
         self.w3 = nn.Linear(dim, hidden_dim, bias=False)
+        self.w13: torch.Tensor | None = None  # (2F, d) [w1; w3], set by fuse()
+
+    def fuse(self) -> None:
+        """Compute w1 x and w3 x in one matrix product (w1, w3 become views of it)."""
+        w13 = torch.cat([self.w1.weight.data, self.w3.weight.data])  # (2F, d)
+        hidden = self.w1.weight.shape[0]
+        self.w1.weight.data, self.w3.weight.data = w13[:hidden], w13[hidden:]
+        self.w13 = w13
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.w2(F.silu(self.w1(x)) * self.w3(x))
+        if self.w13 is None:
+            return self.w2(F.silu(self.w1(x)) * self.w3(x))
+        gate, up = F.linear(x, self.w13).chunk(2, dim=-1)  # (B, T, F) each
+        return self.w2(F.silu(gate) * up)
 
 
 class TransformerBlock(nn.Module):
@@ -189,8 +200,8 @@ class Llama(nn.Module):
         return self._freqs_cis[start:end]
 
     @torch.inference_mode()
-    def forward(self, tokens: torch.Tensor, start_pos: int = 0,
-                use_cache: bool = False) -> torch.Tensor:
+    def forward(self, tokens: torch.Tensor, start_pos: int = 0, use_cache: bool = False,
+                last_only: bool = False) -> torch.Tensor:
         """Logits for every position.
 
         Args:
@@ -198,9 +209,11 @@ class Llama(nn.Module):
             start_pos: position of tokens[:, 0]; > 0 only with ``use_cache``, after an
                 earlier call filled the KV cache for positions < start_pos.
             use_cache: keep keys and values for later calls.
+            last_only: project only the last position to the vocabulary (what sampling
+                needs; the output projection is ~20% of a small model's work).
 
         Returns:
-            (B, T, V) float32 logits.
+            (B, T, V) float32 logits, or (B, 1, V) with ``last_only``.
         """
         _, t = tokens.shape
         if start_pos and not use_cache:
@@ -212,8 +225,10 @@ class Llama(nn.Module):
         freqs_cis = self.freqs_cis(start_pos, t)  # (T, hd/2)
         for layer in self.layers:
             h = layer(h, freqs_cis, start_pos, use_cache)
+        if last_only:
+            h = h[:, -1:]  # (B, 1, d)
         h = self.final_norm(self.norm(h))
-        return self.logits(self.output(h).float())  # (B, T, V)
+        return self.logits(self.output(h).float())  # (B, T, V) or (B, 1, V)
 
     def set_explicit_attention(self, on: bool) -> None:
         """Materialise QKᵀ, mask and softmax (for capture) or use fused SDPA."""

@@ -63,7 +63,7 @@ def run_trace(model: Llama, tokenizer: Tokenizer, ids: Sequence[int], *,
     hooks = _layer_hooks(model, on_layer)
     try:
         with capture(model) as rec:
-            model(tokens, use_cache=use_cache)
+            model(tokens, use_cache=use_cache, last_only=not keep_logits)
     finally:
         for h in hooks:
             h.remove()
@@ -87,6 +87,6 @@ def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace,
     device = model.tok_embeddings.weight.device
     tokens = torch.tensor([list(new_ids)], dtype=torch.long, device=device)
     with capture(model) as rec:
-        model(tokens, start_pos=start, use_cache=True)
+        model(tokens, start_pos=start, use_cache=True, last_only=trace.logits is None)
     step = trace_from_recording(rec, new_ids, tokenizer, model, trace.logits is not None)
     return trace.extended(step)

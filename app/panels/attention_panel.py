@@ -59,7 +59,6 @@ class AttentionPanel(QWidget):
         self.stage_combo.currentIndexChanged.connect(
             lambda i: s.set_stage(self.stage_combo.itemData(i)))
         self.map.cell_clicked.connect(self._clicked)
-        self.map.cell_hovered.connect(lambda *_: self.readout.setText(self.map.readout_text()))
         for sig in (s.trace_changed, s.layer_changed, s.head_changed, s.stage_changed):
             sig.connect(self.refresh)
         s.token_changed.connect(lambda row: self.map.set_query_row(row))

@@ -1,0 +1,70 @@
+"""Render the README screenshots with the default model (python docs/make_screenshots.py).
+
+Runs the real app offscreen (or on a virtual display), loads the default model,
+runs a prompt, selects a head and token, and saves the window and each panel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+PROMPT = "The quick brown fox jumps over the lazy dog. The quick brown fox"
+
+
+def wait_for(app, signal, timeout_ms: int = 300_000) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+
+
+def main() -> None:
+    import tempfile
+
+    from PySide6.QtWidgets import QApplication
+
+    os.environ["LLAMALENS_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "s.ini")
+    from app import create_main_window
+
+    app = QApplication.instance() or QApplication([])
+    win = create_main_window(None, "cpu")
+    win.resize(1700, 1050)
+    win.show()
+    wait_for(app, win.analysis_shown)
+    win.prompt.edit.setPlainText(PROMPT)
+    win.run_prompt()
+    wait_for(app, win.analysis_shown)
+    s = win.state
+    s.set_layer(4)
+    s.set_head(1)
+    s.set_token(s.n_tokens - 1)
+    s.set_key(2)
+    win.sampling.temperature_slider.setValue(80)
+    win.sampling.top_p_slider.setValue(90)
+    for _ in range(5):
+        app.processEvents()
+    OUT.mkdir(parents=True, exist_ok=True)
+    win.grab().save(str(OUT / "main_window.png"))
+    for name, widget in (("attention", win.attention), ("tokens", win.tokens),
+                         ("rope", win.rope), ("sampling", win.sampling),
+                         ("heads", win.heads), ("stats", win.stats), ("lens", win.lens)):
+        dock = widget.parentWidget()
+        if hasattr(dock, "raise_"):
+            dock.raise_()
+        for _ in range(3):
+            app.processEvents()
+        widget.grab().save(str(OUT / f"{name}.png"))
+    print(f"saved screenshots to {OUT}")
+    win.close()
+
+
+if __name__ == "__main__":
+    main()
