@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.state import InspectorState
 from viz.rope_plane import RopePlane
+
+DEBOUNCE_MS = 80
 
 
 class RopePanel(QWidget):
@@ -20,9 +23,15 @@ class RopePanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.caption)
         lay.addWidget(self.plane, 1)
+        # stepping through heads with a held arrow key redraws the heatmap at once and
+        # this (heavier) plot when the keys pause
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.refresh)
         for sig in (state.trace_changed, state.layer_changed, state.head_changed,
                     state.token_changed, state.key_changed):
-            sig.connect(self.refresh)
+            sig.connect(self._timer.start)
 
     def refresh(self, *_args) -> None:
         s = self.state

@@ -107,7 +107,8 @@ def test_clicking_a_token_updates_rope_panel(qtbot, window):
     window.state.set_key(2)
     trace, s = window.state.trace, window.state
     parts = trace.pair_contributions(s.layer, s.head, 4, 2)
-    assert window.rope.plane.contribution_sum() == pytest.approx(float(parts.sum()), abs=1e-6)
+    qtbot.waitUntil(lambda: window.rope.plane.contribution_sum() == pytest.approx(
+        float(parts.sum()), abs=1e-6), timeout=5_000)  # the RoPE panel redraws debounced
     assert window.rope.plane.contribution_sum() == pytest.approx(
         float(trace.scores(s.layer, s.head)[4, 2]), abs=1e-5)
     q = trace.rope_query(s.layer, s.head, 4)

@@ -10,7 +10,7 @@ from model.capture import capture
 from model.head_stats import head_stats, induction_scores, logit_lens
 from model.runtime import build_model
 from model.trace_io import load_trace, save_trace
-from model.tracing import extend_trace, run_trace
+from model.tracing import extend_trace, run_trace, trace_from_recording
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -32,9 +32,9 @@ def tiny(tmp_path_factory):
 def recorded(tiny):
     model, tok = tiny
     ids = tok.encode(PROMPT)
-    with capture(model, maps=True) as rec:
+    with capture(model, maps=True) as rec:  # the explicit path: maps materialised
         model(torch.tensor([ids]))
-    return ids, rec, run_trace(model, tok, ids, keep_logits=True)
+    return ids, rec, trace_from_recording(rec, ids, tok, model, keep_logits=True)
 
 
 def test_capture_removes_hooks_even_on_failure(tiny):
@@ -55,6 +55,20 @@ def test_on_demand_maps_equal_the_forward_pass(recorded):
                 finite = np.isfinite(used)
                 assert (np.isfinite(ours) == finite).all()
                 assert np.abs(ours[finite] - used[finite]).max() <= 1e-6
+
+
+def test_fused_run_rebuilds_the_same_maps(recorded, tiny):
+    """A plain traced run keeps SDPA; its rebuilt maps equal the explicit path's."""
+    ids, rec, explicit = recorded
+    model, tok = tiny
+    fused = run_trace(model, tok, ids, keep_logits=True)
+    assert not model.layers[0].attention.explicit
+    np.testing.assert_allclose(fused.logits, explicit.logits, atol=1e-4)
+    for layer in range(fused.n_layers):
+        np.testing.assert_allclose(fused.q_rot[layer], explicit.q_rot[layer], atol=1e-5)
+        for head in range(fused.n_heads):
+            np.testing.assert_allclose(fused.probs(layer, head),
+                                       rec.layers[layer]["probs"][head].numpy(), atol=1e-5)
 
 
 def test_probability_rows_and_mask(recorded):
