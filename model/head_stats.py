@@ -13,12 +13,16 @@ from model.capture import capture
 from model.llama import Llama
 from model.trace import Trace
 
-ROW_CHUNK = 512  # query rows per block: bounds the (H, rows, T) temporaries
+ROW_CHUNK = 256  # query rows per block: bounds the (H, rows, T) temporaries
+MAX_ROWS = 512  # longer prompts: statistics over this many evenly spaced query rows
 
 
 @dataclass(frozen=True)
 class HeadStats:
     """(L, H) arrays, each a mean over query rows 1..T-1 (row 0 can only see itself).
+
+    For prompts longer than MAX_ROWS + 1 tokens the mean runs over MAX_ROWS evenly
+    spaced rows (an unbiased estimate that keeps the cost O(L·H·MAX_ROWS·T)).
 
     Attributes:
         entropy: mean row entropy of the attention probabilities, in nats.
@@ -36,15 +40,21 @@ class HeadStats:
     induction: np.ndarray
 
 
-def _layer_probs(trace: Trace, layer: int, rows: slice) -> torch.Tensor:
-    """(H, R, T) probabilities of query rows ``rows`` for every head of a layer."""
-    q = torch.from_numpy(trace.q_rot[layer][:, rows])  # (H, R, hd)
+def _layer_probs(trace: Trace, layer: int, rows: torch.Tensor) -> torch.Tensor:
+    """(H, R, T) probabilities of query rows ``rows`` (R,) for every head of a layer."""
+    q = torch.from_numpy(trace.q_rot[layer])[:, rows]  # (H, R, hd)
     kv = [trace.kv_head(h) for h in range(trace.n_heads)]
     k = torch.from_numpy(trace.k_rot[layer])[kv]  # (H, T, hd)
     scores = q @ k.transpose(-2, -1) / math.sqrt(trace.head_dim)  # (H, R, T)
-    pos = torch.arange(trace.n_tokens)
-    visible = pos[None, :] <= pos[rows][:, None]  # (R, T)
+    visible = torch.arange(trace.n_tokens)[None, :] <= rows[:, None]  # (R, T)
     return torch.softmax(scores.masked_fill(~visible, float("-inf")), dim=-1)
+
+
+def stat_rows(n_tokens: int) -> torch.Tensor:
+    """The query rows the statistics average over: 1..T-1, or MAX_ROWS spread over them."""
+    if n_tokens - 1 <= MAX_ROWS:
+        return torch.arange(1, n_tokens)
+    return torch.unique(torch.linspace(1, n_tokens - 1, MAX_ROWS).round().long())
 
 
 def head_stats(trace: Trace, induction: np.ndarray | None = None) -> HeadStats:
@@ -54,11 +64,10 @@ def head_stats(trace: Trace, induction: np.ndarray | None = None) -> HeadStats:
     if T < 2:
         return HeadStats(**out, induction=_or_nan(induction, L, H))
     sums = {k: torch.zeros(L, H, dtype=torch.float64) for k in out}
+    all_rows = stat_rows(T)
     for layer in range(L):
-        for start in range(1, T, ROW_CHUNK):
-            rows = slice(start, min(T, start + ROW_CHUNK))
-            p = _layer_probs(trace, layer, rows).double()  # (H, R, T)
-            idx = torch.arange(rows.start, rows.stop)
+        for idx in all_rows.split(ROW_CHUNK):
+            p = _layer_probs(trace, layer, idx).double()  # (H, R, T)
             r = torch.arange(len(idx))
             plogp = torch.where(p > 0, p * torch.log(p), torch.zeros_like(p))
             sums["entropy"][layer] += -plogp.sum(-1).sum(-1)
@@ -66,7 +75,7 @@ def head_stats(trace: Trace, induction: np.ndarray | None = None) -> HeadStats:
             sums["previous"][layer] += p[:, r, idx - 1].sum(-1)
             sums["self_attn"][layer] += p[:, r, idx].sum(-1)
     for k in out:
-        out[k] = (sums[k] / (T - 1)).numpy()
+        out[k] = (sums[k] / len(all_rows)).numpy()
     return HeadStats(**out, induction=_or_nan(induction, L, H))
 
 

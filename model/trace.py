@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 STAGES = ("scores", "masked", "probs")
-CACHE_SIZE = 64
+CACHE_BYTES = 256 * 2**20  # LRU budget for rebuilt maps (a 2048-token map is 16 MiB)
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,7 @@ class Trace:
         self.resid_norms = resid_norms
         self.resid_post = resid_post
         self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
+        self._mask: torch.Tensor | None = None  # (T, T) 0 / -inf, built once
         self._check_shapes()
 
     # ---- shape facts ---------------------------------------------------------------------
@@ -130,27 +131,51 @@ class Trace:
             raise ValueError(f"stage is {stage!r}, expected one of {STAGES}")
         self._check_index(layer, head)
         key = (layer, head, stage)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        scores, masked, probs = self._compute(layer, head)
-        for stage_name, value in zip(STAGES, (scores, masked, probs)):
-            self._cache[(layer, head, stage_name)] = value
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        if key not in self._cache:
+            self._store(layer, [head], self._compute(layer, [head], stage), stage)
+        self._cache.move_to_end(key)
         return self._cache[key]
 
-    def _compute(self, layer: int, head: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The forward pass's ops on one head: (q @ kᵀ) / √hd, + causal mask, softmax."""
-        q = torch.from_numpy(self.q_rot[layer, head])[None, None]  # (1, 1, T, hd)
-        k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])[None, None]  # (1, 1, T, hd)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (1, 1, T, T)
+    def layer_maps(self, layer: int, stage: str) -> list[np.ndarray]:
+        """The (T, T) maps of every head of a layer, computed in one batched product."""
+        if stage not in STAGES:
+            raise ValueError(f"stage is {stage!r}, expected one of {STAGES}")
+        self._check_index(layer, 0)
+        missing = [h for h in range(self.n_heads) if (layer, h, stage) not in self._cache]
+        if missing:
+            self._store(layer, missing, self._compute(layer, missing, stage), stage)
+        return [self.attention_map(layer, h, stage) for h in range(self.n_heads)]
+
+    def _store(self, layer: int, heads: list[int], maps: np.ndarray, stage: str) -> None:
+        for head, value in zip(heads, maps):
+            self._cache[(layer, head, stage)] = value
+        total = sum(a.nbytes for a in self._cache.values())
+        while len(self._cache) > len(heads) and total > CACHE_BYTES:
+            _, dropped = self._cache.popitem(last=False)
+            total -= dropped.nbytes
+
+    def _causal_mask(self) -> torch.Tensor:
         t = self.n_tokens
-        visible = torch.arange(t)[None, :] <= torch.arange(t)[:, None]
-        mask = torch.zeros(t, t).masked_fill(~visible, float("-inf"))
-        masked = scores + mask
-        probs = torch.softmax(masked.float(), dim=-1)
-        return scores[0, 0].numpy(), masked[0, 0].numpy(), probs[0, 0].numpy()
+        if self._mask is None or self._mask.shape[0] != t:
+            visible = torch.arange(t)[None, :] <= torch.arange(t)[:, None]
+            self._mask = torch.zeros(t, t).masked_fill(~visible, float("-inf"))  # (T, T)
+        return self._mask
+
+    def _compute(self, layer: int, heads: list[int], stage: str) -> np.ndarray:
+        """The forward pass's ops on some heads: (q @ kᵀ) / √hd, + causal mask, softmax.
+
+        Returns:
+            (len(heads), T, T) float32.
+        """
+        q = torch.from_numpy(self.q_rot[layer])[heads][None]  # (1, h, T, hd)
+        kv = [self.kv_head(h) for h in heads]
+        k = torch.from_numpy(self.k_rot[layer])[kv][None]  # (1, h, T, hd)
+        out = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (1, h, T, T)
+        if stage != "scores":
+            out = out + self._causal_mask()
+        if stage == "probs":
+            out = torch.softmax(out.float(), dim=-1)
+        return out[0].numpy()
 
     def scores(self, layer: int, head: int) -> np.ndarray:
         """(T, T) raw QKᵀ/√hd before the mask."""

@@ -35,6 +35,9 @@ class TokenStrip(QListWidget):
         self.setUniformItemSizes(False)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setWordWrap(False)
+        # long prompts: lay chips out in batches from the event loop instead of all at once
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(200)
         self.currentRowChanged.connect(self._on_row)
         self._font = QFont(self.font())
         self._font.setFamily("monospace")
@@ -54,6 +57,7 @@ class TokenStrip(QListWidget):
             raise ValueError(f"set_tokens got {n} texts, {len(ids)} ids, {len(byte_hex)} "
                              f"byte strings and {len(special)} flags; expected equal lengths")
         self.blockSignals(True)
+        self.setUpdatesEnabled(False)
         self.clear()
         for i, (text, tid, hx, sp) in enumerate(zip(texts, ids, byte_hex, special)):
             item = QListWidgetItem(f"{visible_text(text)}\n{tid}")
@@ -64,6 +68,7 @@ class TokenStrip(QListWidget):
             kind = "special token" if sp else "token"
             item.setToolTip(f"position {i}\n{kind} id {tid}\ntext {text!r}\nbytes {spaced}")
             self.addItem(item)
+        self.setUpdatesEnabled(True)
         self.blockSignals(False)
 
     def select_token(self, index: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.state import InspectorState
@@ -22,15 +23,25 @@ class HeadGridPanel(QWidget):
         lay.addWidget(self.caption)
         lay.addWidget(self.grid, 1)
         self.grid.head_selected.connect(state.set_head)
-        state.trace_changed.connect(self.refresh)
-        state.layer_changed.connect(self.refresh)
-        state.head_changed.connect(self.grid.set_selected)
+        # redrawn from the event loop, not inside the signal: a new trace or layer shows
+        # the heatmap first and the nine thumbnails right after, in separate events
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.refresh)
+        state.trace_changed.connect(lambda *_: self._timer.start())
+        state.layer_changed.connect(lambda *_: self._timer.start())  # not start(msec)
+        state.head_changed.connect(self._select)
+
+    def _select(self, head: int) -> None:
+        if head < len(self.grid.thumbnails()):  # a new model's grid may not be drawn yet
+            self.grid.set_selected(head)
 
     def refresh(self, *_args) -> None:
         s = self.state
         if s.trace is None or not self.isVisible():
             return
-        maps = [s.trace.probs(s.layer, h) for h in range(s.n_heads)]
+        maps = s.trace.layer_maps(s.layer, "probs")
         self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer)
         self.caption.setText(f"Layer {s.layer}: {s.n_heads} heads, {s.trace.n_kv_heads} KV "
                              "heads (same colour = same keys and values)")

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from app.state import InspectorState
 from viz.rope_plane import RopePlane
 
-DEBOUNCE_MS = 80
+DEBOUNCE_MS = 150
 
 
 class RopePanel(QWidget):
@@ -31,7 +31,7 @@ class RopePanel(QWidget):
         self._timer.timeout.connect(self.refresh)
         for sig in (state.trace_changed, state.layer_changed, state.head_changed,
                     state.token_changed, state.key_changed):
-            sig.connect(self._timer.start)
+            sig.connect(lambda *_: self._timer.start())
 
     def refresh(self, *_args) -> None:
         s = self.state

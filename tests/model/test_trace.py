@@ -188,3 +188,16 @@ def test_logit_lens_last_layer_is_the_output(recorded, tiny):
     assert ids[-1, 0, 0] == int(np.argmax(trace.last_logits))
     assert ids[-1, 1, 0] == int(np.argmax(trace.logits[3]))
     assert (np.diff(probs, axis=-1) <= 0).all()
+
+
+def test_long_prompt_statistics_use_spread_rows(recorded, monkeypatch):
+    import model.head_stats as hs
+
+    _, _, trace = recorded
+    monkeypatch.setattr(hs, "MAX_ROWS", 5)
+    rows = hs.stat_rows(trace.n_tokens).numpy()
+    assert len(rows) == 5 and rows[0] == 1 and rows[-1] == trace.n_tokens - 1
+    stats = hs.head_stats(trace)
+    p = trace.probs(1, 3).astype(np.float64)
+    assert stats.sink[1, 3] == pytest.approx(p[rows, 0].mean(), abs=1e-6)
+    assert stats.previous[1, 3] == pytest.approx(p[rows, rows - 1].mean(), abs=1e-6)
