@@ -26,6 +26,15 @@ def wait_for(app, signal, timeout_ms: int = 300_000) -> None:
     loop.exec()
 
 
+def settle(app, seconds: float = 0.5) -> None:
+    """Let deferred redraws (debounced panels) run."""
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+
+
 def main() -> None:
     import tempfile
 
@@ -49,8 +58,7 @@ def main() -> None:
     s.set_key(2)
     win.sampling.temperature_slider.setValue(80)
     win.sampling.top_p_slider.setValue(90)
-    for _ in range(5):
-        app.processEvents()
+    settle(app)
     OUT.mkdir(parents=True, exist_ok=True)
     win.grab().save(str(OUT / "main_window.png"))
     for name, widget in (("attention", win.attention), ("tokens", win.tokens),
@@ -59,8 +67,7 @@ def main() -> None:
         dock = widget.parentWidget()
         if hasattr(dock, "raise_"):
             dock.raise_()
-        for _ in range(3):
-            app.processEvents()
+        settle(app)
         widget.grab().save(str(OUT / f"{name}.png"))
     print(f"saved screenshots to {OUT}")
     win.close()
