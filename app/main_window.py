@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings as app_settings
+from app.appearance import Appearance
 from app.menus import build_menus
 from app.panels.attention_panel import AttentionPanel
 from app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
@@ -61,9 +62,11 @@ class MainWindow(QMainWindow):
         self._load_id = self._trace_id = -1
         self._build_panels()
         self._build_status()
+        self.appearance = Appearance(self)
         self.menus = build_menus(self)
         self._start_worker()
         self._restore_layout()
+        self.appearance.apply()
         self.open_model(model)
 
     # ---- construction ---------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from app import session
 from app import settings as app_settings
 
 SHORTCUTS = [
@@ -16,6 +17,7 @@ SHORTCUTS = [
     ("Ctrl+Home / Ctrl+End", "first / last layer"),
     ("click a map cell", "select query (row) and key (column) tokens"),
     ("Ctrl+O / Ctrl+Shift+O", "open a checkpoint file / folder"),
+    ("Ctrl+S / Ctrl+Alt+O", "save / open a session (trace, view, analysis)"),
     ("Esc", "cancel loading or running"),
     ("F1", "this sheet"),
     ("Ctrl+Q", "quit"),
@@ -36,6 +38,11 @@ class Menus:
         self._action(self.file, "Open &Default Model", None, lambda: win.open_model(None))
         self.recent = self.file.addMenu("&Recent Models")
         self.file.addSeparator()
+        self._action(self.file, "Open &Session…", "Ctrl+Alt+O", lambda: session.choose_open(win))
+        self._action(self.file, "&Save Session…", QKeySequence.StandardKey.Save,
+                     lambda: session.choose_save(win))
+        session.track_analysis(win)
+        self.file.addSeparator()
         self._action(self.file, "&Quit", QKeySequence.StandardKey.Quit, win.close)
         run = bar.addMenu("&Run")
         self._action(run, "&Run Prompt", "Ctrl+Return", win.run_prompt)
@@ -44,6 +51,8 @@ class Menus:
         view = bar.addMenu("&View")
         for dock in win.docks.values():
             view.addAction(dock.toggleViewAction())
+        view.addSeparator()
+        self._appearance_menu(view)
         view.addSeparator()
         self._action(view, "&Reset Layout", None, win.reset_layout)
         help_menu = bar.addMenu("&Help")
@@ -67,6 +76,30 @@ class Menus:
             act.triggered.connect(lambda _c=False, d=device: self.win.set_device(d))
             group.addAction(act)
             sub.addAction(act)
+
+    def _appearance_menu(self, view) -> None:
+        from app.appearance import SCALES, THEMES
+
+        look = self.win.appearance
+        self.presentation = self._action(view, "&Presentation Mode", "F11",
+                                         lambda on: look.set_presentation(on))
+        self.presentation.setCheckable(True)
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self.win)
+        for name in THEMES:
+            act = QAction(name.capitalize(), self.win, checkable=True)
+            act.setChecked(name == look.theme)
+            act.triggered.connect(lambda _c=False, n=name: look.set_theme(n))
+            group.addAction(act)
+            themes.addAction(act)
+        scales = view.addMenu("UI &Scale")
+        group = QActionGroup(self.win)
+        for scale in SCALES:
+            act = QAction(f"{scale:.0%}", self.win, checkable=True)
+            act.setChecked(abs(scale - look.scale) < 1e-6)
+            act.triggered.connect(lambda _c=False, s=scale: look.set_scale(s))
+            group.addAction(act)
+            scales.addAction(act)
 
     def set_recent(self, paths: list[str]) -> None:
         self.recent.clear()

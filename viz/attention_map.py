@@ -18,6 +18,7 @@ from viz.colormaps import (
     default_masked_color,
     get_colormap,
     masked_and_visible,
+    scaled_for_color,
 )
 from viz.heatmap_items import HeatmapPlot, TokenAxis, elide
 from viz.token_text import visible_text
@@ -55,6 +56,8 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._masked: np.ndarray | None = None
         self._levels = (0.0, 1.0)
         self._fixed_probs = False
+        self._scale, self._gamma = "linear", 0.5
+        self._hide_first = False
         self._colormap = DEFAULT_COLORMAP
         self._masked_color: QColor | None = None  # None: the colormap's default
         self._row: int | None = None  # outlined query row
@@ -115,13 +118,41 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         """Masked cells, colour range and image of the current matrix."""
         values, stage = self._matrix, self._stage
         self._masked, visible = masked_and_visible(values, stage)
-        self._levels = color_levels(values, visible, stage, self._fixed_probs)
-        shown = values
-        if self._masked is not None and stage != "probs":  # -inf would poison downsampling
-            shown = np.where(self._masked, np.float32(self._levels[0]), values)
+        if self._hide_first and values.shape[0] > 1:
+            # the attention sink: drawn as masked so the rest of the map gets the colours
+            first = np.zeros(values.shape, dtype=bool)
+            first[:, 0] = True
+            self._masked = first if self._masked is None else self._masked | first
+            visible = visible & ~first
+        colored, suffix = scaled_for_color(values, visible, stage, self._scale, self._gamma)
+        fixed = self._fixed_probs and self._scale == "linear"
+        self._levels = color_levels(colored, visible, "scores" if self._scale == "log"
+                                    else stage, fixed)
+        shown = colored
+        if self._masked is not None and (stage != "probs" or colored is not values):
+            # -inf would poison downsampling; masked cells are covered by the overlay
+            shown = np.where(self._masked, np.float32(self._levels[0]), colored)
         self._plot.show_cells(shown, self._masked)
         self._bar.setLevels(self._levels)
-        self._bar.getAxis("left").setLabel(STAGE_TITLES[stage], **self._label_style())
+        self._bar.getAxis("left").setLabel(STAGE_TITLES[stage] + suffix, **self._label_style())
+
+    def set_color_scale(self, scale: str = "linear", gamma: float = 0.5) -> None:
+        """Colour by "linear", "log" or "gamma" values (the readout shows the true value)."""
+        scaled_for_color(np.zeros((1, 1), np.float32), np.ones((1, 1), bool), "probs", scale,
+                         gamma)  # validates
+        self._scale, self._gamma = scale, float(gamma)
+        if self.n_tokens:
+            self._recolor()
+
+    def set_hide_first_column(self, hide: bool) -> None:
+        """Draw the first key's column (usually the attention sink) as masked."""
+        self._hide_first = bool(hide)
+        if self.n_tokens:
+            self._recolor()
+
+    @property
+    def color_scale(self) -> tuple[str, float]:
+        return self._scale, self._gamma
 
     @property
     def n_tokens(self) -> int:
@@ -183,6 +214,16 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._fixed_probs = bool(fixed)
         if self.n_tokens:
             self._recolor()
+
+    def set_colors(self, background: str, foreground: str) -> None:
+        """Background and text colours (light or dark theme)."""
+        self.setBackground(background)
+        self._fg = QColor(foreground)
+        for axis in self._plot.token_axes.values():
+            axis.set_color(self._fg)
+        self._apply_fonts()
+        self._update_title()
+        self._set_readout(self._readout_text or IDLE_READOUT)
 
     def set_font_size(self, points: float) -> None:
         """Point size of labels, title and readout (make it big for a projector)."""

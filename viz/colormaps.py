@@ -150,3 +150,46 @@ def to_rgba(values: np.ndarray, levels: tuple[float, float], lut: np.ndarray,
     if masked is not None:
         rgba[masked] = (masked_color.red(), masked_color.green(), masked_color.blue(), 255)
     return np.ascontiguousarray(rgba)
+
+
+SCALES = ("linear", "log", "gamma")
+LOG_FLOOR = 1e-6  # probabilities below this share the bottom colour on the log scale
+
+
+def scaled_for_color(values: np.ndarray, visible: np.ndarray, stage: str, scale: str,
+                     gamma: float) -> tuple[np.ndarray, str]:
+    """Values transformed for colouring (the readout keeps the originals).
+
+    Args:
+        values: (T, T) map.
+        visible: (T, T) cells that count.
+        stage: "scores", "masked" or "probs".
+        scale: "linear"; "log" (log₁₀ of probabilities, floored at LOG_FLOOR; for raw
+            scores log₁₀ of the distance above the visible minimum + 1); or "gamma"
+            (the visible range normalised to 0..1, then raised to ``gamma``).
+        gamma: exponent of the gamma scale, > 0 (< 1 brightens small values).
+
+    Returns:
+        (transformed (T, T) float32, colour-bar label suffix).
+    """
+    if scale not in SCALES:
+        raise ValueError(f"colour scale is {scale!r}, expected one of {SCALES}")
+    if scale == "linear":
+        return values, ""
+    if not gamma > 0:
+        raise ValueError(f"gamma is {gamma}, expected a positive number")
+    finite = np.where(visible, values, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if scale == "log":
+            if stage == "probs":
+                out = np.log10(np.maximum(values, LOG_FLOOR))
+                return out.astype(np.float32), " (log₁₀)"
+            low = np.nanmin(finite) if np.isfinite(finite).any() else 0.0
+            out = np.log10(np.maximum(values - low, 0.0) + 1.0)
+            return out.astype(np.float32), " (log₁₀(x − min + 1))"
+        low = 0.0 if stage == "probs" else (np.nanmin(finite) if np.isfinite(finite).any()
+                                            else 0.0)
+        high = np.nanmax(finite) if np.isfinite(finite).any() else 1.0
+        span = high - low if high > low else 1.0
+        out = np.clip((values - low) / span, 0.0, 1.0) ** gamma
+        return out.astype(np.float32), f" (normalised^{gamma:g})"

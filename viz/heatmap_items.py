@@ -45,6 +45,13 @@ class TokenAxis(pg.AxisItem):
         self._ticks: list[tuple[float, str]] = []
         self._extent = 0.0
 
+    def set_color(self, color: QColor) -> None:
+        """Colour of the axis line and the token labels (for light and dark themes)."""
+        self._color = QColor(color)
+        self.setPen(self._color)
+        self.picture = None
+        self.update()
+
     def set_font(self, font: QFont) -> None:
         """Use ``font`` for the token labels and re-measure the space they need."""
         self._font = font

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
     QSpinBox,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from app.state import STAGE_NAMES, STAGES, InspectorState
 from viz.attention_map import AttentionMap
+from viz.colormaps import COLORMAP_NAMES, SCALES
 
 KEY_HELP = "←/→ head · ↑/↓ layer · Tab stage · Home/End first/last head"
 
@@ -45,12 +48,51 @@ class AttentionPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addLayout(row)
+        lay.addLayout(self._color_row())
         lay.addWidget(self.map, 1)
         lay.addWidget(self.readout)
         self._connect()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         for w in (self, self.map, self.layer_spin, self.head_spin, self.stage_combo):
             w.installEventFilter(self)
+
+    def _color_row(self) -> QHBoxLayout:
+        """Colormap, colour scale (γ), fixed 0–1 range and the hidden sink column."""
+        self.cmap_combo = QComboBox()
+        self.cmap_combo.setObjectName("colormapCombo")
+        self.cmap_combo.addItems(list(COLORMAP_NAMES))
+        self.cmap_combo.currentTextChanged.connect(self.map.set_colormap)
+        self.scale_combo = QComboBox()
+        self.scale_combo.setObjectName("scaleCombo")
+        self.scale_combo.addItems(list(SCALES))
+        self.gamma_spin = QDoubleSpinBox()
+        self.gamma_spin.setObjectName("gammaSpin")
+        self.gamma_spin.setRange(0.1, 3.0)
+        self.gamma_spin.setSingleStep(0.1)
+        self.gamma_spin.setValue(0.5)
+        self.gamma_spin.setPrefix("γ ")
+        for w in (self.scale_combo, self.gamma_spin):
+            (w.currentTextChanged if w is self.scale_combo else w.valueChanged).connect(
+                lambda *_: self.map.set_color_scale(self.scale_combo.currentText(),
+                                                    self.gamma_spin.value()))
+        self.fixed_check = QCheckBox("0–1 range")
+        self.fixed_check.setObjectName("fixedRangeCheck")
+        self.fixed_check.setToolTip("Colour probabilities on a fixed 0..1 range")
+        self.fixed_check.toggled.connect(self.map.set_fixed_prob_range)
+        self.sink_check = QCheckBox("Hide first column")
+        self.sink_check.setObjectName("hideSinkCheck")
+        self.sink_check.setToolTip("Draw the first key (the attention sink) as masked so the "
+                                   "rest of the map gets the colour range")
+        self.sink_check.toggled.connect(self.map.set_hide_first_column)
+        row = QHBoxLayout()
+        for label, w in (("Colours", self.cmap_combo), ("Scale", self.scale_combo),
+                         (None, self.gamma_spin), (None, self.fixed_check),
+                         (None, self.sink_check)):
+            if label:
+                row.addWidget(QLabel(label))
+            row.addWidget(w)
+        row.addStretch(1)
+        return row
 
     def _connect(self) -> None:
         s = self.state

@@ -1,0 +1,238 @@
+"""Sessions on disk: a trace, its analysis, the view and the vocabulary in one ``.llamalens``.
+
+A session file is an uncompressed ``.npz`` readable with ``numpy.load(allow_pickle=False)``,
+format ``llamalens-session`` version 1:
+
+==================  ==================  ================================================
+key                 dtype, shape        meaning
+==================  ==================  ================================================
+format              str                 ``"llamalens-session"``
+version             int64               1
+session             str                 JSON, see below
+trace_<key>         (as in trace file)  every array of a ``llamalens-trace`` file
+                                        (:mod:`model.trace_io`), ``trace_`` prefixed
+stats_<name>        float [L,H]         head statistics (entropy, sink, ...), optional
+lens_text           str [L,P,k]         logit-lens top-k token texts, optional
+lens_probs          float32 [L,P,k]     their probabilities
+lens_positions      int64 [P]           the positions of the lens columns
+vocab_bytes         uint8 [N]           every token's bytes, concatenated in id order
+vocab_offsets       int64 [V+1]         token ``i`` is ``vocab_bytes[off[i]:off[i+1]]``
+vocab_special       bool [V]            control tokens
+vocab_valid         bool [V]            False for ids that name no token
+==================  ==================  ================================================
+
+The ``session`` JSON holds ``format``, ``version``, ``created`` (ISO 8601), ``model``
+(``name``, ``path``, ``format``, ``device``, ``quantization``), ``prompt`` (``text``,
+``chat``, ``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``),
+``sampling`` (``temperature``, ``top_p``, ``top_k``, ``seed``) and ``history`` (strings).
+The vocabulary lets a reader label any token id without loading the model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.trace import STAGES, Trace
+from model.trace_io import trace_arrays, trace_from_arrays
+from model.vocab_table import VocabTable
+
+FORMAT = "llamalens-session"
+VERSION = 1
+SUFFIX = ".llamalens"
+META_KEYS = ("model", "prompt", "view", "sampling", "history")
+_READ_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, ValueError, AttributeError,
+                TypeError, KeyError)
+
+
+@dataclass
+class Analysis:
+    """Head statistics and logit lens of a trace (plain arrays).
+
+    Attributes:
+        stats: column name → (L, H) array.
+        lens_text: (L, P, k) str array; lens_probs: (L, P, k) float array.
+        positions: the P lens positions.
+    """
+
+    stats: dict[str, np.ndarray] = field(default_factory=dict)
+    lens_text: np.ndarray | None = None
+    lens_probs: np.ndarray | None = None
+    positions: tuple[int, ...] = ()
+
+
+@dataclass
+class Session:
+    """Everything a session file holds.
+
+    Attributes:
+        trace: the Trace. vocab: labels for every token id.
+        meta: the ``session`` JSON as a dict (see the module docstring).
+        analysis: the head statistics and lens, or None.
+    """
+
+    trace: Trace
+    vocab: VocabTable
+    meta: dict[str, Any]
+    analysis: Analysis | None = None
+
+
+def new_meta(*, model: dict, prompt: dict, view: dict, sampling: dict,
+             history: list[str]) -> dict[str, Any]:
+    """The ``session`` JSON of a version-1 file, stamped with the current time."""
+    return {"format": FORMAT, "version": VERSION,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": dict(model), "prompt": dict(prompt), "view": dict(view),
+            "sampling": dict(sampling), "history": [str(h) for h in history]}
+
+
+def session_arrays(session: Session) -> dict[str, np.ndarray]:
+    """The session as the arrays of a version-1 file."""
+    out: dict[str, np.ndarray] = {
+        "format": np.array(FORMAT), "version": np.array(VERSION, dtype=np.int64),
+        "session": np.array(json.dumps(session.meta, ensure_ascii=False)),
+    }
+    out.update({f"trace_{k}": v for k, v in trace_arrays(session.trace).items()})
+    out.update(session.vocab.to_arrays())
+    a = session.analysis
+    if a is not None:
+        out.update({f"stats_{k}": np.asarray(v) for k, v in a.stats.items()})
+        if a.lens_probs is not None and a.lens_text is not None:
+            out["lens_text"] = np.asarray(a.lens_text, dtype=str)
+            out["lens_probs"] = np.asarray(a.lens_probs)
+            out["lens_positions"] = np.asarray(a.positions, dtype=np.int64)
+    return out
+
+
+def save_session(session: Session, path: str | Path) -> None:
+    """Write a session file atomically (a temporary file renamed over ``path``)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append ".npz" to a name
+            np.savez(f, **session_arrays(session))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def load_session(path: str | Path) -> Session:
+    """Read and check a whole session file.
+
+    Raises:
+        ValueError: the file is unreadable, truncated, foreign, newer than this version,
+            or inconsistent; the message names the file and the problem.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+    except _READ_ERRORS as exc:
+        raise ValueError(f"{path}: not a readable LlamaLens session file ({exc})") from exc
+    return session_from_arrays(arrays, str(path))
+
+
+def session_from_arrays(data: dict[str, np.ndarray], source: str = "<arrays>") -> Session:
+    """Rebuild a Session from a mapping of arrays, checking format, version and shapes."""
+    try:
+        fmt, version = str(data["format"]), int(data["version"])
+    except KeyError as exc:
+        raise ValueError(f"{source}: not a LlamaLens session (no {exc.args[0]!r} entry)") \
+            from exc
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: session header is corrupt ({exc})") from exc
+    if fmt != FORMAT:
+        raise ValueError(f"{source}: format is {fmt!r}, expected {FORMAT!r}")
+    if version > VERSION:
+        raise ValueError(f"{source}: session version {version} is newer than this LlamaLens "
+                         f"reads (up to {VERSION})")
+    meta = _meta(data, source)
+    prefixed = {k.removeprefix("trace_"): v for k, v in data.items() if k.startswith("trace_")}
+    try:
+        trace = trace_from_arrays(prefixed, f"{source} (trace)")
+    except ValueError as exc:
+        if str(exc).startswith(source):
+            raise
+        raise ValueError(f"{source}: the trace is inconsistent ({exc})") from exc
+    try:
+        vocab = VocabTable.from_arrays(data, name=str(meta["model"].get("name", "vocab")))
+    except KeyError as exc:
+        raise ValueError(f"{source}: session is missing the {exc.args[0]!r} array") from exc
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{source}: vocabulary is corrupt ({exc})") from exc
+    analysis = _analysis(data, trace, source)
+    _check(trace, vocab, meta, source)
+    return Session(trace, vocab, meta, analysis)
+
+
+def _meta(data: dict[str, np.ndarray], source: str) -> dict[str, Any]:
+    try:
+        meta = json.loads(str(data["session"]))
+    except KeyError as exc:
+        raise ValueError(f"{source}: session is missing the 'session' entry") from exc
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise ValueError(f"{source}: session JSON is corrupt ({exc})") from exc
+    if not isinstance(meta, dict):
+        raise ValueError(f"{source}: session JSON is not an object")
+    missing = [k for k in META_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"{source}: session JSON lacks {', '.join(missing)}")
+    for key in ("model", "prompt", "view", "sampling"):
+        if not isinstance(meta[key], dict):
+            raise ValueError(f"{source}: session JSON {key!r} is not an object")
+    if not isinstance(meta["history"], list):
+        raise ValueError(f"{source}: session JSON 'history' is not a list")
+    return meta
+
+
+def _analysis(data: dict[str, np.ndarray], trace: Trace, source: str) -> Analysis | None:
+    stats = {k.removeprefix("stats_"): np.asarray(v) for k, v in data.items()
+             if k.startswith("stats_")}
+    want = (trace.n_layers, trace.n_heads)
+    for name, arr in stats.items():
+        if arr.shape != want:
+            raise ValueError(f"{source}: stats_{name} has shape {arr.shape}, expected {want}")
+    lens_keys = [k for k in ("lens_text", "lens_probs", "lens_positions") if k in data]
+    if not stats and not lens_keys:
+        return None
+    analysis = Analysis(stats=stats)
+    if lens_keys:
+        if len(lens_keys) != 3:
+            raise ValueError(f"{source}: the logit lens needs lens_text, lens_probs and "
+                             f"lens_positions; found only {', '.join(lens_keys)}")
+        text, probs = np.asarray(data["lens_text"]), np.asarray(data["lens_probs"])
+        positions = tuple(int(p) for p in np.asarray(data["lens_positions"]).ravel())
+        if (text.shape != probs.shape or probs.ndim != 3 or probs.shape[0] != trace.n_layers
+                or probs.shape[1] != len(positions)
+                or any(not 0 <= p < trace.n_tokens for p in positions)):
+            raise ValueError(f"{source}: logit lens shapes disagree (text {text.shape}, "
+                             f"probs {probs.shape}, {len(positions)} positions)")
+        analysis.lens_text, analysis.lens_probs, analysis.positions = text, probs, positions
+    return analysis
+
+
+def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -> None:
+    ids = trace.token_ids
+    if len(ids) and (ids.min() < 0 or ids.max() >= vocab.n_vocab):
+        raise ValueError(f"{source}: trace token ids are outside the saved vocabulary "
+                         f"(n_vocab={vocab.n_vocab})")
+    view = meta["view"]
+    try:
+        stage = str(view.get("stage", "probs"))
+        layer, head = int(view.get("layer", 0)), int(view.get("head", 0))
+        token, key = int(view.get("token", 0)), int(view.get("key", 0))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: session view is corrupt ({exc})") from exc
+    if stage not in STAGES:
+        raise ValueError(f"{source}: view stage is {stage!r}, expected one of {STAGES}")
+    if not (0 <= layer < trace.n_layers and 0 <= head < trace.n_heads
+            and 0 <= key <= token < trace.n_tokens):
+        raise ValueError(f"{source}: view (layer {layer}, head {head}, token {token}, "
+                         f"key {key}) is outside the trace")

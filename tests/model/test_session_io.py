@@ -1,0 +1,176 @@
+"""Session files round-trip a real trace, its analysis and vocabulary, and refuse bad input."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from model.head_stats import head_stats, logit_lens
+from model.runtime import load_model
+from model.session_io import (
+    Analysis,
+    Session,
+    load_session,
+    new_meta,
+    save_session,
+    session_arrays,
+)
+from model.tracing import run_trace
+from model.vocab_table import VocabTable
+from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
+from tests.writers.tiny_vocab import tiny_vocab
+
+PROMPT = "hello world, the cat sat on the mat"
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory):
+    vocab = tiny_vocab()
+    cfg = tiny_config(vocab)
+    path = write_hf(tmp_path_factory.mktemp("session") / "hf", tiny_tensors(cfg, 5), cfg, vocab)
+    return load_model(path, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def session(loaded):
+    tok = loaded.tokenizer
+    trace = run_trace(loaded.module, tok, tok.encode(PROMPT))
+    stats = head_stats(trace)
+    positions = [trace.n_tokens - 2, trace.n_tokens - 1]
+    ids, probs = logit_lens(loaded.module, trace, positions)
+    text = np.array([[[tok.token(int(i)).text for i in cell] for cell in row] for row in ids])
+    analysis = Analysis(stats={"entropy": stats.entropy, "sink": stats.sink},
+                        lens_text=text, lens_probs=probs, positions=tuple(positions))
+    meta = new_meta(model={"name": "tiny", "path": "/x", "format": "hf", "device": "cpu",
+                           "quantization": None},
+                    prompt={"text": PROMPT, "chat": False, "plain": True},
+                    view={"layer": 1, "head": 2, "stage": "masked", "token": 5, "key": 3},
+                    sampling={"temperature": 0.7, "top_p": 0.9, "top_k": 5, "seed": 3},
+                    history=["+ cat  (id 9, greedy)", "généré ✓"])
+    return Session(trace, VocabTable.from_tokenizer(tok), meta, analysis)
+
+
+@pytest.fixture
+def saved(tmp_path, session):
+    path = tmp_path / "s.llamalens"
+    save_session(session, path)
+    return path
+
+
+def test_round_trip_keeps_maps_tokens_analysis_and_vocab(saved, session, loaded):
+    back = load_session(saved)
+    assert saved.exists() and not list(saved.parent.glob("*.part"))
+    t0, t1 = session.trace, back.trace
+    assert t1.token_ids.tolist() == t0.token_ids.tolist()
+    assert t1.token_strs == t0.token_strs and t1.token_bytes == t0.token_bytes
+    for stage in ("scores", "masked", "probs"):
+        for layer in range(t0.n_layers):
+            np.testing.assert_array_equal(t1.layer_maps(layer, stage), t0.layer_maps(layer, stage))
+    np.testing.assert_array_equal(t1.last_logits, t0.last_logits)
+    assert back.meta == json.loads(json.dumps(session.meta))
+    assert back.meta["history"][1] == "généré ✓"
+    for name, arr in session.analysis.stats.items():
+        np.testing.assert_array_equal(back.analysis.stats[name], arr)
+    np.testing.assert_array_equal(back.analysis.lens_text, session.analysis.lens_text)
+    np.testing.assert_array_equal(back.analysis.lens_probs, session.analysis.lens_probs)
+    assert back.analysis.positions == session.analysis.positions
+    tok = loaded.tokenizer
+    assert back.vocab.n_vocab == tok.n_vocab
+    assert back.vocab.tokens(range(tok.n_vocab)) == tok.tokens(range(tok.n_vocab))
+
+
+def test_file_is_a_plain_npz(saved):
+    with np.load(saved, allow_pickle=False) as data:
+        assert str(data["format"]) == "llamalens-session" and int(data["version"]) == 1
+        meta = json.loads(str(data["session"]))
+        assert {"created", "model", "prompt", "view", "sampling", "history"} <= set(meta)
+        assert "trace_q_rot" in data.files and "stats_entropy" in data.files
+
+
+def test_vocab_table_labels_like_the_tokenizer(loaded):
+    tok = loaded.tokenizer
+    table = VocabTable.from_arrays(VocabTable.from_tokenizer(tok).to_arrays())
+    assert table.token(tok.bos_id) == tok.token(tok.bos_id) and table.token(tok.bos_id).special
+    for bad in (-1, tok.n_vocab):
+        with pytest.raises(ValueError, match="outside the vocabulary"):
+            table.token(bad)
+
+
+def test_vocab_table_shows_invalid_utf8_and_holes():
+    table = VocabTable.from_arrays(VocabTable([b"\xe2\x82", None, b"ok"], [False] * 3)
+                                   .to_arrays())
+    assert table.token(0).text == "\\xe2\\x82"
+    assert table.token(2).text == "ok"
+    with pytest.raises(ValueError, match="no token"):
+        table.token(1)
+
+
+def _write(path, arrays):
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+
+
+def test_newer_version_is_refused(tmp_path, session):
+    arrays = session_arrays(session)
+    arrays["version"] = np.array(2, dtype=np.int64)
+    _write(tmp_path / "new.llamalens", arrays)
+    with pytest.raises(ValueError, match=r"new\.llamalens.*version 2 is newer"):
+        load_session(tmp_path / "new.llamalens")
+
+
+def test_foreign_and_incomplete_files_are_refused(tmp_path, session):
+    from model.trace_io import save_trace
+
+    save_trace(session.trace, tmp_path / "t.npz")
+    with pytest.raises(ValueError, match=r"t\.npz: format is 'llamalens-trace'"):
+        load_session(tmp_path / "t.npz")
+    arrays = session_arrays(session)
+    del arrays["vocab_offsets"]
+    _write(tmp_path / "novocab.llamalens", arrays)
+    with pytest.raises(ValueError, match=r"novocab\.llamalens.*'vocab_offsets'"):
+        load_session(tmp_path / "novocab.llamalens")
+    arrays = session_arrays(session)
+    del arrays["trace_k_rot"]
+    _write(tmp_path / "notrace.llamalens", arrays)
+    with pytest.raises(ValueError, match=r"notrace\.llamalens.*'k_rot'"):
+        load_session(tmp_path / "notrace.llamalens")
+    arrays = session_arrays(session)
+    arrays["session"] = np.array("{not json")
+    _write(tmp_path / "json.llamalens", arrays)
+    with pytest.raises(ValueError, match=r"json\.llamalens: session JSON is corrupt"):
+        load_session(tmp_path / "json.llamalens")
+
+
+def test_inconsistent_view_or_stats_are_refused(tmp_path, session):
+    arrays = session_arrays(session)
+    meta = json.loads(str(arrays["session"]))
+    meta["view"]["layer"] = 99
+    arrays["session"] = np.array(json.dumps(meta))
+    _write(tmp_path / "view.llamalens", arrays)
+    with pytest.raises(ValueError, match="outside the trace"):
+        load_session(tmp_path / "view.llamalens")
+    arrays = session_arrays(session)
+    arrays["stats_sink"] = np.zeros((1, 1))
+    _write(tmp_path / "stats.llamalens", arrays)
+    with pytest.raises(ValueError, match="stats_sink has shape"):
+        load_session(tmp_path / "stats.llamalens")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "text"])
+def test_corrupt_files_are_refused(tmp_path, saved, damage):
+    data = saved.read_bytes()
+    bad = tmp_path / "bad.llamalens"
+    if damage == "truncate":
+        bad.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        with zipfile.ZipFile(saved) as z:
+            info = z.getinfo("trace_q_rot.npy")
+        at = info.header_offset + 200  # inside the member's data: the CRC check fails
+        bad.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+    else:
+        bad.write_text("hello, not a session")
+    with pytest.raises(ValueError, match=r"bad\.llamalens"):
+        load_session(bad)
