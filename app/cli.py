@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from app import cli_commands
 
-SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench")
+SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench", "export")
 EXIT_BAD_INPUT = 2
 
 
@@ -117,6 +117,32 @@ def _engine_parsers(sub) -> None:
     bench.add_argument("--no-transformers", action="store_true",
                        help="skip the transformers comparison")
     bench.add_argument("--json", action="store_true", help="print a JSON list")
+    _export_parser(sub)
+
+
+def _export_parser(sub) -> None:
+    ex = sub.add_parser("export", help="render a figure (PNG, SVG, PDF) without a window",
+                        description="Run the prompt and write one figure: an attention map, "
+                        "all heads of a layer, all layers × heads, the RoPE plane or the "
+                        "next-token bars. Titled with model, prompt, layer, head and stage.")
+    _add_prompt(ex)
+    ex.add_argument("--what", choices=("map", "grid", "sheet", "rope", "logits"),
+                    default="map", help="the figure (default map)")
+    ex.add_argument("--layer", type=int, default=0, metavar="L")
+    ex.add_argument("--head", type=int, default=0, metavar="H")
+    ex.add_argument("--stage", choices=("raw", "masked", "softmax"), default="softmax")
+    ex.add_argument("--query", type=int, metavar="POS",
+                    help="RoPE: query position (default the last token)")
+    ex.add_argument("--key", type=int, default=0, metavar="POS", help="RoPE: key position")
+    ex.add_argument("--out", required=True, metavar="FILE",
+                    help="output .png, .svg or .pdf (.csv or .npy: the map's numbers)")
+    ex.add_argument("--width", type=int, metavar="PX", help="PNG width in pixels")
+    ex.add_argument("--dpi", type=int, help="PNG resolution (also scales the image)")
+    ex.add_argument("--theme", choices=("light", "dark"), default="light")
+    ex.add_argument("--cmap", choices=("viridis", "cividis", "magma", "inferno", "gray"),
+                    default="viridis")
+    ex.add_argument("--scale", choices=("linear", "log", "gamma"), default="linear")
+    ex.add_argument("--gamma", type=float, default=0.5, help="exponent of --scale gamma")
 
 
 def build_app_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,8 @@ from model.errors import CheckpointError
 
 EXIT_BAD_INPUT = 2
 ENGINE = {"dump": cli_engine.cmd_dump, "sample": cli_engine.cmd_sample,
-          "generate": cli_engine.cmd_generate, "bench": cli_engine.cmd_bench}
+          "generate": cli_engine.cmd_generate, "bench": cli_engine.cmd_bench,
+          "export": cli_engine.cmd_export}
 
 
 def _check_engine_args(args: argparse.Namespace) -> None:
@@ -28,6 +29,8 @@ def _check_engine_args(args: argparse.Namespace) -> None:
         raise ValueError(f"--max-new-tokens is {args.max_new_tokens}, expected >= 0")
     if args.command == "bench":
         cli_engine.parse_lengths(args.tokens)
+    if args.command == "export":
+        cli_engine.check_export_args(args)
     if args.command == "dump" and not str(args.out).endswith(".npz"):
         raise ValueError(f"--out {args.out!r}: expected a .npz file name")
 

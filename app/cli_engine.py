@@ -112,3 +112,60 @@ def cmd_bench(args: argparse.Namespace, loaded) -> int:
         print(f"{r['tokens']:>7} {r['plain_s']:>9.3f} {r['captured_s']:>11.3f} "
               f"{r['capture_ratio']:>6.2f} {r['trace_mb']:>9.1f} {tf:>15}")
     return 0
+
+
+def check_export_args(args: argparse.Namespace) -> None:
+    """Validate what can be checked before loading the model."""
+    from pathlib import Path
+
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".png", ".svg", ".pdf", ".csv", ".npy"):
+        raise ValueError(f"--out {args.out!r}: expected a .png, .svg, .pdf, .csv or .npy file")
+    if suffix in (".csv", ".npy") and args.what != "map":
+        raise ValueError(f"--out {suffix} saves the numbers of one map: use --what map")
+    if args.width is not None and not 16 <= args.width <= 20000:
+        raise ValueError(f"--width is {args.width}, expected 16..20000 pixels")
+    if args.dpi is not None and not 10 <= args.dpi <= 2400:
+        raise ValueError(f"--dpi is {args.dpi}, expected 10..2400")
+    if args.scale == "gamma" and not args.gamma > 0:
+        raise ValueError(f"--gamma is {args.gamma}, expected a positive number")
+
+
+def cmd_export(args: argparse.Namespace, loaded) -> int:
+    """Render one figure offscreen and write it."""
+    import os
+    from pathlib import Path
+
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never open a window for this
+    from PySide6.QtWidgets import QApplication
+
+    from app.figures import STAGE_ALIASES, build_figure, figure_title
+    from model.tracing import run_trace
+    from viz.export import export_figure, save_matrix
+
+    app = QApplication.instance() or QApplication(["llamalens"])
+    trace = run_trace(loaded.module, loaded.tokenizer, _ids(loaded, args))
+    stage = STAGE_ALIASES[args.stage]
+    out = Path(args.out)
+    if out.suffix.lower() in (".csv", ".npy"):
+        labels = trace.token_strs
+        save_matrix(trace.attention_map(args.layer, args.head, stage) if
+                    0 <= args.layer < trace.n_layers and 0 <= args.head < trace.n_heads
+                    else _bad_index(args, trace), out, row_labels=labels, col_labels=labels)
+    else:
+        widget = build_figure(args.what, trace, loaded.tokenizer, layer=args.layer,
+                              head=args.head, stage=stage, query=args.query, key=args.key,
+                              theme=args.theme, cmap=args.cmap, scale=args.scale,
+                              gamma=args.gamma)
+        app.processEvents()
+        title = figure_title(loaded.name, args.prompt, args.what, args.layer, args.head, stage)
+        export_figure(widget, out, title=title, width=args.width, dpi=args.dpi,
+                      background="#1e1f22" if args.theme == "dark" else "white")
+        widget.close()
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _bad_index(args: argparse.Namespace, trace):
+    raise ValueError(f"layer {args.layer} / head {args.head} out of range: the model has "
+                     f"{trace.n_layers} layers and {trace.n_heads} heads")

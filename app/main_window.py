@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app import settings as app_settings
 from app.appearance import Appearance
+from app.export_actions import ExportActions
 from app.menus import build_menus
 from app.panels.attention_panel import AttentionPanel
 from app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self._build_status()
         self.appearance = Appearance(self)
         self.menus = build_menus(self)
+        self.exports = ExportActions(self)
         self._start_worker()
         self._restore_layout()
         self.appearance.apply()

@@ -143,13 +143,16 @@ class LoadedModel:
 def load_model(path: str | Path | None = None, progress: Progress | None = None,
                device: str | None = None) -> LoadedModel:
     """Load a checkpoint (or the default model when path is None) and build it."""
-    from model.default_model import default_model_path
+    from model.default_model import DISPLAY_NAME, default_model_path
 
     start = time.perf_counter()
     report = progress or (lambda _f, _m: None)
-    if path is None:
+    default = path is None
+    if default:
         path = default_model_path(lambda f, m: report(0.1 * f, m))
     ckpt = load_checkpoint(path, lambda f, m: report(0.1 + 0.8 * f, m))
+    if default:
+        ckpt.metadata["name"] = DISPLAY_NAME  # the GGUF's own name is a training-run label
     report(0.92, "Building the model")
     loaded = LoadedModel(ckpt, device, 0.0)
     loaded.load_seconds = time.perf_counter() - start

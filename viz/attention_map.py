@@ -215,6 +215,11 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         if self.n_tokens:
             self._recolor()
 
+    def set_readout_visible(self, visible: bool) -> None:
+        """Show or hide the hover readout line (hidden in exported figures)."""
+        self._readout.setVisible(visible)
+        self._readout.setMaximumHeight(16777215 if visible else 0)
+
     def set_colors(self, background: str, foreground: str) -> None:
         """Background and text colours (light or dark theme)."""
         self.setBackground(background)

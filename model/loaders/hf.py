@@ -18,6 +18,7 @@ import torch
 from model.checkpoint import Checkpoint
 from model.config import LlamaConfig, RopeScaling
 from model.errors import CheckpointError
+from model.loaders.safetensors_file import read_safetensors_file
 from model.loaders.validate import check_config, check_tensors
 
 Progress = Callable[[float, str], None]
@@ -122,17 +123,11 @@ def safetensor_files(directory: Path) -> list[Path]:
 
 def read_safetensors(files: list[Path], report: Progress) -> dict[str, torch.Tensor]:
     """All tensors of all files, as float32, keyed by their HF names."""
-    from safetensors import SafetensorError, safe_open
-
     tensors: dict[str, torch.Tensor] = {}
     for i, file in enumerate(files):
         report(0.8 * i / len(files), f"Reading {file.name}")
-        try:
-            with safe_open(str(file), framework="pt") as fh:
-                for key in fh.keys():  # noqa: SIM118 (safe_open is not a dict)
-                    tensors[key] = fh.get_tensor(key).float()
-        except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
-            raise CheckpointError(file, f"is truncated or corrupt ({exc})") from exc
+        for key, t in read_safetensors_file(file).items():
+            tensors[key] = t.float()
     return tensors
 
 

@@ -129,7 +129,8 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
     tensors = merge_shards(shards, int(params.get("dim", 0)))
     for name in _DROPPED & set(tensors):
         del tensors[name]
-    tensors = {k: v.float() for k, v in tensors.items()}
+    # own the memory: a mapped file rewritten while loaded would crash the process (SIGBUS)
+    tensors = {k: v.to(torch.float32, copy=True) for k, v in tensors.items()}
     report(0.85, "Checking tensors")
     cfg = _config_for(directory / "params.json", params, tensors)
     check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
