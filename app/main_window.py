@@ -27,6 +27,7 @@ from app.panels.rope_panel import RopePanel
 from app.panels.sampling_panel import SamplingPanel
 from app.panels.tokens_panel import TokensPanel
 from app.requests import (
+    AdoptRequest,
     AnalysisResult,
     AppendRequest,
     GenerateRequest,
@@ -188,6 +189,11 @@ class MainWindow(QMainWindow):
         self._trace_id = self._new_id()
         self._set_busy(True, f"Generating {n} tokens…")
         self._submit(GenerateRequest(self._trace_id, n, temperature, top_p, top_k, seed))
+
+    def adopt_trace(self, trace) -> None:
+        """Appending and generating continue ``trace`` (an opened session) from now on."""
+        self._trace_id = self._new_id()
+        self._submit(AdoptRequest(self._trace_id, trace))
 
     def cancel(self) -> None:
         self.worker.cancel(self._load_id)

@@ -45,7 +45,15 @@ class GenerateRequest:
     seed: int
 
 
-TRACE_KINDS = (TraceRequest, AppendRequest, GenerateRequest)
+@dataclass(frozen=True)
+class AdoptRequest:
+    """Continue from this trace (an opened session) when appending or generating."""
+
+    request_id: int
+    trace: Any
+
+
+TRACE_KINDS = (TraceRequest, AppendRequest, GenerateRequest, AdoptRequest)
 
 
 @dataclass(frozen=True)

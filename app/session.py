@@ -116,6 +116,7 @@ def open_session(window, path: str | Path) -> None:
     window.tokens.dropped = ()
     window.state.tokenizer = session.vocab  # before the trace: the panels label its tokens
     window.state.set_trace(session.trace, keep_token=False)
+    window.adopt_trace(session.trace)
     _restore_prompt(window, session.meta["prompt"])
     _restore_sampling(window, session.meta["sampling"], session.meta["history"])
     _restore_view(window.state, session.meta["view"])

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.requests import (
     TRACE_KINDS,
+    AdoptRequest,
     AnalysisResult,
     AppendRequest,
     GenerateRequest,
@@ -84,6 +85,8 @@ class ModelWorker(QObject):
         try:
             if isinstance(request, LoadRequest):
                 self._load(request)
+            elif isinstance(request, AdoptRequest):
+                self._adopt(request)
             elif self.model is None:
                 raise ValueError("no model is loaded yet")
             elif isinstance(request, TraceRequest):
@@ -157,6 +160,17 @@ class ModelWorker(QObject):
                                   list(token_ids))
         self.traced.emit(req.request_id, TraceResult(
             self.trace, kind, new_ids=tuple(token_ids), seconds=time.perf_counter() - start))
+
+    def _adopt(self, req: AdoptRequest) -> None:
+        """Appends continue the adopted trace if it fits the loaded model."""
+        if self.model is None:
+            self.trace = None  # nothing to continue with; a later Run starts afresh
+            return
+        cfg = self.model.checkpoint.config
+        t = req.trace
+        fits = (t.n_layers, t.n_heads, t.n_kv_heads, t.head_dim) == \
+            (cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim)
+        self.trace = t if fits else None
 
     def _generate(self, req: GenerateRequest) -> None:
         import numpy as np

@@ -127,3 +127,19 @@ def test_save_without_a_trace_is_an_error(qtbot, empty, tmp_path):
         save_session(empty, tmp_path / "x.llamalens")
     assert "nothing to save" in blocker.args[0]
     assert not (tmp_path / "x.llamalens").exists()
+
+
+def test_append_after_opening_a_session_continues_its_trace(qtbot, window, tmp_path):
+    path = tmp_path / "s.llamalens"
+    before = window.state.trace.token_ids.tolist()
+    save_session(window, path)
+    window.prompt.edit.setPlainText("something else")
+    with qtbot.waitSignal(window.analysis_shown, timeout=30_000):
+        window.run_prompt()
+    open_session(window, path)
+    assert window.state.trace.token_ids.tolist() == before
+    window.sampling.choose_greedy()
+    token = window.sampling.chosen
+    with qtbot.waitSignal(window.run_shown, timeout=30_000):
+        window.sampling.append_chosen()
+    assert window.state.trace.token_ids.tolist() == before + [token]
