@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu, QToolBar
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QToolBar
 
 from app.figures import build_figure, figure_title
 from viz.export import copy_figure_to_clipboard, export_figure, save_matrix
@@ -29,8 +29,10 @@ class ExportActions:
         self._action(bar, "Copy Figure", QKeySequence("Ctrl+Shift+C"),
                      lambda: self.copy(self.win.attention.map))
         self._action(bar, "Export Map Data…", QKeySequence("Ctrl+Shift+E"), self.export_data)
-        self._action(bar, "Export Layer Grid…", None, lambda: self.export_built("grid"))
-        self._action(bar, "Export All Layers × Heads…", None, lambda: self.export_built("sheet"))
+        self._action(bar, "Export Layer Grid…", QKeySequence("Ctrl+Alt+G"),
+                     lambda: self.export_built("grid"))
+        self._action(bar, "Export All Layers × Heads…", QKeySequence("Ctrl+Alt+L"),
+                     lambda: self.export_built("sheet"))
         for widget in self.plots():
             widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             widget.customContextMenuRequested.connect(
@@ -71,8 +73,15 @@ class ExportActions:
         if self.win.state.trace is None:
             return self.win.show_error("Nothing to export", "Run a prompt first.")
         path = self._ask("Export figure", FIGURE_FILTER, self._suggest("png"))
-        if path:
-            self.export(widget, path)
+        if not path:
+            return None
+        width = None
+        if path.suffix.lower() == ".png":
+            width, ok = QInputDialog.getInt(self.win, "PNG width", "Width in pixels:",
+                                            2 * widget.width(), 16, 20000, 100)
+            if not ok:
+                return None
+        self.export(widget, path, width)
 
     def export(self, widget, path: Path, width: int | None = None) -> Path:
         """Write ``widget`` as a titled figure (what the File dialog and tests use)."""

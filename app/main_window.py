@@ -70,6 +70,9 @@ class MainWindow(QMainWindow):
         self._start_worker()
         self._restore_layout()
         self.appearance.apply()
+        if app_settings.settings().value("appearance/presentation", False, type=bool):
+            self.menus.presentation.setChecked(True)
+            self.appearance.set_presentation(True)
         self.open_model(model)
 
     # ---- construction ---------------------------------------------------------------------
@@ -213,7 +216,8 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
         if self._pending_path is not None:
             self.menus.set_recent(app_settings.remember_model(self._pending_path))
-        quant = f" · {info.quantization}" if info.quantization else ""
+        quant = (f" · {info.quantization}" if info.quantization and
+                 info.quantization not in info.name else "")
         self.model_label.setText(f"{info.name}{quant} · {info.device} {info.dtype} · "
                                  f"loaded in {info.load_seconds:.1f} s")
         self.prompt.chat.setEnabled(info.has_chat)

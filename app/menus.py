@@ -19,6 +19,11 @@ SHORTCUTS = [
     ("Ctrl+O / Ctrl+Shift+O", "open a checkpoint file / folder"),
     ("Ctrl+S / Ctrl+Alt+O", "save / open a session (trace, view, analysis)"),
     ("Esc", "cancel loading or running"),
+    ("Ctrl+E", "export the attention map as PNG, SVG or PDF"),
+    ("Ctrl+Shift+C", "copy the attention map figure"),
+    ("Ctrl+Shift+E", "export the map's numbers (CSV, NPY)"),
+    ("Ctrl+Alt+G / Ctrl+Alt+L", "export all heads of the layer / all layers × heads"),
+    ("F11", "presentation mode (fullscreen, large fonts)"),
     ("F1", "this sheet"),
     ("Ctrl+Q", "quit"),
 ]

@@ -69,6 +69,16 @@ def main() -> None:
             dock.raise_()
         settle(app)
         widget.grab().save(str(OUT / f"{name}.png"))
+    win.exports.export(win.attention.map, OUT / "exported_map.png", width=1200)
+    win.exports.export_built("grid", OUT / "exported_grid.png")
+    win.resize(1920, 1080)
+    for theme in ("light", "dark"):
+        win.appearance.set_theme(theme)
+        win.appearance.set_scale(1.5)
+        settle(app)
+        win.grab().save(str(OUT / f"presentation_{theme}.png"))
+    win.appearance.set_theme("light")
+    win.appearance.set_scale(1.0)
     print(f"saved screenshots to {OUT}")
     win.close()
 

@@ -12,6 +12,7 @@ from viz.token_text import visible_text
 
 SPECIAL_BG = QColor("#f3e0ff")
 NORMAL_BG = QColor("#e8f0fe")
+CHIP_TEXT = QColor("#111111")
 
 
 class TokenStrip(QListWidget):
@@ -64,6 +65,7 @@ class TokenStrip(QListWidget):
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             item.setFont(self._font)
             item.setBackground(QBrush(SPECIAL_BG if sp else NORMAL_BG))
+            item.setForeground(QBrush(CHIP_TEXT))  # chips are light in every theme
             spaced = " ".join(hx[j:j + 2] for j in range(0, len(hx), 2))
             kind = "special token" if sp else "token"
             item.setToolTip(f"position {i}\n{kind} id {tid}\ntext {text!r}\nbytes {spaced}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
 from app import settings as app_settings
@@ -44,3 +45,14 @@ def test_bad_theme_and_scale_are_named():
 def test_scale_out_of_range(qtbot, window):  # noqa: F811
     with pytest.raises(ValueError, match="UI scale"):
         window.appearance.set_scale(5.0)
+
+
+def test_f1_opens_the_shortcuts_sheet(qtbot, window):  # noqa: F811
+    window.menus.show_shortcuts()
+    box = window.shortcuts_box
+    assert box.isVisible()
+    for keys in ("Ctrl+Enter", "Ctrl+E", "F11", "Tab"):
+        assert keys in box.text()
+    actions = {a.shortcut().toString() for a in window.findChildren(QAction)}
+    for keys in ("Ctrl+E", "F11", "F1", "Ctrl+S", "Ctrl+O"):
+        assert keys in actions, keys
