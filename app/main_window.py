@@ -148,6 +148,9 @@ class MainWindow(QMainWindow):
 
     def _restore_layout(self) -> None:
         st = app_settings.settings()
+        if str(st.value("prompt") or "").strip():
+            self.prompt.edit.setPlainText(str(st.value("prompt")))
+            self.prompt.chat.setChecked(st.value("chat", False, type=bool))
         if st.value("geometry") is not None:
             self.restoreGeometry(st.value("geometry"))
         if st.value("windowState") is not None:
@@ -275,6 +278,9 @@ class MainWindow(QMainWindow):
         st = app_settings.settings()
         st.setValue("geometry", self.saveGeometry())
         st.setValue("windowState", self.saveState(LAYOUT_VERSION))
+        if self.prompt.text().strip():  # the user's text survives a restart
+            st.setValue("prompt", self.prompt.text())
+            st.setValue("chat", self.prompt.chat.isChecked())
         self.cancel()
         self.thread.quit()
         self.thread.wait(30_000)
