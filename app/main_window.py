@@ -109,15 +109,15 @@ class MainWindow(QMainWindow):
         self._dock("Next token", "samplingDock", self.sampling, right)
         self.tabifyDockWidget(self.docks["headsDock"], self.docks["statsDock"])
         self.tabifyDockWidget(self.docks["statsDock"], self.docks["lensDock"])
+        self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
         self.docks["headsDock"].raise_()
+        self.docks["ropeDock"].raise_()
         self.splitDockWidget(self.docks["promptDock"], self.docks["tokensDock"],
                              Qt.Orientation.Horizontal)
         d = self.docks
         self.resizeDocks([d["promptDock"]], [150], Qt.Orientation.Vertical)
-        self.resizeDocks([d["headsDock"], d["ropeDock"]], [380, 640],
+        self.resizeDocks([d["headsDock"], d["ropeDock"]], [360, 620],
                          Qt.Orientation.Horizontal)
-        self.resizeDocks([d["ropeDock"], d["samplingDock"]], [520, 480],
-                         Qt.Orientation.Vertical)
         self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_status(self) -> None:
@@ -299,4 +299,16 @@ def run_app(model: str | None = None, device: str | None = None) -> int:
     app.setOrganizationName("LlamaLens")
     window = create_main_window(model, None if device == "auto" else device)
     window.show()
-    return app.exec()
+    code = app.exec()
+    dispose(window)
+    return code
+
+
+def dispose(window: MainWindow) -> None:
+    """Delete the window while Qt is still alive: left to interpreter shutdown, the order in
+    which Python frees Qt objects can crash the process on exit."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

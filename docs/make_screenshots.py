@@ -61,6 +61,10 @@ def main() -> None:
     settle(app)
     OUT.mkdir(parents=True, exist_ok=True)
     win.grab().save(str(OUT / "main_window.png"))
+    win.docks["samplingDock"].raise_()
+    settle(app)
+    win.grab().save(str(OUT / "main_window_sampling.png"))
+    win.docks["ropeDock"].raise_()
     for name, widget in (("attention", win.attention), ("tokens", win.tokens),
                          ("rope", win.rope), ("sampling", win.sampling),
                          ("heads", win.heads), ("stats", win.stats), ("lens", win.lens)):
@@ -80,7 +84,9 @@ def main() -> None:
     win.appearance.set_theme("light")
     win.appearance.set_scale(1.0)
     print(f"saved screenshots to {OUT}")
-    win.close()
+    from app.main_window import dispose
+
+    dispose(win)
 
 
 if __name__ == "__main__":

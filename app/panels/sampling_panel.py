@@ -71,7 +71,7 @@ class SamplingPanel(QWidget):
         self.chosen_label.setObjectName("chosenLabel")
         self.history = QListWidget()
         self.history.setObjectName("samplingHistory")
-        self.history.setMaximumHeight(110)
+        self.history.setMaximumHeight(80)
         self.bars.setMinimumHeight(240)
         grid = QGridLayout()
         grid.addWidget(QLabel("Temperature"), 0, 0)
