@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from app import cli_commands
 
 SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench", "export")
-EXIT_BAD_INPUT = 2
 
 
 def _add_model(p: argparse.ArgumentParser) -> None:

@@ -28,8 +28,6 @@ def cmd_dump(args: argparse.Namespace, loaded) -> int:
     from model.trace_io import dump_arrays, parse_layers
     from model.tracing import run_trace
 
-    if not str(args.out).endswith(".npz"):
-        raise ValueError(f"--out {args.out!r}: expected a .npz file name")
     layers = parse_layers(args.layers, loaded.checkpoint.config.n_layers)
     trace = run_trace(loaded.module, loaded.tokenizer, _ids(loaded, args), keep_logits=True)
     np.savez(args.out, **dump_arrays(trace, layers))
@@ -149,9 +147,8 @@ def cmd_export(args: argparse.Namespace, loaded) -> int:
     out = Path(args.out)
     if out.suffix.lower() in (".csv", ".npy"):
         labels = trace.token_strs
-        save_matrix(trace.attention_map(args.layer, args.head, stage) if
-                    0 <= args.layer < trace.n_layers and 0 <= args.head < trace.n_heads
-                    else _bad_index(args, trace), out, row_labels=labels, col_labels=labels)
+        save_matrix(trace.attention_map(args.layer, args.head, stage), out,
+                    row_labels=labels, col_labels=labels)
     else:
         widget = build_figure(args.what, trace, loaded.tokenizer, layer=args.layer,
                               head=args.head, stage=stage, query=args.query, key=args.key,
@@ -165,7 +162,3 @@ def cmd_export(args: argparse.Namespace, loaded) -> int:
     print(f"wrote {out}", file=sys.stderr)
     return 0
 
-
-def _bad_index(args: argparse.Namespace, trace):
-    raise ValueError(f"layer {args.layer} / head {args.head} out of range: the model has "
-                     f"{trace.n_layers} layers and {trace.n_heads} heads")

@@ -9,6 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QToolBar
 
 from app.figures import build_figure, figure_title
+from app.menus import add_action
 from viz.export import copy_figure_to_clipboard, export_figure, save_matrix
 
 FIGURE_FILTER = "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
@@ -39,12 +40,7 @@ class ExportActions:
                 lambda pos, w=widget: self._context_menu(w, pos))
 
     def _action(self, bar, text, keys, slot) -> QAction:
-        act = QAction(text, self.win)
-        if keys is not None:
-            act.setShortcut(keys)
-        act.triggered.connect(slot)
-        bar.addAction(act)
-        return act
+        return add_action(self.win, bar, text, keys, slot)
 
     def plots(self) -> list:
         w = self.win

@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from app.appearance import THEMES
+from app.state import STAGE_NAMES
 from model.sampling import softmax
 
 WHATS = ("map", "grid", "sheet", "rope", "logits")
 STAGE_ALIASES = {"raw": "scores", "scores": "scores", "masked": "masked",
                  "softmax": "probs", "probs": "probs"}
-STAGE_LABELS = {"scores": "raw QKᵀ/√d", "masked": "masked", "probs": "softmax"}
 
 
 def figure_title(model_name: str, prompt: str, what: str, layer: int, head: int,
@@ -26,7 +26,7 @@ def figure_title(model_name: str, prompt: str, what: str, layer: int, head: int,
     elif what == "sheet":
         parts.append("all layers × heads")
     if what != "logits" and what != "rope":
-        parts.append(STAGE_LABELS[stage])
+        parts.append(STAGE_NAMES[stage])
     return " · ".join(parts)
 
 
@@ -91,7 +91,7 @@ def _sheet(trace, _tok, _layer, _head, stage, _q, _k, cmap, _s, _g):
     maps = [trace.layer_maps(layer, stage) for layer in range(trace.n_layers)]
     w.set_maps(maps, [f"L{i}" for i in range(trace.n_layers)],
                [f"H{h}" for h in range(trace.n_heads)], colormap=cmap,
-               title=f"all layers × heads · {STAGE_LABELS[stage]}")
+               title=f"all layers × heads · {STAGE_NAMES[stage]}")
     return w
 
 

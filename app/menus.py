@@ -30,6 +30,16 @@ SHORTCUTS = [
 DEVICES = (("Automatic", None), ("CPU", "cpu"), ("CUDA", "cuda"), ("Apple MPS", "mps"))
 
 
+def add_action(owner, container, text: str, keys, slot) -> QAction:
+    """A QAction with an optional shortcut, added to a menu or toolbar."""
+    act = QAction(text, owner)
+    if keys is not None:
+        act.setShortcut(keys)
+    act.triggered.connect(slot)
+    container.addAction(act)
+    return act
+
+
 class Menus:
     """Builds the menu bar; keeps the recent-models menu up to date."""
 
@@ -65,12 +75,7 @@ class Menus:
         self.set_recent(app_settings.recent_models())
 
     def _action(self, menu, text, keys, slot) -> QAction:
-        act = QAction(text, self.win)
-        if keys is not None:
-            act.setShortcut(keys)
-        act.triggered.connect(slot)
-        menu.addAction(act)
-        return act
+        return add_action(self.win, menu, text, keys, slot)
 
     def _device_menu(self, menu) -> None:
         sub = menu.addMenu("&Device")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-STAGES = ("scores", "masked", "probs")
+from model.trace import STAGES
+
 STAGE_NAMES = {"scores": "raw QKᵀ/√d", "masked": "masked", "probs": "softmax"}
 
 

@@ -19,7 +19,7 @@ from model.device import default_dtype, pick_device
 from model.errors import CheckpointError
 from model.llama import Llama
 from model.loaders import load_checkpoint
-from model.sampling import SamplingParams, sample
+from model.sampling import SamplingParams, sample, softmax
 
 Progress = Callable[[float, str], None]
 
@@ -95,8 +95,7 @@ class LoadedModel:
     def top_next(self, ids: Sequence[int], n: int = 10) -> list[TopToken]:
         """The n most likely next tokens after ids, with softmax probabilities."""
         last = self.logits(ids)[-1].astype(np.float64)  # (V,)
-        probs = np.exp(last - last.max())
-        probs /= probs.sum()
+        probs = softmax(last)
         order = np.argsort(-last, kind="stable")[:n]
         return [TopToken(int(i), self.tokenizer.token(int(i)).text, float(last[i]),
                          float(probs[i])) for i in order]

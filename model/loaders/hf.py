@@ -19,7 +19,7 @@ from model.checkpoint import Checkpoint
 from model.config import LlamaConfig, RopeScaling
 from model.errors import CheckpointError
 from model.loaders.safetensors_file import read_safetensors_file
-from model.loaders.validate import check_config, check_tensors
+from model.loaders.validate import check_config, check_tensors, read_json_object
 
 Progress = Callable[[float, str], None]
 SUPPORTED_TYPES = {"llama", "qwen2", "mistral"}
@@ -53,16 +53,8 @@ def unpermute(w: torch.Tensor, n_heads: int) -> torch.Tensor:
 
 
 def read_config(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CheckpointError(path, "is missing (a Hugging Face checkpoint needs config.json)") \
-            from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(path, f"is not valid JSON ({exc})") from exc
-    if not isinstance(data, dict):
-        raise CheckpointError(path, f"holds a {type(data).__name__}, expected a JSON object")
-    return data
+    """config.json as a dict, with errors naming the file."""
+    return read_json_object(path, "a Hugging Face checkpoint")
 
 
 def config_from_hf(path: Path, c: dict[str, Any], has_lm_head: bool) -> LlamaConfig:

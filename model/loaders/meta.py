@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 import zipfile
 from collections.abc import Callable
@@ -15,7 +14,7 @@ import torch
 from model.checkpoint import Checkpoint
 from model.config import LlamaConfig, RopeScaling
 from model.errors import CheckpointError
-from model.loaders.validate import check_config, check_tensors
+from model.loaders.validate import check_config, check_tensors, read_json_object
 
 Progress = Callable[[float, str], None]
 
@@ -29,15 +28,7 @@ _DROPPED = {"rope.freqs"}  # Llama 1/2 checkpoints store the RoPE table; we reco
 
 def read_params(path: Path) -> dict[str, Any]:
     """params.json as a dict, with errors naming the file."""
-    try:
-        params = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CheckpointError(path, "is missing (a Meta checkpoint needs params.json)") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(path, f"is not valid JSON ({exc})") from exc
-    if not isinstance(params, dict):
-        raise CheckpointError(path, f"holds a {type(params).__name__}, expected a JSON object")
-    return params
+    return read_json_object(path, "a Meta checkpoint")
 
 
 def meta_hidden_dim(dim: int, multiple_of: int, ffn_dim_multiplier: float | None) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,24 @@ from model.errors import CheckpointError
 
 if TYPE_CHECKING:
     import torch
+
+
+def read_json_object(path: Path, needed_by: str) -> dict:
+    """A JSON object file (params.json, config.json), with errors naming the file.
+
+    Args:
+        path: the file.
+        needed_by: what needs it, for the "missing" message ("a Meta checkpoint").
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CheckpointError(path, f"is missing ({needed_by} needs {path.name})") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(path, f"is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise CheckpointError(path, f"holds a {type(data).__name__}, expected a JSON object")
+    return data
 
 
 def expected_shapes(cfg: LlamaConfig) -> dict[str, tuple[int, ...]]:
