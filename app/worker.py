@@ -173,23 +173,30 @@ class ModelWorker(QObject):
         self.trace = t if fits else None
 
     def _generate(self, req: GenerateRequest) -> None:
+        """Sample and append up to n tokens; Cancel keeps the tokens made so far."""
         import numpy as np
 
         from model.sampling import SamplingParams, sample
+        from model.tracing import generate_trace
 
+        if self.trace is None:
+            raise ValueError("run a prompt first: there is nothing to continue")
+        start = time.perf_counter()
         params = SamplingParams(req.temperature, req.top_p, req.top_k, req.seed)
         rng = np.random.default_rng(req.seed)
-        new: list[int] = []
-        for i in range(req.n):
-            self._check(req.request_id)
-            if self.trace is None:
-                raise ValueError("run a prompt first: there is nothing to continue")
-            token = sample(self.trace.last_logits, params, rng).token
-            new.append(token)
-            self._append(req, [token], "generate")
-            self.progress.emit(req.request_id, (i + 1) / req.n, f"Generated {i + 1}/{req.n}")
-            if token in self.model.tokenizer.stop_ids:
-                break
+
+        def keep_going(i: int) -> bool:
+            self.progress.emit(req.request_id, i / req.n, f"Generated {i}/{req.n}")
+            with self._lock:
+                return req.request_id not in self._cancelled
+
+        before = self.trace.n_tokens
+        self.trace = generate_trace(self.model.module, self.model.tokenizer, self.trace, req.n,
+                                    lambda logits: sample(logits, params, rng).token,
+                                    keep_going)
+        new = tuple(int(i) for i in self.trace.token_ids[before:])
+        self.traced.emit(req.request_id, TraceResult(
+            self.trace, "generate", new_ids=new, seconds=time.perf_counter() - start))
         self._analyse(req)
 
     def _analyse(self, req) -> None:

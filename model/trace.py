@@ -221,22 +221,18 @@ class Trace:
         return np.exp(1j * angles).astype(np.complex64)
 
     # ---- growth --------------------------------------------------------------------------
-    def extended(self, other: Trace) -> Trace:
-        """This trace followed by ``other``'s positions (a KV-cache step appended)."""
-        cat = lambda a, b, axis: np.concatenate([a, b], axis=axis)  # noqa: E731
+    def extended(self, *others: Trace) -> Trace:
+        """This trace followed by ``others``' positions (KV-cache steps), copied once."""
+        parts = (self, *others)
+        cat = lambda name, axis: np.concatenate([getattr(p, name) for p in parts], axis)  # noqa: E731
+        logits = None if any(p.logits is None for p in parts) else cat("logits", 0)
         return Trace(
-            token_ids=cat(self.token_ids, other.token_ids, 0),
-            token_strs=self.token_strs + other.token_strs,
-            token_bytes=self.token_bytes + other.token_bytes,
-            token_special=self.token_special + other.token_special, config=self.config,
-            q=cat(self.q, other.q, 2), k=cat(self.k, other.k, 2),
-            q_rot=cat(self.q_rot, other.q_rot, 2), k_rot=cat(self.k_rot, other.k_rot, 2),
-            v=cat(self.v, other.v, 2), theta=self.theta,
-            last_logits=other.last_logits,
-            logits=None if self.logits is None or other.logits is None else
-            cat(self.logits, other.logits, 0),
-            resid_norms=cat(self.resid_norms, other.resid_norms, 2),
-            resid_post=cat(self.resid_post, other.resid_post, 1))
+            token_ids=cat("token_ids", 0), token_strs=sum((p.token_strs for p in parts), []),
+            token_bytes=sum((p.token_bytes for p in parts), []),
+            token_special=sum((p.token_special for p in parts), []), config=self.config,
+            q=cat("q", 2), k=cat("k", 2), q_rot=cat("q_rot", 2), k_rot=cat("k_rot", 2),
+            v=cat("v", 2), theta=self.theta, last_logits=parts[-1].last_logits, logits=logits,
+            resid_norms=cat("resid_norms", 2), resid_post=cat("resid_post", 1))
 
     @property
     def nbytes(self) -> int:

@@ -201,3 +201,32 @@ def test_long_prompt_statistics_use_spread_rows(recorded, monkeypatch):
     p = trace.probs(1, 3).astype(np.float64)
     assert stats.sink[1, 3] == pytest.approx(p[rows, 0].mean(), abs=1e-6)
     assert stats.previous[1, 3] == pytest.approx(p[rows, rows - 1].mean(), abs=1e-6)
+
+
+def test_generate_trace_equals_greedy_and_a_full_run(tiny):
+    from model.tracing import generate_trace
+
+    model, tok = tiny
+    ids = tok.encode(PROMPT)
+    start = run_trace(model, tok, ids)
+    out = generate_trace(model, tok, start, 4, lambda logits: int(np.argmax(logits)))
+    new = out.token_ids.tolist()[len(ids):]
+    assert 1 <= len(new) <= 4
+    expected, t = [], start
+    for _ in range(len(new)):
+        expected.append(int(np.argmax(t.last_logits)))
+        t = extend_trace(model, tok, t, expected[-1:])
+    assert new == expected
+    full = run_trace(model, tok, out.token_ids.tolist())
+    np.testing.assert_allclose(out.k_rot, full.k_rot, atol=1e-5)
+    np.testing.assert_allclose(out.last_logits, full.last_logits, atol=1e-4)
+
+
+def test_generate_trace_stops_when_asked_and_keeps_what_it_made(tiny):
+    from model.tracing import generate_trace
+
+    model, tok = tiny
+    ids = tok.encode(PROMPT)
+    out = generate_trace(model, tok, run_trace(model, tok, ids), 10,
+                         lambda logits: int(np.argmax(logits)), keep_going=lambda i: i < 2)
+    assert out.n_tokens == len(ids) + 2
