@@ -287,8 +287,27 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
 
+_collector = None
+
+
+def collect_garbage_on_gui_thread() -> None:
+    """Run Python's cycle collector only from the GUI thread's event loop.
+
+    Left automatic, a collection can start on the model's worker thread and free Qt
+    objects (pyqtgraph items live in reference cycles) there; Qt then fires a timer of
+    an object destroyed in the wrong thread and the process crashes (seen as rare
+    segfaults in QTimerInfoList::activateTimers and in unrelated worker code).
+    """
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=0.5)
+
+
 def create_main_window(model: str | None = None, device: str | None = None) -> MainWindow:
     """Build the main window and start loading ``model`` (a path, or None for the default)."""
+    collect_garbage_on_gui_thread()
     return MainWindow(model, device)
 
 

@@ -13,6 +13,16 @@ os.environ["LLAMALENS_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="llamale
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _collect_on_main_thread():
+    """Windows turn off automatic collection (see app.main_window); collect between tests."""
+    yield
+    import gc
+
+    if not gc.isenabled():
+        gc.collect()
+
+
 @pytest.fixture(scope="session")
 def default_gguf():
     """Path to the embedded default model's GGUF (downloaded once into the user cache)."""
