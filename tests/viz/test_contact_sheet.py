@@ -9,17 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
+from tests.viz.maps import causal_probs
 from viz.colormaps import default_masked_color, lookup_table
 from viz.contact_sheet import SHEET_PIXELS, ContactSheet, sheet_rgba
 from viz.export import export_figure
-
-
-def causal_probs(n: int, seed: int = 0) -> np.ndarray:
-    """(T, T) float32 row softmax of random scores under a causal mask."""
-    scores = np.random.default_rng(seed).normal(size=(n, n))
-    scores[np.triu_indices(n, k=1)] = -np.inf
-    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 @pytest.fixture

@@ -9,19 +9,12 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
+from tests.viz.maps import causal_probs
 from viz.attention_map import AttentionMap
 from viz.export import copy_figure_to_clipboard, export_figure, save_matrix
 
 LABELS = ["The", " capital", " of", " France", " is", " Paris"]
 TITLE = "SmolLM2 · 'The capital of France is' · layer 3 · head 5 · probs"
-
-
-def causal_probs(n: int, seed: int = 0) -> np.ndarray:
-    """(T, T) float32 row softmax of random scores under a causal mask."""
-    scores = np.random.default_rng(seed).normal(size=(n, n))
-    scores[np.triu_indices(n, k=1)] = -np.inf
-    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 @pytest.fixture
