@@ -80,6 +80,8 @@ class LogitBars(pg.PlotWidget):
         self.kept = np.zeros(0, dtype=bool)
         self.original: np.ndarray | None = None
         self.chosen: int | None = None
+        self._fg = QColor("#222")
+        self._kinds: list[str] = []
 
     def set_bars(self, labels: Sequence[str], probs: np.ndarray) -> None:
         """Show plain probability bars (no sampling settings).
@@ -153,7 +155,11 @@ class LogitBars(pg.PlotWidget):
         ticks = [(float(y[i]), visible_text(text)) for i, text in enumerate(labels)]
         self.getPlotItem().getAxis("left").setTicks([ticks])
 
+    def _text_color(self, kind: str) -> QColor:
+        return self._fg if kind == "kept" else _TEXT_COLORS[kind]
+
     def _update_texts(self, y: np.ndarray, kinds: list[str]) -> None:
+        self._kinds = list(kinds)
         plot = self.getPlotItem()
         while len(self._texts) < len(kinds):
             item = pg.TextItem(anchor=(0, 0.5))
@@ -168,13 +174,30 @@ class LogitBars(pg.PlotWidget):
             text = {"kept": f"{p:.1%}", "chosen": f"{p:.1%}  ◀ chosen",
                     "cut": f"cut ({p:.1%})"}[kinds[i]]
             end = p if self.original is None else max(p, float(self.original[i]))
-            item.setText(text, color=_TEXT_COLORS[kinds[i]])
+            item.setText(text, color=self._text_color(kinds[i]))
             item.setPos(end + 0.004, float(y[i]))
             item.setVisible(True)
+
+    def set_colors(self, background: str, foreground: str) -> None:
+        """Background, axes, labels and the dashed outline for a light or dark theme."""
+        self._fg = QColor(foreground)
+        self.setBackground(background)
+        plot = self.getPlotItem()
+        for side in ("left", "bottom"):
+            plot.getAxis(side).setPen(foreground)
+            plot.getAxis(side).setTextPen(foreground)
+        plot.setLabel("bottom", "probability", color=foreground, **{"font-size": "12pt"})
+        self.outline_item.setOpts(pen=pg.mkPen(foreground, width=1.5,
+                                               style=Qt.PenStyle.DashLine))
+        title, self._title = getattr(self, "_title", None), None
+        if title is not None:
+            self._update_title("dashed" in title)
+        for item, kind in zip(self._texts, self._kinds):
+            item.setColor(self._text_color(kind))
 
     def _update_title(self, with_outline: bool) -> None:
         title = ("solid: sampled from (T, top-p, top-k) · dashed: model at T = 1 · grey: cut"
                  if with_outline else "next-token probabilities")
         if getattr(self, "_title", None) != title:
             self._title = title
-            self.getPlotItem().setTitle(title, color="#222", size="11pt")
+            self.getPlotItem().setTitle(title, color=self._fg.name(), size="11pt")

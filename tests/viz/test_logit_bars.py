@@ -118,3 +118,16 @@ def test_empty_distribution_hides_bars(bars):
     bars.set_bars(LABELS, softmax(LOGITS))
     bars.set_distribution([], np.zeros(0), np.zeros(0), np.zeros(0, bool))
     assert not bars.bar_item.isVisible() and bars.labels == []
+
+
+def test_dark_colors_reach_labels_and_title(qtbot):
+    from viz.logit_bars import LogitBars
+
+    bars = LogitBars()
+    qtbot.addWidget(bars)
+    bars.set_distribution(["a", "b"], np.array([0.7, 0.3]), np.array([0.8, 0.2]),
+                          np.array([True, True]))
+    bars.set_colors("#1e1f22", "#e8e8e8")
+    assert bars.backgroundBrush().color().name() == "#1e1f22"
+    texts = [t for t in bars._texts if t.isVisible()]
+    assert texts and all(t.color.name() == "#e8e8e8" for t in texts)
