@@ -5,6 +5,6 @@ from __future__ import annotations
 
 def create_main_window(model: str | None = None, device: str | None = None):
     """Build the main window; ``model`` is a checkpoint path or None for the default model."""
-    from app.main_window import create_main_window as _create
+    from llamalens.app.main_window import create_main_window as _create
 
     return _create(model, device)

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication, QWidget
 
-from app import settings as app_settings
+from llamalens.app import settings as app_settings
 
 THEMES = {"light": ("#ffffff", "#000000"), "dark": ("#1e1f22", "#e8e8e8")}
 SCALES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
@@ -20,7 +20,9 @@ def theme_sheet(name: str) -> str:
     """The Qt style sheet of a theme, from resources/themes/NAME.qss."""
     if name not in THEMES:
         raise ValueError(f"theme is {name!r}, expected one of {sorted(THEMES)}")
-    return resources.files("resources").joinpath("themes", f"{name}.qss").read_text("utf-8")
+    return (
+        resources.files("llamalens.resources").joinpath("themes", f"{name}.qss").read_text("utf-8")
+    )
 
 
 class Appearance:
@@ -71,8 +73,9 @@ class Appearance:
 
     def set_scale(self, scale: float) -> None:
         if not SCALES[0] <= scale <= SCALES[-1]:
-            raise ValueError(f"UI scale is {scale:.0%}, expected {SCALES[0]:.0%} to "
-                             f"{SCALES[-1]:.0%}")
+            raise ValueError(
+                f"UI scale is {scale:.0%}, expected {SCALES[0]:.0%} to {SCALES[-1]:.0%}"
+            )
         self.scale = scale
         self.apply()
 

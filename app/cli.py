@@ -12,55 +12,75 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from app import cli_commands
+from llamalens.app import cli_commands
 
 SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench", "export")
 
 
 def _add_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", metavar="PATH",
-                   help="checkpoint: .gguf file, Meta or Hugging Face directory "
-                        "(default: the embedded SmolLM2-135M-Instruct)")
+    p.add_argument(
+        "--model",
+        metavar="PATH",
+        help="checkpoint: .gguf file, Meta or Hugging Face directory "
+        "(default: the embedded SmolLM2-135M-Instruct)",
+    )
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
 
 
 def _add_prompts(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--prompt", metavar="TEXT", help="the prompt")
-    src.add_argument("--input", metavar="FILE",
-                     help="a file with one JSON string (a prompt) per line")
-    p.add_argument("--chat", action="store_true",
-                   help="wrap each prompt in the model's chat template")
+    src.add_argument(
+        "--input", metavar="FILE", help="a file with one JSON string (a prompt) per line"
+    )
+    p.add_argument(
+        "--chat", action="store_true", help="wrap each prompt in the model's chat template"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per prompt")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="llamalens", description="See inside a Llama-family language model. "
+        prog="llamalens",
+        description="See inside a Llama-family language model. "
         "Without a subcommand, opens the app on PATH or on the embedded default model.",
-        epilog="run 'llamalens SUBCOMMAND --help' for each subcommand")
+        epilog="run 'llamalens SUBCOMMAND --help' for each subcommand",
+    )
     sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(SUBCOMMANDS) + "}")
-    info = sub.add_parser("info", help="load a checkpoint and describe it",
-                          description="Load the whole checkpoint and print its format, "
-                          "config, parameter count, dtype, device, tokenizer and load time.")
+    info = sub.add_parser(
+        "info",
+        help="load a checkpoint and describe it",
+        description="Load the whole checkpoint and print its format, "
+        "config, parameter count, dtype, device, tokenizer and load time.",
+    )
     _add_model(info)
     info.add_argument("--json", action="store_true", help="print one JSON object")
-    tokens = sub.add_parser("tokens", help="tokenize prompts",
-                            description="Tokenize prompts with a model's tokenizer (only the "
-                            "tokenizer is loaded).")
+    tokens = sub.add_parser(
+        "tokens",
+        help="tokenize prompts",
+        description="Tokenize prompts with a model's tokenizer (only the tokenizer is loaded).",
+    )
     which = tokens.add_mutually_exclusive_group()
     which.add_argument("--model", metavar="PATH", help="checkpoint whose tokenizer to use")
-    which.add_argument("--tokenizer", metavar="PATH",
-                       help="tokenizer.model, tokenizer.json or .gguf file")
-    tokens.add_argument("--plain", action="store_true",
-                        help="keep special-token text (e.g. <|im_start|>) as plain text")
+    which.add_argument(
+        "--tokenizer", metavar="PATH", help="tokenizer.model, tokenizer.json or .gguf file"
+    )
+    tokens.add_argument(
+        "--plain",
+        action="store_true",
+        help="keep special-token text (e.g. <|im_start|>) as plain text",
+    )
     _add_prompts(tokens)
-    nxt = sub.add_parser("next", help="the most likely next tokens",
-                         description="Run the model on each prompt and print the most likely "
-                         "tokens for the last position.")
+    nxt = sub.add_parser(
+        "next",
+        help="the most likely next tokens",
+        description="Run the model on each prompt and print the most likely "
+        "tokens for the last position.",
+    )
     _add_model(nxt)
-    nxt.add_argument("--top", type=int, default=10, metavar="N",
-                     help="how many tokens (default 10)")
+    nxt.add_argument(
+        "--top", type=int, default=10, metavar="N", help="how many tokens (default 10)"
+    )
     _add_prompts(nxt)
     _engine_parsers(sub)
     return parser
@@ -69,87 +89,147 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_prompt(p: argparse.ArgumentParser) -> None:
     _add_model(p)
     p.add_argument("--prompt", metavar="TEXT", required=True, help="the prompt")
-    p.add_argument("--chat", action="store_true",
-                   help="wrap the prompt in the model's chat template")
+    p.add_argument(
+        "--chat", action="store_true", help="wrap the prompt in the model's chat template"
+    )
 
 
 def _add_sampling(p: argparse.ArgumentParser, required: bool) -> None:
-    p.add_argument("--temperature", type=float, required=required,
-                   default=None if required else 0.0, metavar="X",
-                   help="0 = greedy" + ("" if required else " (default)"))
-    p.add_argument("--top-p", type=float, default=1.0, metavar="P",
-                   help="keep the smallest set of tokens whose mass reaches P (default 1)")
-    p.add_argument("--top-k", type=int, default=0, metavar="K",
-                   help="keep the K most likely tokens (default 0 = all)")
-    p.add_argument("--seed", type=int, required=required, default=None if required else 0,
-                   metavar="S", help="random seed")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        required=required,
+        default=None if required else 0.0,
+        metavar="X",
+        help="0 = greedy" + ("" if required else " (default)"),
+    )
+    p.add_argument(
+        "--top-p",
+        type=float,
+        default=1.0,
+        metavar="P",
+        help="keep the smallest set of tokens whose mass reaches P (default 1)",
+    )
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=0,
+        metavar="K",
+        help="keep the K most likely tokens (default 0 = all)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        required=required,
+        default=None if required else 0,
+        metavar="S",
+        help="random seed",
+    )
 
 
 def _engine_parsers(sub) -> None:
-    dump = sub.add_parser("dump", help="write every captured tensor of a run to .npz",
-                          description="Run the prompt with capture and write token ids and "
-                          "strings, attention scores/masked/probs, q/k/v before and after "
-                          "RoPE, freqs_cis, logits and the config to one .npz file.")
+    dump = sub.add_parser(
+        "dump",
+        help="write every captured tensor of a run to .npz",
+        description="Run the prompt with capture and write token ids and "
+        "strings, attention scores/masked/probs, q/k/v before and after "
+        "RoPE, freqs_cis, logits and the config to one .npz file.",
+    )
     _add_prompt(dump)
     dump.add_argument("--out", required=True, metavar="FILE.npz", help="output file")
-    dump.add_argument("--layers", metavar="SPEC", help="layers to include, e.g. 0,3,10-12 "
-                      "(default all)")
-    smp = sub.add_parser("sample", help="draw next tokens from the sampling distribution",
-                         description="Draw N tokens from the same next-token distribution.")
+    dump.add_argument(
+        "--layers", metavar="SPEC", help="layers to include, e.g. 0,3,10-12 (default all)"
+    )
+    smp = sub.add_parser(
+        "sample",
+        help="draw next tokens from the sampling distribution",
+        description="Draw N tokens from the same next-token distribution.",
+    )
     _add_prompt(smp)
     _add_sampling(smp, required=True)
     smp.add_argument("--n", type=int, default=1, metavar="N", help="number of draws")
     smp.add_argument("--json", action="store_true", help="print one JSON object")
-    gen = sub.add_parser("generate", help="generate text with the KV cache",
-                         description="Generate up to N new tokens, streaming the text.")
+    gen = sub.add_parser(
+        "generate",
+        help="generate text with the KV cache",
+        description="Generate up to N new tokens, streaming the text.",
+    )
     _add_prompt(gen)
     gen.add_argument("--max-new-tokens", type=int, required=True, metavar="N")
     _add_sampling(gen, required=False)
     gen.add_argument("--json", action="store_true", help="print {ids, text} at the end")
-    bench = sub.add_parser("bench", help="time plain vs captured forward passes",
-                           description="For each length: plain forward seconds, forward "
-                           "with full capture, their ratio, the Trace's memory, and "
-                           "transformers eager with output_attentions when installed.")
+    bench = sub.add_parser(
+        "bench",
+        help="time plain vs captured forward passes",
+        description="For each length: plain forward seconds, forward "
+        "with full capture, their ratio, the Trace's memory, and "
+        "transformers eager with output_attentions when installed.",
+    )
     _add_model(bench)
-    bench.add_argument("--tokens", default="32,256,1024", metavar="LIST",
-                       help="prompt lengths (default 32,256,1024)")
-    bench.add_argument("--no-transformers", action="store_true",
-                       help="skip the transformers comparison")
+    bench.add_argument(
+        "--tokens",
+        default="32,256,1024",
+        metavar="LIST",
+        help="prompt lengths (default 32,256,1024)",
+    )
+    bench.add_argument(
+        "--no-transformers", action="store_true", help="skip the transformers comparison"
+    )
     bench.add_argument("--json", action="store_true", help="print a JSON list")
     _export_parser(sub)
 
 
 def _export_parser(sub) -> None:
-    ex = sub.add_parser("export", help="render a figure (PNG, SVG, PDF) without a window",
-                        description="Run the prompt and write one figure: an attention map, "
-                        "all heads of a layer, all layers × heads, the RoPE plane or the "
-                        "next-token bars. Titled with model, prompt, layer, head and stage.")
+    ex = sub.add_parser(
+        "export",
+        help="render a figure (PNG, SVG, PDF) without a window",
+        description="Run the prompt and write one figure: an attention map, "
+        "all heads of a layer, all layers × heads, the RoPE plane or the "
+        "next-token bars. Titled with model, prompt, layer, head and stage.",
+    )
     _add_prompt(ex)
-    ex.add_argument("--what", choices=("map", "grid", "sheet", "rope", "logits"),
-                    default="map", help="the figure (default map)")
+    ex.add_argument(
+        "--what",
+        choices=("map", "grid", "sheet", "rope", "logits"),
+        default="map",
+        help="the figure (default map)",
+    )
     ex.add_argument("--layer", type=int, default=0, metavar="L")
     ex.add_argument("--head", type=int, default=0, metavar="H")
     ex.add_argument("--stage", choices=("raw", "masked", "softmax"), default="softmax")
-    ex.add_argument("--query", type=int, metavar="POS",
-                    help="RoPE: query position (default the last token)")
+    ex.add_argument(
+        "--query", type=int, metavar="POS", help="RoPE: query position (default the last token)"
+    )
     ex.add_argument("--key", type=int, default=0, metavar="POS", help="RoPE: key position")
-    ex.add_argument("--out", required=True, metavar="FILE",
-                    help="output .png, .svg or .pdf (.csv or .npy: the map's numbers)")
+    ex.add_argument(
+        "--out",
+        required=True,
+        metavar="FILE",
+        help="output .png, .svg or .pdf (.csv or .npy: the map's numbers)",
+    )
     ex.add_argument("--width", type=int, metavar="PX", help="PNG width in pixels")
     ex.add_argument("--dpi", type=int, help="PNG resolution (also scales the image)")
     ex.add_argument("--theme", choices=("light", "dark"), default="light")
-    ex.add_argument("--cmap", choices=("viridis", "cividis", "magma", "inferno", "gray"),
-                    default="viridis")
+    ex.add_argument(
+        "--cmap", choices=("viridis", "cividis", "magma", "inferno", "gray"), default="viridis"
+    )
     ex.add_argument("--scale", choices=("linear", "log", "gamma"), default="linear")
     ex.add_argument("--gamma", type=float, default=0.5, help="exponent of --scale gamma")
 
 
 def build_app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="llamalens", description="Open the LlamaLens app. Subcommands: "
-        + ", ".join(SUBCOMMANDS) + " (see 'llamalens SUBCOMMAND --help').")
-    p.add_argument("path", nargs="?", metavar="PATH",
-                   help="checkpoint to open (default: the embedded SmolLM2-135M-Instruct)")
+        prog="llamalens",
+        description="Open the LlamaLens app. Subcommands: "
+        + ", ".join(SUBCOMMANDS)
+        + " (see 'llamalens SUBCOMMAND --help').",
+    )
+    p.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="checkpoint to open (default: the embedded SmolLM2-135M-Instruct)",
+    )
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     return p
 
@@ -165,7 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_app_parser().print_help()
         return 0
     args = build_app_parser().parse_args(args_list)
-    from app.main_window import run_app
+    from llamalens.app.main_window import run_app
+
     return run_app(args.path, args.device)
 
 

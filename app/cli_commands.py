@@ -9,19 +9,23 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from app import cli_engine
-from app.text_progress import TextProgress
-from model.errors import CheckpointError
+from llamalens.app import cli_engine
+from llamalens.app.text_progress import TextProgress
+from llamalens.model.errors import CheckpointError
 
 EXIT_BAD_INPUT = 2
-ENGINE = {"dump": cli_engine.cmd_dump, "sample": cli_engine.cmd_sample,
-          "generate": cli_engine.cmd_generate, "bench": cli_engine.cmd_bench,
-          "export": cli_engine.cmd_export}
+ENGINE = {
+    "dump": cli_engine.cmd_dump,
+    "sample": cli_engine.cmd_sample,
+    "generate": cli_engine.cmd_generate,
+    "bench": cli_engine.cmd_bench,
+    "export": cli_engine.cmd_export,
+}
 
 
 def _check_engine_args(args: argparse.Namespace) -> None:
     """Validate cheap arguments before the (slow) model load."""
-    from model.sampling import SamplingParams
+    from llamalens.model.sampling import SamplingParams
 
     if getattr(args, "temperature", None) is not None:
         SamplingParams(args.temperature, args.top_p, args.top_k, args.seed)
@@ -70,13 +74,14 @@ def read_prompts(args: argparse.Namespace) -> Iterator[str]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path}:{number}: is not a JSON string ({exc.msg})") from exc
         if not isinstance(prompt, str):
-            raise ValueError(f"{path}:{number}: holds a {type(prompt).__name__}, expected a "
-                             "JSON string")
+            raise ValueError(
+                f"{path}:{number}: holds a {type(prompt).__name__}, expected a JSON string"
+            )
         yield prompt
 
 
 def load(args: argparse.Namespace):
-    from model.runtime import load_model
+    from llamalens.model.runtime import load_model
 
     with TextProgress() as bar:
         return load_model(args.model, bar, getattr(args, "device", None))
@@ -86,13 +91,22 @@ def cmd_info(args: argparse.Namespace) -> int:
     loaded = load(args)
     ck, tok = loaded.checkpoint, loaded.tokenizer
     info = {
-        "path": str(ck.path), "format": ck.format, "name": loaded.name,
-        "config": ck.config.to_dict(), "parameters": ck.n_params,
-        "dtype": str(loaded.dtype).removeprefix("torch."), "device": str(loaded.device),
+        "path": str(ck.path),
+        "format": ck.format,
+        "name": loaded.name,
+        "config": ck.config.to_dict(),
+        "parameters": ck.n_params,
+        "dtype": str(loaded.dtype).removeprefix("torch."),
+        "device": str(loaded.device),
         "quantization": ck.metadata.get("quantization"),
-        "tokenizer": {"name": tok.name, "n_vocab": tok.n_vocab, "bos_id": tok.bos_id,
-                      "eos_id": tok.eos_id, "add_bos": tok.add_bos,
-                      "chat_template": tok.chat_template.name if tok.chat_template else None},
+        "tokenizer": {
+            "name": tok.name,
+            "n_vocab": tok.n_vocab,
+            "bos_id": tok.bos_id,
+            "eos_id": tok.eos_id,
+            "add_bos": tok.add_bos,
+            "chat_template": tok.chat_template.name if tok.chat_template else None,
+        },
         "load_seconds": round(loaded.load_seconds, 3),
     }
     if args.json:
@@ -100,27 +114,35 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     cfg = info["config"]
     print(f"{info['name']}  ({info['format']}, {info['path']})")
-    print(f"  parameters   {info['parameters']:,}" + (
-        f"  (stored as {info['quantization']})" if info["quantization"] else ""))
-    print(f"  layers {cfg['n_layers']}, dim {cfg['dim']}, heads {cfg['n_heads']} "
-          f"(KV {cfg['n_kv_heads']}), head_dim {cfg['head_dim']}, ffn {cfg['hidden_dim']}")
-    print(f"  vocab {cfg['vocab_size']}, rope θ {cfg['rope_theta']:g}, context "
-          f"{cfg['max_seq_len']}, tied embeddings {cfg['tie_embeddings']}")
+    print(
+        f"  parameters   {info['parameters']:,}"
+        + (f"  (stored as {info['quantization']})" if info["quantization"] else "")
+    )
+    print(
+        f"  layers {cfg['n_layers']}, dim {cfg['dim']}, heads {cfg['n_heads']} "
+        f"(KV {cfg['n_kv_heads']}), head_dim {cfg['head_dim']}, ffn {cfg['hidden_dim']}"
+    )
+    print(
+        f"  vocab {cfg['vocab_size']}, rope θ {cfg['rope_theta']:g}, context "
+        f"{cfg['max_seq_len']}, tied embeddings {cfg['tie_embeddings']}"
+    )
     t = info["tokenizer"]
-    print(f"  tokenizer    {t['name']}, {t['n_vocab']} tokens, chat template "
-          f"{t['chat_template']}")
-    print(f"  runs on      {info['device']} as {info['dtype']}; loaded in "
-          f"{info['load_seconds']:.2f} s")
+    print(f"  tokenizer    {t['name']}, {t['n_vocab']} tokens, chat template {t['chat_template']}")
+    print(
+        f"  runs on      {info['device']} as {info['dtype']}; loaded in "
+        f"{info['load_seconds']:.2f} s"
+    )
     return 0
 
 
 def _tokenizer(args: argparse.Namespace):
-    from model.tokenizer import load_tokenizer
+    from llamalens.model.tokenizer import load_tokenizer
 
     if args.tokenizer:
         return load_tokenizer(args.tokenizer)
     if args.model:
-        from model.loaders import detect_format
+        from llamalens.model.loaders import detect_format
+
         fmt, location = detect_format(args.model)
         if fmt == "gguf":
             return load_tokenizer(location)
@@ -128,7 +150,8 @@ def _tokenizer(args: argparse.Namespace):
             if (location / name).exists():
                 return load_tokenizer(location / name)
         raise CheckpointError(location, "has no tokenizer.model or tokenizer.json")
-    from model.default_model import default_model_path
+    from llamalens.model.default_model import default_model_path
+
     with TextProgress() as bar:
         return load_tokenizer(default_model_path(bar))
 
@@ -137,20 +160,30 @@ def cmd_tokens(args: argparse.Namespace) -> int:
     tok = _tokenizer(args)
     for prompt in read_prompts(args):
         text = tok.apply_chat(prompt) if args.chat else prompt
-        enc = tok.encode_detailed(text, allow_special=args.chat or not args.plain,
-                                  bos=False if args.chat else None)
+        enc = tok.encode_detailed(
+            text, allow_special=args.chat or not args.plain, bos=False if args.chat else None
+        )
         for d in enc.dropped:
-            print(f"llamalens: warning: byte 0x{d.byte:02x} at character {d.offset} has no "
-                  "token in this vocabulary and was dropped", file=sys.stderr)
+            print(
+                f"llamalens: warning: byte 0x{d.byte:02x} at character {d.offset} has no "
+                "token in this vocabulary and was dropped",
+                file=sys.stderr,
+            )
         toks = tok.tokens(enc.ids)
         if args.json:
-            obj = {"ids": enc.ids, "tokens": [
-                {"id": t.id, "text": t.text, "bytes": t.bytes.hex(), "special": t.special}
-                for t in toks]}
+            obj = {
+                "ids": enc.ids,
+                "tokens": [
+                    {"id": t.id, "text": t.text, "bytes": t.bytes.hex(), "special": t.special}
+                    for t in toks
+                ],
+            }
             print(json.dumps(obj, ensure_ascii=False))
         else:
-            print(f"{len(toks)} tokens: " + " ".join(
-                f"[{t.id}:{t.text!r}{'*' if t.special else ''}]" for t in toks))
+            print(
+                f"{len(toks)} tokens: "
+                + " ".join(f"[{t.id}:{t.text!r}{'*' if t.special else ''}]" for t in toks)
+            )
     return 0
 
 
@@ -164,8 +197,12 @@ def cmd_next(args: argparse.Namespace) -> int:
         top = loaded.top_next(ids, min(args.top, loaded.checkpoint.config.vocab_size))
         elapsed = time.perf_counter() - start
         if args.json:
-            obj = {"ids": ids, "top": [{"id": t.id, "text": t.text, "logit": t.logit,
-                                        "prob": t.prob} for t in top]}
+            obj = {
+                "ids": ids,
+                "top": [
+                    {"id": t.id, "text": t.text, "logit": t.logit, "prob": t.prob} for t in top
+                ],
+            }
             print(json.dumps(obj, ensure_ascii=False))
             continue
         print(f"{len(ids)} tokens, forward in {elapsed * 1000:.0f} ms; next token:")

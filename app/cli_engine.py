@@ -18,26 +18,28 @@ def _ids(loaded, args: argparse.Namespace) -> list[int]:
 
 
 def _params(args: argparse.Namespace):
-    from model.sampling import SamplingParams
+    from llamalens.model.sampling import SamplingParams
 
-    return SamplingParams(temperature=args.temperature, top_p=args.top_p, top_k=args.top_k,
-                          seed=args.seed)
+    return SamplingParams(
+        temperature=args.temperature, top_p=args.top_p, top_k=args.top_k, seed=args.seed
+    )
 
 
 def cmd_dump(args: argparse.Namespace, loaded) -> int:
-    from model.trace_io import dump_arrays, parse_layers
-    from model.tracing import run_trace
+    from llamalens.model.trace_io import dump_arrays, parse_layers
+    from llamalens.model.tracing import run_trace
 
     layers = parse_layers(args.layers, loaded.checkpoint.config.n_layers)
     trace = run_trace(loaded.module, loaded.tokenizer, _ids(loaded, args), keep_logits=True)
     np.savez(args.out, **dump_arrays(trace, layers))
-    print(f"wrote {args.out}: {trace.n_tokens} tokens, layers {args.layers or 'all'}",
-          file=sys.stderr)
+    print(
+        f"wrote {args.out}: {trace.n_tokens} tokens, layers {args.layers or 'all'}", file=sys.stderr
+    )
     return 0
 
 
 def cmd_sample(args: argparse.Namespace, loaded) -> int:
-    from model.sampling import sample
+    from llamalens.model.sampling import sample
 
     if args.n < 1:
         raise ValueError(f"--n is {args.n}, expected a positive number")
@@ -46,14 +48,19 @@ def cmd_sample(args: argparse.Namespace, loaded) -> int:
     rng = np.random.default_rng(params.seed)
     draws = [sample(logits, params, rng) for _ in range(args.n)]
     first = draws[0]
-    obj = {"ids": [d.token for d in draws], "kept": [int(i) for i in first.kept],
-           "probs": {str(int(i)): float(first.final[i]) for i in first.kept}}
+    obj = {
+        "ids": [d.token for d in draws],
+        "kept": [int(i) for i in first.kept],
+        "probs": {str(int(i)): float(first.final[i]) for i in first.kept},
+    }
     if args.json:
         print(json.dumps(obj))
     else:
         tok = loaded.tokenizer
-        print(f"{len(first.kept)} tokens kept; draws: "
-              + " ".join(repr(tok.token(i).text) for i in obj["ids"][:50]))
+        print(
+            f"{len(first.kept)} tokens kept; draws: "
+            + " ".join(repr(tok.token(i).text) for i in obj["ids"][:50])
+        )
     return 0
 
 
@@ -94,7 +101,7 @@ def parse_lengths(spec: str) -> list[int]:
 
 
 def cmd_bench(args: argparse.Namespace, loaded) -> int:
-    from model.bench import bench_lengths
+    from llamalens.model.bench import bench_lengths
 
     lengths = parse_lengths(args.tokens)
     start = time.perf_counter()
@@ -103,12 +110,16 @@ def cmd_bench(args: argparse.Namespace, loaded) -> int:
         print(json.dumps(rows))
         return 0
     print(f"{loaded.name} on {loaded.device} ({time.perf_counter() - start:.0f} s)")
-    print(f"{'tokens':>7} {'plain_s':>9} {'captured_s':>11} {'ratio':>6} {'trace_MB':>9} "
-          f"{'transformers_s':>15}")
+    print(
+        f"{'tokens':>7} {'plain_s':>9} {'captured_s':>11} {'ratio':>6} {'trace_MB':>9} "
+        f"{'transformers_s':>15}"
+    )
     for r in rows:
         tf = f"{r['transformers_s']:.3f}" if r.get("transformers_s") is not None else "-"
-        print(f"{r['tokens']:>7} {r['plain_s']:>9.3f} {r['captured_s']:>11.3f} "
-              f"{r['capture_ratio']:>6.2f} {r['trace_mb']:>9.1f} {tf:>15}")
+        print(
+            f"{r['tokens']:>7} {r['plain_s']:>9.3f} {r['captured_s']:>11.3f} "
+            f"{r['capture_ratio']:>6.2f} {r['trace_mb']:>9.1f} {tf:>15}"
+        )
     return 0
 
 
@@ -137,9 +148,9 @@ def cmd_export(args: argparse.Namespace, loaded) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never open a window for this
     from PySide6.QtWidgets import QApplication
 
-    from app.figures import STAGE_ALIASES, build_figure, figure_title
-    from model.tracing import run_trace
-    from viz.export import export_figure, save_matrix
+    from llamalens.app.figures import STAGE_ALIASES, build_figure, figure_title
+    from llamalens.model.tracing import run_trace
+    from llamalens.viz.export import export_figure, save_matrix
 
     app = QApplication.instance() or QApplication(["llamalens"])
     trace = run_trace(loaded.module, loaded.tokenizer, _ids(loaded, args))
@@ -147,18 +158,37 @@ def cmd_export(args: argparse.Namespace, loaded) -> int:
     out = Path(args.out)
     if out.suffix.lower() in (".csv", ".npy"):
         labels = trace.token_strs
-        save_matrix(trace.attention_map(args.layer, args.head, stage), out,
-                    row_labels=labels, col_labels=labels)
+        save_matrix(
+            trace.attention_map(args.layer, args.head, stage),
+            out,
+            row_labels=labels,
+            col_labels=labels,
+        )
     else:
-        widget = build_figure(args.what, trace, loaded.tokenizer, layer=args.layer,
-                              head=args.head, stage=stage, query=args.query, key=args.key,
-                              theme=args.theme, cmap=args.cmap, scale=args.scale,
-                              gamma=args.gamma)
+        widget = build_figure(
+            args.what,
+            trace,
+            loaded.tokenizer,
+            layer=args.layer,
+            head=args.head,
+            stage=stage,
+            query=args.query,
+            key=args.key,
+            theme=args.theme,
+            cmap=args.cmap,
+            scale=args.scale,
+            gamma=args.gamma,
+        )
         app.processEvents()
         title = figure_title(loaded.name, args.prompt, args.what, args.layer, args.head, stage)
-        export_figure(widget, out, title=title, width=args.width, dpi=args.dpi,
-                      background="#1e1f22" if args.theme == "dark" else "white")
+        export_figure(
+            widget,
+            out,
+            title=title,
+            width=args.width,
+            dpi=args.dpi,
+            background="#1e1f22" if args.theme == "dark" else "white",
+        )
         widget.close()
     print(f"wrote {out}", file=sys.stderr)
     return 0
-

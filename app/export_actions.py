@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QToolBar
 
-from app.figures import build_figure, figure_title
-from app.menus import add_action
-from viz.export import copy_figure_to_clipboard, export_figure, save_matrix
+from llamalens.app.figures import build_figure, figure_title
+from llamalens.app.menus import add_action
+from llamalens.viz.export import copy_figure_to_clipboard, export_figure, save_matrix
 
 FIGURE_FILTER = "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
 DATA_FILTER = "CSV table (*.csv);;NumPy array (*.npy)"
@@ -25,19 +25,33 @@ class ExportActions:
         bar = QToolBar("Export", win)
         bar.setObjectName("exportToolbar")
         win.addToolBar(bar)
-        self.export_action = self._action(bar, "Export Figure…", QKeySequence("Ctrl+E"),
-                                          lambda: self.export_dialog(self.win.attention.map))
-        self._action(bar, "Copy Figure", QKeySequence("Ctrl+Shift+C"),
-                     lambda: self.copy(self.win.attention.map))
+        self.export_action = self._action(
+            bar,
+            "Export Figure…",
+            QKeySequence("Ctrl+E"),
+            lambda: self.export_dialog(self.win.attention.map),
+        )
+        self._action(
+            bar,
+            "Copy Figure",
+            QKeySequence("Ctrl+Shift+C"),
+            lambda: self.copy(self.win.attention.map),
+        )
         self._action(bar, "Export Map Data…", QKeySequence("Ctrl+Shift+E"), self.export_data)
-        self._action(bar, "Export Layer Grid…", QKeySequence("Ctrl+Alt+G"),
-                     lambda: self.export_built("grid"))
-        self._action(bar, "Export All Layers × Heads…", QKeySequence("Ctrl+Alt+L"),
-                     lambda: self.export_built("sheet"))
+        self._action(
+            bar, "Export Layer Grid…", QKeySequence("Ctrl+Alt+G"), lambda: self.export_built("grid")
+        )
+        self._action(
+            bar,
+            "Export All Layers × Heads…",
+            QKeySequence("Ctrl+Alt+L"),
+            lambda: self.export_built("sheet"),
+        )
         for widget in self.plots():
             widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
             widget.customContextMenuRequested.connect(
-                lambda pos, w=widget: self._context_menu(w, pos))
+                lambda pos, w=widget: self._context_menu(w, pos)
+            )
 
     def _action(self, bar, text, keys, slot) -> QAction:
         return add_action(self.win, bar, text, keys, slot)
@@ -73,16 +87,20 @@ class ExportActions:
             return None
         width = None
         if path.suffix.lower() == ".png":
-            width, ok = QInputDialog.getInt(self.win, "PNG width", "Width in pixels:",
-                                            2 * widget.width(), 16, 20000, 100)
+            width, ok = QInputDialog.getInt(
+                self.win, "PNG width", "Width in pixels:", 2 * widget.width(), 16, 20000, 100
+            )
             if not ok:
                 return None
         self.export(widget, path, width)
 
     def export(self, widget, path: Path, width: int | None = None) -> Path:
         """Write ``widget`` as a titled figure (what the File dialog and tests use)."""
-        what = {self.win.rope.plane: "rope", self.win.sampling.bars: "logits",
-                self.win.heads.grid: "grid"}.get(widget, "map")
+        what = {
+            self.win.rope.plane: "rope",
+            self.win.sampling.bars: "logits",
+            self.win.heads.grid: "grid",
+        }.get(widget, "map")
         try:
             out = export_figure(widget, path, title=self.title(what), width=width)
         except (OSError, ValueError) as exc:
@@ -102,9 +120,16 @@ class ExportActions:
         if not path:
             return None
         look = self.win.appearance
-        widget = build_figure(what, s.trace, s.tokenizer, layer=s.layer, head=s.head,
-                              stage=s.stage, theme=look.theme,
-                              cmap=self.win.attention.map.colormap_name)
+        widget = build_figure(
+            what,
+            s.trace,
+            s.tokenizer,
+            layer=s.layer,
+            head=s.head,
+            stage=s.stage,
+            theme=look.theme,
+            cmap=self.win.attention.map.colormap_name,
+        )
         try:
             return export_figure(widget, path, title=self.title(what))
         finally:

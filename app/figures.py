@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.appearance import THEMES
-from app.state import STAGE_NAMES
-from model.sampling import softmax
+from llamalens.app.appearance import THEMES
+from llamalens.app.state import STAGE_NAMES
+from llamalens.model.sampling import softmax
 
 WHATS = ("map", "grid", "sheet", "rope", "logits")
-STAGE_ALIASES = {"raw": "scores", "scores": "scores", "masked": "masked",
-                 "softmax": "probs", "probs": "probs"}
+STAGE_ALIASES = {
+    "raw": "scores",
+    "scores": "scores",
+    "masked": "masked",
+    "softmax": "probs",
+    "probs": "probs",
+}
 
 
-def figure_title(model_name: str, prompt: str, what: str, layer: int, head: int,
-                 stage: str) -> str:
-    """"SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
+def figure_title(model_name: str, prompt: str, what: str, layer: int, head: int, stage: str) -> str:
+    """ "SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
     excerpt = " ".join(prompt.split())
     excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
     parts = [model_name, f"“{excerpt}”"]
@@ -30,9 +34,21 @@ def figure_title(model_name: str, prompt: str, what: str, layer: int, head: int,
     return " · ".join(parts)
 
 
-def build_figure(what: str, trace, tokenizer, *, layer: int, head: int, stage: str,
-                 query: int | None = None, key: int = 0, theme: str = "light",
-                 cmap: str = "viridis", scale: str = "linear", gamma: float = 0.5):
+def build_figure(
+    what: str,
+    trace,
+    tokenizer,
+    *,
+    layer: int,
+    head: int,
+    stage: str,
+    query: int | None = None,
+    key: int = 0,
+    theme: str = "light",
+    cmap: str = "viridis",
+    scale: str = "linear",
+    gamma: float = 0.5,
+):
     """A sized, drawn widget for export.
 
     Args:
@@ -61,7 +77,7 @@ def build_figure(what: str, trace, tokenizer, *, layer: int, head: int, stage: s
 
 
 def _map(trace, _tok, layer, head, stage, _q, _k, cmap, scale, gamma):
-    from viz.attention_map import AttentionMap
+    from llamalens.viz.attention_map import AttentionMap
 
     w = AttentionMap()
     w.resize(900, 820)
@@ -69,13 +85,12 @@ def _map(trace, _tok, layer, head, stage, _q, _k, cmap, scale, gamma):
     w.set_color_scale(scale, gamma)
     w.set_readout_visible(False)
     title = f"layer {layer} · head {head} (KV {trace.kv_head(head)})"
-    w.set_map(trace.attention_map(layer, head, stage), trace.token_strs, stage=stage,
-              title=title)
+    w.set_map(trace.attention_map(layer, head, stage), trace.token_strs, stage=stage, title=title)
     return w
 
 
 def _grid(trace, _tok, layer, _head, stage, _q, _k, cmap, _s, _g):
-    from viz.contact_sheet import ContactSheet
+    from llamalens.viz.contact_sheet import ContactSheet
 
     w = ContactSheet()
     w.resize(900, 900)
@@ -84,19 +99,23 @@ def _grid(trace, _tok, layer, _head, stage, _q, _k, cmap, _s, _g):
 
 
 def _sheet(trace, _tok, _layer, _head, stage, _q, _k, cmap, _s, _g):
-    from viz.contact_sheet import ContactSheet
+    from llamalens.viz.contact_sheet import ContactSheet
 
     w = ContactSheet()
     w.resize(110 * trace.n_heads + 80, 100 * trace.n_layers + 60)
     maps = [trace.layer_maps(layer, stage) for layer in range(trace.n_layers)]
-    w.set_maps(maps, [f"L{i}" for i in range(trace.n_layers)],
-               [f"H{h}" for h in range(trace.n_heads)], colormap=cmap,
-               title=f"all layers × heads · {STAGE_NAMES[stage]}")
+    w.set_maps(
+        maps,
+        [f"L{i}" for i in range(trace.n_layers)],
+        [f"H{h}" for h in range(trace.n_heads)],
+        colormap=cmap,
+        title=f"all layers × heads · {STAGE_NAMES[stage]}",
+    )
     return w
 
 
 def _rope(trace, _tok, layer, head, _stage, query, key, _c, _s, _g):
-    from viz.rope_plane import RopePlane
+    from llamalens.viz.rope_plane import RopePlane
 
     w = RopePlane()
     w.resize(1100, 650)
@@ -104,15 +123,23 @@ def _rope(trace, _tok, layer, head, _stage, query, key, _c, _s, _g):
     if not 0 <= key <= q_pos:
         raise ValueError(f"key position {key} must be between 0 and the query {q_pos}")
     q, k = trace.rope_query(layer, head, q_pos), trace.rope_key(layer, head, key)
-    w.set_view(q.before, q.after, q.theta, q_pos, k_before=k.before, k_after=k.after,
-               k_pos=key, contributions=trace.pair_contributions(layer, head, q_pos, key),
-               title=f"layer {layer} · head {head} · query {q_pos} "
-                     f"{trace.token_strs[q_pos]!r} · key {key} {trace.token_strs[key]!r}")
+    w.set_view(
+        q.before,
+        q.after,
+        q.theta,
+        q_pos,
+        k_before=k.before,
+        k_after=k.after,
+        k_pos=key,
+        contributions=trace.pair_contributions(layer, head, q_pos, key),
+        title=f"layer {layer} · head {head} · query {q_pos} "
+        f"{trace.token_strs[q_pos]!r} · key {key} {trace.token_strs[key]!r}",
+    )
     return w
 
 
 def _logits(trace, tok, _l, _h, _s, _q, _k, _c, _sc, _g, top: int = 15):
-    from viz.logit_bars import LogitBars
+    from llamalens.viz.logit_bars import LogitBars
 
     w = LogitBars()
     w.resize(900, 600)

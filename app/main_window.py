@@ -15,18 +15,18 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
-from app import settings as app_settings
-from app.appearance import Appearance
-from app.export_actions import ExportActions
-from app.menus import build_menus
-from app.panels.attention_panel import AttentionPanel
-from app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
-from app.panels.lens_panel import LensPanel
-from app.panels.prompt_panel import PromptPanel
-from app.panels.rope_panel import RopePanel
-from app.panels.sampling_panel import SamplingPanel
-from app.panels.tokens_panel import TokensPanel
-from app.requests import (
+from llamalens.app import settings as app_settings
+from llamalens.app.appearance import Appearance
+from llamalens.app.export_actions import ExportActions
+from llamalens.app.menus import build_menus
+from llamalens.app.panels.attention_panel import AttentionPanel
+from llamalens.app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
+from llamalens.app.panels.lens_panel import LensPanel
+from llamalens.app.panels.prompt_panel import PromptPanel
+from llamalens.app.panels.rope_panel import RopePanel
+from llamalens.app.panels.sampling_panel import SamplingPanel
+from llamalens.app.panels.tokens_panel import TokensPanel
+from llamalens.app.requests import (
     AdoptRequest,
     AnalysisResult,
     AppendRequest,
@@ -36,8 +36,8 @@ from app.requests import (
     TraceRequest,
     TraceResult,
 )
-from app.state import InspectorState
-from app.worker import start_worker
+from llamalens.app.state import InspectorState
+from llamalens.app.worker import start_worker
 
 LAYOUT_VERSION = 1
 
@@ -85,8 +85,11 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_panels(self) -> None:
-        s, left, right = self.state, Qt.DockWidgetArea.LeftDockWidgetArea, \
-            Qt.DockWidgetArea.RightDockWidgetArea
+        s, left, right = (
+            self.state,
+            Qt.DockWidgetArea.LeftDockWidgetArea,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
         self.docks: dict[str, QDockWidget] = {}
         self.attention = AttentionPanel(s)
         self.setCentralWidget(self.attention)
@@ -112,17 +115,16 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
         self.docks["headsDock"].raise_()
         self.docks["ropeDock"].raise_()
-        self.splitDockWidget(self.docks["promptDock"], self.docks["tokensDock"],
-                             Qt.Orientation.Horizontal)
+        self.splitDockWidget(
+            self.docks["promptDock"], self.docks["tokensDock"], Qt.Orientation.Horizontal
+        )
         d = self.docks
         self.resizeDocks([d["promptDock"]], [150], Qt.Orientation.Vertical)
-        self.resizeDocks([d["headsDock"], d["ropeDock"]], [360, 620],
-                         Qt.Orientation.Horizontal)
+        self.resizeDocks([d["headsDock"], d["ropeDock"]], [360, 620], Qt.Orientation.Horizontal)
         self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_status(self) -> None:
-        self.model_label, self.count_label, self.time_label = QLabel("No model"), QLabel(), \
-            QLabel()
+        self.model_label, self.count_label, self.time_label = QLabel("No model"), QLabel(), QLabel()
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
@@ -184,8 +186,14 @@ class MainWindow(QMainWindow):
     def run_prompt(self) -> None:
         self._trace_id = self._new_id()
         self._set_busy(True, "Running…")
-        self._submit(TraceRequest(self._trace_id, self.prompt.text(),
-                                  self.prompt.chat.isChecked(), self.prompt.plain.isChecked()))
+        self._submit(
+            TraceRequest(
+                self._trace_id,
+                self.prompt.text(),
+                self.prompt.chat.isChecked(),
+                self.prompt.plain.isChecked(),
+            )
+        )
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()
@@ -219,10 +227,14 @@ class MainWindow(QMainWindow):
         self._set_busy(False)
         if self._pending_path is not None:
             self.menus.set_recent(app_settings.remember_model(self._pending_path))
-        quant = (f" · {info.quantization}" if info.quantization and
-                 info.quantization not in info.name else "")
-        self.model_label.setText(f"{info.name}{quant} · {info.device} {info.dtype} · "
-                                 f"loaded in {info.load_seconds:.1f} s")
+        quant = (
+            f" · {info.quantization}"
+            if info.quantization and info.quantization not in info.name
+            else ""
+        )
+        self.model_label.setText(
+            f"{info.name}{quant} · {info.device} {info.dtype} · loaded in {info.load_seconds:.1f} s"
+        )
         self.prompt.chat.setEnabled(info.has_chat)
         self.model_loaded.emit(info)
         if self.prompt.text().strip():

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app import session
-from app import settings as app_settings
+from llamalens.app import session
+from llamalens.app import settings as app_settings
 
 SHORTCUTS = [
     ("Ctrl+Enter", "run the prompt"),
@@ -47,15 +47,20 @@ class Menus:
         self.win = win
         bar = win.menuBar()
         self.file = bar.addMenu("&File")
-        self._action(self.file, "&Open Checkpoint File…", QKeySequence.StandardKey.Open,
-                     self.choose_file)
+        self._action(
+            self.file, "&Open Checkpoint File…", QKeySequence.StandardKey.Open, self.choose_file
+        )
         self._action(self.file, "Open Checkpoint &Folder…", "Ctrl+Shift+O", self.choose_folder)
         self._action(self.file, "Open &Default Model", None, lambda: win.open_model(None))
         self.recent = self.file.addMenu("&Recent Models")
         self.file.addSeparator()
         self._action(self.file, "Open &Session…", "Ctrl+Alt+O", lambda: session.choose_open(win))
-        self._action(self.file, "&Save Session…", QKeySequence.StandardKey.Save,
-                     lambda: session.choose_save(win))
+        self._action(
+            self.file,
+            "&Save Session…",
+            QKeySequence.StandardKey.Save,
+            lambda: session.choose_save(win),
+        )
         session.track_analysis(win)
         self.file.addSeparator()
         self._action(self.file, "&Quit", QKeySequence.StandardKey.Quit, win.close)
@@ -88,11 +93,12 @@ class Menus:
             sub.addAction(act)
 
     def _appearance_menu(self, view) -> None:
-        from app.appearance import SCALES, THEMES
+        from llamalens.app.appearance import SCALES, THEMES
 
         look = self.win.appearance
-        self.presentation = self._action(view, "&Presentation Mode", "F11",
-                                         lambda on: look.set_presentation(on))
+        self.presentation = self._action(
+            view, "&Presentation Mode", "F11", lambda on: look.set_presentation(on)
+        )
         self.presentation.setCheckable(True)
         themes = view.addMenu("&Theme")
         group = QActionGroup(self.win)
@@ -120,8 +126,11 @@ class Menus:
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self.win, "Open checkpoint", "",
-            "Checkpoints (*.gguf *.safetensors *.pth *.json);;All files (*)")
+            self.win,
+            "Open checkpoint",
+            "",
+            "Checkpoints (*.gguf *.safetensors *.pth *.json);;All files (*)",
+        )
         if path:
             self.win.open_model(path)
 
@@ -131,10 +140,15 @@ class Menus:
             self.win.open_model(path)
 
     def show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>"
-                       for k, v in SHORTCUTS)
-        box = QMessageBox(QMessageBox.Icon.Information, "Keyboard shortcuts",
-                          f"<table>{rows}</table>", parent=self.win)
+        rows = "".join(
+            f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in SHORTCUTS
+        )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Keyboard shortcuts",
+            f"<table>{rows}</table>",
+            parent=self.win,
+        )
         box.setObjectName("shortcutsBox")
         box.open()
         self.win.shortcuts_box = box

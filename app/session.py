@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 from PySide6.QtWidgets import QFileDialog
 
-from app.panels.sampling_panel import P_STEPS, TEMP_STEPS
-from app.requests import AnalysisResult
-from model import session_io
-from model.session_io import Analysis, Session
-from model.vocab_table import VocabTable
+from llamalens.app.panels.sampling_panel import P_STEPS, TEMP_STEPS
+from llamalens.app.requests import AnalysisResult
+from llamalens.model import session_io
+from llamalens.model.session_io import Analysis, Session
+from llamalens.model.vocab_table import VocabTable
 
 FILTER = "LlamaLens sessions (*.llamalens);;All files (*)"
 STAT_COLUMNS = {"entropy", "sink", "previous", "self", "self_attn", "induction"}
@@ -40,8 +40,13 @@ def _model_meta(window) -> dict[str, Any]:
     info = window.info
     if info is None:
         return dict(getattr(window, "session_model", None) or {"name": "unknown"})
-    return {"name": info.name, "path": info.path, "format": info.format,
-            "device": info.device, "quantization": info.quantization}
+    return {
+        "name": info.name,
+        "path": info.path,
+        "format": info.format,
+        "device": info.device,
+        "quantization": info.quantization,
+    }
 
 
 def _analysis(window, trace) -> Analysis | None:
@@ -69,18 +74,33 @@ def build_session(window) -> Session:
     state, sampling = window.state, window.sampling
     if state.trace is None or state.tokenizer is None:
         raise ValueError("there is nothing to save yet: run a prompt first")
-    vocab = (state.tokenizer if isinstance(state.tokenizer, VocabTable)
-             else VocabTable.from_tokenizer(state.tokenizer))
+    vocab = (
+        state.tokenizer
+        if isinstance(state.tokenizer, VocabTable)
+        else VocabTable.from_tokenizer(state.tokenizer)
+    )
     meta = session_io.new_meta(
         model=_model_meta(window),
-        prompt={"text": window.prompt.text(), "chat": window.prompt.chat.isChecked(),
-                "plain": window.prompt.plain.isChecked()},
-        view={"layer": state.layer, "head": state.head, "stage": state.stage,
-              "token": state.token, "key": state.key},
-        sampling={"temperature": sampling.temperature_slider.value() / TEMP_STEPS,
-                  "top_p": sampling.top_p_slider.value() / P_STEPS,
-                  "top_k": sampling.top_k_spin.value(), "seed": sampling.seed_spin.value()},
-        history=[sampling.history.item(i).text() for i in range(sampling.history.count())])
+        prompt={
+            "text": window.prompt.text(),
+            "chat": window.prompt.chat.isChecked(),
+            "plain": window.prompt.plain.isChecked(),
+        },
+        view={
+            "layer": state.layer,
+            "head": state.head,
+            "stage": state.stage,
+            "token": state.token,
+            "key": state.key,
+        },
+        sampling={
+            "temperature": sampling.temperature_slider.value() / TEMP_STEPS,
+            "top_p": sampling.top_p_slider.value() / P_STEPS,
+            "top_k": sampling.top_k_spin.value(),
+            "seed": sampling.seed_spin.value(),
+        },
+        history=[sampling.history.item(i).text() for i in range(sampling.history.count())],
+    )
     return Session(state.trace, vocab, meta, _analysis(window, state.trace))
 
 
@@ -108,8 +128,10 @@ def open_session(window, path: str | Path) -> None:
         return
     unknown = set(session.analysis.stats) - STAT_COLUMNS if session.analysis else set()
     if unknown:
-        window.show_error("Could not open the session",
-                          f"{path}: unknown head statistics {', '.join(sorted(unknown))}")
+        window.show_error(
+            "Could not open the session",
+            f"{path}: unknown head statistics {', '.join(sorted(unknown))}",
+        )
         return
     window._trace_id = window._new_id()  # answers to earlier runs are now stale
     window.session_model = session.meta["model"]
@@ -135,8 +157,7 @@ def _restore_prompt(window, prompt: dict[str, Any]) -> None:
 
 def _restore_sampling(window, sampling: dict[str, Any], history: list) -> None:
     panel = window.sampling
-    panel.temperature_slider.setValue(round(float(sampling.get("temperature", 1.0))
-                                            * TEMP_STEPS))
+    panel.temperature_slider.setValue(round(float(sampling.get("temperature", 1.0)) * TEMP_STEPS))
     panel.top_p_slider.setValue(round(float(sampling.get("top_p", 1.0)) * P_STEPS))
     panel.top_k_spin.setValue(int(sampling.get("top_k", 0)))
     panel.seed_spin.setValue(int(sampling.get("seed", 0)))
@@ -160,7 +181,9 @@ def _restore_analysis(window, analysis: Analysis | None) -> None:
     result = AnalysisResult(
         stats=dict(analysis.stats),
         lens_text=[] if analysis.lens_text is None else analysis.lens_text.tolist(),
-        lens_probs=analysis.lens_probs, positions=analysis.positions)
+        lens_probs=analysis.lens_probs,
+        positions=analysis.positions,
+    )
     if result.stats:
         window.stats.set_stats(result.stats)
     if result.lens_probs is not None:

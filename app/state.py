@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from model.trace import STAGES
+from llamalens.model.trace import STAGES
 
 STAGE_NAMES = {"scores": "raw QKᵀ/√d", "masked": "masked", "probs": "softmax"}
 

@@ -15,7 +15,7 @@ import traceback
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from app.requests import (
+from llamalens.app.requests import (
     TRACE_KINDS,
     AdoptRequest,
     AnalysisResult,
@@ -108,20 +108,33 @@ class ModelWorker(QObject):
         def report(fraction: float, message: str) -> None:
             self._check(request_id)
             self.progress.emit(request_id, fraction, message)
+
         return report
 
     def _load(self, req: LoadRequest) -> None:
-        from model.runtime import load_model
+        from llamalens.model.runtime import load_model
 
         loaded = load_model(req.path, self._reporter(req.request_id), req.device)
         self.model, self.trace, self._induction = loaded, None, None  # only on success
         ck, cfg = loaded.checkpoint, loaded.checkpoint.config
-        self.loaded.emit(req.request_id, ModelInfo(
-            name=loaded.name, path=str(ck.path), format=ck.format, device=str(loaded.device),
-            dtype=str(loaded.dtype).removeprefix("torch."), n_layers=cfg.n_layers,
-            n_heads=cfg.n_heads, n_kv_heads=cfg.n_kv_heads, n_params=ck.n_params,
-            load_seconds=loaded.load_seconds, quantization=ck.metadata.get("quantization"),
-            has_chat=loaded.tokenizer.chat_template is not None, tokenizer=loaded.tokenizer))
+        self.loaded.emit(
+            req.request_id,
+            ModelInfo(
+                name=loaded.name,
+                path=str(ck.path),
+                format=ck.format,
+                device=str(loaded.device),
+                dtype=str(loaded.dtype).removeprefix("torch."),
+                n_layers=cfg.n_layers,
+                n_heads=cfg.n_heads,
+                n_kv_heads=cfg.n_kv_heads,
+                n_params=ck.n_params,
+                load_seconds=loaded.load_seconds,
+                quantization=ck.metadata.get("quantization"),
+                has_chat=loaded.tokenizer.chat_template is not None,
+                tokenizer=loaded.tokenizer,
+            ),
+        )
 
     def _layer_progress(self, request_id: int, label: str):
         """A per-layer callback for the forward pass: progress and cancellation."""
@@ -130,36 +143,50 @@ class ModelWorker(QObject):
         return lambda layer: report((layer + 1) / n, f"{label}: layer {layer + 1}/{n}")
 
     def _trace(self, req: TraceRequest) -> None:
-        from model.tracing import run_trace
+        from llamalens.model.tracing import run_trace
 
         start = time.perf_counter()
         m = self.model
         text = m.prompt_text(req.prompt, req.chat)
-        enc = m.tokenizer.encode_detailed(text, allow_special=req.chat or not req.plain,
-                                          bos=False if req.chat else None)
+        enc = m.tokenizer.encode_detailed(
+            text, allow_special=req.chat or not req.plain, bos=False if req.chat else None
+        )
         if not enc.ids:
             raise ValueError("the prompt is empty: type some text first")
         limit = m.checkpoint.config.max_seq_len
         if len(enc.ids) > limit:
-            raise ValueError(f"the prompt has {len(enc.ids)} tokens; this model's context is "
-                             f"{limit} tokens")
-        self.trace = run_trace(m.module, m.tokenizer, enc.ids,
-                               on_layer=self._layer_progress(req.request_id, "Running"))
-        self.traced.emit(req.request_id, TraceResult(
-            self.trace, "run", dropped=tuple((d.offset, d.byte) for d in enc.dropped),
-            seconds=time.perf_counter() - start))
+            raise ValueError(
+                f"the prompt has {len(enc.ids)} tokens; this model's context is {limit} tokens"
+            )
+        self.trace = run_trace(
+            m.module, m.tokenizer, enc.ids, on_layer=self._layer_progress(req.request_id, "Running")
+        )
+        self.traced.emit(
+            req.request_id,
+            TraceResult(
+                self.trace,
+                "run",
+                dropped=tuple((d.offset, d.byte) for d in enc.dropped),
+                seconds=time.perf_counter() - start,
+            ),
+        )
         self._analyse(req)
 
     def _append(self, req, token_ids, kind: str) -> None:
-        from model.tracing import extend_trace
+        from llamalens.model.tracing import extend_trace
 
         if self.trace is None:
             raise ValueError("run a prompt first: there is nothing to append to")
         start = time.perf_counter()
-        self.trace = extend_trace(self.model.module, self.model.tokenizer, self.trace,
-                                  list(token_ids))
-        self.traced.emit(req.request_id, TraceResult(
-            self.trace, kind, new_ids=tuple(token_ids), seconds=time.perf_counter() - start))
+        self.trace = extend_trace(
+            self.model.module, self.model.tokenizer, self.trace, list(token_ids)
+        )
+        self.traced.emit(
+            req.request_id,
+            TraceResult(
+                self.trace, kind, new_ids=tuple(token_ids), seconds=time.perf_counter() - start
+            ),
+        )
 
     def _adopt(self, req: AdoptRequest) -> None:
         """Appends continue the adopted trace if it fits the loaded model."""
@@ -168,16 +195,20 @@ class ModelWorker(QObject):
             return
         cfg = self.model.checkpoint.config
         t = req.trace
-        fits = (t.n_layers, t.n_heads, t.n_kv_heads, t.head_dim) == \
-            (cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim)
+        fits = (t.n_layers, t.n_heads, t.n_kv_heads, t.head_dim) == (
+            cfg.n_layers,
+            cfg.n_heads,
+            cfg.n_kv_heads,
+            cfg.head_dim,
+        )
         self.trace = t if fits else None
 
     def _generate(self, req: GenerateRequest) -> None:
         """Sample and append up to n tokens; Cancel keeps the tokens made so far."""
         import numpy as np
 
-        from model.sampling import SamplingParams, sample
-        from model.tracing import generate_trace
+        from llamalens.model.sampling import SamplingParams, sample
+        from llamalens.model.tracing import generate_trace
 
         if self.trace is None:
             raise ValueError("run a prompt first: there is nothing to continue")
@@ -191,17 +222,24 @@ class ModelWorker(QObject):
                 return req.request_id not in self._cancelled
 
         before = self.trace.n_tokens
-        self.trace = generate_trace(self.model.module, self.model.tokenizer, self.trace, req.n,
-                                    lambda logits: sample(logits, params, rng).token,
-                                    keep_going)
+        self.trace = generate_trace(
+            self.model.module,
+            self.model.tokenizer,
+            self.trace,
+            req.n,
+            lambda logits: sample(logits, params, rng).token,
+            keep_going,
+        )
         new = tuple(int(i) for i in self.trace.token_ids[before:])
-        self.traced.emit(req.request_id, TraceResult(
-            self.trace, "generate", new_ids=new, seconds=time.perf_counter() - start))
+        self.traced.emit(
+            req.request_id,
+            TraceResult(self.trace, "generate", new_ids=new, seconds=time.perf_counter() - start),
+        )
         self._analyse(req)
 
     def _analyse(self, req) -> None:
         """Head statistics and logit lens, skipped when a newer trace request waits."""
-        from model.head_stats import head_stats, induction_scores, logit_lens
+        from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 
         if self._stale(req) or self.trace is None:
             return
@@ -212,10 +250,21 @@ class ModelWorker(QObject):
         positions = list(range(max(0, trace.n_tokens - LENS_POSITIONS), trace.n_tokens))
         ids, probs = logit_lens(m.module, trace, positions)
         text = [[[m.tokenizer.token(int(i)).text for i in cell] for cell in row] for row in ids]
-        self.analysed.emit(req.request_id, AnalysisResult(
-            stats={"entropy": stats.entropy, "sink": stats.sink, "previous": stats.previous,
-                   "self": stats.self_attn, "induction": stats.induction},
-            lens_text=text, lens_probs=probs, positions=tuple(positions)))
+        self.analysed.emit(
+            req.request_id,
+            AnalysisResult(
+                stats={
+                    "entropy": stats.entropy,
+                    "sink": stats.sink,
+                    "previous": stats.previous,
+                    "self": stats.self_attn,
+                    "induction": stats.induction,
+                },
+                lens_text=text,
+                lens_probs=probs,
+                positions=tuple(positions),
+            ),
+        )
 
 
 def start_worker(parent: QObject) -> tuple[ModelWorker, QThread]:

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, time
 t0 = time.perf_counter()
-from model.runtime import load_model
+from llamalens.model.runtime import load_model
 t1 = time.perf_counter()
 m = load_model({path!r}, device="cpu")
 t2 = time.perf_counter()
@@ -29,14 +29,19 @@ print(json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "first_forward_s": t3
 
 
 def measure(path: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", CHILD.format(path=path)], cwd=ROOT,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD.format(path=path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from model.default_model import default_model_path
+    from llamalens.model.default_model import default_model_path
 
     path = str(default_model_path())
     cold = measure(path)
@@ -44,8 +49,10 @@ def main() -> None:
     warm = sorted(warm_runs, key=lambda r: r["load_s"])[1]
     print(f"default model: {path}")
     for name, r in (("cold", cold), ("warm", warm)):
-        print(f"{name:5} load {r['load_s']:6.2f} s  (import {r['import_s']:.2f} s, first "
-              f"forward {r['first_forward_s']:.2f} s, top {r['top']!r})")
+        print(
+            f"{name:5} load {r['load_s']:6.2f} s  (import {r['import_s']:.2f} s, first "
+            f"forward {r['first_forward_s']:.2f} s, top {r['top']!r})"
+        )
     print(f"warm/cold ratio {warm['load_s'] / cold['load_s']:.2f}")
 
 

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from viz.attention_map import AttentionMap  # noqa: E402
-from viz.head_grid import HeadGrid  # noqa: E402
+from llamalens.viz.attention_map import AttentionMap  # noqa: E402
+from llamalens.viz.head_grid import HeadGrid  # noqa: E402
 
 
 def causal_probs(n_tokens: int, rng: np.random.Generator) -> np.ndarray:
@@ -73,10 +73,12 @@ def main() -> None:
             set_maps()
             grid.grab()
 
-        for name, action in (("AttentionMap.set_map", set_map),
-                             ("AttentionMap.set_map +paint", set_map_paint),
-                             ("HeadGrid.set_maps (9 heads)", set_maps),
-                             ("HeadGrid.set_maps +paint", set_maps_paint)):
+        for name, action in (
+            ("AttentionMap.set_map", set_map),
+            ("AttentionMap.set_map +paint", set_map_paint),
+            ("HeadGrid.set_maps (9 heads)", set_maps),
+            ("HeadGrid.set_maps +paint", set_maps_paint),
+        ):
             action()  # warm-up: first-time allocations and caches
             print(f"{name:30s} T={n:5d}  median {median_ms(action, args.repeats):7.1f} ms")
 

@@ -41,7 +41,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     os.environ["LLAMALENS_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "s.ini")
-    from app import create_main_window
+    from llamalens.app import create_main_window
 
     app = QApplication.instance() or QApplication([])
     win = create_main_window(None, "cpu")
@@ -65,9 +65,15 @@ def main() -> None:
     settle(app)
     win.grab().save(str(OUT / "main_window_sampling.png"))
     win.docks["ropeDock"].raise_()
-    for name, widget in (("attention", win.attention), ("tokens", win.tokens),
-                         ("rope", win.rope), ("sampling", win.sampling),
-                         ("heads", win.heads), ("stats", win.stats), ("lens", win.lens)):
+    for name, widget in (
+        ("attention", win.attention),
+        ("tokens", win.tokens),
+        ("rope", win.rope),
+        ("sampling", win.sampling),
+        ("heads", win.heads),
+        ("stats", win.stats),
+        ("lens", win.lens),
+    ):
         dock = widget.parentWidget()
         if hasattr(dock, "raise_"):
             dock.raise_()
@@ -84,7 +90,7 @@ def main() -> None:
     win.appearance.set_theme("light")
     win.appearance.set_scale(1.0)
     print(f"saved screenshots to {OUT}")
-    from app.main_window import dispose
+    from llamalens.app.main_window import dispose
 
     dispose(win)
 

@@ -7,7 +7,7 @@ import time
 
 import torch
 
-from model.tracing import run_trace
+from llamalens.model.tracing import run_trace
 
 
 def _median_time(fn, repeats: int) -> float:
@@ -28,8 +28,9 @@ def _alternating(first, second, repeats: int) -> tuple[float, float]:
     return statistics.median(a), statistics.median(b)
 
 
-def bench_lengths(loaded, lengths: list[int], with_transformers: bool = True,
-                  seed: int = 0) -> list[dict]:
+def bench_lengths(
+    loaded, lengths: list[int], with_transformers: bool = True, seed: int = 0
+) -> list[dict]:
     """For each length: plain and captured forward seconds, ratio, trace MB, transformers s.
 
     The prompt is random token ids (no special tokens) of exactly that length. All three
@@ -44,8 +45,7 @@ def bench_lengths(loaded, lengths: list[int], with_transformers: bool = True,
     rows = []
     for n in lengths:
         if n > cfg.max_seq_len:
-            raise ValueError(f"{n} tokens is longer than the model's context of "
-                             f"{cfg.max_seq_len}")
+            raise ValueError(f"{n} tokens is longer than the model's context of {cfg.max_seq_len}")
         ids = torch.randint(100, cfg.vocab_size - 100, (1, n), generator=gen)
         repeats = 9 if n <= 256 else 3 if n <= 1024 else 1
         module(ids.to(loaded.device), last_only=True)  # warm-up
@@ -54,16 +54,23 @@ def bench_lengths(loaded, lengths: list[int], with_transformers: bool = True,
         plain, captured = _alternating(
             lambda ids=ids: module(ids.to(loaded.device), last_only=True),
             lambda ids=ids: run_trace(module, tok, ids[0].tolist(), use_cache=False),
-            repeats)
+            repeats,
+        )
         trace = run_trace(module, tok, ids[0].tolist(), use_cache=False)
-        row = {"tokens": n, "plain_s": plain, "captured_s": captured,
-               "capture_ratio": captured / plain, "trace_mb": trace.nbytes / 2**20}
+        row = {
+            "tokens": n,
+            "plain_s": plain,
+            "captured_s": captured,
+            "capture_ratio": captured / plain,
+            "trace_mb": trace.nbytes / 2**20,
+        }
         del trace
         if reference is not None:
             with torch.no_grad():
                 row["transformers_s"] = _median_time(
                     lambda ids=ids: reference(ids, output_attentions=True, logits_to_keep=1),
-                    repeats)
+                    repeats,
+                )
         rows.append(row)
     return rows
 
@@ -79,9 +86,10 @@ def _transformers_model(loaded):
         return None
     if loaded.checkpoint.format == "hf":
         model = transformers.AutoModelForCausalLM.from_pretrained(
-            str(path), attn_implementation="eager", dtype=torch.float32)
+            str(path), attn_implementation="eager", dtype=torch.float32
+        )
     else:
         model = transformers.AutoModelForCausalLM.from_pretrained(
-            str(path.parent), gguf_file=path.name, attn_implementation="eager",
-            dtype=torch.float32)
+            str(path.parent), gguf_file=path.name, attn_implementation="eager", dtype=torch.float32
+        )
     return model.eval()

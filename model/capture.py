@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from model.llama import Llama
+from llamalens.model.llama import Llama
 
 PER_HEAD = ("q", "k", "v", "q_rot", "k_rot")
 MAPS = ("scores", "masked", "probs")
@@ -46,6 +46,7 @@ class Recording:
 def _keep(store: dict, name: str):
     def hook(_module, _inputs, output):
         store[name] = output[0].detach().float().cpu()
+
     return hook
 
 
@@ -55,6 +56,7 @@ def _norm_into(norms: list, slot: int, keep: list | None = None):
         norms[slot] = torch.linalg.vector_norm(x, dim=-1).cpu()  # (T,)
         if keep is not None:
             keep.append(x.cpu())
+
     return hook
 
 
@@ -81,8 +83,7 @@ def capture(model: Llama, *, maps: bool = False) -> Iterator[Recording]:
         handles += [getattr(att, n).register_forward_hook(_keep(store, n)) for n in names]
         handles.append(layer.resid_pre.register_forward_hook(_norm_into(norms, 0)))
         handles.append(layer.resid_mid.register_forward_hook(_norm_into(norms, 1)))
-        handles.append(layer.resid_post.register_forward_hook(
-            _norm_into(norms, 2, rec.resid_post)))
+        handles.append(layer.resid_post.register_forward_hook(_norm_into(norms, 2, rec.resid_post)))
 
     def on_logits(_module, _inputs, output):
         rec.logits = output[0].detach().float().cpu()

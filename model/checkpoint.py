@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from model.config import LlamaConfig
+from llamalens.model.config import LlamaConfig
 
 if TYPE_CHECKING:
     import torch
 
-    from model.tokenizer import Tokenizer
+    from llamalens.model.tokenizer import Tokenizer
 
 
 @dataclass

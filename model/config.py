@@ -62,16 +62,25 @@ class LlamaConfig:
     def problems(self) -> list[str]:
         """Every inconsistency in this config, as messages with actual and expected values."""
         out = []
-        for name in ("dim", "n_layers", "n_heads", "n_kv_heads", "vocab_size", "hidden_dim",
-                     "max_seq_len", "head_dim"):
+        for name in (
+            "dim",
+            "n_layers",
+            "n_heads",
+            "n_kv_heads",
+            "vocab_size",
+            "hidden_dim",
+            "max_seq_len",
+            "head_dim",
+        ):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 out.append(f"{name} is {value!r}, expected a positive integer")
         if out:
             return out
         if self.n_heads % self.n_kv_heads:
-            out.append(f"n_heads ({self.n_heads}) is not a multiple of n_kv_heads "
-                       f"({self.n_kv_heads})")
+            out.append(
+                f"n_heads ({self.n_heads}) is not a multiple of n_kv_heads ({self.n_kv_heads})"
+            )
         if self.head_dim % 2:
             out.append(f"head_dim is {self.head_dim}, expected an even number for RoPE pairs")
         if not self.rope_theta > 0:

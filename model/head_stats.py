@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from model.capture import capture
-from model.llama import Llama
-from model.trace import Trace
+from llamalens.model.capture import capture
+from llamalens.model.llama import Llama
+from llamalens.model.trace import Trace
 
 ROW_CHUNK = 256  # query rows per block: bounds the (H, rows, T) temporaries
 MAX_ROWS = 512  # longer prompts: statistics over this many evenly spaced query rows
@@ -83,8 +83,9 @@ def _or_nan(values: np.ndarray | None, n_layers: int, n_heads: int) -> np.ndarra
     return np.full((n_layers, n_heads), np.nan) if values is None else values
 
 
-def induction_scores(model: Llama, n_tokens: int = 64, seed: int = 0,
-                     low: int = 100, high: int | None = None) -> np.ndarray:
+def induction_scores(
+    model: Llama, n_tokens: int = 64, seed: int = 0, low: int = 100, high: int | None = None
+) -> np.ndarray:
     """(L, H) induction score on [R, R] with R random ids from [low, high).
 
     A head that has learned induction attends, from the i-th token of the second
@@ -105,8 +106,9 @@ def induction_scores(model: Llama, n_tokens: int = 64, seed: int = 0,
 
 
 @torch.inference_mode()
-def logit_lens(model: Llama, trace: Trace, positions: Sequence[int],
-               k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def logit_lens(
+    model: Llama, trace: Trace, positions: Sequence[int], k: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
     """Final norm and output projection applied to each layer's residual stream.
 
     Args:

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.config import LlamaConfig
-from model.rope import apply_rotary_emb, precompute_freqs_cis, rope_frequencies
+from llamalens.model.config import LlamaConfig
+from llamalens.model.rope import apply_rotary_emb, precompute_freqs_cis, rope_frequencies
 
 
 class Tap(nn.Identity):
@@ -63,8 +63,9 @@ class Attention(nn.Module):
         self.cache_v: torch.Tensor | None = None
         self.explicit = False  # set by capture(): materialise the attention matrix
 
-    def forward(self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int,
-                use_cache: bool) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int, use_cache: bool
+    ) -> torch.Tensor:
         b, t, _ = x.shape
         q = self.q(self.wq(x).view(b, t, self.n_heads, self.head_dim))  # (B, T, H, hd)
         k = self.k(self.wk(x).view(b, t, self.n_kv_heads, self.head_dim))  # (B, T, KV, hd)
@@ -80,13 +81,17 @@ class Attention(nn.Module):
             out = self._explicit(queries, keys, values, start_pos)
         else:
             out = F.scaled_dot_product_attention(
-                queries, keys, values, attn_mask=causal_mask(t, start_pos, x.device, torch.bool),
+                queries,
+                keys,
+                values,
+                attn_mask=causal_mask(t, start_pos, x.device, torch.bool),
             )  # (B, H, T, hd)
         out = self.out(out.transpose(1, 2).reshape(b, t, -1))  # (B, T, H·hd)
         return self.wo(out)
 
-    def _explicit(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                  start_pos: int) -> torch.Tensor:
+    def _explicit(
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, start_pos: int
+    ) -> torch.Tensor:
         """scores = QKᵀ/√hd → masked → softmax → ·V, each stage through its tap."""
         scores = self.scores(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim))  # (B, H, T, S)
         t = q.shape[2]
@@ -102,8 +107,9 @@ class Attention(nn.Module):
             self.cache_k, self.cache_v = k.clone(), v.clone()  # (B, T, KV, hd)
         else:
             if start_pos > self.cache_k.shape[1]:
-                raise ValueError(f"start_pos {start_pos} is past the cached "
-                                 f"{self.cache_k.shape[1]} positions")
+                raise ValueError(
+                    f"start_pos {start_pos} is past the cached {self.cache_k.shape[1]} positions"
+                )
             # a new token appended (or an edit from start_pos on): keep the prefix
             self.cache_k = torch.cat([self.cache_k[:, :start_pos], k], dim=1)  # (B, S, KV, hd)
             self.cache_v = torch.cat([self.cache_v[:, :start_pos], v], dim=1)
@@ -122,7 +128,8 @@ def causal_mask(t: int, start_pos: int, device: torch.device, dtype: torch.dtype
     if dtype == torch.bool:
         return visible
     return torch.zeros(visible.shape, device=device, dtype=dtype).masked_fill(
-        ~visible, float("-inf"))
+        ~visible, float("-inf")
+    )
 
 
 class FeedForward(nn.Module):
@@ -160,11 +167,13 @@ class TransformerBlock(nn.Module):
         self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.resid_pre, self.resid_mid, self.resid_post = Tap(), Tap(), Tap()
 
-    def forward(self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int,
-                use_cache: bool) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int, use_cache: bool
+    ) -> torch.Tensor:
         x = self.resid_pre(x)
-        h = self.resid_mid(x + self.attention(self.attention_norm(x), freqs_cis, start_pos,
-                                              use_cache))
+        h = self.resid_mid(
+            x + self.attention(self.attention_norm(x), freqs_cis, start_pos, use_cache)
+        )
         return self.resid_post(h + self.feed_forward(self.ffn_norm(h)))
 
 
@@ -187,8 +196,7 @@ class Llama(nn.Module):
     def freqs(self) -> torch.Tensor:
         """(hd/2,) float64 θ_i after any scaling."""
         cfg = self.config
-        return rope_frequencies(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling,
-                                self.rope_divisors)
+        return rope_frequencies(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling, self.rope_divisors)
 
     def freqs_cis(self, start: int, length: int) -> torch.Tensor:
         """(length, hd/2) complex64 rotations for positions start..start+length-1."""
@@ -196,12 +204,18 @@ class Llama(nn.Module):
         if self._freqs_cis is None or self._freqs_cis.shape[0] < end:
             size = max(end, min(self.config.max_seq_len, 4096))
             self._freqs_cis = precompute_freqs_cis(self.freqs(), size).to(
-                self.tok_embeddings.weight.device)
+                self.tok_embeddings.weight.device
+            )
         return self._freqs_cis[start:end]
 
     @torch.inference_mode()
-    def forward(self, tokens: torch.Tensor, start_pos: int = 0, use_cache: bool = False,
-                last_only: bool = False) -> torch.Tensor:
+    def forward(
+        self,
+        tokens: torch.Tensor,
+        start_pos: int = 0,
+        use_cache: bool = False,
+        last_only: bool = False,
+    ) -> torch.Tensor:
         """Logits for every position.
 
         Args:
@@ -219,8 +233,10 @@ class Llama(nn.Module):
         if start_pos and not use_cache:
             raise ValueError(f"start_pos is {start_pos}; a non-zero start needs use_cache=True")
         if start_pos + t > self.config.max_seq_len:
-            raise ValueError(f"sequence of {start_pos + t} tokens is longer than the model's "
-                             f"context of {self.config.max_seq_len}")
+            raise ValueError(
+                f"sequence of {start_pos + t} tokens is longer than the model's "
+                f"context of {self.config.max_seq_len}"
+            )
         h = self.tok_embeddings(tokens)  # (B, T, d)
         freqs_cis = self.freqs_cis(start_pos, t)  # (T, hd/2)
         for layer in self.layers:

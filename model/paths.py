@@ -13,6 +13,7 @@ def cache_dir(*parts: str) -> Path:
     root = os.environ.get(CACHE_ENV)
     if not root:
         from platformdirs import user_cache_dir
+
         root = user_cache_dir("llamalens", appauthor=False)
     path = Path(root, *parts)
     path.mkdir(parents=True, exist_ok=True)

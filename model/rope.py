@@ -12,11 +12,15 @@ import math
 
 import torch
 
-from model.config import RopeScaling
+from llamalens.model.config import RopeScaling
 
 
-def rope_frequencies(head_dim: int, theta: float, scaling: RopeScaling | None = None,
-                     divisors: torch.Tensor | None = None) -> torch.Tensor:
+def rope_frequencies(
+    head_dim: int,
+    theta: float,
+    scaling: RopeScaling | None = None,
+    divisors: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The per-pair angular frequencies θ_i.
 
     Args:
@@ -29,7 +33,7 @@ def rope_frequencies(head_dim: int, theta: float, scaling: RopeScaling | None = 
         (hd/2,) float64 tensor θ_i.
     """
     exponents = torch.arange(0, head_dim, 2, dtype=torch.float64)[: head_dim // 2] / head_dim
-    freqs = 1.0 / (theta ** exponents)  # (hd/2,)
+    freqs = 1.0 / (theta**exponents)  # (hd/2,)
     if scaling is not None:
         freqs = _llama3_scale(freqs, scaling)
     if divisors is not None:
@@ -43,7 +47,8 @@ def _llama3_scale(freqs: torch.Tensor, s: RopeScaling) -> torch.Tensor:
     high_wavelen = s.original_max_position / s.high_freq_factor
     wavelen = 2 * math.pi / freqs
     smooth = (s.original_max_position / wavelen - s.low_freq_factor) / (
-        s.high_freq_factor - s.low_freq_factor)
+        s.high_freq_factor - s.low_freq_factor
+    )
     blended = (1 - smooth) * freqs / s.factor + smooth * freqs
     out = torch.where(wavelen > low_wavelen, freqs / s.factor, freqs)
     middle = (wavelen >= high_wavelen) & (wavelen <= low_wavelen)

@@ -14,18 +14,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.checkpoint import Checkpoint
-from model.device import default_dtype, pick_device
-from model.errors import CheckpointError
-from model.llama import Llama
-from model.loaders import load_checkpoint
-from model.sampling import SamplingParams, sample, softmax
+from llamalens.model.checkpoint import Checkpoint
+from llamalens.model.device import default_dtype, pick_device
+from llamalens.model.errors import CheckpointError
+from llamalens.model.llama import Llama
+from llamalens.model.loaders import load_checkpoint
+from llamalens.model.sampling import SamplingParams, sample, softmax
 
 Progress = Callable[[float, str], None]
 
 
-def build_model(ckpt: Checkpoint, device: torch.device | str | None = None,
-                dtype: torch.dtype | None = None) -> Llama:
+def build_model(
+    ckpt: Checkpoint, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+) -> Llama:
     """Instantiate :class:`Llama` from a checkpoint without a second copy of the weights."""
     dev = device if isinstance(device, torch.device) else pick_device(device)
     dtype = dtype or default_dtype(dev)
@@ -58,11 +59,14 @@ class TopToken:
 class LoadedModel:
     """A checkpoint, its module and its tokenizer, ready to encode and run."""
 
-    def __init__(self, ckpt: Checkpoint, device: str | None = None,
-                 load_seconds: float = 0.0) -> None:
+    def __init__(
+        self, ckpt: Checkpoint, device: str | None = None, load_seconds: float = 0.0
+    ) -> None:
         if ckpt.tokenizer is None:
-            raise CheckpointError(ckpt.path, "ships no tokenizer (tokenizer.model, "
-                                             "tokenizer.json or GGUF tokenizer metadata)")
+            raise CheckpointError(
+                ckpt.path,
+                "ships no tokenizer (tokenizer.model, tokenizer.json or GGUF tokenizer metadata)",
+            )
         self.checkpoint = ckpt
         self.device = pick_device(device)
         self.dtype = default_dtype(self.device)
@@ -81,8 +85,9 @@ class LoadedModel:
     def encode(self, prompt: str, chat: bool = False, allow_special: bool = True) -> list[int]:
         """Token ids for a prompt (chat templates add their own BOS)."""
         if chat:
-            return self.tokenizer.encode(self.prompt_text(prompt, True), allow_special=True,
-                                         bos=False)
+            return self.tokenizer.encode(
+                self.prompt_text(prompt, True), allow_special=True, bos=False
+            )
         return self.tokenizer.encode(prompt, allow_special=allow_special)
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
@@ -97,12 +102,18 @@ class LoadedModel:
         last = self.logits(ids)[-1].astype(np.float64)  # (V,)
         probs = softmax(last)
         order = np.argsort(-last, kind="stable")[:n]
-        return [TopToken(int(i), self.tokenizer.token(int(i)).text, float(last[i]),
-                         float(probs[i])) for i in order]
+        return [
+            TopToken(int(i), self.tokenizer.token(int(i)).text, float(last[i]), float(probs[i]))
+            for i in order
+        ]
 
-    def generate(self, ids: Sequence[int], max_new_tokens: int,
-                 params: SamplingParams | None = None,
-                 on_token: Callable[[int], None] | None = None) -> list[int]:
+    def generate(
+        self,
+        ids: Sequence[int],
+        max_new_tokens: int,
+        params: SamplingParams | None = None,
+        on_token: Callable[[int], None] | None = None,
+    ) -> list[int]:
         """Sample up to max_new_tokens with the KV cache; stops after a stop token.
 
         Args:
@@ -139,10 +150,11 @@ class LoadedModel:
         return self.generate(ids, max_new_tokens)
 
 
-def load_model(path: str | Path | None = None, progress: Progress | None = None,
-               device: str | None = None) -> LoadedModel:
+def load_model(
+    path: str | Path | None = None, progress: Progress | None = None, device: str | None = None
+) -> LoadedModel:
     """Load a checkpoint (or the default model when path is None) and build it."""
-    from model.default_model import DISPLAY_NAME, default_model_path
+    from llamalens.model.default_model import DISPLAY_NAME, default_model_path
 
     start = time.perf_counter()
     report = progress or (lambda _f, _m: None)

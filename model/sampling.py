@@ -71,8 +71,9 @@ def nucleus(tempered: np.ndarray, top_p: float, top_k: int) -> np.ndarray:
     return order[before <= top_p] if top_p < 1 else order[sorted_p > 0]
 
 
-def sample(logits: np.ndarray, params: SamplingParams,
-           rng: np.random.Generator | None = None) -> SamplingResult:
+def sample(
+    logits: np.ndarray, params: SamplingParams, rng: np.random.Generator | None = None
+) -> SamplingResult:
     """Choose the next token from (V,) logits."""
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 1 or logits.size == 0:

@@ -41,16 +41,24 @@ from typing import Any
 
 import numpy as np
 
-from model.trace import STAGES, Trace
-from model.trace_io import trace_arrays, trace_from_arrays
-from model.vocab_table import VocabTable
+from llamalens.model.trace import STAGES, Trace
+from llamalens.model.trace_io import trace_arrays, trace_from_arrays
+from llamalens.model.vocab_table import VocabTable
 
 FORMAT = "llamalens-session"
 VERSION = 1
 SUFFIX = ".llamalens"
 META_KEYS = ("model", "prompt", "view", "sampling", "history")
-_READ_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, ValueError, AttributeError,
-                TypeError, KeyError)
+_READ_ERRORS = (
+    OSError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ValueError,
+    AttributeError,
+    TypeError,
+    KeyError,
+)
 
 
 @dataclass
@@ -85,19 +93,27 @@ class Session:
     analysis: Analysis | None = None
 
 
-def new_meta(*, model: dict, prompt: dict, view: dict, sampling: dict,
-             history: list[str]) -> dict[str, Any]:
+def new_meta(
+    *, model: dict, prompt: dict, view: dict, sampling: dict, history: list[str]
+) -> dict[str, Any]:
     """The ``session`` JSON of a version-1 file, stamped with the current time."""
-    return {"format": FORMAT, "version": VERSION,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "model": dict(model), "prompt": dict(prompt), "view": dict(view),
-            "sampling": dict(sampling), "history": [str(h) for h in history]}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": dict(model),
+        "prompt": dict(prompt),
+        "view": dict(view),
+        "sampling": dict(sampling),
+        "history": [str(h) for h in history],
+    }
 
 
 def session_arrays(session: Session) -> dict[str, np.ndarray]:
     """The session as the arrays of a version-1 file."""
     out: dict[str, np.ndarray] = {
-        "format": np.array(FORMAT), "version": np.array(VERSION, dtype=np.int64),
+        "format": np.array(FORMAT),
+        "version": np.array(VERSION, dtype=np.int64),
         "session": np.array(json.dumps(session.meta, ensure_ascii=False)),
     }
     out.update({f"trace_{k}": v for k, v in trace_arrays(session.trace).items()})
@@ -144,15 +160,16 @@ def session_from_arrays(data: dict[str, np.ndarray], source: str = "<arrays>") -
     try:
         fmt, version = str(data["format"]), int(data["version"])
     except KeyError as exc:
-        raise ValueError(f"{source}: not a LlamaLens session (no {exc.args[0]!r} entry)") \
-            from exc
+        raise ValueError(f"{source}: not a LlamaLens session (no {exc.args[0]!r} entry)") from exc
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{source}: session header is corrupt ({exc})") from exc
     if fmt != FORMAT:
         raise ValueError(f"{source}: format is {fmt!r}, expected {FORMAT!r}")
     if version > VERSION:
-        raise ValueError(f"{source}: session version {version} is newer than this LlamaLens "
-                         f"reads (up to {VERSION})")
+        raise ValueError(
+            f"{source}: session version {version} is newer than this LlamaLens "
+            f"reads (up to {VERSION})"
+        )
     meta = _meta(data, source)
     prefixed = {k.removeprefix("trace_"): v for k, v in data.items() if k.startswith("trace_")}
     try:
@@ -193,8 +210,9 @@ def _meta(data: dict[str, np.ndarray], source: str) -> dict[str, Any]:
 
 
 def _analysis(data: dict[str, np.ndarray], trace: Trace, source: str) -> Analysis | None:
-    stats = {k.removeprefix("stats_"): np.asarray(v) for k, v in data.items()
-             if k.startswith("stats_")}
+    stats = {
+        k.removeprefix("stats_"): np.asarray(v) for k, v in data.items() if k.startswith("stats_")
+    }
     want = (trace.n_layers, trace.n_heads)
     for name, arr in stats.items():
         if arr.shape != want:
@@ -205,15 +223,23 @@ def _analysis(data: dict[str, np.ndarray], trace: Trace, source: str) -> Analysi
     analysis = Analysis(stats=stats)
     if lens_keys:
         if len(lens_keys) != 3:
-            raise ValueError(f"{source}: the logit lens needs lens_text, lens_probs and "
-                             f"lens_positions; found only {', '.join(lens_keys)}")
+            raise ValueError(
+                f"{source}: the logit lens needs lens_text, lens_probs and "
+                f"lens_positions; found only {', '.join(lens_keys)}"
+            )
         text, probs = np.asarray(data["lens_text"]), np.asarray(data["lens_probs"])
         positions = tuple(int(p) for p in np.asarray(data["lens_positions"]).ravel())
-        if (text.shape != probs.shape or probs.ndim != 3 or probs.shape[0] != trace.n_layers
-                or probs.shape[1] != len(positions)
-                or any(not 0 <= p < trace.n_tokens for p in positions)):
-            raise ValueError(f"{source}: logit lens shapes disagree (text {text.shape}, "
-                             f"probs {probs.shape}, {len(positions)} positions)")
+        if (
+            text.shape != probs.shape
+            or probs.ndim != 3
+            or probs.shape[0] != trace.n_layers
+            or probs.shape[1] != len(positions)
+            or any(not 0 <= p < trace.n_tokens for p in positions)
+        ):
+            raise ValueError(
+                f"{source}: logit lens shapes disagree (text {text.shape}, "
+                f"probs {probs.shape}, {len(positions)} positions)"
+            )
         analysis.lens_text, analysis.lens_probs, analysis.positions = text, probs, positions
     return analysis
 
@@ -221,8 +247,9 @@ def _analysis(data: dict[str, np.ndarray], trace: Trace, source: str) -> Analysi
 def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -> None:
     ids = trace.token_ids
     if len(ids) and (ids.min() < 0 or ids.max() >= vocab.n_vocab):
-        raise ValueError(f"{source}: trace token ids are outside the saved vocabulary "
-                         f"(n_vocab={vocab.n_vocab})")
+        raise ValueError(
+            f"{source}: trace token ids are outside the saved vocabulary (n_vocab={vocab.n_vocab})"
+        )
     view = meta["view"]
     try:
         stage = str(view.get("stage", "probs"))
@@ -232,7 +259,12 @@ def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -
         raise ValueError(f"{source}: session view is corrupt ({exc})") from exc
     if stage not in STAGES:
         raise ValueError(f"{source}: view stage is {stage!r}, expected one of {STAGES}")
-    if not (0 <= layer < trace.n_layers and 0 <= head < trace.n_heads
-            and 0 <= key <= token < trace.n_tokens):
-        raise ValueError(f"{source}: view (layer {layer}, head {head}, token {token}, "
-                         f"key {key}) is outside the trace")
+    if not (
+        0 <= layer < trace.n_layers
+        and 0 <= head < trace.n_heads
+        and 0 <= key <= token < trace.n_tokens
+    ):
+        raise ValueError(
+            f"{source}: view (layer {layer}, head {head}, token {token}, "
+            f"key {key}) is outside the trace"
+        )

@@ -57,9 +57,25 @@ class Trace:
         resid_post: (L, T, d) float32 residual stream after each block (for the logit lens).
     """
 
-    def __init__(self, *, token_ids, token_strs, token_bytes, token_special, config, q, k,
-                 q_rot, k_rot, v, theta, last_logits, resid_norms, resid_post,
-                 logits=None) -> None:
+    def __init__(
+        self,
+        *,
+        token_ids,
+        token_strs,
+        token_bytes,
+        token_special,
+        config,
+        q,
+        k,
+        q_rot,
+        k_rot,
+        v,
+        theta,
+        last_logits,
+        resid_norms,
+        resid_post,
+        logits=None,
+    ) -> None:
         self.token_ids = np.asarray(token_ids, dtype=np.int64)
         self.token_strs = list(token_strs)
         self.token_bytes = list(token_bytes)
@@ -102,8 +118,12 @@ class Trace:
 
     def _check_shapes(self) -> None:
         L, H, T, hd = self.q_rot.shape  # noqa: N806 (math names)
-        want = {"q": (L, H, T, hd), "k": (L, self.k_rot.shape[1], T, hd),
-                "v": self.k_rot.shape, "resid_norms": (L, 3, T)}
+        want = {
+            "q": (L, H, T, hd),
+            "k": (L, self.k_rot.shape[1], T, hd),
+            "v": self.k_rot.shape,
+            "resid_norms": (L, 3, T),
+        }
         if self.logits is not None:
             want["logits"] = (T, self.last_logits.shape[-1])
         for name, shape in want.items():
@@ -111,8 +131,10 @@ class Trace:
             if tuple(got) != tuple(shape):
                 raise ValueError(f"trace {name} has shape {tuple(got)}, expected {tuple(shape)}")
         if len(self.token_ids) != T or len(self.token_strs) != T:
-            raise ValueError(f"trace has {len(self.token_ids)} token ids and "
-                             f"{len(self.token_strs)} strings for {T} positions")
+            raise ValueError(
+                f"trace has {len(self.token_ids)} token ids and "
+                f"{len(self.token_strs)} strings for {T} positions"
+            )
 
     def _check_index(self, layer: int, head: int) -> None:
         if not 0 <= layer < self.n_layers:
@@ -193,8 +215,9 @@ class Trace:
     def rope_query(self, layer: int, head: int, position: int) -> RopeView:
         """The query of ``head`` at ``position`` as complex pairs before/after rotation."""
         self._check_index(layer, head)
-        return self._rope(self.q[layer, head, position], self.q_rot[layer, head, position],
-                          position)
+        return self._rope(
+            self.q[layer, head, position], self.q_rot[layer, head, position], position
+        )
 
     def rope_key(self, layer: int, head: int, position: int) -> RopeView:
         """The key that query ``head`` reads (its KV head) at ``position``."""
@@ -206,8 +229,13 @@ class Trace:
         if not 0 <= position < self.n_tokens:
             raise ValueError(f"position {position} is out of range 0..{self.n_tokens - 1}")
         pairs = lambda x: x[0::2].astype(np.float64) + 1j * x[1::2].astype(np.float64)  # noqa: E731
-        return RopeView(before=pairs(before), after=pairs(after), theta=self.theta,
-                        angle=position * self.theta, position=position)
+        return RopeView(
+            before=pairs(before),
+            after=pairs(after),
+            theta=self.theta,
+            angle=position * self.theta,
+            position=position,
+        )
 
     def pair_contributions(self, layer: int, head: int, query: int, key: int) -> np.ndarray:
         """(hd/2,) Re(q̃_i · conj(k̃_i))/√hd; their sum is the raw score at (query, key)."""
@@ -227,18 +255,37 @@ class Trace:
         cat = lambda name, axis: np.concatenate([getattr(p, name) for p in parts], axis)  # noqa: E731
         logits = None if any(p.logits is None for p in parts) else cat("logits", 0)
         return Trace(
-            token_ids=cat("token_ids", 0), token_strs=sum((p.token_strs for p in parts), []),
+            token_ids=cat("token_ids", 0),
+            token_strs=sum((p.token_strs for p in parts), []),
             token_bytes=sum((p.token_bytes for p in parts), []),
-            token_special=sum((p.token_special for p in parts), []), config=self.config,
-            q=cat("q", 2), k=cat("k", 2), q_rot=cat("q_rot", 2), k_rot=cat("k_rot", 2),
-            v=cat("v", 2), theta=self.theta, last_logits=parts[-1].last_logits, logits=logits,
-            resid_norms=cat("resid_norms", 2), resid_post=cat("resid_post", 1))
+            token_special=sum((p.token_special for p in parts), []),
+            config=self.config,
+            q=cat("q", 2),
+            k=cat("k", 2),
+            q_rot=cat("q_rot", 2),
+            k_rot=cat("k_rot", 2),
+            v=cat("v", 2),
+            theta=self.theta,
+            last_logits=parts[-1].last_logits,
+            logits=logits,
+            resid_norms=cat("resid_norms", 2),
+            resid_post=cat("resid_post", 1),
+        )
 
     @property
     def nbytes(self) -> int:
         """Memory held by the arrays (the LRU map cache included)."""
-        arrays = (self.q, self.k, self.q_rot, self.k_rot, self.v, self.last_logits,
-                  self.resid_norms, self.resid_post, *self._cache.values())
+        arrays = (
+            self.q,
+            self.k,
+            self.q_rot,
+            self.k_rot,
+            self.v,
+            self.last_logits,
+            self.resid_norms,
+            self.resid_post,
+            *self._cache.values(),
+        )
         if self.logits is not None:
             arrays += (self.logits,)
         return int(sum(a.nbytes for a in arrays))

@@ -32,20 +32,21 @@ from pathlib import Path
 
 import numpy as np
 
-from model.trace import STAGES, Trace
+from llamalens.model.trace import STAGES, Trace
 
 FORMAT = "llamalens-trace"
 VERSION = 1
-_ARRAYS = ("q", "q_rot", "k", "k_rot", "v", "theta", "last_logits", "resid_norms",
-           "resid_post")
+_ARRAYS = ("q", "q_rot", "k", "k_rot", "v", "theta", "last_logits", "resid_norms", "resid_post")
 
 
 def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
     """The trace as the arrays of a version-1 trace file."""
     out = {
-        "format": np.array(FORMAT), "version": np.array(VERSION, dtype=np.int64),
+        "format": np.array(FORMAT),
+        "version": np.array(VERSION, dtype=np.int64),
         "config": np.array(json.dumps(trace.config)),
-        "token_ids": trace.token_ids, "token_strs": np.array(trace.token_strs, dtype=str),
+        "token_ids": trace.token_ids,
+        "token_strs": np.array(trace.token_strs, dtype=str),
         "token_bytes": np.array([b.hex() for b in trace.token_bytes], dtype=str),
         "token_special": np.array(trace.token_special, dtype=bool),
     }
@@ -69,16 +70,21 @@ def trace_from_arrays(data, source: str = "<arrays>") -> Trace:
     if fmt != FORMAT:
         raise ValueError(f"{source}: format is {fmt!r}, expected {FORMAT!r}")
     if version > VERSION:
-        raise ValueError(f"{source}: trace version {version} is newer than this LlamaLens "
-                         f"reads (up to {VERSION})")
+        raise ValueError(
+            f"{source}: trace version {version} is newer than this LlamaLens "
+            f"reads (up to {VERSION})"
+        )
     try:
         strs = [str(s) for s in data["token_strs"]]
         return Trace(
-            token_ids=data["token_ids"], token_strs=strs,
+            token_ids=data["token_ids"],
+            token_strs=strs,
             token_bytes=[bytes.fromhex(str(h)) for h in data["token_bytes"]],
-            token_special=list(data["token_special"]), config=json.loads(str(data["config"])),
+            token_special=list(data["token_special"]),
+            config=json.loads(str(data["config"])),
             logits=data.get("logits"),
-            **{name: data[name] for name in _ARRAYS})
+            **{name: data[name] for name in _ARRAYS},
+        )
     except KeyError as exc:
         raise ValueError(f"{source}: trace is missing the {exc.args[0]!r} array") from exc
     except (json.JSONDecodeError, TypeError) as exc:
@@ -106,8 +112,7 @@ def parse_layers(spec: str | None, n_layers: int) -> list[int]:
             lo, _, hi = part.strip().partition("-")
             layers.extend(range(int(lo), int(hi or lo) + 1))
     except ValueError as exc:
-        raise ValueError(f"--layers {spec!r}: expected numbers and ranges like 0,3,10-12") \
-            from exc
+        raise ValueError(f"--layers {spec!r}: expected numbers and ranges like 0,3,10-12") from exc
     bad = [x for x in layers if not 0 <= x < n_layers]
     if bad or not layers:
         raise ValueError(f"--layers {spec!r}: layers must be in 0..{n_layers - 1}")
@@ -117,13 +122,19 @@ def parse_layers(spec: str | None, n_layers: int) -> list[int]:
 def dump_arrays(trace: Trace, layers: list[int]) -> dict[str, np.ndarray]:
     """The flat arrays of ``llamalens dump``: full maps [L',H,T,T] for the chosen layers."""
     out: dict[str, np.ndarray] = {
-        "token_ids": trace.token_ids, "token_strs": np.array(trace.token_strs, dtype=str),
-        "layers": np.array(layers, dtype=np.int64), "freqs_cis": trace.freqs_cis(),
+        "token_ids": trace.token_ids,
+        "token_strs": np.array(trace.token_strs, dtype=str),
+        "layers": np.array(layers, dtype=np.int64),
+        "freqs_cis": trace.freqs_cis(),
         "config": np.array(json.dumps(trace.config)),
     }
     for stage in STAGES:
-        out[stage] = np.stack([np.stack([trace.attention_map(layer, h, stage)
-                                         for h in range(trace.n_heads)]) for layer in layers])
+        out[stage] = np.stack(
+            [
+                np.stack([trace.attention_map(layer, h, stage) for h in range(trace.n_heads)])
+                for layer in layers
+            ]
+        )
     for name in ("q", "q_rot", "k", "k_rot", "v"):
         out[name] = getattr(trace, name)[layers]
     if trace.logits is None:

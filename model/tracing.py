@@ -7,44 +7,63 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from model.capture import Recording, capture
-from model.llama import Llama
-from model.tokenizer import Tokenizer
-from model.trace import Trace
+from llamalens.model.capture import Recording, capture
+from llamalens.model.llama import Llama
+from llamalens.model.tokenizer import Tokenizer
+from llamalens.model.trace import Trace
 
 
 def _stack(rec: Recording, name: str) -> np.ndarray:
     """Per-layer (T, heads, hd) tensors → (L, heads, T, hd) float32 numpy."""
-    return torch.stack([layer[name] for layer in rec.layers]).permute(0, 2, 1, 3) \
-        .contiguous().numpy()
+    return (
+        torch.stack([layer[name] for layer in rec.layers]).permute(0, 2, 1, 3).contiguous().numpy()
+    )
 
 
-def trace_from_recording(rec: Recording, ids: Sequence[int], tokenizer: Tokenizer,
-                         model: Llama, keep_logits: bool) -> Trace:
+def trace_from_recording(
+    rec: Recording, ids: Sequence[int], tokenizer: Tokenizer, model: Llama, keep_logits: bool
+) -> Trace:
     """Assemble a Trace (numpy) from what the taps recorded."""
     tokens = tokenizer.tokens(list(ids))
     norms = torch.stack([torch.stack(n) for n in rec.resid]).numpy()  # (L, 3, T)
     return Trace(
-        token_ids=np.asarray(ids, dtype=np.int64), token_strs=[t.text for t in tokens],
-        token_bytes=[t.bytes for t in tokens], token_special=[t.special for t in tokens],
-        config=model.config.to_dict(), q=_stack(rec, "q"), k=_stack(rec, "k"),
-        q_rot=_stack(rec, "q_rot"), k_rot=_stack(rec, "k_rot"), v=_stack(rec, "v"),
-        theta=model.freqs().numpy(), last_logits=rec.logits[-1].numpy(),
-        logits=rec.logits.numpy() if keep_logits else None, resid_norms=norms,
-        resid_post=torch.stack(rec.resid_post).numpy())
+        token_ids=np.asarray(ids, dtype=np.int64),
+        token_strs=[t.text for t in tokens],
+        token_bytes=[t.bytes for t in tokens],
+        token_special=[t.special for t in tokens],
+        config=model.config.to_dict(),
+        q=_stack(rec, "q"),
+        k=_stack(rec, "k"),
+        q_rot=_stack(rec, "q_rot"),
+        k_rot=_stack(rec, "k_rot"),
+        v=_stack(rec, "v"),
+        theta=model.freqs().numpy(),
+        last_logits=rec.logits[-1].numpy(),
+        logits=rec.logits.numpy() if keep_logits else None,
+        resid_norms=norms,
+        resid_post=torch.stack(rec.resid_post).numpy(),
+    )
 
 
 def _layer_hooks(model: Llama, on_layer: Callable[[int], None] | None) -> list:
     """Call on_layer(i) after block i (progress; raising in it cancels the run)."""
     if on_layer is None:
         return []
-    return [layer.resid_post.register_forward_hook(lambda *_a, i=i: on_layer(i))
-            for i, layer in enumerate(model.layers)]
+    return [
+        layer.resid_post.register_forward_hook(lambda *_a, i=i: on_layer(i))
+        for i, layer in enumerate(model.layers)
+    ]
 
 
-def run_trace(model: Llama, tokenizer: Tokenizer, ids: Sequence[int], *,
-              keep_logits: bool = False, use_cache: bool = True,
-              on_layer: Callable[[int], None] | None = None) -> Trace:
+def run_trace(
+    model: Llama,
+    tokenizer: Tokenizer,
+    ids: Sequence[int],
+    *,
+    keep_logits: bool = False,
+    use_cache: bool = True,
+    on_layer: Callable[[int], None] | None = None,
+) -> Trace:
     """One captured forward pass over ``ids`` (the KV cache is filled for extension).
 
     Args:
@@ -77,8 +96,9 @@ def _sync_cache(model: Llama, tokenizer: Tokenizer, trace: Trace) -> None:
         run_trace(model, tokenizer, trace.token_ids.tolist(), use_cache=True)
 
 
-def _step(model: Llama, tokenizer: Tokenizer, start: int, new_ids: Sequence[int],
-          keep_logits: bool) -> Trace:
+def _step(
+    model: Llama, tokenizer: Tokenizer, start: int, new_ids: Sequence[int], keep_logits: bool
+) -> Trace:
     """A captured run of new_ids at positions start.. against the cached keys and values."""
     device = model.tok_embeddings.weight.device
     tokens = torch.tensor([list(new_ids)], dtype=torch.long, device=device)
@@ -87,8 +107,7 @@ def _step(model: Llama, tokenizer: Tokenizer, start: int, new_ids: Sequence[int]
     return trace_from_recording(rec, new_ids, tokenizer, model, keep_logits)
 
 
-def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace,
-                 new_ids: Sequence[int]) -> Trace:
+def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace, new_ids: Sequence[int]) -> Trace:
     """Append tokens using the KV cache: only the new query rows are computed.
 
     The model's KV cache must hold exactly the trace's positions (as left by
@@ -97,13 +116,19 @@ def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace,
     if len(new_ids) == 0:
         return trace
     _sync_cache(model, tokenizer, trace)
-    return trace.extended(_step(model, tokenizer, trace.n_tokens, new_ids,
-                                trace.logits is not None))
+    return trace.extended(
+        _step(model, tokenizer, trace.n_tokens, new_ids, trace.logits is not None)
+    )
 
 
-def generate_trace(model: Llama, tokenizer: Tokenizer, trace: Trace, n: int,
-                   choose: Callable[[np.ndarray], int],
-                   keep_going: Callable[[int], bool] = lambda _i: True) -> Trace:
+def generate_trace(
+    model: Llama,
+    tokenizer: Tokenizer,
+    trace: Trace,
+    n: int,
+    choose: Callable[[np.ndarray], int],
+    keep_going: Callable[[int], bool] = lambda _i: True,
+) -> Trace:
     """Append up to n tokens, each chosen from the previous last-position logits.
 
     The trace's arrays are copied once at the end, not once per token. Stops early at

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from model.tokenizer.core import Token, show_bytes
+from llamalens.model.tokenizer.core import Token, show_bytes
 
 ARRAY_KEYS = ("vocab_bytes", "vocab_offsets", "vocab_special", "vocab_valid")
 
@@ -35,11 +35,13 @@ class VocabTable:
         name: the tokenizer's name (informational).
     """
 
-    def __init__(self, entries: Sequence[bytes | None], special: Sequence[bool],
-                 name: str = "vocab") -> None:
+    def __init__(
+        self, entries: Sequence[bytes | None], special: Sequence[bool], name: str = "vocab"
+    ) -> None:
         if len(entries) != len(special):
-            raise ValueError(f"vocabulary has {len(entries)} entries and {len(special)} "
-                             "special flags")
+            raise ValueError(
+                f"vocabulary has {len(entries)} entries and {len(special)} special flags"
+            )
         self.name = name
         self._entries = list(entries)
         self._special = [bool(s) for s in special]
@@ -74,12 +76,14 @@ class VocabTable:
         valid = np.asarray(data["vocab_valid"], dtype=bool)
         n = len(special)
         if offsets.shape != (n + 1,) or valid.shape != (n,):
-            raise ValueError(f"vocabulary arrays disagree: {n} special flags, {len(valid)} "
-                             f"valid flags, {len(offsets)} offsets (expected {n + 1})")
+            raise ValueError(
+                f"vocabulary arrays disagree: {n} special flags, {len(valid)} "
+                f"valid flags, {len(offsets)} offsets (expected {n + 1})"
+            )
         if n and (offsets[0] != 0 or offsets[-1] != len(blob) or np.any(np.diff(offsets) < 0)):
             raise ValueError("vocabulary offsets do not index the byte table")
         bounds = offsets.tolist()
-        entries = [blob[bounds[i]:bounds[i + 1]] if valid[i] else None for i in range(n)]
+        entries = [blob[bounds[i] : bounds[i + 1]] if valid[i] else None for i in range(n)]
         return cls(entries, special.tolist(), name)
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -113,12 +117,15 @@ class VocabTable:
             raise ValueError(f"token id must be an int, got {type(id).__name__}")
         id = int(id)
         if not 0 <= id < self.n_vocab:
-            raise ValueError(f"token id {id} is outside the vocabulary "
-                             f"(n_vocab={self.n_vocab}, valid ids 0..{self.n_vocab - 1})")
+            raise ValueError(
+                f"token id {id} is outside the vocabulary "
+                f"(n_vocab={self.n_vocab}, valid ids 0..{self.n_vocab - 1})"
+            )
         data = self._entries[id]
         if data is None:
-            raise ValueError(f"token id {id} has no token in this vocabulary "
-                             f"(n_vocab={self.n_vocab})")
+            raise ValueError(
+                f"token id {id} has no token in this vocabulary (n_vocab={self.n_vocab})"
+            )
         return Token(id, data, show_bytes(data), self._special[id])
 
     def tokens(self, ids: Sequence[int]) -> list[Token]:

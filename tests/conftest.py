@@ -7,8 +7,9 @@ import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # window layout and recent models go to a throwaway ini file, not the user's settings
-os.environ["LLAMALENS_SETTINGS"] = os.path.join(tempfile.mkdtemp(prefix="llamalens-"),
-                                                "settings.ini")
+os.environ["LLAMALENS_SETTINGS"] = os.path.join(
+    tempfile.mkdtemp(prefix="llamalens-"), "settings.ini"
+)
 
 import pytest  # noqa: E402
 
@@ -20,7 +21,7 @@ def _collect_on_main_thread():
     yield
     import sys
 
-    window_module = sys.modules.get("app.main_window")
+    window_module = sys.modules.get("llamalens.app.main_window")
     collector = getattr(window_module, "_collector", None)
     if collector is not None:
         collector.check()
@@ -29,8 +30,8 @@ def _collect_on_main_thread():
 @pytest.fixture(scope="session")
 def default_gguf():
     """Path to the embedded default model's GGUF (downloaded once into the user cache)."""
-    from model.default_model import default_model_path
-    from model.errors import CheckpointError
+    from llamalens.model.default_model import default_model_path
+    from llamalens.model.errors import CheckpointError
 
     try:
         return default_model_path()
@@ -41,6 +42,6 @@ def default_gguf():
 @pytest.fixture(scope="session")
 def default_model(default_gguf):
     """The default model, loaded once per test session (fp32 on the CPU)."""
-    from model.runtime import load_model
+    from llamalens.model.runtime import load_model
 
     return load_model(default_gguf, device="cpu")

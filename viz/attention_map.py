@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
-from viz.colormaps import (
+from llamalens.viz.colormaps import (
     DEFAULT_COLORMAP,
     STAGE_TITLES,
     check_stage,
@@ -20,8 +20,8 @@ from viz.colormaps import (
     masked_and_visible,
     scaled_for_color,
 )
-from viz.heatmap_items import HeatmapPlot, TokenAxis, elide
-from viz.token_text import visible_text
+from llamalens.viz.heatmap_items import HeatmapPlot, TokenAxis, elide
+from llamalens.viz.token_text import visible_text
 
 IDLE_READOUT = "hover a cell to read its value; click to pick a query"
 
@@ -41,8 +41,14 @@ class AttentionMap(pg.GraphicsLayoutWidget):
     cell_hovered = Signal(int, int, float)
     cell_clicked = Signal(int, int)
 
-    def __init__(self, parent=None, *, background: str = "w", foreground: str = "#222222",
-                 font_size: float = 11.0) -> None:
+    def __init__(
+        self,
+        parent=None,
+        *,
+        background: str = "w",
+        foreground: str = "#222222",
+        font_size: float = 11.0,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("attentionMap")
         self.setBackground(background)
@@ -73,13 +79,19 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._title = self.ci.addLabel("", row=0, col=0, justify="left")
         self._plot = HeatmapPlot(self._font, self._fg)
         self.ci.addItem(self._plot, row=1, col=0)
-        self._bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=get_colormap(self._colormap),
-                                    interactive=False, colorMapMenu=False, width=18)
+        self._bar = pg.ColorBarItem(
+            values=(0.0, 1.0),
+            colorMap=get_colormap(self._colormap),
+            interactive=False,
+            colorMapMenu=False,
+            width=18,
+        )
         self._bar.setImageItem(self._plot.image, insert_in=self._plot)  # beside the view box
         self._readout = self.ci.addLabel("", row=2, col=0, justify="left")
 
-    def set_map(self, matrix: np.ndarray, labels: Sequence[str], *, stage: str,
-                title: str = "") -> None:
+    def set_map(
+        self, matrix: np.ndarray, labels: Sequence[str], *, stage: str, title: str = ""
+    ) -> None:
         """Show one attention matrix.
 
         Args:
@@ -96,8 +108,10 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         if values.ndim != 2 or values.shape[0] != values.shape[1]:
             raise ValueError(f"attention matrix has shape {values.shape}; expected (T, T)")
         if len(labels) != values.shape[0]:
-            raise ValueError(f"got {len(labels)} labels for a matrix of shape {values.shape}; "
-                             f"expected {values.shape[0]} labels")
+            raise ValueError(
+                f"got {len(labels)} labels for a matrix of shape {values.shape}; "
+                f"expected {values.shape[0]} labels"
+            )
         self._matrix, self._stage, self._title_text = values, stage, title
         self._recolor()
         if list(labels) != self._raw_labels:  # same tokens, other head: keep the axes
@@ -126,8 +140,9 @@ class AttentionMap(pg.GraphicsLayoutWidget):
             visible = visible & ~first
         colored, suffix = scaled_for_color(values, visible, stage, self._scale, self._gamma)
         fixed = self._fixed_probs and self._scale == "linear"
-        self._levels = color_levels(colored, visible, "scores" if self._scale == "log"
-                                    else stage, fixed)
+        self._levels = color_levels(
+            colored, visible, "scores" if self._scale == "log" else stage, fixed
+        )
         shown = colored
         if self._masked is not None and (stage != "probs" or colored is not values):
             # -inf would poison downsampling; masked cells are covered by the overlay
@@ -138,8 +153,9 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def set_color_scale(self, scale: str = "linear", gamma: float = 0.5) -> None:
         """Colour by "linear", "log" or "gamma" values (the readout shows the true value)."""
-        scaled_for_color(np.zeros((1, 1), np.float32), np.ones((1, 1), bool), "probs", scale,
-                         gamma)  # validates
+        scaled_for_color(
+            np.zeros((1, 1), np.float32), np.ones((1, 1), bool), "probs", scale, gamma
+        )  # validates
         self._scale, self._gamma = scale, float(gamma)
         if self.n_tokens:
             self._recolor()
@@ -258,8 +274,7 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         title = f"<b>{html.escape(self._title_text or STAGE_TITLES[self._stage])}</b>"
         if self._masked is not None:
             swatch = self.masked_color().name()
-            title += (f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> "
-                      "masked (future key)")
+            title += f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> masked (future key)"
         self._title.setText(title, size=size, color=self._fg.name())
 
     def set_query_row(self, row: int | None) -> None:
@@ -274,8 +289,10 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def outline_rects(self) -> tuple[QRectF | None, QRectF | None]:
         """The (query row, key column) outlines in cell coordinates, None when hidden."""
-        return tuple(box.rect() if box.isVisible() else None
-                     for box in (self._plot.row_box, self._plot.col_box))
+        return tuple(
+            box.rect() if box.isVisible() else None
+            for box in (self._plot.row_box, self._plot.col_box)
+        )
 
     def _checked_index(self, index: int | None, what: str) -> int | None:
         if index is None:
@@ -328,6 +345,6 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def _set_readout(self, text: str) -> None:
         self._readout_text = text
-        self._readout.setText(html.escape(text), size=f"{self._font.pointSizeF():g}pt",
-                              color=self._fg.name())
-
+        self._readout.setText(
+            html.escape(text), size=f"{self._font.pointSizeF():g}pt", color=self._fg.name()
+        )

@@ -46,8 +46,9 @@ def get_colormap(name: str) -> pg.ColorMap:
 @lru_cache(maxsize=8)
 def lookup_table(name: str) -> np.ndarray:
     """(256, 4) uint8 RGBA lookup table of the named colormap (read-only)."""
-    lut = np.ascontiguousarray(get_colormap(name).getLookupTable(nPts=256, alpha=True),
-                               dtype=np.uint8)
+    lut = np.ascontiguousarray(
+        get_colormap(name).getLookupTable(nPts=256, alpha=True), dtype=np.uint8
+    )
     lut.flags.writeable = False
     return lut
 
@@ -104,8 +105,9 @@ def masked_and_visible(matrix: np.ndarray, stage: str) -> tuple[np.ndarray | Non
     return masked, visible
 
 
-def color_levels(matrix: np.ndarray, visible: np.ndarray, stage: str,
-                 fixed_probs: bool = False) -> tuple[float, float]:
+def color_levels(
+    matrix: np.ndarray, visible: np.ndarray, stage: str, fixed_probs: bool = False
+) -> tuple[float, float]:
     """Colour range from the visible values: probs 0..max (or 0..1), scores min..max.
 
     Args:
@@ -128,8 +130,13 @@ def color_levels(matrix: np.ndarray, visible: np.ndarray, stage: str,
     return low, high
 
 
-def to_rgba(values: np.ndarray, levels: tuple[float, float], lut: np.ndarray,
-            masked: np.ndarray | None, masked_color: QColor) -> np.ndarray:
+def to_rgba(
+    values: np.ndarray,
+    levels: tuple[float, float],
+    lut: np.ndarray,
+    masked: np.ndarray | None,
+    masked_color: QColor,
+) -> np.ndarray:
     """Colour a small matrix in numpy (thumbnails; the big map is coloured by its ImageItem).
 
     Args:
@@ -144,7 +151,8 @@ def to_rgba(values: np.ndarray, levels: tuple[float, float], lut: np.ndarray,
     """
     low, high = levels
     scaled = (np.nan_to_num(values, nan=low, posinf=high, neginf=low) - low) * (
-        255.0 / (high - low))
+        255.0 / (high - low)
+    )
     index = np.clip(scaled, 0, 255).astype(np.uint8)
     rgba = lut[index]
     if masked is not None:
@@ -156,8 +164,9 @@ SCALES = ("linear", "log", "gamma")
 LOG_FLOOR = 1e-6  # probabilities below this share the bottom colour on the log scale
 
 
-def scaled_for_color(values: np.ndarray, visible: np.ndarray, stage: str, scale: str,
-                     gamma: float) -> tuple[np.ndarray, str]:
+def scaled_for_color(
+    values: np.ndarray, visible: np.ndarray, stage: str, scale: str, gamma: float
+) -> tuple[np.ndarray, str]:
     """Values transformed for colouring (the readout keeps the originals).
 
     Args:
@@ -187,8 +196,7 @@ def scaled_for_color(values: np.ndarray, visible: np.ndarray, stage: str, scale:
             low = np.nanmin(finite) if np.isfinite(finite).any() else 0.0
             out = np.log10(np.maximum(values - low, 0.0) + 1.0)
             return out.astype(np.float32), " (log₁₀(x − min + 1))"
-        low = 0.0 if stage == "probs" else (np.nanmin(finite) if np.isfinite(finite).any()
-                                            else 0.0)
+        low = 0.0 if stage == "probs" else (np.nanmin(finite) if np.isfinite(finite).any() else 0.0)
         high = np.nanmax(finite) if np.isfinite(finite).any() else 1.0
         span = high - low if high > low else 1.0
         out = np.clip((values - low) / span, 0.0, 1.0) ** gamma

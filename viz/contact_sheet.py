@@ -10,8 +10,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from viz.colormaps import default_masked_color, get_colormap, lookup_table, to_rgba
-from viz.head_grid import block_max
+from llamalens.viz.colormaps import default_masked_color, get_colormap, lookup_table, to_rgba
+from llamalens.viz.head_grid import block_max
 
 SHEET_PIXELS = 64  # each map is shrunk to at most this many cells a side
 
@@ -45,8 +45,14 @@ class ContactSheet(pg.GraphicsLayoutWidget):
     Labels are pyqtgraph LabelItems (text), so they stay text in an SVG or PDF export.
     """
 
-    def __init__(self, parent=None, *, background: str = "w",
-                 foreground: str = "#222222", font_size: float = 9.0) -> None:
+    def __init__(
+        self,
+        parent=None,
+        *,
+        background: str = "w",
+        foreground: str = "#222222",
+        font_size: float = 9.0,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("contactSheet")
         self.setBackground(background)
@@ -72,9 +78,15 @@ class ContactSheet(pg.GraphicsLayoutWidget):
         """Every label shown (title, column, row and cell labels) as plain text."""
         return list(self._labels)
 
-    def set_maps(self, maps: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str],
-                 col_labels: Sequence[str], *, colormap: str = "viridis",
-                 title: str = "") -> None:
+    def set_maps(
+        self,
+        maps: Sequence[Sequence[np.ndarray]],
+        row_labels: Sequence[str],
+        col_labels: Sequence[str],
+        *,
+        colormap: str = "viridis",
+        title: str = "",
+    ) -> None:
         """Show a rows × columns grid of maps.
 
         Args:
@@ -93,12 +105,21 @@ class ContactSheet(pg.GraphicsLayoutWidget):
             raise ValueError(f"got {len(row_labels)} row labels for {len(maps)} rows of maps")
         for r, row in enumerate(maps):
             if len(row) != len(col_labels):
-                raise ValueError(f"row {r} has {len(row)} maps; expected {len(col_labels)} "
-                                 "(one per column label)")
+                raise ValueError(
+                    f"row {r} has {len(row)} maps; expected {len(col_labels)} "
+                    "(one per column label)"
+                )
         self._show(maps, list(row_labels), list(col_labels), None, colormap, title)
 
-    def set_layer_maps(self, maps: Sequence[np.ndarray], layer: int, n_kv_heads: int,
-                       columns: int | None = None, *, colormap: str = "viridis") -> None:
+    def set_layer_maps(
+        self,
+        maps: Sequence[np.ndarray],
+        layer: int,
+        n_kv_heads: int,
+        columns: int | None = None,
+        *,
+        colormap: str = "viridis",
+    ) -> None:
         """Show every head of one layer, wrapped into a near-square grid.
 
         Args:
@@ -114,34 +135,49 @@ class ContactSheet(pg.GraphicsLayoutWidget):
         """
         n_heads = len(maps)
         if n_kv_heads < 1 or n_heads < 1 or n_heads % n_kv_heads:
-            raise ValueError(f"{n_heads} heads cannot share {n_kv_heads} KV heads; expected "
-                             "a positive multiple of n_kv_heads")
+            raise ValueError(
+                f"{n_heads} heads cannot share {n_kv_heads} KV heads; expected "
+                "a positive multiple of n_kv_heads"
+            )
         columns = math.ceil(math.sqrt(n_heads)) if columns is None else int(columns)
         if columns < 1:
             raise ValueError(f"columns is {columns}; expected >= 1")
         group = n_heads // n_kv_heads
-        grid = [list(maps[i:i + columns]) for i in range(0, n_heads, columns)]
+        grid = [list(maps[i : i + columns]) for i in range(0, n_heads, columns)]
         cells = [f"H{h} · kv{h // group}" for h in range(n_heads)]
         title = f"layer {layer} · {n_heads} heads, {n_kv_heads} KV heads"
         self._show(grid, [], [], cells, colormap, title)
 
-    def _label(self, text: str, *, bold: bool = False, size: float | None = None,
-               **kwargs) -> pg.LabelItem:
+    def _label(
+        self, text: str, *, bold: bool = False, size: float | None = None, **kwargs
+    ) -> pg.LabelItem:
         shown = f"<b>{html.escape(text)}</b>" if bold else html.escape(text)
         self._labels.append(text)
-        item = pg.LabelItem(shown, color=self._fg.name(),
-                            size=f"{size or self._font_size:g}pt", **kwargs)
+        item = pg.LabelItem(
+            shown, color=self._fg.name(), size=f"{size or self._font_size:g}pt", **kwargs
+        )
         return item
 
-    def _show(self, grid: Sequence[Sequence[np.ndarray]], row_labels: list[str],
-              col_labels: list[str], cell_labels: list[str] | None, colormap: str,
-              title: str) -> None:
+    def _show(
+        self,
+        grid: Sequence[Sequence[np.ndarray]],
+        row_labels: list[str],
+        col_labels: list[str],
+        cell_labels: list[str] | None,
+        colormap: str,
+        title: str,
+    ) -> None:
         """Rebuild the layout: title, column labels, then per row its label and maps."""
         get_colormap(colormap)  # ValueError for an unknown name, before anything changes
         masked_color = default_masked_color(colormap)
         pictures = [[sheet_rgba(m, colormap, masked_color) for m in row] for row in grid]
-        key = (title, tuple(row_labels), tuple(col_labels), tuple(cell_labels or ()),
-               tuple(tuple(rgba.shape for rgba in row) for row in pictures))
+        key = (
+            title,
+            tuple(row_labels),
+            tuple(col_labels),
+            tuple(cell_labels or ()),
+            tuple(tuple(rgba.shape for rgba in row) for row in pictures),
+        )
         if key == self._key:  # same grid, new values (another stage or prompt): fast path
             for image, rgba in zip(self._images, (p for row in pictures for p in row)):
                 image.setImage(rgba)
@@ -153,28 +189,32 @@ class ContactSheet(pg.GraphicsLayoutWidget):
         self._shape = (len(grid), n_cols)
         first_col = 1 if row_labels else 0
         if title:
-            self.ci.addItem(self._label(title, bold=True, size=self._font_size * 1.3,
-                                        justify="left"),
-                            row=0, col=0, colspan=n_cols + first_col)
+            self.ci.addItem(
+                self._label(title, bold=True, size=self._font_size * 1.3, justify="left"),
+                row=0,
+                col=0,
+                colspan=n_cols + first_col,
+            )
         for c, text in enumerate(col_labels):
             self.ci.addItem(self._label(text), row=1, col=c + first_col)
         rows_per_map = 2 if cell_labels else 1
         for r, row in enumerate(pictures):
             at = 2 + r * rows_per_map
             if row_labels:
-                self.ci.addItem(self._label(row_labels[r], justify="right"),
-                                row=at + rows_per_map - 1, col=0)
+                self.ci.addItem(
+                    self._label(row_labels[r], justify="right"), row=at + rows_per_map - 1, col=0
+                )
             for c, rgba in enumerate(row):
                 if cell_labels:
                     text = cell_labels[r * n_cols + c]
                     self.ci.addItem(self._label(text), row=at, col=c + first_col)
-                self.ci.addItem(self._map_view(rgba), row=at + rows_per_map - 1,
-                                col=c + first_col)
+                self.ci.addItem(self._map_view(rgba), row=at + rows_per_map - 1, col=c + first_col)
 
     def _map_view(self, rgba: np.ndarray) -> pg.ViewBox:
         """A fixed, square view of one map picture: queries top to bottom."""
-        view = pg.ViewBox(lockAspect=True, invertY=True, enableMouse=False,
-                          enableMenu=False, defaultPadding=0.0)
+        view = pg.ViewBox(
+            lockAspect=True, invertY=True, enableMouse=False, enableMenu=False, defaultPadding=0.0
+        )
         image = pg.ImageItem(rgba, axisOrder="row-major")
         view.addItem(image)
         view.setRange(xRange=(0, rgba.shape[1]), yRange=(0, rgba.shape[0]), padding=0)

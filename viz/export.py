@@ -38,8 +38,10 @@ INCHES_PER_METER = 1 / 0.0254
 def _suffix(path: Path, supported: Sequence[str], what: str) -> str:
     suffix = path.suffix.lower()
     if suffix not in supported:
-        raise ValueError(f"cannot save a {what} as {suffix or 'a file without suffix'!r} "
-                         f"({path.name}); supported: {', '.join(supported)}")
+        raise ValueError(
+            f"cannot save a {what} as {suffix or 'a file without suffix'!r} "
+            f"({path.name}); supported: {', '.join(supported)}"
+        )
     return suffix
 
 
@@ -64,8 +66,9 @@ def _figure_size(widget: QWidget, title: str, scale: float) -> QSize:
     return QSize(width, height)
 
 
-def _paint_figure(painter: QPainter, widget: QWidget, size: QSize, *, title: str,
-                  scale: float, background: str) -> None:
+def _paint_figure(
+    painter: QPainter, widget: QWidget, size: QSize, *, title: str, scale: float, background: str
+) -> None:
     """Paint the background, the title line and the widget (scaled) onto ``painter``."""
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -78,15 +81,19 @@ def _paint_figure(painter: QPainter, widget: QWidget, size: QSize, *, title: str
         margin = 8 * scale
         box = QRectF(margin, 0, size.width() - 2 * margin, top)
         text = QFontMetricsF(font).elidedText(title, Qt.TextElideMode.ElideRight, box.width())
-        painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                         text)
+        painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
     painter.save()
     painter.translate(0, top)
     painter.scale(scale, scale)
     # QWidget.render, not QGraphicsView.render (pyqtgraph views override it with the
     # scene-only signature): it draws the frame and every child widget too
-    QWidget.render(widget, painter, QPoint(0, 0), QRegion(widget.rect()),
-                   QWidget.RenderFlag.DrawChildren | QWidget.RenderFlag.DrawWindowBackground)
+    QWidget.render(
+        widget,
+        painter,
+        QPoint(0, 0),
+        QRegion(widget.rect()),
+        QWidget.RenderFlag.DrawChildren | QWidget.RenderFlag.DrawWindowBackground,
+    )
     painter.restore()
 
 
@@ -98,8 +105,14 @@ def _prepare(widget: QWidget) -> None:
     QApplication.processEvents()
 
 
-def render_image(widget: QWidget, *, title: str = "", width: int | None = None,
-                 dpi: int | None = None, background: str = "white") -> QImage:
+def render_image(
+    widget: QWidget,
+    *,
+    title: str = "",
+    width: int | None = None,
+    dpi: int | None = None,
+    background: str = "white",
+) -> QImage:
     """The figure as an ARGB32 image.
 
     Args:
@@ -149,8 +162,9 @@ def _write_vector(device, path: Path, paint: Callable[[QPainter], None]) -> None
         raise OSError(f"figure was not written to {path}")
 
 
-def _export_svg(widget: QWidget, path: Path, size: QSize, paint: Callable[[QPainter], None],
-                title: str) -> None:
+def _export_svg(
+    widget: QWidget, path: Path, size: QSize, paint: Callable[[QPainter], None], title: str
+) -> None:
     generator = QSvgGenerator()
     generator.setFileName(str(path))
     generator.setSize(size)
@@ -161,8 +175,7 @@ def _export_svg(widget: QWidget, path: Path, size: QSize, paint: Callable[[QPain
     _write_vector(generator, path, paint)
 
 
-def _export_pdf(path: Path, size: QSize, paint: Callable[[QPainter], None],
-                title: str) -> None:
+def _export_pdf(path: Path, size: QSize, paint: Callable[[QPainter], None], title: str) -> None:
     writer = QPdfWriter(str(path))
     writer.setResolution(round(SCREEN_DPI))  # one painter unit = one figure pixel
     points = QSizeF(size.width() * 72 / SCREEN_DPI, size.height() * 72 / SCREEN_DPI)
@@ -173,8 +186,9 @@ def _export_pdf(path: Path, size: QSize, paint: Callable[[QPainter], None],
     _write_vector(writer, path, paint)
 
 
-def _export_vector(widget: QWidget, path: Path, *, title: str, width: int | None,
-                   background: str) -> None:
+def _export_vector(
+    widget: QWidget, path: Path, *, title: str, width: int | None, background: str
+) -> None:
     """SVG or PDF (by suffix) at ``width`` figure pixels (default the widget width)."""
     _prepare(widget)
     scale = width / max(1, widget.width()) if width else 1.0
@@ -189,9 +203,15 @@ def _export_vector(widget: QWidget, path: Path, *, title: str, width: int | None
         _export_pdf(path, size, paint, title)
 
 
-def export_figure(widget: QWidget, path: str | Path, *, title: str = "",
-                  width: int | None = None, dpi: int | None = None,
-                  background: str = "white") -> Path:
+def export_figure(
+    widget: QWidget,
+    path: str | Path,
+    *,
+    title: str = "",
+    width: int | None = None,
+    dpi: int | None = None,
+    background: str = "white",
+) -> Path:
     """Save ``widget`` with a title line above it; the format follows the suffix.
 
     Args:
@@ -241,8 +261,9 @@ def _check_labels(labels: Sequence[str] | None, count: int, what: str) -> list[s
     return [str(label) for label in labels]
 
 
-def _write_csv(values: np.ndarray, path: Path, rows: list[str] | None,
-               cols: list[str] | None) -> None:
+def _write_csv(
+    values: np.ndarray, path: Path, rows: list[str] | None, cols: list[str] | None
+) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         if cols is not None:
@@ -252,9 +273,13 @@ def _write_csv(values: np.ndarray, path: Path, rows: list[str] | None,
             writer.writerow(([rows[i]] if rows is not None else []) + cells)
 
 
-def save_matrix(matrix: np.ndarray, path: str | Path, *,
-                row_labels: Sequence[str] | None = None,
-                col_labels: Sequence[str] | None = None) -> Path:
+def save_matrix(
+    matrix: np.ndarray,
+    path: str | Path,
+    *,
+    row_labels: Sequence[str] | None = None,
+    col_labels: Sequence[str] | None = None,
+) -> Path:
     """Save a matrix as the numbers behind a figure.
 
     Args:
@@ -277,8 +302,10 @@ def save_matrix(matrix: np.ndarray, path: str | Path, *,
     suffix = _suffix(path, MATRIX_FORMATS, "matrix")
     values = np.asarray(matrix)
     if values.ndim != 2 or values.dtype.kind not in "biuf":
-        raise ValueError(f"matrix has shape {values.shape} and dtype {values.dtype}; "
-                         "expected a 2-D array of numbers")
+        raise ValueError(
+            f"matrix has shape {values.shape} and dtype {values.dtype}; "
+            "expected a 2-D array of numbers"
+        )
     rows = _check_labels(row_labels, values.shape[0], "row")
     cols = _check_labels(col_labels, values.shape[1], "column")
     try:

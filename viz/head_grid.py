@@ -10,7 +10,7 @@ from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from viz.colormaps import (
+from llamalens.viz.colormaps import (
     DEFAULT_COLORMAP,
     color_levels,
     default_masked_color,
@@ -21,8 +21,18 @@ from viz.colormaps import (
 
 THUMB_PIXELS = 96  # thumbnails are shrunk to at most this many cells a side
 # Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
-KV_COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2",
-             "#b279a2", "#eeca3b", "#9d755d", "#ff9da6", "#bab0ac")
+KV_COLORS = (
+    "#4c78a8",
+    "#f58518",
+    "#54a24b",
+    "#e45756",
+    "#72b7b2",
+    "#b279a2",
+    "#eeca3b",
+    "#9d755d",
+    "#ff9da6",
+    "#bab0ac",
+)
 
 
 def block_max(matrix: np.ndarray, size: int = THUMB_PIXELS) -> tuple[np.ndarray, np.ndarray]:
@@ -89,8 +99,9 @@ class HeadThumbnail(QWidget):
     def set_content(self, rgba: np.ndarray, kv_head: int, color: QColor) -> None:
         """Show a (B, B, 4) uint8 RGBA image, in the colours of KV group ``kv_head``."""
         height, width = rgba.shape[:2]
-        self._image = QImage(rgba.data, width, height, 4 * width,
-                             QImage.Format.Format_RGBA8888).copy()  # own the pixels
+        self._image = QImage(
+            rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888
+        ).copy()  # own the pixels
         self.kv_head, self.group_color = kv_head, QColor(color)
         self.setToolTip(f"head {self.head} · KV head {kv_head}\nclick to inspect this head")
         self.setAccessibleName(f"head {self.head}, KV head {kv_head}")
@@ -102,26 +113,36 @@ class HeadThumbnail(QWidget):
         self.update()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        if (event.button() == Qt.MouseButton.LeftButton
-                and self.rect().contains(event.position().toPoint())):
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
             self.clicked.emit(self.head)
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         p = QPainter(self)
         border = 5 if self.selected else 2
-        outer = self.rect().adjusted(border // 2, border // 2, -(border + 1) // 2,
-                                     -(border + 1) // 2)
+        outer = self.rect().adjusted(
+            border // 2, border // 2, -(border + 1) // 2, -(border + 1) // 2
+        )
         tint = QColor(self.group_color)
         tint.setAlpha(50 if self.selected else 0)
         p.fillRect(self.rect(), self.palette().base())
         p.fillRect(outer, tint)
         p.setPen(QPen(self.group_color, border))
         p.drawRect(outer)
-        title = QRect(border + 4, border + 2, self.width() - 2 * border - 8,
-                      QFontMetrics(self.font()).height() + 4)
+        title = QRect(
+            border + 4,
+            border + 2,
+            self.width() - 2 * border - 8,
+            QFontMetrics(self.font()).height() + 4,
+        )
         self._paint_title(p, title)
-        free = QRect(border + 4, title.bottom() + 3, self.width() - 2 * border - 8,
-                     self.height() - title.bottom() - border - 7)
+        free = QRect(
+            border + 4,
+            title.bottom() + 3,
+            self.width() - 2 * border - 8,
+            self.height() - title.bottom() - border - 7,
+        )
         side = max(0, min(free.width(), free.height()))
         target = QRect(free.left() + (free.width() - side) // 2, free.top(), side, side)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)  # crisp cells
@@ -134,11 +155,13 @@ class HeadThumbnail(QWidget):
         bold.setBold(True)
         p.setFont(bold)
         p.setPen(self.palette().text().color())
-        p.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   f"h{self.head}")
+        p.drawText(
+            rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, f"h{self.head}"
+        )
         badge_text = f"kv{self.kv_head}"
-        badge = QRect(0, rect.top(), QFontMetrics(bold).horizontalAdvance(badge_text) + 10,
-                      rect.height())
+        badge = QRect(
+            0, rect.top(), QFontMetrics(bold).horizontalAdvance(badge_text) + 10, rect.height()
+        )
         badge.moveRight(rect.right())
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(Qt.PenStyle.NoPen)
@@ -164,8 +187,7 @@ class HeadGrid(QWidget):
 
     head_selected = Signal(int)
 
-    def __init__(self, parent: QWidget | None = None, *, colormap: str = DEFAULT_COLORMAP
-                 ) -> None:
+    def __init__(self, parent: QWidget | None = None, *, colormap: str = DEFAULT_COLORMAP) -> None:
         super().__init__(parent)
         self.setObjectName("headGrid")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -185,8 +207,13 @@ class HeadGrid(QWidget):
         layout.addWidget(self._header)
         layout.addLayout(self._grid, stretch=1)
 
-    def set_maps(self, maps: Sequence[np.ndarray], n_kv_heads: int, selected: int = 0,
-                 layer: int | None = None) -> None:
+    def set_maps(
+        self,
+        maps: Sequence[np.ndarray],
+        n_kv_heads: int,
+        selected: int = 0,
+        layer: int | None = None,
+    ) -> None:
         """Show one layer's heads.
 
         Args:
@@ -205,16 +232,21 @@ class HeadGrid(QWidget):
         self._ensure_thumbnails(len(arrays))
         self._recolor()
         where = "" if layer is None else f"layer {layer} · "
-        self._header.setText(f"<b>{where}{len(arrays)} heads</b> · {n_kv_heads} KV heads "
-                             f"· {arrays[0].shape[0]} tokens")
+        self._header.setText(
+            f"<b>{where}{len(arrays)} heads</b> · {n_kv_heads} KV heads "
+            f"· {arrays[0].shape[0]} tokens"
+        )
         self.set_selected(selected)
 
     def _recolor(self) -> None:
         masked = default_masked_color(self._colormap)
         for head, (thumb, matrix) in enumerate(zip(self._thumbs, self._maps)):
             kv = self.kv_head(head)
-            thumb.set_content(thumbnail_rgba(matrix, self._colormap, masked), kv,
-                              QColor(KV_COLORS[kv % len(KV_COLORS)]))
+            thumb.set_content(
+                thumbnail_rgba(matrix, self._colormap, masked),
+                kv,
+                QColor(KV_COLORS[kv % len(KV_COLORS)]),
+            )
 
     def _ensure_thumbnails(self, n_heads: int) -> None:
         if len(self._thumbs) == n_heads:
@@ -269,8 +301,12 @@ class HeadGrid(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt override)
         columns = math.ceil(math.sqrt(len(self._thumbs))) if self._thumbs else 1
-        moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1,
-                 Qt.Key.Key_Up: -columns, Qt.Key.Key_Down: columns}
+        moves = {
+            Qt.Key.Key_Left: -1,
+            Qt.Key.Key_Right: 1,
+            Qt.Key.Key_Up: -columns,
+            Qt.Key.Key_Down: columns,
+        }
         step = moves.get(Qt.Key(event.key()))
         if step is None or not self._thumbs:
             super().keyPressEvent(event)
@@ -286,11 +322,12 @@ def _check_maps(maps: list[np.ndarray], n_kv_heads: int, selected: int) -> None:
     expected = maps[0].shape
     for head, matrix in enumerate(maps):
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape != expected:
-            raise ValueError(f"map of head {head} has shape {matrix.shape}; expected "
-                             f"{expected if maps[0].ndim == 2 else '(T, T)'}, square, "
-                             "the same for every head")
+            raise ValueError(
+                f"map of head {head} has shape {matrix.shape}; expected "
+                f"{expected if maps[0].ndim == 2 else '(T, T)'}, square, "
+                "the same for every head"
+            )
     if n_kv_heads < 1 or len(maps) % n_kv_heads:
-        raise ValueError(f"n_kv_heads is {n_kv_heads}; expected a divisor of the "
-                         f"{len(maps)} heads")
+        raise ValueError(f"n_kv_heads is {n_kv_heads}; expected a divisor of the {len(maps)} heads")
     if not 0 <= selected < len(maps):
         raise ValueError(f"selected head is {selected}; expected 0..{len(maps) - 1}")

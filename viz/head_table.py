@@ -20,7 +20,7 @@ TIPS = {
     "previous": "mean attention to the previous token",
     "self": "mean attention of a token to itself",
     "induction": "mean attention to the token after an earlier copy of the current one, "
-                 "on a repeated random sequence",
+    "on a repeated random sequence",
 }
 MISSING = "–"
 BAR_COLOR = QColor(76, 120, 168)  # tint behind a value, stronger for larger values
@@ -30,8 +30,11 @@ class NumericItem(QTableWidgetItem):
     """A cell that sorts by its number, with NaN after every number in both orders."""
 
     def __init__(self, value: float, decimals: int = 3) -> None:
-        text = MISSING if math.isnan(value) else (
-            f"{int(value)}" if decimals == 0 else f"{value:.{decimals}f}")
+        text = (
+            MISSING
+            if math.isnan(value)
+            else (f"{int(value)}" if decimals == 0 else f"{value:.{decimals}f}")
+        )
         super().__init__(text)
         self.value = float(value)
         self.setData(Qt.ItemDataRole.UserRole, self.value)
@@ -45,8 +48,10 @@ class NumericItem(QTableWidgetItem):
             # Qt sorts descending by asking other < self, so NaN must flip sides with the
             # order to end up last either way.
             table = self.tableWidget()
-            descending = (table is not None and table.horizontalHeader().sortIndicatorOrder()
-                          == Qt.SortOrder.DescendingOrder)
+            descending = (
+                table is not None
+                and table.horizontalHeader().sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+            )
             nan_is_largest = not descending
             if math.isnan(mine) and math.isnan(theirs):
                 return False
@@ -107,8 +112,7 @@ class HeadStatsTable(QTableWidget):
         self.setSortingEnabled(True)
         self.sortByColumn(sort_column, order)
 
-    def _fill(self, column: int, values: np.ndarray, decimals: int, tint: bool = False
-              ) -> None:
+    def _fill(self, column: int, values: np.ndarray, decimals: int, tint: bool = False) -> None:
         finite = values[np.isfinite(values)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
         for row, value in enumerate(values.tolist()):
@@ -123,8 +127,9 @@ class HeadStatsTable(QTableWidget):
         """Select and scroll to the row of (layer, head) without emitting ``head_chosen``."""
         row = self.row_of(layer, head)
         if row is None:
-            raise ValueError(f"no row for layer {layer}, head {head} in a table of "
-                             f"{self.rowCount()} rows")
+            raise ValueError(
+                f"no row for layer {layer}, head {head} in a table of {self.rowCount()} rows"
+            )
         self.blockSignals(True)
         self.selectRow(row)
         self.blockSignals(False)
@@ -155,8 +160,11 @@ class HeadStatsTable(QTableWidget):
             return
         super().keyPressEvent(event)
 
-    def sortItems(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder  # noqa: N802
-                  ) -> None:
+    def sortItems(
+        self,
+        column: int,
+        order: Qt.SortOrder = Qt.SortOrder.AscendingOrder,  # noqa: N802
+    ) -> None:
         """Sort like a header click (keeps the indicator, which places NaN last)."""
         self.sortByColumn(column, order)
 
@@ -167,12 +175,12 @@ def _columns(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     for key, values in stats.items():
         name = ALIASES.get(key, key)
         if name not in STAT_COLUMNS:
-            raise ValueError(f"unknown statistic {key!r}; expected some of "
-                             f"{', '.join(STAT_COLUMNS)}")
+            raise ValueError(
+                f"unknown statistic {key!r}; expected some of {', '.join(STAT_COLUMNS)}"
+            )
         columns[name] = np.asarray(values, dtype=np.float64)
     if not columns:
-        raise ValueError(f"set_stats got no statistics; expected some of "
-                         f"{', '.join(STAT_COLUMNS)}")
+        raise ValueError(f"set_stats got no statistics; expected some of {', '.join(STAT_COLUMNS)}")
     shapes = {name: a.shape for name, a in columns.items()}
     first = next(iter(shapes.values()))
     if len(first) != 2 or any(shape != first for shape in shapes.values()):

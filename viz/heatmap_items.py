@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsRectItem
 
-from viz.colormaps import alpha_ramp, causal_triangles
+from llamalens.viz.colormaps import alpha_ramp, causal_triangles
 
 QUERY_COLOR = "#0a84ff"  # outline of the selected query row
 KEY_COLOR = "#ff8c00"  # outline of the selected key column (dashed)
@@ -80,8 +80,7 @@ class TokenAxis(pg.AxisItem):
             (x0, x1), (y0, y1) = view.viewRange()
             low, high = (y0, y1) if self.orientation == "left" else (x0, x1)
             pixels = view.height() if self.orientation == "left" else view.width()
-            step = label_step(pixels / max(high - low, 1e-9),
-                              QFontMetricsF(self._font).height())
+            step = label_step(pixels / max(high - low, 1e-9), QFontMetricsF(self._font).height())
             first = max(0, math.floor(low)) // step * step
             last = min(len(self._labels), math.ceil(high))
             self._ticks = [(i + 0.5, self._labels[i]) for i in range(first, last, step)]
@@ -104,22 +103,26 @@ class TokenAxis(pg.AxisItem):
         align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         for value, text in self._ticks:
             at = self.mapFromScene(view.mapViewToScene(QPointF(value, value)))
-            along, start, end = ((at.y(), bounds.top(), bounds.bottom())
-                                 if self.orientation == "left"
-                                 else (at.x(), bounds.left(), bounds.right()))
+            along, start, end = (
+                (at.y(), bounds.top(), bounds.bottom())
+                if self.orientation == "left"
+                else (at.x(), bounds.left(), bounds.right())
+            )
             if not start <= along <= end:
                 continue
             # keep a label whole at the ends: half a label reads as another token
             shift = min(max(along, start + height / 2), end - height / 2) - along
             if self.orientation == "left":
-                p.drawText(QRectF(0, at.y() + shift - height / 2, bounds.right() - 7, height),
-                           align, text)
+                p.drawText(
+                    QRectF(0, at.y() + shift - height / 2, bounds.right() - 7, height), align, text
+                )
             else:  # upright, reading bottom to top, hanging from the axis line
                 p.save()
                 p.translate(at.x() + shift, bounds.top() + 7)
                 p.rotate(-90)
-                p.drawText(QRectF(-self._extent - 2, -height / 2, self._extent + 2, height),
-                           align, text)
+                p.drawText(
+                    QRectF(-self._extent - 2, -height / 2, self._extent + 2, height), align, text
+                )
                 p.restore()
 
 
@@ -222,9 +225,16 @@ class HeatmapPlot(pg.PlotItem):
         self.mask.setVisible(masked is not None and not causal)
         if resized:
             n = max(self.n_cells, 1)
-            self.getViewBox().setLimits(xMin=-n, xMax=2 * n, yMin=-n, yMax=2 * n,
-                                        minXRange=min(n, 3), minYRange=min(n, 3),
-                                        maxXRange=3 * n, maxYRange=3 * n)
+            self.getViewBox().setLimits(
+                xMin=-n,
+                xMax=2 * n,
+                yMin=-n,
+                yMax=2 * n,
+                minXRange=min(n, 3),
+                minYRange=min(n, 3),
+                maxXRange=3 * n,
+                maxYRange=3 * n,
+            )
             self.reset_view()
 
     def set_labels(self, labels: list[str]) -> None:

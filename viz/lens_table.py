@@ -14,11 +14,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from viz.token_text import visible_text
+from llamalens.viz.token_text import visible_text
 
 # Light → dark blue; probability p picks a colour along these stops.
-_STOPS = np.array([[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181],
-                   [8, 48, 107]], dtype=np.float64)
+_STOPS = np.array(
+    [[247, 251, 255], [198, 219, 239], [107, 174, 214], [33, 113, 181], [8, 48, 107]],
+    dtype=np.float64,
+)
 TOOLTIP_TOP = 5
 
 
@@ -32,8 +34,9 @@ def probability_color(p: float) -> QColor:
 
 def text_color(background: QColor) -> QColor:
     """Black on light cells, white on dark ones (by relative luminance)."""
-    luminance = (0.2126 * background.redF() + 0.7152 * background.greenF()
-                 + 0.0722 * background.blueF())
+    luminance = (
+        0.2126 * background.redF() + 0.7152 * background.greenF() + 0.0722 * background.blueF()
+    )
     return QColor("#000000") if luminance > 0.45 else QColor("#ffffff")
 
 
@@ -71,9 +74,13 @@ class LogitLensTable(QTableWidget):
         self._positions: list[int] = []
         self.cellClicked.connect(self._on_clicked)
 
-    def set_lens(self, ids_text: Sequence[Sequence[Sequence[str]]] | np.ndarray,
-                 probs: np.ndarray, positions: Sequence[int],
-                 position_labels: Sequence[str]) -> None:
+    def set_lens(
+        self,
+        ids_text: Sequence[Sequence[Sequence[str]]] | np.ndarray,
+        probs: np.ndarray,
+        positions: Sequence[int],
+        position_labels: Sequence[str],
+    ) -> None:
         """Show the logit lens.
 
         Args:
@@ -94,8 +101,10 @@ class LogitLensTable(QTableWidget):
             raise ValueError(f"ids_text has shape {text.shape}, expected {probs.shape} like probs")
         n_layers, n_pos, _ = probs.shape
         if len(positions) != n_pos or len(position_labels) != n_pos:
-            raise ValueError(f"got {len(positions)} positions and {len(position_labels)} "
-                             f"position labels, expected {n_pos} (probs.shape[1])")
+            raise ValueError(
+                f"got {len(positions)} positions and {len(position_labels)} "
+                f"position labels, expected {n_pos} (probs.shape[1])"
+            )
         self._positions = [int(p) for p in positions]
         self.setUpdatesEnabled(False)
         self.clearContents()
@@ -103,26 +112,33 @@ class LogitLensTable(QTableWidget):
         self.setColumnCount(n_pos)
         self.setVerticalHeaderLabels([f"L{layer}" for layer in range(n_layers)])
         self.setHorizontalHeaderLabels(
-            [_header_label(p, str(lab)) for p, lab in zip(self._positions, position_labels)])
+            [_header_label(p, str(lab)) for p, lab in zip(self._positions, position_labels)]
+        )
         for layer in range(n_layers):
             for col in range(n_pos):
-                self.setItem(layer, col, self._cell(layer, col, text[layer, col],
-                                                    probs[layer, col]))
+                self.setItem(
+                    layer, col, self._cell(layer, col, text[layer, col], probs[layer, col])
+                )
         self.resizeColumnsToContents()  # once, not per cell
         self.setUpdatesEnabled(True)
 
-    def _cell(self, layer: int, col: int, tokens: np.ndarray, probs: np.ndarray
-              ) -> QTableWidgetItem:
+    def _cell(
+        self, layer: int, col: int, tokens: np.ndarray, probs: np.ndarray
+    ) -> QTableWidgetItem:
         item = QTableWidgetItem(visible_text(str(tokens[0])))
         item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
         background = probability_color(float(probs[0]))
         item.setBackground(QBrush(background))
         item.setForeground(QBrush(text_color(background)))
         item.setData(Qt.ItemDataRole.UserRole, float(probs[0]))
-        lines = [f"layer {layer}, position {self._positions[col]}: logit lens top "
-                 f"{min(TOOLTIP_TOP, len(tokens))}"]
-        lines += [f"{rank + 1}. {visible_text(str(tok))}  {p:.1%}"
-                  for rank, (tok, p) in enumerate(zip(tokens[:TOOLTIP_TOP], probs))]
+        lines = [
+            f"layer {layer}, position {self._positions[col]}: logit lens top "
+            f"{min(TOOLTIP_TOP, len(tokens))}"
+        ]
+        lines += [
+            f"{rank + 1}. {visible_text(str(tok))}  {p:.1%}"
+            for rank, (tok, p) in enumerate(zip(tokens[:TOOLTIP_TOP], probs))
+        ]
         item.setToolTip("\n".join(lines))
         return item
 

@@ -16,14 +16,17 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 
-from viz.token_text import visible_text
+from llamalens.viz.token_text import visible_text
 
 KEPT_COLOR = "#4c78a8"
 CHOSEN_COLOR = "#f58518"
 CUT_COLOR = "#c4c4c4"
 BAR_HEIGHT, OUTLINE_HEIGHT = 0.6, 0.86
-_BRUSHES = {"kept": QBrush(QColor(KEPT_COLOR)), "chosen": QBrush(QColor(CHOSEN_COLOR)),
-            "cut": QBrush(QColor(CUT_COLOR))}
+_BRUSHES = {
+    "kept": QBrush(QColor(KEPT_COLOR)),
+    "chosen": QBrush(QColor(CHOSEN_COLOR)),
+    "cut": QBrush(QColor(CUT_COLOR)),
+}
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 _CHOSEN_PEN = pg.mkPen("#111", width=2.5)
 _TEXT_COLORS = {"kept": QColor("#222"), "chosen": QColor("#a0440a"), "cut": QColor("#888")}
@@ -64,11 +67,17 @@ class LogitBars(pg.PlotWidget):
             axis.setTickFont(font)
             axis.enableAutoSIPrefix(False)
         plot.setLabel("bottom", "probability", color="#222", **{"font-size": "12pt"})
-        self.bar_item = pg.BarGraphItem(x0=[0.0], y=[0.0], height=BAR_HEIGHT, width=[0.0],
-                                        brush=KEPT_COLOR, pen=None)
+        self.bar_item = pg.BarGraphItem(
+            x0=[0.0], y=[0.0], height=BAR_HEIGHT, width=[0.0], brush=KEPT_COLOR, pen=None
+        )
         self.outline_item = pg.BarGraphItem(
-            x0=[0.0], y=[0.0], height=OUTLINE_HEIGHT, width=[0.0], brush=None,
-            pen=pg.mkPen("#333", width=1.5, style=Qt.PenStyle.DashLine))
+            x0=[0.0],
+            y=[0.0],
+            height=OUTLINE_HEIGHT,
+            width=[0.0],
+            brush=None,
+            pen=pg.mkPen("#333", width=1.5, style=Qt.PenStyle.DashLine),
+        )
         self.outline_item.setZValue(1)  # the outline stays visible over a wider solid bar
         plot.addItem(self.bar_item)
         plot.addItem(self.outline_item)
@@ -92,12 +101,20 @@ class LogitBars(pg.PlotWidget):
         """
         probs = np.asarray(probs, dtype=np.float64)
         if probs.ndim != 1 or len(labels) != probs.shape[0]:
-            raise ValueError(f"set_bars got {len(labels)} labels and probs of shape "
-                             f"{probs.shape}; expected (N,) with N = len(labels)")
+            raise ValueError(
+                f"set_bars got {len(labels)} labels and probs of shape "
+                f"{probs.shape}; expected (N,) with N = len(labels)"
+            )
         self._show(list(labels), None, probs, np.ones(probs.shape[0], dtype=bool), None)
 
-    def set_distribution(self, labels: Sequence[str], probs: np.ndarray, tempered: np.ndarray,
-                         kept: np.ndarray, chosen: int | None = None) -> None:
+    def set_distribution(
+        self,
+        labels: Sequence[str],
+        probs: np.ndarray,
+        tempered: np.ndarray,
+        kept: np.ndarray,
+        chosen: int | None = None,
+    ) -> None:
         """Show the model's distribution and the one sampling draws from.
 
         Args:
@@ -124,8 +141,14 @@ class LogitBars(pg.PlotWidget):
         self._show(list(labels), probs, tempered, kept_arr, chosen)
 
     # ------------------------------------------------------------------ drawing
-    def _show(self, labels: list[str], original: np.ndarray | None, solid: np.ndarray,
-              kept: np.ndarray, chosen: int | None) -> None:
+    def _show(
+        self,
+        labels: list[str],
+        original: np.ndarray | None,
+        solid: np.ndarray,
+        kept: np.ndarray,
+        chosen: int | None,
+    ) -> None:
         self.labels, self.original, self.probs = labels, original, solid
         self.kept, self.chosen = kept, chosen
         n = len(labels)
@@ -134,16 +157,22 @@ class LogitBars(pg.PlotWidget):
         self.bar_item.setVisible(n > 0)
         self.outline_item.setVisible(n > 0 and original is not None)
         if n:
-            self.bar_item.setOpts(x0=np.zeros(n), y=y, width=solid,
-                                  brushes=[_BRUSHES[k] for k in kinds],
-                                  pens=[_CHOSEN_PEN if k == "chosen" else _NO_PEN for k in kinds])
+            self.bar_item.setOpts(
+                x0=np.zeros(n),
+                y=y,
+                width=solid,
+                brushes=[_BRUSHES[k] for k in kinds],
+                pens=[_CHOSEN_PEN if k == "chosen" else _NO_PEN for k in kinds],
+            )
         if n and original is not None:
             self.outline_item.setOpts(x0=np.zeros(n), y=y, width=original)
         self._update_ticks(labels, y)
         self._update_texts(y, kinds)
         self._update_title(original is not None)
-        top = max(float(solid.max(initial=0.0)),
-                  0.0 if original is None else float(original.max(initial=0.0)))
+        top = max(
+            float(solid.max(initial=0.0)),
+            0.0 if original is None else float(original.max(initial=0.0)),
+        )
         plot = self.getPlotItem()
         plot.setXRange(0, max(0.05, top) * 1.3, padding=0)
         plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
@@ -171,8 +200,9 @@ class LogitBars(pg.PlotWidget):
                 item.setVisible(False)
                 continue
             p = float(self.probs[i])
-            text = {"kept": f"{p:.1%}", "chosen": f"{p:.1%}  ◀ chosen",
-                    "cut": f"cut ({p:.1%})"}[kinds[i]]
+            text = {"kept": f"{p:.1%}", "chosen": f"{p:.1%}  ◀ chosen", "cut": f"cut ({p:.1%})"}[
+                kinds[i]
+            ]
             end = p if self.original is None else max(p, float(self.original[i]))
             item.setText(text, color=self._text_color(kinds[i]))
             item.setPos(end + 0.004, float(y[i]))
@@ -187,8 +217,7 @@ class LogitBars(pg.PlotWidget):
             plot.getAxis(side).setPen(foreground)
             plot.getAxis(side).setTextPen(foreground)
         plot.setLabel("bottom", "probability", color=foreground, **{"font-size": "12pt"})
-        self.outline_item.setOpts(pen=pg.mkPen(foreground, width=1.5,
-                                               style=Qt.PenStyle.DashLine))
+        self.outline_item.setOpts(pen=pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine))
         title, self._title = getattr(self, "_title", None), None
         if title is not None:
             self._update_title("dashed" in title)
@@ -196,8 +225,11 @@ class LogitBars(pg.PlotWidget):
             item.setColor(self._text_color(kind))
 
     def _update_title(self, with_outline: bool) -> None:
-        title = ("solid: sampled from (T, top-p, top-k) · dashed: model at T = 1 · grey: cut"
-                 if with_outline else "next-token probabilities")
+        title = (
+            "solid: sampled from (T, top-p, top-k) · dashed: model at T = 1 · grey: cut"
+            if with_outline
+            else "next-token probabilities"
+        )
         if getattr(self, "_title", None) != title:
             self._title = title
             self.getPlotItem().setTitle(title, color=self._fg.name(), size="11pt")

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import QLabel
 
 SERIES = ("q_before", "q_after", "k_before", "k_after")
 # Per head: (darkest = highest frequency, lightest = lowest frequency, pen for lines).
-HUES = {"q": ((8, 48, 107), (140, 185, 230), (31, 105, 180)),
-        "k": ((110, 35, 0), (253, 174, 107), (230, 110, 20))}
+HUES = {
+    "q": ((8, 48, 107), (140, 185, 230), (31, 105, 180)),
+    "k": ((110, 35, 0), (253, 174, 107), (230, 110, 20)),
+}
 POSITIVE, NEGATIVE = (76, 120, 168), (214, 70, 70)
 TWO_PI = 2.0 * np.pi
 
@@ -87,8 +89,16 @@ def _validated(q_before, q_after, theta, q_pos, k_before, k_after, k_pos, contri
             raise ValueError(f"contributions has shape {contributions.shape}, expected ({n},)")
     elif k_a is not None:  # the same per-pair terms the score is made of
         contributions = (q_a * np.conj(k_a)).real / np.sqrt(2.0 * n)
-    return _View(_complex_vector("q_before", q_before, n), q_a, theta, int(q_pos), k_b, k_a,
-                 None if k_pos is None else int(k_pos), contributions)
+    return _View(
+        _complex_vector("q_before", q_before, n),
+        q_a,
+        theta,
+        int(q_pos),
+        k_b,
+        k_a,
+        None if k_pos is None else int(k_pos),
+        contributions,
+    )
 
 
 def _label(text: str = "", size: int = 11, bold: bool = False, name: str = "") -> QLabel:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from viz.rope_parts import (
+from llamalens.viz.rope_parts import (
     HUES,
     NEGATIVE,
     POSITIVE,
@@ -67,18 +67,22 @@ class RopePlane(QWidget):
         p.setTitle("dashed: before RoPE · solid: after", color="#222", size="12pt")
         for angle in (0, 90):
             p.addItem(pg.InfiniteLine(0, angle=angle, pen=pg.mkPen("#bbb", width=1)))
-        self._circles = {h: p.plot(pen=pg.mkPen(HUES[h][1], width=1.5, style=Qt.PenStyle.DotLine))
-                         for h in "qk"}
+        self._circles = {
+            h: p.plot(pen=pg.mkPen(HUES[h][1], width=1.5, style=Qt.PenStyle.DotLine)) for h in "qk"
+        }
         self._lines, self._heads, self._arrows = {}, {}, {}
         for name in SERIES:
             hue, before = HUES[name[0]][2], name.endswith("before")
             self._lines[name] = p.plot(connect="pairs")
             self._heads[name] = pg.ScatterPlotItem(
-                size=7 if before else 10, pen=pg.mkPen(*hue, 160) if before else pg.mkPen("w"),
-                brush=None if before else pg.mkBrush(*hue))
+                size=7 if before else 10,
+                pen=pg.mkPen(*hue, 160) if before else pg.mkPen("w"),
+                brush=None if before else pg.mkBrush(*hue),
+            )
             self._heads[name].sigClicked.connect(self._on_head_clicked)
-            self._arrows[name] = pg.ArrowItem(headLen=18, tipAngle=32, pen=None,
-                                              brush=pg.mkBrush(*hue, 110 if before else 255))
+            self._arrows[name] = pg.ArrowItem(
+                headLen=18, tipAngle=32, pen=None, brush=pg.mkBrush(*hue, 110 if before else 255)
+            )
             p.addItem(self._heads[name])
             p.addItem(self._arrows[name])
         self._arcs = {h: p.plot(pen=pg.mkPen(HUES[h][0], width=2.5)) for h in "qk"}
@@ -87,31 +91,47 @@ class RopePlane(QWidget):
             item.setFont(QFont(self.font().family(), 12, QFont.Weight.Bold))
             p.addItem(item)
         cmap = pg.ColorMap([0.0, 1.0], [HUES["q"][0], HUES["q"][1]])
-        self._colorbar = pg.ColorBarItem(values=(0, 1), colorMap=cmap, interactive=False,
-                                         width=16, colorMapMenu=False)
+        self._colorbar = pg.ColorBarItem(
+            values=(0, 1), colorMap=cmap, interactive=False, width=16, colorMapMenu=False
+        )
         self._colorbar.getAxis("right").setTextPen("#222")
-        self._colorbar.getAxis("right").setLabel("pair i (dark = turns fastest)", color="#222",
-                                                 **{"font-size": "11pt"})
+        self._colorbar.getAxis("right").setLabel(
+            "pair i (dark = turns fastest)", color="#222", **{"font-size": "11pt"}
+        )
         p.getPlotItem().layout.addItem(self._colorbar, 2, 5)
 
     def _build_spectrum(self) -> None:
         s = self.spectrum
         s.setLogMode(y=True)
-        s.addLegend(offset=(8, -8), labelTextColor="#222", labelTextSize="11pt",
-                    brush=pg.mkBrush(255, 255, 255, 220))
-        turn = pg.InfiniteLine(np.log10(TWO_PI), angle=0, label="2π = one turn",
-                               pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine),
-                               labelOpts={"position": 0.85, "color": "#444",
-                                          "anchors": [(0.5, 0), (0.5, 0)]})
+        s.addLegend(
+            offset=(8, -8),
+            labelTextColor="#222",
+            labelTextSize="11pt",
+            brush=pg.mkBrush(255, 255, 255, 220),
+        )
+        turn = pg.InfiniteLine(
+            np.log10(TWO_PI),
+            angle=0,
+            label="2π = one turn",
+            pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine),
+            labelOpts={"position": 0.85, "color": "#444", "anchors": [(0.5, 0), (0.5, 0)]},
+        )
         turn.label.setFont(QFont(self.font().family(), 11))
         s.addItem(turn)
         self._theta_curve = s.plot(pen=pg.mkPen("#555", width=2), name="θᵢ")
-        self._m_curve = s.plot(pen=pg.mkPen(HUES["q"][2], width=2.5), name="m·θᵢ (query)",
-                               connect="finite")
-        self._n_curve = s.plot(pen=pg.mkPen(HUES["k"][2], width=2.5), name="n·θᵢ (key)",
-                               connect="finite")
-        self._spectrum_pair = s.plot(pen=None, symbol="o", symbolSize=13, symbolBrush=None,
-                                     symbolPen=pg.mkPen("#d62728", width=3))
+        self._m_curve = s.plot(
+            pen=pg.mkPen(HUES["q"][2], width=2.5), name="m·θᵢ (query)", connect="finite"
+        )
+        self._n_curve = s.plot(
+            pen=pg.mkPen(HUES["k"][2], width=2.5), name="n·θᵢ (key)", connect="finite"
+        )
+        self._spectrum_pair = s.plot(
+            pen=None,
+            symbol="o",
+            symbolSize=13,
+            symbolBrush=None,
+            symbolPen=pg.mkPen("#d62728", width=3),
+        )
         s.scene().sigMouseClicked.connect(lambda ev: self._on_plot_clicked(self.spectrum, ev))
 
     def _build_contributions(self) -> None:
@@ -157,10 +177,18 @@ class RopePlane(QWidget):
         layout.addWidget(split, 1)
 
     # ----------------------------------------------------------------- public API
-    def set_view(self, q_before: np.ndarray, q_after: np.ndarray, theta: np.ndarray,
-                 q_pos: int, k_before: np.ndarray | None = None,
-                 k_after: np.ndarray | None = None, k_pos: int | None = None,
-                 contributions: np.ndarray | None = None, title: str = "") -> None:
+    def set_view(
+        self,
+        q_before: np.ndarray,
+        q_after: np.ndarray,
+        theta: np.ndarray,
+        q_pos: int,
+        k_before: np.ndarray | None = None,
+        k_after: np.ndarray | None = None,
+        k_pos: int | None = None,
+        contributions: np.ndarray | None = None,
+        title: str = "",
+    ) -> None:
         """Show one query (and optionally one key) of one head.
 
         Args:
@@ -178,8 +206,9 @@ class RopePlane(QWidget):
         Raises:
             ValueError: a shape or dtype differs from the above.
         """
-        self._view = _validated(q_before, q_after, theta, q_pos, k_before, k_after, k_pos,
-                                contributions)
+        self._view = _validated(
+            q_before, q_after, theta, q_pos, k_before, k_after, k_pos, contributions
+        )
         n = self._view.theta.size
         if self._pair is not None and self._pair >= n:
             self._pair = None
@@ -266,14 +295,14 @@ class RopePlane(QWidget):
         width = (2.5 if before else 3.5) if one else (1.0 if before else 1.5)
         alpha = 130 if before else (255 if one else 170)
         style = Qt.PenStyle.DashLine if before else Qt.PenStyle.SolidLine
-        self._lines[name].setData(x, y, pen=pg.mkPen(*HUES[head][2], alpha, width=width,
-                                                     style=style))
+        self._lines[name].setData(
+            x, y, pen=pg.mkPen(*HUES[head][2], alpha, width=width, style=style)
+        )
         if before:
             self._heads[name].setData(x=z.real, y=z.imag, data=idx)
         else:
             shades = pair_shades(head, self._view.theta.size)
-            self._heads[name].setData(x=z.real, y=z.imag, data=idx,
-                                      brush=[shades[i] for i in idx])
+            self._heads[name].setData(x=z.real, y=z.imag, data=idx, brush=[shades[i] for i in idx])
         self._heads[name].setVisible(not one)
         arrow = self._arrows[name]
         arrow.setVisible(one)
@@ -321,8 +350,7 @@ class RopePlane(QWidget):
         s.setYRange(np.log10(view.theta.min()) - 2.0, np.log10(top) + 0.3, padding=0)
         s.setXRange(-0.5, view.theta.size - 0.5, padding=0)
         key = "" if view.k_pos is None else f", key n = {view.k_pos}"
-        s.setTitle(f"angles turned: query m = {view.q_pos}{key}", color="#222",
-                               size="12pt")
+        s.setTitle(f"angles turned: query m = {view.q_pos}{key}", color="#222", size="12pt")
 
     def _draw_contributions(self) -> None:
         c = self._view.contributions
@@ -331,12 +359,17 @@ class RopePlane(QWidget):
             self.sum_label.setText("Σ —  (no key token chosen)")
             return
         fade = 255 if self._pair is None else 90
-        brushes = [pg.mkBrush(*(POSITIVE if v >= 0 else NEGATIVE),
-                              255 if i == self._pair else fade) for i, v in enumerate(c)]
-        pens = [pg.mkPen("#111", width=2.5) if i == self._pair else pg.mkPen(None)
-                for i in range(c.size)]
-        self._bars.setOpts(x=np.arange(c.size, dtype=float), height=c, width=0.8,
-                           brushes=brushes, pens=pens)
+        brushes = [
+            pg.mkBrush(*(POSITIVE if v >= 0 else NEGATIVE), 255 if i == self._pair else fade)
+            for i, v in enumerate(c)
+        ]
+        pens = [
+            pg.mkPen("#111", width=2.5) if i == self._pair else pg.mkPen(None)
+            for i in range(c.size)
+        ]
+        self._bars.setOpts(
+            x=np.arange(c.size, dtype=float), height=c, width=0.8, brushes=brushes, pens=pens
+        )
         self.sum_label.setText(f"Σ = {self.contribution_sum():.4f} (= score)")
 
     def _draw_info(self) -> None:
@@ -345,15 +378,17 @@ class RopePlane(QWidget):
         if i is None:
             self.info_label.setText(
                 f"all {n} pairs (hd = {hd}); θᵢ runs from {view.theta[0]:.3g} to "
-                f"{view.theta[-1]:.3g} rad per position. Click a point or bar to pick a pair.")
+                f"{view.theta[-1]:.3g} rad per position. Click a point or bar to pick a pair."
+            )
             return
         th, m = view.theta[i], view.q_pos
-        parts = [f"pair i = {i}: θᵢ = {th:.4g} rad/position",
-                 f"query m = {m}: m·θᵢ = {m * th:.4g} rad = {m * th / TWO_PI:.3g} turns"]
+        parts = [
+            f"pair i = {i}: θᵢ = {th:.4g} rad/position",
+            f"query m = {m}: m·θᵢ = {m * th:.4g} rad = {m * th / TWO_PI:.3g} turns",
+        ]
         if view.k_pos is not None:
             k = view.k_pos
-            parts.append(f"key n = {k}: n·θᵢ = {k * th:.4g} rad; "
-                         f"(m−n)·θᵢ = {(m - k) * th:.4g} rad")
+            parts.append(f"key n = {k}: n·θᵢ = {k * th:.4g} rad; (m−n)·θᵢ = {(m - k) * th:.4g} rad")
         if view.contributions is not None:
             parts.append(f"contribution {view.contributions[i]:+.4f}")
         self.info_label.setText(" · ".join(parts))

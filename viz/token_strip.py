@@ -8,7 +8,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
-from viz.token_text import visible_text
+from llamalens.viz.token_text import visible_text
 
 SPECIAL_BG = QColor("#f3e0ff")
 NORMAL_BG = QColor("#e8f0fe")
@@ -43,8 +43,13 @@ class TokenStrip(QListWidget):
         self._font = QFont(self.font())
         self._font.setFamily("monospace")
 
-    def set_tokens(self, texts: Sequence[str], ids: Sequence[int],
-                   byte_hex: Sequence[str], special: Sequence[bool]) -> None:
+    def set_tokens(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[int],
+        byte_hex: Sequence[str],
+        special: Sequence[bool],
+    ) -> None:
         """Show tokens.
 
         Args:
@@ -55,8 +60,10 @@ class TokenStrip(QListWidget):
         """
         n = len(texts)
         if not (len(ids) == len(byte_hex) == len(special) == n):
-            raise ValueError(f"set_tokens got {n} texts, {len(ids)} ids, {len(byte_hex)} "
-                             f"byte strings and {len(special)} flags; expected equal lengths")
+            raise ValueError(
+                f"set_tokens got {n} texts, {len(ids)} ids, {len(byte_hex)} "
+                f"byte strings and {len(special)} flags; expected equal lengths"
+            )
         self.blockSignals(True)
         self.setUpdatesEnabled(False)
         self.clear()
@@ -66,7 +73,7 @@ class TokenStrip(QListWidget):
             item.setFont(self._font)
             item.setBackground(QBrush(SPECIAL_BG if sp else NORMAL_BG))
             item.setForeground(QBrush(CHIP_TEXT))  # chips are light in every theme
-            spaced = " ".join(hx[j:j + 2] for j in range(0, len(hx), 2))
+            spaced = " ".join(hx[j : j + 2] for j in range(0, len(hx), 2))
             kind = "special token" if sp else "token"
             item.setToolTip(f"position {i}\n{kind} id {tid}\ntext {text!r}\nbytes {spaced}")
             self.addItem(item)

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.state import STAGE_NAMES, STAGES, InspectorState
-from viz.attention_map import AttentionMap
-from viz.colormaps import COLORMAP_NAMES, SCALES
+from llamalens.app.state import STAGE_NAMES, STAGES, InspectorState
+from llamalens.viz.attention_map import AttentionMap
+from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
 KEY_HELP = "←/→ head · ↑/↓ layer · Tab stage · Home/End first/last head"
 
@@ -40,8 +40,11 @@ class AttentionPanel(QWidget):
         self.readout = QLabel(KEY_HELP)
         self.readout.setObjectName("attentionReadout")
         row = QHBoxLayout()
-        for label, w in (("Layer", self.layer_spin), ("Head", self.head_spin),
-                         ("Stage", self.stage_combo)):
+        for label, w in (
+            ("Layer", self.layer_spin),
+            ("Head", self.head_spin),
+            ("Stage", self.stage_combo),
+        ):
             row.addWidget(QLabel(label))
             row.addWidget(w)
         row.addStretch(1)
@@ -73,21 +76,29 @@ class AttentionPanel(QWidget):
         self.gamma_spin.setPrefix("γ ")
         for w in (self.scale_combo, self.gamma_spin):
             (w.currentTextChanged if w is self.scale_combo else w.valueChanged).connect(
-                lambda *_: self.map.set_color_scale(self.scale_combo.currentText(),
-                                                    self.gamma_spin.value()))
+                lambda *_: self.map.set_color_scale(
+                    self.scale_combo.currentText(), self.gamma_spin.value()
+                )
+            )
         self.fixed_check = QCheckBox("0–1 range")
         self.fixed_check.setObjectName("fixedRangeCheck")
         self.fixed_check.setToolTip("Colour probabilities on a fixed 0..1 range")
         self.fixed_check.toggled.connect(self.map.set_fixed_prob_range)
         self.sink_check = QCheckBox("Hide first column")
         self.sink_check.setObjectName("hideSinkCheck")
-        self.sink_check.setToolTip("Draw the first key (the attention sink) as masked so the "
-                                   "rest of the map gets the colour range")
+        self.sink_check.setToolTip(
+            "Draw the first key (the attention sink) as masked so the "
+            "rest of the map gets the colour range"
+        )
         self.sink_check.toggled.connect(self.map.set_hide_first_column)
         row = QHBoxLayout()
-        for label, w in (("Colours", self.cmap_combo), ("Scale", self.scale_combo),
-                         (None, self.gamma_spin), (None, self.fixed_check),
-                         (None, self.sink_check)):
+        for label, w in (
+            ("Colours", self.cmap_combo),
+            ("Scale", self.scale_combo),
+            (None, self.gamma_spin),
+            (None, self.fixed_check),
+            (None, self.sink_check),
+        ):
             if label:
                 row.addWidget(QLabel(label))
             row.addWidget(w)
@@ -99,7 +110,8 @@ class AttentionPanel(QWidget):
         self.layer_spin.valueChanged.connect(s.set_layer)
         self.head_spin.valueChanged.connect(s.set_head)
         self.stage_combo.currentIndexChanged.connect(
-            lambda i: s.set_stage(self.stage_combo.itemData(i)))
+            lambda i: s.set_stage(self.stage_combo.itemData(i))
+        )
         self.map.cell_clicked.connect(self._clicked)
         for sig in (s.trace_changed, s.layer_changed, s.head_changed, s.stage_changed):
             sig.connect(self.refresh)
@@ -115,8 +127,10 @@ class AttentionPanel(QWidget):
         s = self.state
         if s.trace is None:
             return
-        for spin, value, top in ((self.layer_spin, s.layer, s.n_layers - 1),
-                                 (self.head_spin, s.head, s.n_heads - 1)):
+        for spin, value, top in (
+            (self.layer_spin, s.layer, s.n_layers - 1),
+            (self.head_spin, s.head, s.n_heads - 1),
+        ):
             spin.blockSignals(True)
             spin.setRange(0, top)
             spin.setValue(value)
@@ -125,7 +139,7 @@ class AttentionPanel(QWidget):
         self.stage_combo.setCurrentIndex(STAGES.index(s.stage))
         self.stage_combo.blockSignals(False)
         kv = s.trace.kv_head(s.head)
-        title = (f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_NAMES[s.stage]}")
+        title = f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_NAMES[s.stage]}"
         self.map.set_map(s.current_map(), s.trace.token_strs, stage=s.stage, title=title)
         self.map.set_query_row(s.token)
         self.map.set_key_col(s.key)
@@ -134,9 +148,12 @@ class AttentionPanel(QWidget):
         """Stepping keys; True when the key was used."""
         s = self.state
         actions = {
-            Qt.Key.Key_Left: lambda: s.step_head(-1), Qt.Key.Key_Right: lambda: s.step_head(1),
-            Qt.Key.Key_Up: lambda: s.step_layer(-1), Qt.Key.Key_Down: lambda: s.step_layer(1),
-            Qt.Key.Key_Tab: lambda: s.next_stage(1), Qt.Key.Key_Backtab: lambda: s.next_stage(-1),
+            Qt.Key.Key_Left: lambda: s.step_head(-1),
+            Qt.Key.Key_Right: lambda: s.step_head(1),
+            Qt.Key.Key_Up: lambda: s.step_layer(-1),
+            Qt.Key.Key_Down: lambda: s.step_layer(1),
+            Qt.Key.Key_Tab: lambda: s.next_stage(1),
+            Qt.Key.Key_Backtab: lambda: s.next_stage(-1),
             Qt.Key.Key_Home: lambda: s.set_head(0),
             Qt.Key.Key_End: lambda: s.set_head(s.n_heads - 1),
         }
@@ -150,14 +167,12 @@ class AttentionPanel(QWidget):
         return True
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
-        if event.type() == QEvent.Type.KeyPress and self.handle_key(event.key(),
-                                                                    event.modifiers()):
+        if event.type() == QEvent.Type.KeyPress and self.handle_key(event.key(), event.modifiers()):
             return True
         return super().eventFilter(watched, event)
 
     def event(self, event) -> bool:
         # Tab normally moves focus; here it steps the stage
-        if event.type() == QEvent.Type.KeyPress and self.handle_key(event.key(),
-                                                                    event.modifiers()):
+        if event.type() == QEvent.Type.KeyPress and self.handle_key(event.key(), event.modifiers()):
             return True
         return super().event(event)

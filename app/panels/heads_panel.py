@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.state import InspectorState
-from viz.head_grid import HeadGrid
-from viz.head_table import HeadStatsTable
+from llamalens.app.state import InspectorState
+from llamalens.viz.head_grid import HeadGrid
+from llamalens.viz.head_table import HeadStatsTable
 
 
 class HeadGridPanel(QWidget):
@@ -43,8 +43,10 @@ class HeadGridPanel(QWidget):
             return
         maps = s.trace.layer_maps(s.layer, "probs")
         self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer)
-        self.caption.setText(f"Layer {s.layer}: {s.n_heads} heads, {s.trace.n_kv_heads} KV "
-                             "heads (same colour = same keys and values)")
+        self.caption.setText(
+            f"Layer {s.layer}: {s.n_heads} heads, {s.trace.n_kv_heads} KV "
+            "heads (same colour = same keys and values)"
+        )
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -58,8 +60,10 @@ class HeadStatsPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.table = HeadStatsTable()
-        self.note = QLabel("Induction is measured on a repeated random-token sequence. "
-                           "Double-click a row to show that head.")
+        self.note = QLabel(
+            "Induction is measured on a repeated random-token sequence. "
+            "Double-click a row to show that head."
+        )
         self.note.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.state import InspectorState
-from viz.lens_table import LogitLensTable
+from llamalens.app.state import InspectorState
+from llamalens.viz.lens_table import LogitLensTable
 
 
 class LensPanel(QWidget):

@@ -39,8 +39,9 @@ class PromptPanel(QWidget):
         self.chat.setToolTip("Wrap the prompt as a user message in the model's chat format")
         self.plain = QCheckBox("Special tokens as text")
         self.plain.setObjectName("plainCheck")
-        self.plain.setToolTip("Keep text like <|im_start|> as plain text instead of the "
-                              "special token")
+        self.plain.setToolTip(
+            "Keep text like <|im_start|> as plain text instead of the special token"
+        )
         self.examples = QComboBox()
         self.examples.setObjectName("examplesCombo")
         self.examples.addItem("Examples…")
@@ -72,9 +73,12 @@ class PromptPanel(QWidget):
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
         """Ctrl+Enter in the editor runs (the editor would otherwise take the key)."""
-        if (watched is self.edit and event.type() == QEvent.Type.KeyPress
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-                and event.modifiers() & Qt.KeyboardModifier.ControlModifier):
+        if (
+            watched is self.edit
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        ):
             self.run_requested.emit()
             return True
         return super().eventFilter(watched, event)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.state import InspectorState
-from viz.rope_plane import RopePlane
+from llamalens.app.state import InspectorState
+from llamalens.viz.rope_plane import RopePlane
 
 DEBOUNCE_MS = 150
 
@@ -16,8 +16,9 @@ class RopePanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.plane = RopePlane()
-        self.caption = QLabel("Click a cell of the attention map to choose the query (row) "
-                              "and key (column) tokens.")
+        self.caption = QLabel(
+            "Click a cell of the attention map to choose the query (row) and key (column) tokens."
+        )
         self.caption.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -29,8 +30,13 @@ class RopePanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.refresh)
-        for sig in (state.trace_changed, state.layer_changed, state.head_changed,
-                    state.token_changed, state.key_changed):
+        for sig in (
+            state.trace_changed,
+            state.layer_changed,
+            state.head_changed,
+            state.token_changed,
+            state.key_changed,
+        ):
             sig.connect(lambda *_: self._timer.start())
 
     def refresh(self, *_args) -> None:
@@ -41,13 +47,26 @@ class RopePanel(QWidget):
         q = t.rope_query(s.layer, s.head, s.token)
         k = t.rope_key(s.layer, s.head, s.key)
         parts = t.pair_contributions(s.layer, s.head, s.token, s.key)
-        title = (f"layer {s.layer} · head {s.head} · query {s.token} "
-                 f"{t.token_strs[s.token]!r} · key {s.key} {t.token_strs[s.key]!r}")
-        self.plane.set_view(q.before, q.after, q.theta, s.token, k_before=k.before,
-                            k_after=k.after, k_pos=s.key, contributions=parts, title=title)
+        title = (
+            f"layer {s.layer} · head {s.head} · query {s.token} "
+            f"{t.token_strs[s.token]!r} · key {s.key} {t.token_strs[s.key]!r}"
+        )
+        self.plane.set_view(
+            q.before,
+            q.after,
+            q.theta,
+            s.token,
+            k_before=k.before,
+            k_after=k.after,
+            k_pos=s.key,
+            contributions=parts,
+            title=title,
+        )
         score = float(t.scores(s.layer, s.head)[s.token, s.key])
-        self.caption.setText(f"Raw score at (query {s.token}, key {s.key}) = {score:.4f}: "
-                             "the sum of the per-pair contributions below.")
+        self.caption.setText(
+            f"Raw score at (query {s.token}, key {s.key}) = {score:.4f}: "
+            "the sum of the per-pair contributions below."
+        )
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.state import InspectorState
-from model.sampling import SamplingParams, nucleus, sample, softmax
-from viz.logit_bars import LogitBars
-from viz.token_text import visible_text
+from llamalens.app.state import InspectorState
+from llamalens.model.sampling import SamplingParams, nucleus, sample, softmax
+from llamalens.viz.logit_bars import LogitBars
+from llamalens.viz.token_text import visible_text
 
 TEMP_STEPS = 100  # slider units per 1.0 of temperature
 P_STEPS = 100
@@ -81,15 +81,20 @@ class SamplingPanel(QWidget):
         grid.addWidget(self.top_p_slider, 1, 1)
         grid.addWidget(self.p_label, 1, 2)
         row = QHBoxLayout()
-        for label, w in (("Top-k", self.top_k_spin), ("Show", self.shown_spin),
-                         ("Seed", self.seed_spin)):
+        for label, w in (
+            ("Top-k", self.top_k_spin),
+            ("Show", self.shown_spin),
+            ("Seed", self.seed_spin),
+        ):
             row.addWidget(QLabel(label))
             row.addWidget(w)
         buttons = QHBoxLayout()
-        for name, text, slot in (("greedyButton", "Greedy", self.choose_greedy),
-                                 ("sampleButton", "Sample", self.choose_sample),
-                                 ("appendButton", "Append", self.append_chosen),
-                                 ("generateButton", "Generate", self._generate)):
+        for name, text, slot in (
+            ("greedyButton", "Greedy", self.choose_greedy),
+            ("sampleButton", "Sample", self.choose_sample),
+            ("appendButton", "Append", self.append_chosen),
+            ("generateButton", "Generate", self._generate),
+        ):
             b = QPushButton(text)
             b.setObjectName(name)
             b.clicked.connect(slot)
@@ -109,13 +114,18 @@ class SamplingPanel(QWidget):
 
     # ---- values ---------------------------------------------------------------------------
     def params(self, seed: int | None = None) -> SamplingParams:
-        return SamplingParams(temperature=self.temperature_slider.value() / TEMP_STEPS,
-                              top_p=self.top_p_slider.value() / P_STEPS,
-                              top_k=self.top_k_spin.value(), seed=seed)
+        return SamplingParams(
+            temperature=self.temperature_slider.value() / TEMP_STEPS,
+            top_p=self.top_p_slider.value() / P_STEPS,
+            top_k=self.top_k_spin.value(),
+            seed=seed,
+        )
 
     def _update_labels(self) -> None:
-        self.t_label.setText(f"{self.temperature_slider.value() / TEMP_STEPS:.2f}"
-                             + (" (greedy)" if self.temperature_slider.value() == 0 else ""))
+        self.t_label.setText(
+            f"{self.temperature_slider.value() / TEMP_STEPS:.2f}"
+            + (" (greedy)" if self.temperature_slider.value() == 0 else "")
+        )
         self.p_label.setText(f"{self.top_p_slider.value() / P_STEPS:.2f}")
 
     def _on_trace(self) -> None:
@@ -132,8 +142,11 @@ class SamplingPanel(QWidget):
         p = self.params()
         probs = softmax(logits)
         tempered = probs if p.temperature == 0 else softmax(logits, p.temperature)
-        kept = (np.array([int(np.argmax(logits))]) if p.temperature == 0
-                else nucleus(tempered, p.top_p, p.top_k))
+        kept = (
+            np.array([int(np.argmax(logits))])
+            if p.temperature == 0
+            else nucleus(tempered, p.top_p, p.top_k)
+        )
         final = np.zeros_like(tempered)
         final[kept] = tempered[kept] / tempered[kept].sum()
         order = np.argsort(-tempered, kind="stable")[: self.shown_spin.value()]
@@ -176,8 +189,9 @@ class SamplingPanel(QWidget):
             self.chosen_label.setText("Choose a token first (Greedy or Sample).")
             return
         token, how = self.last_choice
-        self.history.addItem(f"+ {visible_text(self._tokens([token])[0].text)}  "
-                             f"(id {token}, {how})")
+        self.history.addItem(
+            f"+ {visible_text(self._tokens([token])[0].text)}  (id {token}, {how})"
+        )
         self.history.scrollToBottom()
         self.append_requested.emit(token)
 
@@ -185,7 +199,8 @@ class SamplingPanel(QWidget):
         p = self.params()
         seed = self.seed_spin.value()
         self.generate_requested.emit(self.n_spin.value(), p.temperature, p.top_p, p.top_k, seed)
-        self.history.addItem(f"generate {self.n_spin.value()} (T={p.temperature:.2f}, "
-                             f"top-p {p.top_p:.2f}, top-k {p.top_k}, seed {seed})")
+        self.history.addItem(
+            f"generate {self.n_spin.value()} (T={p.temperature:.2f}, "
+            f"top-p {p.top_p:.2f}, top-k {p.top_k}, seed {seed})"
+        )
         self.seed_spin.setValue(seed + 1)
-

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from app.state import InspectorState
-from viz.token_strip import TokenStrip
+from llamalens.app.state import InspectorState
+from llamalens.viz.token_strip import TokenStrip
 
 
 class TokensPanel(QWidget):
@@ -27,10 +27,11 @@ class TokensPanel(QWidget):
         t = self.state.trace
         if t is None:
             return
-        self.strip.set_tokens(t.token_strs, t.token_ids.tolist(),
-                              [b.hex() for b in t.token_bytes], t.token_special)
+        self.strip.set_tokens(
+            t.token_strs, t.token_ids.tolist(), [b.hex() for b in t.token_bytes], t.token_special
+        )
         self.strip.select_token(self.state.token)
-        note = (f" · {len(self.dropped)} byte(s) without a token were dropped"
-                if self.dropped else "")
-        self.label.setText(f"{t.n_tokens} tokens (click one to select it as the query)"
-                           + note)
+        note = (
+            f" · {len(self.dropped)} byte(s) without a token were dropped" if self.dropped else ""
+        )
+        self.label.setText(f"{t.n_tokens} tokens (click one to select it as the query)" + note)

@@ -6,14 +6,16 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from model.checkpoint import Checkpoint
-from model.errors import CheckpointError
+from llamalens.model.checkpoint import Checkpoint
+from llamalens.model.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 
-FORMATS_HELP = ("a .gguf file, a Meta directory (params.json + consolidated.*.pth) or a "
-                "Hugging Face directory (config.json + *.safetensors)")
+FORMATS_HELP = (
+    "a .gguf file, a Meta directory (params.json + consolidated.*.pth) or a "
+    "Hugging Face directory (config.json + *.safetensors)"
+)
 
 
 def detect_format(path: str | Path) -> tuple[str, Path]:
@@ -34,8 +36,9 @@ def detect_format(path: str | Path) -> tuple[str, Path]:
     ggufs = sorted(p.glob("*.gguf"))
     if (p / "params.json").exists() and any(p.glob("consolidated.*.pth")):
         return "meta", p
-    if (p / "config.json").exists() and (any(p.glob("*.safetensors"))
-                                         or (p / "model.safetensors.index.json").exists()):
+    if (p / "config.json").exists() and (
+        any(p.glob("*.safetensors")) or (p / "model.safetensors.index.json").exists()
+    ):
         return "hf", p
     if len(ggufs) == 1:
         return "gguf", ggufs[0]
@@ -77,13 +80,16 @@ def load_checkpoint(path: str | Path, progress: Progress | None = None) -> Check
     """
     fmt, location = detect_format(path)
     if fmt == "gguf":
-        from model.loaders.gguf_loader import load_gguf
+        from llamalens.model.loaders.gguf_loader import load_gguf
+
         ckpt = load_gguf(location, progress)
     elif fmt == "meta":
-        from model.loaders.meta import load_meta
+        from llamalens.model.loaders.meta import load_meta
+
         ckpt = load_meta(location, progress)
     else:
-        from model.loaders.hf import load_hf
+        from llamalens.model.loaders.hf import load_hf
+
         ckpt = load_hf(location, progress)
     check_tokenizer_fits(ckpt)
     if progress:
@@ -98,5 +104,8 @@ def check_tokenizer_fits(ckpt: Checkpoint) -> None:
         log.warning("%s ships no tokenizer", ckpt.path)
         return
     if tok.n_vocab > ckpt.config.vocab_size:
-        raise CheckpointError(ckpt.path, f"tokenizer has {tok.n_vocab} tokens but the model's "
-                                         f"embedding has only {ckpt.config.vocab_size} rows")
+        raise CheckpointError(
+            ckpt.path,
+            f"tokenizer has {tok.n_vocab} tokens but the model's "
+            f"embedding has only {ckpt.config.vocab_size} rows",
+        )

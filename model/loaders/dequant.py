@@ -51,8 +51,7 @@ def nbytes_for(qtype: str, n_weights: int) -> int:
     return n_weights // block * size
 
 
-def dequantize(raw: np.ndarray | torch.Tensor, qtype: str,
-               shape: tuple[int, ...]) -> torch.Tensor:
+def dequantize(raw: np.ndarray | torch.Tensor, qtype: str, shape: tuple[int, ...]) -> torch.Tensor:
     """Decode a GGUF tensor's bytes to float32.
 
     Args:
@@ -73,15 +72,17 @@ def dequantize(raw: np.ndarray | torch.Tensor, qtype: str,
     n_weights = int(np.prod(shape, dtype=np.int64))
     block, size = BLOCK_LAYOUT[qtype]
     if (shape and shape[-1] % block) or data.numel() != nbytes_for(qtype, n_weights):
-        raise ValueError(f"{data.numel()} bytes cannot hold a {qtype} tensor of shape "
-                         f"{tuple(shape)} (expected {nbytes_for(qtype, n_weights)} bytes)")
+        raise ValueError(
+            f"{data.numel()} bytes cannot hold a {qtype} tensor of shape "
+            f"{tuple(shape)} (expected {nbytes_for(qtype, n_weights)} bytes)"
+        )
     blocks = data.view(-1, size)  # (n_blocks, type_size)
     decode = _DECODERS[qtype]
     out = torch.empty((blocks.shape[0], block), dtype=torch.float32)  # (n_blocks, block)
     step = max(1, _CHUNK_WEIGHTS // block)
     with _one_thread():
         for start in range(0, blocks.shape[0], step):
-            decode(blocks[start:start + step], out[start:start + step])
+            decode(blocks[start : start + step], out[start : start + step])
     return out.view(shape)
 
 

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from model.errors import CheckpointError
-from model.loaders.gguf_values import HeaderCursor
+from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders.gguf_values import HeaderCursor
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
@@ -78,8 +78,10 @@ class TensorInfo:
             CheckpointError: the type is unknown, or the file shrank since it was parsed.
         """
         if self.nbytes is None:
-            raise CheckpointError(self._source.path, f"tensor {self.name} has unknown type "
-                                                     f"{self.type_name}; its size is unknown")
+            raise CheckpointError(
+                self._source.path,
+                f"tensor {self.name} has unknown type {self.type_name}; its size is unknown",
+            )
         return self._source.view(self.offset, self.nbytes, self.name)
 
 
@@ -116,11 +118,14 @@ class _FileBytes:
     def view(self, offset: int, nbytes: int, name: str) -> np.ndarray:
         if self._map is None:
             self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
-        out = self._map[offset:offset + nbytes]
+        out = self._map[offset : offset + nbytes]
         if out.size != nbytes:
-            raise CheckpointError(self.path, f"is truncated: tensor {name} needs bytes {offset}.."
-                                             f"{offset + nbytes}, the file now has "
-                                             f"{self._map.size} bytes")
+            raise CheckpointError(
+                self.path,
+                f"is truncated: tensor {name} needs bytes {offset}.."
+                f"{offset + nbytes}, the file now has "
+                f"{self._map.size} bytes",
+            )
         return out
 
 
@@ -153,8 +158,9 @@ def read_gguf(path: str | Path) -> GGUFFile:
 def _parse(path: Path, buf: Any, size: int) -> GGUFFile:
     head = bytes(buf[:4])
     if head != GGUF_MAGIC:
-        raise CheckpointError(path, f"is not a GGUF file (starts with {head!r}, expected "
-                                    f"{GGUF_MAGIC!r})")
+        raise CheckpointError(
+            path, f"is not a GGUF file (starts with {head!r}, expected {GGUF_MAGIC!r})"
+        )
     cur = HeaderCursor(path, buf, size, pos=4)
     version = cur.u32()
     _check_version(path, version)
@@ -168,8 +174,15 @@ def _parse(path: Path, buf: Any, size: int) -> GGUFFile:
     data_offset = -(-cur.pos // alignment) * alignment
     source = _FileBytes(path)
     tensors = [_tensor_info(path, entry, data_offset, size, source) for entry in table]
-    return GGUFFile(path=path, version=version, metadata=metadata, tensors=tensors,
-                    alignment=alignment, data_offset=data_offset, file_size=size)
+    return GGUFFile(
+        path=path,
+        version=version,
+        metadata=metadata,
+        tensors=tensors,
+        alignment=alignment,
+        data_offset=data_offset,
+        file_size=size,
+    )
 
 
 def _check_version(path: Path, version: int) -> None:
@@ -177,10 +190,15 @@ def _check_version(path: Path, version: int) -> None:
         return
     swapped = int.from_bytes(version.to_bytes(4, "little"), "big")
     if swapped in (1, 2, 3):
-        raise CheckpointError(path, f"is a big-endian GGUF file (version {swapped}); only "
-                                    "little-endian files are supported")
-    raise CheckpointError(path, f"has GGUF version {version}, expected one of "
-                                f"{', '.join(map(str, SUPPORTED_VERSIONS))}")
+        raise CheckpointError(
+            path,
+            f"is a big-endian GGUF file (version {swapped}); only "
+            "little-endian files are supported",
+        )
+    raise CheckpointError(
+        path,
+        f"has GGUF version {version}, expected one of {', '.join(map(str, SUPPORTED_VERSIONS))}",
+    )
 
 
 def _read_metadata(cur: HeaderCursor, count: int) -> dict[str, Any]:
@@ -218,8 +236,9 @@ def _read_tensor_table(cur: HeaderCursor, count: int) -> list[_Entry]:
 def _alignment(path: Path, metadata: dict[str, Any]) -> int:
     value = metadata.get("general.alignment", DEFAULT_ALIGNMENT)
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0 or value & (value - 1):
-        raise CheckpointError(path, f"is corrupt: general.alignment is {value!r}, expected a "
-                                    "positive power of two")
+        raise CheckpointError(
+            path, f"is corrupt: general.alignment is {value!r}, expected a positive power of two"
+        )
     return value
 
 
@@ -228,12 +247,16 @@ def _ggml_types() -> dict[int, tuple[str, int, int]]:
     """GGML type id -> (name, weights per block, bytes per block)."""
     import gguf
 
-    return {t.value: (t.name, *gguf.GGML_QUANT_SIZES[t]) for t in gguf.GGMLQuantizationType
-            if t in gguf.GGML_QUANT_SIZES}
+    return {
+        t.value: (t.name, *gguf.GGML_QUANT_SIZES[t])
+        for t in gguf.GGMLQuantizationType
+        if t in gguf.GGML_QUANT_SIZES
+    }
 
 
-def _tensor_info(path: Path, entry: _Entry, data_offset: int, size: int,
-                 source: _FileBytes) -> TensorInfo:
+def _tensor_info(
+    path: Path, entry: _Entry, data_offset: int, size: int, source: _FileBytes
+) -> TensorInfo:
     name, ne, type_id, relative = entry
     n_elements = math.prod(ne)
     offset = data_offset + relative
@@ -243,13 +266,27 @@ def _tensor_info(path: Path, entry: _Entry, data_offset: int, size: int,
         type_name, block, type_size = known
         row = ne[0] if ne else 1
         if row % block:
-            raise CheckpointError(path, f"is corrupt: tensor {name!r} has rows of {row} "
-                                        f"{type_name} weights, not a multiple of the block "
-                                        f"size {block}")
+            raise CheckpointError(
+                path,
+                f"is corrupt: tensor {name!r} has rows of {row} "
+                f"{type_name} weights, not a multiple of the block "
+                f"size {block}",
+            )
         nbytes = n_elements // block * type_size
     end = offset + (nbytes or 0)
     if end > size:
-        raise CheckpointError(path, f"is truncated: tensor {name!r} data (bytes {offset}..{end})"
-                                    f" extends past the end of the file ({size} bytes)")
-    return TensorInfo(name=name, ggml_shape=ne, type_id=type_id, type_name=type_name,
-                      n_elements=n_elements, offset=offset, nbytes=nbytes, _source=source)
+        raise CheckpointError(
+            path,
+            f"is truncated: tensor {name!r} data (bytes {offset}..{end})"
+            f" extends past the end of the file ({size} bytes)",
+        )
+    return TensorInfo(
+        name=name,
+        ggml_shape=ne,
+        type_id=type_id,
+        type_name=type_name,
+        n_elements=n_elements,
+        offset=offset,
+        nbytes=nbytes,
+        _source=source,
+    )

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from model.checkpoint import Checkpoint
-from model.config import LlamaConfig
-from model.errors import CheckpointError
-from model.loaders.dequant import SUPPORTED_TYPES, dequantize
-from model.loaders.gguf_file import TensorInfo, read_gguf
-from model.loaders.validate import check_config, expected_shapes
+from llamalens.model.checkpoint import Checkpoint
+from llamalens.model.config import LlamaConfig
+from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders.dequant import SUPPORTED_TYPES, dequantize
+from llamalens.model.loaders.gguf_file import TensorInfo, read_gguf
+from llamalens.model.loaders.validate import check_config, expected_shapes
 
 if TYPE_CHECKING:
-    from model.tokenizer import Tokenizer
+    from llamalens.model.tokenizer import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +110,19 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     tokenizer = _load_tokenizer(metadata, path)
     report(1.0, "Done")
     log.info("loaded %s: %d tensors", path, len(tensors))
-    return Checkpoint(path=path, format="gguf", config=config, tensors=tensors,
-                      tokenizer=tokenizer, metadata=_summary(path, metadata, plan))
+    return Checkpoint(
+        path=path,
+        format="gguf",
+        config=config,
+        tensors=tensors,
+        tokenizer=tokenizer,
+        metadata=_summary(path, metadata, plan),
+    )
 
 
-def config_from_metadata(path: Path, metadata: dict[str, Any],
-                         infos: dict[str, TensorInfo]) -> LlamaConfig:
+def config_from_metadata(
+    path: Path, metadata: dict[str, Any], infos: dict[str, TensorInfo]
+) -> LlamaConfig:
     """Build and validate the LlamaConfig from ``llama.*`` metadata.
 
     Args:
@@ -127,6 +134,7 @@ def config_from_metadata(path: Path, metadata: dict[str, Any],
     Raises:
         CheckpointError: a required key is missing, or the values are inconsistent.
     """
+
     def need(key: str) -> Any:
         if f"llama.{key}" not in metadata:
             raise CheckpointError(path, f"metadata key 'llama.{key}' is missing")
@@ -134,21 +142,30 @@ def config_from_metadata(path: Path, metadata: dict[str, Any],
 
     dim, n_heads = need("embedding_length"), need("attention.head_count")
     n_kv_heads = metadata.get("llama.attention.head_count_kv", n_heads)
-    head_dim = metadata.get("llama.attention.key_length",
-                            metadata.get("llama.rope.dimension_count", 0))
+    head_dim = metadata.get(
+        "llama.attention.key_length", metadata.get("llama.rope.dimension_count", 0)
+    )
     _check_rope_scaling(path, metadata)
     try:
         config = LlamaConfig(
-            dim=dim, n_layers=need("block_count"), n_heads=n_heads, n_kv_heads=n_kv_heads,
-            vocab_size=_vocab_size(metadata, infos), hidden_dim=need("feed_forward_length"),
+            dim=dim,
+            n_layers=need("block_count"),
+            n_heads=n_heads,
+            n_kv_heads=n_kv_heads,
+            vocab_size=_vocab_size(metadata, infos),
+            hidden_dim=need("feed_forward_length"),
             norm_eps=_f32_decimal(metadata.get("llama.attention.layer_norm_rms_epsilon", 1e-5)),
             rope_theta=_f32_decimal(metadata.get("llama.rope.freq_base", 10000.0)),
             max_seq_len=metadata.get("llama.context_length", 8192),
             tie_embeddings="output.weight" not in infos,
-            qkv_bias="blk.0.attn_q.bias" in infos, head_dim=head_dim)
+            qkv_bias="blk.0.attn_q.bias" in infos,
+            head_dim=head_dim,
+        )
     except (TypeError, ValueError) as exc:  # e.g. per-layer head counts stored as arrays
-        raise CheckpointError(path, f"llama.* metadata has values of the wrong type ({exc}), "
-                                    "expected one number per key") from exc
+        raise CheckpointError(
+            path,
+            f"llama.* metadata has values of the wrong type ({exc}), expected one number per key",
+        ) from exc
     check_config(path, config)
     return config
 
@@ -167,8 +184,11 @@ def _check_rope_scaling(path: Path, metadata: dict[str, Any]) -> None:
     kind = metadata.get("llama.rope.scaling.type", "none")
     factor = metadata.get("llama.rope.scaling.factor", 1.0)
     if kind not in ("none", "") and not (kind == "linear" and factor == 1.0):
-        raise CheckpointError(path, f"rope scaling {kind!r} (factor {factor}) is not supported, "
-                                    "expected none (Llama 3.1 scaling comes as rope_freqs)")
+        raise CheckpointError(
+            path,
+            f"rope scaling {kind!r} (factor {factor}) is not supported, "
+            "expected none (Llama 3.1 scaling comes as rope_freqs)",
+        )
 
 
 def _f32_decimal(value: float) -> float:
@@ -178,8 +198,9 @@ def _f32_decimal(value: float) -> float:
     return float(str(np.float32(value)))
 
 
-def _plan(path: Path, config: LlamaConfig,
-          infos: dict[str, TensorInfo]) -> list[tuple[str, TensorInfo, tuple[int, ...]]]:
+def _plan(
+    path: Path, config: LlamaConfig, infos: dict[str, TensorInfo]
+) -> list[tuple[str, TensorInfo, tuple[int, ...]]]:
     """Match the file's tensors to the expected ones: (meta name, tensor info, shape) in order.
 
     Raises:
@@ -200,12 +221,18 @@ def _plan(path: Path, config: LlamaConfig,
         if info is None:
             raise CheckpointError(path, f"tensor {_gguf_name(name)} ({name}) is missing")
         if info.shape != shape:
-            raise CheckpointError(path, f"tensor {info.name} has shape {info.shape}, expected "
-                                        f"{shape} from the metadata (config disagrees with "
-                                        "tensors)")
+            raise CheckpointError(
+                path,
+                f"tensor {info.name} has shape {info.shape}, expected "
+                f"{shape} from the metadata (config disagrees with "
+                "tensors)",
+            )
         if info.type_name not in SUPPORTED_TYPES:
-            raise CheckpointError(path, f"tensor {info.name} has type {info.type_name}; "
-                                        f"supported types are {', '.join(SUPPORTED_TYPES)}")
+            raise CheckpointError(
+                path,
+                f"tensor {info.name} has type {info.type_name}; "
+                f"supported types are {', '.join(SUPPORTED_TYPES)}",
+            )
         plan.append((name, info, shape))
     return plan
 
@@ -233,7 +260,7 @@ def _load_tokenizer(metadata: dict[str, Any], path: Path) -> Tokenizer | None:
     """The file's tokenizer, or None when it ships none."""
     if "tokenizer.ggml.model" not in metadata:
         return None
-    from model.tokenizer import load_gguf_tokenizer
+    from llamalens.model.tokenizer import load_gguf_tokenizer
 
     return load_gguf_tokenizer(metadata, path)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from model.loaders.gguf_file import GGUF_MAGIC, GGUFFile, read_gguf
+from llamalens.model.loaders.gguf_file import GGUF_MAGIC, GGUFFile, read_gguf
 
 __all__ = ["GGUF_MAGIC", "open_reader", "read_metadata"]
 

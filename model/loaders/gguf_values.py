@@ -15,13 +15,21 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from model.errors import CheckpointError
+from llamalens.model.errors import CheckpointError
 
 # value type id -> (name, struct code)
 SCALAR_TYPES: dict[int, tuple[str, str]] = {
-    0: ("UINT8", "B"), 1: ("INT8", "b"), 2: ("UINT16", "H"), 3: ("INT16", "h"),
-    4: ("UINT32", "I"), 5: ("INT32", "i"), 6: ("FLOAT32", "f"), 7: ("BOOL", "?"),
-    10: ("UINT64", "Q"), 11: ("INT64", "q"), 12: ("FLOAT64", "d"),
+    0: ("UINT8", "B"),
+    1: ("INT8", "b"),
+    2: ("UINT16", "H"),
+    3: ("INT16", "h"),
+    4: ("UINT32", "I"),
+    5: ("INT32", "i"),
+    6: ("FLOAT32", "f"),
+    7: ("BOOL", "?"),
+    10: ("UINT64", "Q"),
+    11: ("INT64", "q"),
+    12: ("FLOAT64", "d"),
 }
 STRING, ARRAY = 8, 9
 MAX_NESTING = 4  # arrays of arrays: llama.cpp writes none, so a deep nest means garbage
@@ -57,9 +65,12 @@ class HeaderCursor:
         """
         left = self.end - self.pos
         if nbytes > left:
-            raise CheckpointError(self.path, f"is truncated or corrupt: {self.where}: {what} "
-                                             f"needs {nbytes} bytes at offset {self.pos}, "
-                                             f"only {left} remain in the file")
+            raise CheckpointError(
+                self.path,
+                f"is truncated or corrupt: {self.where}: {what} "
+                f"needs {nbytes} bytes at offset {self.pos}, "
+                f"only {left} remain in the file",
+            )
 
     def u32(self) -> int:
         """One little-endian u32."""
@@ -80,7 +91,7 @@ class HeaderCursor:
         """One length-prefixed UTF-8 string (invalid bytes become U+FFFD)."""
         length = self.u64()
         self.need(length, f"a string of length {length}")
-        text = str(self.buf[self.pos:self.pos + length], "utf-8", "replace")
+        text = str(self.buf[self.pos : self.pos + length], "utf-8", "replace")
         self.pos += length
         return text
 
@@ -99,7 +110,7 @@ class HeaderCursor:
             if length > end - pos:
                 self.pos = pos
                 self.need(length, f"string {i} of {count} (length {length})")
-            append(str(buf[pos:pos + length], "utf-8", "replace"))
+            append(str(buf[pos : pos + length], "utf-8", "replace"))
             pos += length
         self.pos = pos
         return out

@@ -15,24 +15,31 @@ from typing import Any
 
 import torch
 
-from model.checkpoint import Checkpoint
-from model.config import LlamaConfig, RopeScaling
-from model.errors import CheckpointError
-from model.loaders.safetensors_file import read_safetensors_file
-from model.loaders.validate import check_config, check_tensors, read_json_object
+from llamalens.model.checkpoint import Checkpoint
+from llamalens.model.config import LlamaConfig, RopeScaling
+from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders.safetensors_file import read_safetensors_file
+from llamalens.model.loaders.validate import check_config, check_tensors, read_json_object
 
 Progress = Callable[[float, str], None]
 SUPPORTED_TYPES = {"llama", "qwen2", "mistral"}
 
 _LAYER_NAMES = {
-    "self_attn.q_proj": "attention.wq", "self_attn.k_proj": "attention.wk",
-    "self_attn.v_proj": "attention.wv", "self_attn.o_proj": "attention.wo",
-    "mlp.gate_proj": "feed_forward.w1", "mlp.down_proj": "feed_forward.w2",
-    "mlp.up_proj": "feed_forward.w3", "input_layernorm": "attention_norm",
+    "self_attn.q_proj": "attention.wq",
+    "self_attn.k_proj": "attention.wk",
+    "self_attn.v_proj": "attention.wv",
+    "self_attn.o_proj": "attention.wo",
+    "mlp.gate_proj": "feed_forward.w1",
+    "mlp.down_proj": "feed_forward.w2",
+    "mlp.up_proj": "feed_forward.w3",
+    "input_layernorm": "attention_norm",
     "post_attention_layernorm": "ffn_norm",
 }
-_TOP_NAMES = {"model.embed_tokens.weight": "tok_embeddings.weight",
-              "model.norm.weight": "norm.weight", "lm_head.weight": "output.weight"}
+_TOP_NAMES = {
+    "model.embed_tokens.weight": "tok_embeddings.weight",
+    "model.norm.weight": "norm.weight",
+    "lm_head.weight": "output.weight",
+}
 _LAYER_RE = re.compile(r"model\.layers\.(\d+)\.(.+)\.(weight|bias)$")
 
 
@@ -61,30 +68,43 @@ def config_from_hf(path: Path, c: dict[str, Any], has_lm_head: bool) -> LlamaCon
     """LlamaConfig from ``config.json`` (transformers 4 ``rope_scaling``, 5 ``rope_parameters``)."""
     kind = c.get("model_type")
     if kind not in SUPPORTED_TYPES:
-        raise CheckpointError(path, f"model_type is {kind!r}; supported are "
-                                    f"{sorted(SUPPORTED_TYPES)}")
+        raise CheckpointError(
+            path, f"model_type is {kind!r}; supported are {sorted(SUPPORTED_TYPES)}"
+        )
     rope = dict(c.get("rope_parameters") or {})
     rope.update(c.get("rope_scaling") or {})
     rope_type = rope.get("rope_type", rope.get("type", "default"))
     if rope_type not in ("default", "llama3", None):
-        raise CheckpointError(path, f"rope type {rope_type!r} is not supported "
-                                    "(supported: default, llama3)")
+        raise CheckpointError(
+            path, f"rope type {rope_type!r} is not supported (supported: default, llama3)"
+        )
     try:
-        scaling = None if rope_type != "llama3" else RopeScaling(
-            factor=float(rope["factor"]), low_freq_factor=float(rope["low_freq_factor"]),
-            high_freq_factor=float(rope["high_freq_factor"]),
-            original_max_position=int(rope["original_max_position_embeddings"]))
+        scaling = (
+            None
+            if rope_type != "llama3"
+            else RopeScaling(
+                factor=float(rope["factor"]),
+                low_freq_factor=float(rope["low_freq_factor"]),
+                high_freq_factor=float(rope["high_freq_factor"]),
+                original_max_position=int(rope["original_max_position_embeddings"]),
+            )
+        )
         heads = int(c["num_attention_heads"])
         cfg = LlamaConfig(
-            dim=int(c["hidden_size"]), n_layers=int(c["num_hidden_layers"]), n_heads=heads,
+            dim=int(c["hidden_size"]),
+            n_layers=int(c["num_hidden_layers"]),
+            n_heads=heads,
             n_kv_heads=int(c.get("num_key_value_heads") or heads),
-            vocab_size=int(c["vocab_size"]), hidden_dim=int(c["intermediate_size"]),
+            vocab_size=int(c["vocab_size"]),
+            hidden_dim=int(c["intermediate_size"]),
             norm_eps=float(c.get("rms_norm_eps", 1e-6)),
             rope_theta=float(rope.get("rope_theta", c.get("rope_theta", 10000.0))),
-            rope_scaling=scaling, max_seq_len=int(c.get("max_position_embeddings", 8192)),
+            rope_scaling=scaling,
+            max_seq_len=int(c.get("max_position_embeddings", 8192)),
             tie_embeddings=bool(c.get("tie_word_embeddings", False)) or not has_lm_head,
             qkv_bias=bool(c.get("attention_bias", kind == "qwen2")),
-            head_dim=int(c.get("head_dim") or 0))
+            head_dim=int(c.get("head_dim") or 0),
+        )
     except KeyError as exc:
         raise CheckpointError(path, f"has no {exc.args[0]!r} entry") from exc
     except (TypeError, ValueError) as exc:
@@ -158,9 +178,16 @@ def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
     check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
     tokenizer = None
     if (directory / "tokenizer.json").exists():
-        from model.tokenizer import load_hf_tokenizer_json
+        from llamalens.model.tokenizer import load_hf_tokenizer_json
+
         report(0.95, "Loading tokenizer.json")
         tokenizer = load_hf_tokenizer_json(directory / "tokenizer.json")
     name = raw.get("_name_or_path") or directory.name
-    return Checkpoint(path=directory, format="hf", config=cfg, tensors=tensors,
-                      tokenizer=tokenizer, metadata={"name": name, "shards": len(files)})
+    return Checkpoint(
+        path=directory,
+        format="hf",
+        config=cfg,
+        tensors=tensors,
+        tokenizer=tokenizer,
+        metadata={"name": name, "shards": len(files)},
+    )

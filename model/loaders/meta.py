@@ -11,17 +11,23 @@ from typing import Any
 
 import torch
 
-from model.checkpoint import Checkpoint
-from model.config import LlamaConfig, RopeScaling
-from model.errors import CheckpointError
-from model.loaders.validate import check_config, check_tensors, read_json_object
+from llamalens.model.checkpoint import Checkpoint
+from llamalens.model.config import LlamaConfig, RopeScaling
+from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders.validate import check_config, check_tensors, read_json_object
 
 Progress = Callable[[float, str], None]
 
 # Model-parallel shards split each matrix along one axis (fairscale's Column/RowParallel).
 _CONCAT_DIM = {
-    "attention.wq": 0, "attention.wk": 0, "attention.wv": 0, "feed_forward.w1": 0,
-    "feed_forward.w3": 0, "output": 0, "attention.wo": 1, "feed_forward.w2": 1,
+    "attention.wq": 0,
+    "attention.wk": 0,
+    "attention.wv": 0,
+    "feed_forward.w1": 0,
+    "feed_forward.w3": 0,
+    "output": 0,
+    "attention.wo": 1,
+    "feed_forward.w2": 1,
 }
 _DROPPED = {"rope.freqs"}  # Llama 1/2 checkpoints store the RoPE table; we recompute it
 
@@ -39,8 +45,9 @@ def meta_hidden_dim(dim: int, multiple_of: int, ffn_dim_multiplier: float | None
     return multiple_of * ((hidden + multiple_of - 1) // multiple_of)
 
 
-def config_from_params(path: Path, params: dict[str, Any], vocab_size: int,
-                       hidden_dim: int) -> LlamaConfig:
+def config_from_params(
+    path: Path, params: dict[str, Any], vocab_size: int, hidden_dim: int
+) -> LlamaConfig:
     """Build a LlamaConfig from params.json; vocab and hidden widths come from the tensors."""
     try:
         scaling = None
@@ -50,13 +57,20 @@ def config_from_params(path: Path, params: dict[str, Any], vocab_size: int,
                 factor=float(params.get("rope_scaling_factor", extra.get("factor", 8.0))),
                 low_freq_factor=float(extra.get("low_freq_factor", 1.0)),
                 high_freq_factor=float(extra.get("high_freq_factor", 4.0)),
-                original_max_position=int(extra.get("original_max_position_embeddings", 8192)))
+                original_max_position=int(extra.get("original_max_position_embeddings", 8192)),
+            )
         cfg = LlamaConfig(
-            dim=params["dim"], n_layers=params["n_layers"], n_heads=params["n_heads"],
-            n_kv_heads=params.get("n_kv_heads") or params["n_heads"], vocab_size=vocab_size,
-            hidden_dim=hidden_dim, norm_eps=float(params.get("norm_eps", 1e-5)),
-            rope_theta=float(params.get("rope_theta", 10000.0)), rope_scaling=scaling,
-            max_seq_len=int(params.get("max_seq_len", 8192)))
+            dim=params["dim"],
+            n_layers=params["n_layers"],
+            n_heads=params["n_heads"],
+            n_kv_heads=params.get("n_kv_heads") or params["n_heads"],
+            vocab_size=vocab_size,
+            hidden_dim=hidden_dim,
+            norm_eps=float(params.get("norm_eps", 1e-5)),
+            rope_theta=float(params.get("rope_theta", 10000.0)),
+            rope_scaling=scaling,
+            max_seq_len=int(params.get("max_seq_len", 8192)),
+        )
     except KeyError as exc:
         raise CheckpointError(path, f"has no {exc.args[0]!r} entry") from exc
     except (TypeError, ValueError) as exc:
@@ -71,12 +85,13 @@ def load_shard(path: Path) -> dict[str, torch.Tensor]:
         state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
-        raise CheckpointError(path, "is not a plain tensor file: loading it would run code, "
-                                    f"so it was refused ({first})") from exc
+        raise CheckpointError(
+            path,
+            f"is not a plain tensor file: loading it would run code, so it was refused ({first})",
+        ) from exc
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
         raise CheckpointError(path, f"is truncated or corrupt ({_first_line(exc)})") from exc
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor)
-                                              for v in state.values()):
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(path, "does not hold a dict of tensors")
     return state
 
@@ -93,8 +108,11 @@ def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[st
     merged = {}
     for name, first in shards[0].items():
         parts = [s[name] for s in shards]
-        stem = name.rsplit(".", 1)[0].split(".", 2)[-1] if name.startswith("layers.") else \
-            name.rsplit(".", 1)[0]
+        stem = (
+            name.rsplit(".", 1)[0].split(".", 2)[-1]
+            if name.startswith("layers.")
+            else name.rsplit(".", 1)[0]
+        )
         if first.ndim == 1:
             merged[name] = first  # (d,) norms, replicated
         elif stem == "tok_embeddings":
@@ -127,12 +145,18 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
     check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
     tokenizer = None
     if (directory / "tokenizer.model").exists():
-        from model.tokenizer import load_tiktoken_model
+        from llamalens.model.tokenizer import load_tiktoken_model
+
         report(0.95, "Loading tokenizer.model")
         tokenizer = load_tiktoken_model(directory / "tokenizer.model")
-    return Checkpoint(path=directory, format="meta", config=cfg, tensors=tensors,
-                      tokenizer=tokenizer, metadata={"name": directory.name,
-                                                     "shards": len(files)})
+    return Checkpoint(
+        path=directory,
+        format="meta",
+        config=cfg,
+        tensors=tensors,
+        tokenizer=tokenizer,
+        metadata={"name": directory.name, "shards": len(files)},
+    )
 
 
 def _config_for(path: Path, params: dict[str, Any], tensors: dict[str, torch.Tensor]):
@@ -144,14 +168,19 @@ def _config_for(path: Path, params: dict[str, Any], tensors: dict[str, torch.Ten
         raise CheckpointError(path.parent, f"tensor {missing!r} is missing")
     vocab = int(params.get("vocab_size") or -1)
     if vocab > 0 and vocab != emb.shape[0]:
-        raise CheckpointError(path, f"vocab_size is {vocab}, but tok_embeddings.weight has "
-                                    f"{emb.shape[0]} rows")
+        raise CheckpointError(
+            path, f"vocab_size is {vocab}, but tok_embeddings.weight has {emb.shape[0]} rows"
+        )
     if "multiple_of" in params:
-        want = meta_hidden_dim(int(params["dim"]), int(params["multiple_of"]),
-                               params.get("ffn_dim_multiplier"))
+        want = meta_hidden_dim(
+            int(params["dim"]), int(params["multiple_of"]), params.get("ffn_dim_multiplier")
+        )
         if want != w1.shape[0]:
-            raise CheckpointError(path, f"dim/multiple_of/ffn_dim_multiplier give a "
-                                        f"feed-forward width of {want}, but "
-                                        f"feed_forward.w1 has {w1.shape[0]} rows")
+            raise CheckpointError(
+                path,
+                f"dim/multiple_of/ffn_dim_multiplier give a "
+                f"feed-forward width of {want}, but "
+                f"feed_forward.w1 has {w1.shape[0]} rows",
+            )
     cfg = config_from_params(path, params, int(emb.shape[0]), int(w1.shape[0]))
     return replace(cfg, tie_embeddings="output.weight" not in tensors)

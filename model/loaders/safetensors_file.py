@@ -15,14 +15,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.errors import CheckpointError
+from llamalens.model.errors import CheckpointError
 
 MAX_HEADER = 100 * 2**20
 _DTYPES = {  # safetensors dtype → (numpy dtype to read the bytes, torch dtype they are)
-    "F64": (np.float64, torch.float64), "F32": (np.float32, torch.float32),
-    "F16": (np.float16, torch.float16), "BF16": (np.uint16, torch.bfloat16),
-    "I64": (np.int64, torch.int64), "I32": (np.int32, torch.int32),
-    "I16": (np.int16, torch.int16), "I8": (np.int8, torch.int8), "U8": (np.uint8, torch.uint8),
+    "F64": (np.float64, torch.float64),
+    "F32": (np.float32, torch.float32),
+    "F16": (np.float16, torch.float16),
+    "BF16": (np.uint16, torch.bfloat16),
+    "I64": (np.int64, torch.int64),
+    "I32": (np.int32, torch.int32),
+    "I16": (np.int16, torch.int16),
+    "I8": (np.int8, torch.int8),
+    "U8": (np.uint8, torch.uint8),
     "BOOL": (np.bool_, torch.bool),
 }
 
@@ -30,14 +35,17 @@ _DTYPES = {  # safetensors dtype → (numpy dtype to read the bytes, torch dtype
 def read_header(path: Path, data: bytes | mmap.mmap) -> tuple[dict, int]:
     """The JSON header (tensor name → dtype, shape, data_offsets) and where the data starts."""
     if len(data) < 8:
-        raise CheckpointError(path, f"is truncated: {len(data)} bytes, too short for a "
-                                    "safetensors header")
+        raise CheckpointError(
+            path, f"is truncated: {len(data)} bytes, too short for a safetensors header"
+        )
     (n,) = struct.unpack_from("<Q", data, 0)
     if n > min(MAX_HEADER, len(data) - 8):
-        raise CheckpointError(path, f"is truncated or corrupt: header length {n} does not fit "
-                                    f"the file's {len(data)} bytes")
+        raise CheckpointError(
+            path,
+            f"is truncated or corrupt: header length {n} does not fit the file's {len(data)} bytes",
+        )
     try:
-        header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
+        header = json.loads(bytes(data[8 : 8 + n]).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CheckpointError(path, f"is corrupt: its header is not JSON ({exc})") from exc
     if not isinstance(header, dict):
@@ -53,15 +61,18 @@ def _tensor(path: Path, name: str, info, data, start: int) -> torch.Tensor:
     except (TypeError, KeyError, ValueError) as exc:
         raise CheckpointError(path, f"tensor {name!r} has a malformed header entry") from exc
     if kind not in _DTYPES:
-        raise CheckpointError(path, f"tensor {name!r} has dtype {kind}; supported are "
-                                    f"{', '.join(_DTYPES)}")
+        raise CheckpointError(
+            path, f"tensor {name!r} has dtype {kind}; supported are {', '.join(_DTYPES)}"
+        )
     np_dtype, torch_dtype = _DTYPES[kind]
     count = int(np.prod(shape)) if shape else 1
-    if end - begin != count * np.dtype(np_dtype).itemsize or begin < 0 or \
-            start + end > len(data):
-        raise CheckpointError(path, f"is truncated or corrupt: tensor {name!r} needs bytes "
-                                    f"{begin}..{end} of the data, the file has "
-                                    f"{len(data) - start}")
+    if end - begin != count * np.dtype(np_dtype).itemsize or begin < 0 or start + end > len(data):
+        raise CheckpointError(
+            path,
+            f"is truncated or corrupt: tensor {name!r} needs bytes "
+            f"{begin}..{end} of the data, the file has "
+            f"{len(data) - start}",
+        )
     array = np.frombuffer(data, dtype=np_dtype, count=count, offset=start + begin).copy()
     return torch.from_numpy(array).view(torch_dtype).reshape(shape)
 
@@ -76,7 +87,8 @@ def read_safetensors_file(path: str | Path) -> dict[str, torch.Tensor]:
                 raise CheckpointError(path, "is empty (0 bytes)")
             with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
                 header, start = read_header(path, data)
-                return {name: _tensor(path, name, info, data, start)
-                        for name, info in header.items()}
+                return {
+                    name: _tensor(path, name, info, data, start) for name, info in header.items()
+                }
     except OSError as exc:
         raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from model.config import LlamaConfig
-from model.errors import CheckpointError
+from llamalens.model.config import LlamaConfig
+from llamalens.model.errors import CheckpointError
 
 if TYPE_CHECKING:
     import torch
@@ -85,10 +85,14 @@ def check_tensors(path: str | Path, tensors: dict[str, torch.Tensor], cfg: Llama
         raise CheckpointError(path, f"tensor {missing[0]!r} is missing{more}")
     unknown = sorted(set(tensors) - set(shapes))
     if unknown:
-        raise CheckpointError(path, f"unexpected tensor {unknown[0]!r} for a Llama with this "
-                                    f"config ({len(unknown)} unexpected in all)")
+        raise CheckpointError(
+            path,
+            f"unexpected tensor {unknown[0]!r} for a Llama with this "
+            f"config ({len(unknown)} unexpected in all)",
+        )
     for name, want in shapes.items():
         got = tuple(tensors[name].shape)
         if got != want:
-            raise CheckpointError(path, f"tensor {name!r} has shape {got}, but the config "
-                                        f"implies {want}")
+            raise CheckpointError(
+                path, f"tensor {name!r} has shape {got}, but the config implies {want}"
+            )

@@ -6,10 +6,10 @@ bytes, text (invalid UTF-8 shown as ``\\xNN``) and whether it is special.
 
 from __future__ import annotations
 
-from model.tokenizer.chat import ChatTemplate, detect_chat_template
-from model.tokenizer.core import DroppedByte, Encoded, Token, Tokenizer
-from model.tokenizer.hf_json import load_hf_tokenizer_json
-from model.tokenizer.loaders import (
+from llamalens.model.tokenizer.chat import ChatTemplate, detect_chat_template
+from llamalens.model.tokenizer.core import DroppedByte, Encoded, Token, Tokenizer
+from llamalens.model.tokenizer.hf_json import load_hf_tokenizer_json
+from llamalens.model.tokenizer.loaders import (
     llama3_special_tokens,
     load_gguf_tokenizer,
     load_tiktoken_model,

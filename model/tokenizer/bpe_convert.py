@@ -50,8 +50,10 @@ def decode_byte_level(token: str) -> bytes:
         return token.translate(_TRANSLATE).encode("latin-1")
     except UnicodeEncodeError as exc:
         bad = token[exc.start]
-        raise ValueError(f"token {token!r} has {bad!r} (U+{ord(bad):04X}), which is not in the "
-                         "GPT-2 byte-level alphabet") from None
+        raise ValueError(
+            f"token {token!r} has {bad!r} (U+{ord(bad):04X}), which is not in the "
+            "GPT-2 byte-level alphabet"
+        ) from None
 
 
 def decode_merges(merges: Sequence[Any], known: dict[str, bytes]) -> list[tuple[bytes, bytes]]:
@@ -72,8 +74,11 @@ def decode_merges(merges: Sequence[Any], known: dict[str, bytes]) -> list[tuple[
             out.append((cache[a], cache[b]))
         except (KeyError, TypeError, ValueError):
             parts = merge.split(" ") if isinstance(merge, str) else merge
-            if not isinstance(parts, (list, tuple)) or len(parts) != 2 or not all(
-                    isinstance(p, str) for p in parts):
+            if (
+                not isinstance(parts, (list, tuple))
+                or len(parts) != 2
+                or not all(isinstance(p, str) for p in parts)
+            ):
                 raise ValueError(f"merge {k} {merge!r} is not a pair of tokens") from None
             out.append((decode_byte_level(parts[0]), decode_byte_level(parts[1])))
     return out
@@ -116,13 +121,18 @@ def tables_from_ranks(ranks: dict[bytes, int], specials: dict[str, int]) -> BpeT
     id_bytes = _id_bytes(ranks, literal)
     mergeable = dict(ranks)
     missing = _add_missing_bytes(mergeable, len(id_bytes))
-    return BpeTables(mergeable, dict(literal), id_bytes, literal, frozenset(literal.values()),
-                     None, missing)
+    return BpeTables(
+        mergeable, dict(literal), id_bytes, literal, frozenset(literal.values()), None, missing
+    )
 
 
-def tables_from_merges(vocab: dict[bytes, int], merges: list[tuple[bytes, bytes]],
-                       literal_ids: dict[str, int], special_ids: Iterable[int],
-                       inert: dict[int, bytes] | None = None) -> BpeTables:
+def tables_from_merges(
+    vocab: dict[bytes, int],
+    merges: list[tuple[bytes, bytes]],
+    literal_ids: dict[str, int],
+    special_ids: Iterable[int],
+    inert: dict[int, bytes] | None = None,
+) -> BpeTables:
     """Tables for a merges-based byte-level BPE.
 
     Args:
@@ -147,15 +157,27 @@ def tables_from_merges(vocab: dict[bytes, int], merges: list[tuple[bytes, bytes]
     if all(a < b for a, b in zip(result_ids, result_ids[1:])):
         mergeable = {t: vocab[t] for t in (*singles, *results)}
         missing = _add_missing_bytes(mergeable, len(id_bytes))
-        return BpeTables(mergeable, dict(literal_ids), id_bytes, dict(literal_ids),
-                         frozenset(special_ids), None, missing)
+        return BpeTables(
+            mergeable,
+            dict(literal_ids),
+            id_bytes,
+            dict(literal_ids),
+            frozenset(special_ids),
+            None,
+            missing,
+        )
     logger.info("vocabulary ids do not follow the merge order; translating tiktoken ranks")
     return _translated(vocab, singles, results, literal_ids, special_ids, id_bytes)
 
 
-def _translated(vocab: dict[bytes, int], singles: list[bytes], results: list[bytes],
-                literal_ids: dict[str, int], special_ids: Iterable[int],
-                id_bytes: list[bytes | None]) -> BpeTables:
+def _translated(
+    vocab: dict[bytes, int],
+    singles: list[bytes],
+    results: list[bytes],
+    literal_ids: dict[str, int],
+    special_ids: Iterable[int],
+    id_bytes: list[bytes | None],
+) -> BpeTables:
     """Ranks: bytes 0..255 by value, merge results 256.. in merge order, then literals."""
     mergeable = {bytes([b]): b for b in range(256)}
     rank_to_id = [NO_ID] * 256
@@ -169,8 +191,15 @@ def _translated(vocab: dict[bytes, int], singles: list[bytes], results: list[byt
     for text, model_id in literal_ids.items():
         special_ranks[text] = len(rank_to_id)
         rank_to_id.append(model_id)
-    return BpeTables(mergeable, special_ranks, id_bytes, dict(literal_ids),
-                     frozenset(special_ids), rank_to_id, missing)
+    return BpeTables(
+        mergeable,
+        special_ranks,
+        id_bytes,
+        dict(literal_ids),
+        frozenset(special_ids),
+        rank_to_id,
+        missing,
+    )
 
 
 def _merge_results(vocab: dict[bytes, int], merges: list[tuple[bytes, bytes]]) -> list[bytes]:
@@ -182,13 +211,14 @@ def _merge_results(vocab: dict[bytes, int], merges: list[tuple[bytes, bytes]]) -
         for i, (a, b) in enumerate(merges):
             part = next((p for p in (a, b, a + b) if p not in vocab), None)
             if part is not None:
-                raise ValueError(f"merge {i} ({encode_byte_level(a)} {encode_byte_level(b)}) "
-                                 f"needs token {encode_byte_level(part)!r}, which is not in "
-                                 "the vocabulary")
+                raise ValueError(
+                    f"merge {i} ({encode_byte_level(a)} {encode_byte_level(b)}) "
+                    f"needs token {encode_byte_level(part)!r}, which is not in "
+                    "the vocabulary"
+                )
     unique = list(dict.fromkeys(results))
     if len(unique) < len(merges):
-        logger.info("%d merges repeat a token made by an earlier merge",
-                    len(merges) - len(unique))
+        logger.info("%d merges repeat a token made by an earlier merge", len(merges) - len(unique))
     return unique
 
 
@@ -202,8 +232,9 @@ def _check_ids(ids: list[int]) -> None:
         seen.add(i)
 
 
-def _id_bytes(vocab: dict[bytes, int], literal_ids: dict[str, int],
-              inert: dict[int, bytes] | None = None) -> list[bytes | None]:
+def _id_bytes(
+    vocab: dict[bytes, int], literal_ids: dict[str, int], inert: dict[int, bytes] | None = None
+) -> list[bytes | None]:
     inert = inert or {}
     ids = [*vocab.values(), *literal_ids.values(), *inert]
     table: list[bytes | None] = [None] * (max(ids, default=-1) + 1)

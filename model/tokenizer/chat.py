@@ -15,13 +15,23 @@ logger = logging.getLogger(__name__)
 
 TEMPLATE_NAMES = ("llama3", "chatml")
 # Tokens that end a turn in the chat formats we know; generation stops on them.
-END_OF_TURN_TEXTS = frozenset({"<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "<|im_end|>",
-                               "<|endoftext|>", "<|end|>", "<end_of_turn>"})
+END_OF_TURN_TEXTS = frozenset(
+    {
+        "<|end_of_text|>",
+        "<|eot_id|>",
+        "<|eom_id|>",
+        "<|im_end|>",
+        "<|endoftext|>",
+        "<|end|>",
+        "<end_of_turn>",
+    }
+)
 
 # ChatML templates that add a system turn when the conversation has none spell it out as
 # '<|im_start|>system\n...<|im_end|>' inside a Jinja string literal.
 _CHATML_DEFAULT_SYSTEM = re.compile(
-    r"""(['"])<\|im_start\|>system(?:\n|\\n)((?:(?!\1).)*?)<\|im_end\|>""", re.DOTALL)
+    r"""(['"])<\|im_start\|>system(?:\n|\\n)((?:(?!\1).)*?)<\|im_end\|>""", re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +49,9 @@ class ChatTemplate:
 
     def __post_init__(self) -> None:
         if self.name not in TEMPLATE_NAMES:
-            raise ValueError(f"chat template {self.name!r} is unknown, expected one of "
-                             f"{TEMPLATE_NAMES}")
+            raise ValueError(
+                f"chat template {self.name!r} is unknown, expected one of {TEMPLATE_NAMES}"
+            )
 
     def render(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
         """The conversation as text containing special-token text.
@@ -55,9 +66,11 @@ class ChatTemplate:
         """
         for i, message in enumerate(messages):
             if not isinstance(message, dict) or not all(
-                    isinstance(message.get(key), str) for key in ("role", "content")):
-                raise ValueError(f"message {i} must be a dict with str 'role' and 'content', "
-                                 f"got {message!r}")
+                isinstance(message.get(key), str) for key in ("role", "content")
+            ):
+                raise ValueError(
+                    f"message {i} must be a dict with str 'role' and 'content', got {message!r}"
+                )
         if self.name == "llama3":
             return _render_llama3(messages, add_generation_prompt)
         if self.default_system is not None and messages and messages[0]["role"] != "system":
@@ -68,8 +81,10 @@ class ChatTemplate:
 def _render_llama3(messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
     parts = ["<|begin_of_text|>"]
     for message in messages:
-        parts.append(f"<|start_header_id|>{message['role']}<|end_header_id|>\n\n"
-                     f"{message['content']}<|eot_id|>")
+        parts.append(
+            f"<|start_header_id|>{message['role']}<|end_header_id|>\n\n"
+            f"{message['content']}<|eot_id|>"
+        )
     if add_generation_prompt:
         parts.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
     return "".join(parts)

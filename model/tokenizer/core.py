@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import tiktoken
 
-from model.tokenizer.bpe_convert import NO_ID, BpeTables
-from model.tokenizer.chat import ChatTemplate
-from model.tokenizer.pretokenize import PreTokenizer
+from llamalens.model.tokenizer.bpe_convert import NO_ID, BpeTables
+from llamalens.model.tokenizer.chat import ChatTemplate
+from llamalens.model.tokenizer.pretokenize import PreTokenizer
 
 
 @dataclass(frozen=True)
@@ -74,14 +74,25 @@ class Tokenizer:
         chat_template: the model's chat format, or None.
     """
 
-    def __init__(self, *, name: str, tables: BpeTables, pretokenizer: PreTokenizer,
-                 bos_id: int | None = None, eos_id: int | None = None,
-                 stop_ids: Iterable[int] = (), add_bos: bool = False,
-                 chat_template: ChatTemplate | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        tables: BpeTables,
+        pretokenizer: PreTokenizer,
+        bos_id: int | None = None,
+        eos_id: int | None = None,
+        stop_ids: Iterable[int] = (),
+        add_bos: bool = False,
+        chat_template: ChatTemplate | None = None,
+    ) -> None:
         self.name = name
-        self.encoding = tiktoken.Encoding(name, pat_str=pretokenizer.pat_str,
-                                          mergeable_ranks=tables.mergeable_ranks,
-                                          special_tokens=tables.special_ranks)
+        self.encoding = tiktoken.Encoding(
+            name,
+            pat_str=pretokenizer.pat_str,
+            mergeable_ranks=tables.mergeable_ranks,
+            special_tokens=tables.special_ranks,
+        )
         self.pretokenizer = pretokenizer
         self._id_bytes = tables.id_bytes
         self._special_ids = tables.special_ids
@@ -90,7 +101,8 @@ class Tokenizer:
         self._missing = tables.missing_bytes
         self._literals_all = _alternation(tables.literal_ids)
         self._literals_plain = _alternation(
-            {t: i for t, i in tables.literal_ids.items() if i not in tables.special_ids})
+            {t: i for t, i in tables.literal_ids.items() if i not in tables.special_ids}
+        )
         self._literal_ids = dict(tables.literal_ids)
         for label, value in (("bos_id", bos_id), ("eos_id", eos_id)):
             if value is not None:
@@ -109,13 +121,23 @@ class Tokenizer:
     def __repr__(self) -> str:
         return f"Tokenizer(name={self.name!r}, n_vocab={self.n_vocab})"
 
-    def encode(self, text: str, *, allow_special: bool = True, bos: bool | None = None,
-               ) -> list[int]:
+    def encode(
+        self,
+        text: str,
+        *,
+        allow_special: bool = True,
+        bos: bool | None = None,
+    ) -> list[int]:
         """Token ids of ``text``; see :meth:`encode_detailed`."""
         return self.encode_detailed(text, allow_special=allow_special, bos=bos).ids
 
-    def encode_detailed(self, text: str, *, allow_special: bool = True, bos: bool | None = None,
-                        ) -> Encoded:
+    def encode_detailed(
+        self,
+        text: str,
+        *,
+        allow_special: bool = True,
+        bos: bool | None = None,
+    ) -> Encoded:
         """Encode ``text`` and report the bytes the vocabulary cannot encode.
 
         Args:
@@ -184,15 +206,18 @@ class Tokenizer:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{label} must be an int, got {type(value).__name__}")
         if not 0 <= value < self.n_vocab:
-            raise ValueError(f"{label} {value} is outside the vocabulary "
-                             f"(n_vocab={self.n_vocab}, valid ids 0..{self.n_vocab - 1})")
+            raise ValueError(
+                f"{label} {value} is outside the vocabulary "
+                f"(n_vocab={self.n_vocab}, valid ids 0..{self.n_vocab - 1})"
+            )
 
     def _bytes(self, id: int) -> bytes:
         self._check_id(id)
         data = self._id_bytes[id]
         if data is None:
-            raise ValueError(f"token id {id} has no token in this vocabulary "
-                             f"(n_vocab={self.n_vocab})")
+            raise ValueError(
+                f"token id {id} has no token in this vocabulary (n_vocab={self.n_vocab})"
+            )
         return data
 
     def _to_ids(self, ranks: list[int]) -> list[int]:
@@ -232,8 +257,10 @@ def _utf8(text: str) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         char = text[exc.start]
-        raise ValueError(f"text has a lone surrogate U+{ord(char):04X} at character {exc.start}; "
-                         "it has no UTF-8 encoding, so it cannot be tokenized") from None
+        raise ValueError(
+            f"text has a lone surrogate U+{ord(char):04X} at character {exc.start}; "
+            "it has no UTF-8 encoding, so it cannot be tokenized"
+        ) from None
 
 
 def _alternation(literals: dict[str, int]) -> re.Pattern[str] | None:
@@ -244,14 +271,16 @@ def _alternation(literals: dict[str, int]) -> re.Pattern[str] | None:
     return re.compile("|".join(re.escape(t) for t in texts))
 
 
-def _split_literals(text: str, pattern: re.Pattern[str] | None,
-                    ) -> Iterator[tuple[int, str, bool]]:
+def _split_literals(
+    text: str,
+    pattern: re.Pattern[str] | None,
+) -> Iterator[tuple[int, str, bool]]:
     """(offset, chunk, is_literal) for the literal-token matches of ``text`` and the gaps."""
     pos = 0
     if pattern is not None:
         for match in pattern.finditer(text):
             if match.start() > pos:
-                yield pos, text[pos:match.start()], False
+                yield pos, text[pos : match.start()], False
             yield match.start(), match.group(), True
             pos = match.end()
     if pos < len(text):

@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from model.errors import CheckpointError
-from model.tokenizer.bpe_convert import (
+from llamalens.model.errors import CheckpointError
+from llamalens.model.tokenizer.bpe_convert import (
     BpeTables,
     decode_byte_level,
     decode_merges,
     tables_from_merges,
 )
-from model.tokenizer.chat import END_OF_TURN_TEXTS, detect_chat_template
-from model.tokenizer.core import Tokenizer
-from model.tokenizer.pretokenize import hf_pretokenizer
+from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, detect_chat_template
+from llamalens.model.tokenizer.core import Tokenizer
+from llamalens.model.tokenizer.pretokenize import hf_pretokenizer
 
 _FALLBACK_BOS = ("<|begin_of_text|>",)
 _FALLBACK_EOS = ("<|end_of_text|>", "<|endoftext|>")
@@ -46,13 +46,21 @@ def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
     eos = _special_id(config_path, config.get("eos_token"), literal, _FALLBACK_EOS)
     add_bos = config.get("add_bos_token")
     if not isinstance(add_bos, bool):
-        add_bos = bos is not None and _post_processor_adds(data.get("post_processor"),
-                                                           tables.id_bytes[bos])
+        add_bos = bos is not None and _post_processor_adds(
+            data.get("post_processor"), tables.id_bytes[bos]
+        )
     stops = [i for text, i in literal.items() if text in END_OF_TURN_TEXTS]
     try:
-        return Tokenizer(name=f"gpt2-bpe:{pre.name}", tables=tables, pretokenizer=pre,
-                         bos_id=bos, eos_id=eos, stop_ids=stops, add_bos=add_bos,
-                         chat_template=detect_chat_template(config.get("chat_template")))
+        return Tokenizer(
+            name=f"gpt2-bpe:{pre.name}",
+            tables=tables,
+            pretokenizer=pre,
+            bos_id=bos,
+            eos_id=eos,
+            stop_ids=stops,
+            add_bos=add_bos,
+            chat_template=detect_chat_template(config.get("chat_template")),
+        )
     except ValueError as exc:  # tiktoken rejects the regex
         raise CheckpointError(path, str(exc)) from exc
 
@@ -80,11 +88,15 @@ def _bpe_model(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     model = data.get("model")
     kind = model.get("type") if isinstance(model, dict) else None
     if kind != "BPE":
-        raise CheckpointError(path, f"model.type is {kind!r}, expected 'BPE' (byte-level BPE "
-                                    "tokenizers only)")
+        raise CheckpointError(
+            path, f"model.type is {kind!r}, expected 'BPE' (byte-level BPE tokenizers only)"
+        )
     if model.get("byte_fallback"):
-        raise CheckpointError(path, "is a byte-fallback (SentencePiece-style) BPE; only "
-                                    "byte-level BPE tokenizers are supported")
+        raise CheckpointError(
+            path,
+            "is a byte-fallback (SentencePiece-style) BPE; only "
+            "byte-level BPE tokenizers are supported",
+        )
     for key in ("continuing_subword_prefix", "end_of_word_suffix"):
         if model.get(key):
             raise CheckpointError(path, f"model.{key} = {model[key]!r} is not supported")
@@ -97,8 +109,11 @@ def _added_tokens(entries: list[Any]) -> tuple[dict[str, int], list[int]]:
     literal: dict[str, int] = {}
     special: list[int] = []
     for k, entry in enumerate(entries):
-        if not (isinstance(entry, dict) and isinstance(entry.get("content"), str)
-                and isinstance(entry.get("id"), int)):
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("content"), str)
+            and isinstance(entry.get("id"), int)
+        ):
             raise ValueError(f"added_tokens[{k}] needs a str 'content' and an int 'id'")
         literal[entry["content"]] = entry["id"]
         if entry.get("special"):
@@ -120,16 +135,18 @@ def _tables(model: dict[str, Any], literal: dict[str, int], special: list[int]) 
     return tables_from_merges(vocab, decode_merges(model["merges"], spelled), literal, special)
 
 
-def _special_id(config_path: Path, value: Any, literal: dict[str, int],
-                fallback: tuple[str, ...]) -> int | None:
+def _special_id(
+    config_path: Path, value: Any, literal: dict[str, int], fallback: tuple[str, ...]
+) -> int | None:
     """Id of a bos/eos entry of tokenizer_config.json (a str or ``{"content": str}``)."""
     if isinstance(value, dict):
         value = value.get("content")
     if value is None:
         return next((literal[t] for t in fallback if t in literal), None)
     if not isinstance(value, str) or value not in literal:
-        raise CheckpointError(config_path, f"special token {value!r} is not an added token of "
-                                           "tokenizer.json")
+        raise CheckpointError(
+            config_path, f"special token {value!r} is not an added token of tokenizer.json"
+        )
     return literal[value]
 
 

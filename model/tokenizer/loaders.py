@@ -9,18 +9,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from model.errors import CheckpointError
-from model.tokenizer.bpe_convert import (
+from llamalens.model.errors import CheckpointError
+from llamalens.model.tokenizer.bpe_convert import (
     BpeTables,
     decode_byte_level,
     decode_merges,
     tables_from_merges,
     tables_from_ranks,
 )
-from model.tokenizer.chat import END_OF_TURN_TEXTS, ChatTemplate, detect_chat_template
-from model.tokenizer.core import Tokenizer
-from model.tokenizer.hf_json import load_hf_tokenizer_json
-from model.tokenizer.pretokenize import LLAMA3_PATTERN, PreTokenizer, gguf_pretokenizer
+from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, ChatTemplate, detect_chat_template
+from llamalens.model.tokenizer.core import Tokenizer
+from llamalens.model.tokenizer.hf_json import load_hf_tokenizer_json
+from llamalens.model.tokenizer.pretokenize import LLAMA3_PATTERN, PreTokenizer, gguf_pretokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,12 @@ def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
     except OSError as exc:
         raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc
     if not data.isascii():
-        raise CheckpointError(path, "holds binary data, not 'base64-token rank' lines (a "
-                                    "SentencePiece model? SentencePiece tokenizers are not "
-                                    "supported yet)")
+        raise CheckpointError(
+            path,
+            "holds binary data, not 'base64-token rank' lines (a "
+            "SentencePiece model? SentencePiece tokenizers are not "
+            "supported yet)",
+        )
     ranks: dict[bytes, int] = {}
     seen_ranks: set[int] = set()
     for lineno, line in enumerate(data.splitlines(), start=1):
@@ -86,15 +89,17 @@ def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
 def _parse_rank_line(path: Path, lineno: int, line: bytes) -> tuple[bytes, int]:
     fields = line.decode("ascii").split()
     if len(fields) != 2:
-        raise CheckpointError(path, f"line {lineno}: expected 'base64-token rank', got "
-                                    f"{line.decode('ascii')[:60]!r}")
+        raise CheckpointError(
+            path, f"line {lineno}: expected 'base64-token rank', got {line.decode('ascii')[:60]!r}"
+        )
     try:
         token = base64.b64decode(fields[0], validate=True)
     except (binascii.Error, ValueError):
         raise CheckpointError(path, f"line {lineno}: {fields[0][:60]!r} is not base64") from None
     if not fields[1].isdigit():
-        raise CheckpointError(path, f"line {lineno}: rank {fields[1][:20]!r} is not a "
-                                    "non-negative integer")
+        raise CheckpointError(
+            path, f"line {lineno}: rank {fields[1][:20]!r} is not a non-negative integer"
+        )
     if not token:
         raise CheckpointError(path, f"line {lineno}: token is empty")
     return token, int(fields[1])
@@ -114,10 +119,16 @@ def load_tiktoken_model(path: str | Path) -> Tokenizer:
     except ValueError as exc:
         raise CheckpointError(path, str(exc)) from exc
     stops = [specials[t] for t in ("<|eom_id|>", "<|eot_id|>")]
-    return Tokenizer(name="llama3", tables=tables,
-                     pretokenizer=PreTokenizer("llama3", LLAMA3_PATTERN),
-                     bos_id=specials["<|begin_of_text|>"], eos_id=specials["<|end_of_text|>"],
-                     stop_ids=stops, add_bos=False, chat_template=ChatTemplate("llama3"))
+    return Tokenizer(
+        name="llama3",
+        tables=tables,
+        pretokenizer=PreTokenizer("llama3", LLAMA3_PATTERN),
+        bos_id=specials["<|begin_of_text|>"],
+        eos_id=specials["<|end_of_text|>"],
+        stop_ids=stops,
+        add_bos=False,
+        chat_template=ChatTemplate("llama3"),
+    )
 
 
 def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer:
@@ -133,31 +144,45 @@ def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer
     path = Path(path)
     kind = metadata.get("tokenizer.ggml.model")
     if kind == "llama":
-        raise CheckpointError(path, "uses a SentencePiece tokenizer (tokenizer.ggml.model = "
-                                    "'llama'); SentencePiece tokenizers are not supported yet, "
-                                    "only byte-level BPE ('gpt2')")
+        raise CheckpointError(
+            path,
+            "uses a SentencePiece tokenizer (tokenizer.ggml.model = "
+            "'llama'); SentencePiece tokenizers are not supported yet, "
+            "only byte-level BPE ('gpt2')",
+        )
     if kind != "gpt2":
-        raise CheckpointError(path, f"tokenizer.ggml.model is {kind!r}, expected 'gpt2' "
-                                    "(byte-level BPE)")
+        raise CheckpointError(
+            path, f"tokenizer.ggml.model is {kind!r}, expected 'gpt2' (byte-level BPE)"
+        )
     tokens = _gguf_list(metadata, path, "tokenizer.ggml.tokens", str)
     merges = _gguf_list(metadata, path, "tokenizer.ggml.merges", str)
     types = metadata.get("tokenizer.ggml.token_type") or [1] * len(tokens)
     if len(types) != len(tokens):
-        raise CheckpointError(path, f"tokenizer.ggml.token_type has {len(types)} entries, "
-                                    f"expected {len(tokens)} (one per token)")
+        raise CheckpointError(
+            path,
+            f"tokenizer.ggml.token_type has {len(types)} entries, "
+            f"expected {len(tokens)} (one per token)",
+        )
     try:
         tables = _gguf_tables(tokens, types, merges)
     except ValueError as exc:
         raise CheckpointError(path, f"tokenizer: {exc}") from exc
     pre = metadata.get("tokenizer.ggml.pre")
-    ids = {key: _gguf_id(metadata, path, f"tokenizer.ggml.{key}_token_id", len(tokens))
-           for key in ("bos", "eos", "eot", "eom")}
+    ids = {
+        key: _gguf_id(metadata, path, f"tokenizer.ggml.{key}_token_id", len(tokens))
+        for key in ("bos", "eos", "eot", "eom")
+    }
     stops = [ids["eot"], ids["eom"], *_end_of_turn_ids(tables.literal_ids)]
-    return Tokenizer(name=f"gpt2-bpe:{pre or 'default'}", tables=tables,
-                     pretokenizer=gguf_pretokenizer(pre), bos_id=ids["bos"], eos_id=ids["eos"],
-                     stop_ids=[i for i in stops if i is not None],
-                     add_bos=bool(metadata.get("tokenizer.ggml.add_bos_token", False)),
-                     chat_template=detect_chat_template(metadata.get("tokenizer.chat_template")))
+    return Tokenizer(
+        name=f"gpt2-bpe:{pre or 'default'}",
+        tables=tables,
+        pretokenizer=gguf_pretokenizer(pre),
+        bos_id=ids["bos"],
+        eos_id=ids["eos"],
+        stop_ids=[i for i in stops if i is not None],
+        add_bos=bool(metadata.get("tokenizer.ggml.add_bos_token", False)),
+        chat_template=detect_chat_template(metadata.get("tokenizer.chat_template")),
+    )
 
 
 def _gguf_tables(tokens: list[str], types: list[int], merges: list[str]) -> BpeTables:
@@ -186,8 +211,9 @@ def _gguf_list(metadata: dict[str, Any], path: Path, key: str, kind: type) -> li
     if not isinstance(value, list) or not value:
         raise CheckpointError(path, f"metadata has no {key} list (got {type(value).__name__})")
     if not isinstance(value[0], kind):
-        raise CheckpointError(path, f"{key} holds {type(value[0]).__name__}, expected "
-                                    f"{kind.__name__}")
+        raise CheckpointError(
+            path, f"{key} holds {type(value[0]).__name__}, expected {kind.__name__}"
+        )
     return value
 
 
@@ -196,8 +222,7 @@ def _gguf_id(metadata: dict[str, Any], path: Path, key: str, n_tokens: int) -> i
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n_tokens:
-        raise CheckpointError(path, f"{key} is {value!r}, expected a token id in "
-                                    f"0..{n_tokens - 1}")
+        raise CheckpointError(path, f"{key} is {value!r}, expected a token id in 0..{n_tokens - 1}")
     return value
 
 
@@ -222,12 +247,13 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
         raise CheckpointError(path, "does not exist")
     suffix = path.suffix.lower()
     if suffix == ".gguf":
-        from model.loaders.gguf_meta import read_metadata
+        from llamalens.model.loaders.gguf_meta import read_metadata
 
         return load_gguf_tokenizer(read_metadata(path), path)
     if suffix == ".json":
         return load_hf_tokenizer_json(path)
     if suffix in (".model", ".tiktoken"):
         return load_tiktoken_model(path)
-    raise CheckpointError(path, "is not a tokenizer file (expected tokenizer.model, "
-                                "tokenizer.json or a .gguf file)")
+    raise CheckpointError(
+        path, "is not a tokenizer file (expected tokenizer.model, tokenizer.json or a .gguf file)"
+    )

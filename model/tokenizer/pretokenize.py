@@ -153,8 +153,11 @@ def gguf_pretokenizer(pre: str | None) -> PreTokenizer:
     key = pre or "default"
     if key in GGUF_PRESETS:
         return GGUF_PRESETS[key]
-    logger.warning("unknown GGUF pre-tokenizer %r; falling back to the GPT-2 regex, so token "
-                   "ids may differ from the model's own tokenizer", key)
+    logger.warning(
+        "unknown GGUF pre-tokenizer %r; falling back to the GPT-2 regex, so token "
+        "ids may differ from the model's own tokenizer",
+        key,
+    )
     return PreTokenizer(f"{key}(gpt2 fallback)", GPT2_PATTERN)
 
 
@@ -166,8 +169,10 @@ def preset_name(pat_str: str, isolate: tuple[str, ...]) -> str:
     return "custom"
 
 
-def hf_pretokenizer(config: dict[str, Any] | None, normalizer: dict[str, Any] | None = None,
-                    ) -> PreTokenizer:
+def hf_pretokenizer(
+    config: dict[str, Any] | None,
+    normalizer: dict[str, Any] | None = None,
+) -> PreTokenizer:
     """Convert a Hugging Face ``tokenizer.json`` pre-tokenizer to a :class:`PreTokenizer`.
 
     Supported: ``ByteLevel`` (last step; ``use_regex`` means the GPT-2 regex), ``Split`` with
@@ -178,8 +183,10 @@ def hf_pretokenizer(config: dict[str, Any] | None, normalizer: dict[str, Any] | 
     """
     steps = _flatten(config)
     if not steps or steps[-1].get("type") != "ByteLevel":
-        raise ValueError("pre_tokenizer does not end with a ByteLevel step, so this is not a "
-                         f"byte-level BPE tokenizer (got {[s.get('type') for s in steps]})")
+        raise ValueError(
+            "pre_tokenizer does not end with a ByteLevel step, so this is not a "
+            f"byte-level BPE tokenizer (got {[s.get('type') for s in steps]})"
+        )
     byte_level = steps[-1]
     if byte_level.get("add_prefix_space"):
         raise ValueError("ByteLevel add_prefix_space=true is not supported")
@@ -209,12 +216,15 @@ def _isolate_regex(step: dict[str, Any]) -> str:
     if kind == "Digits":
         return ONE_DIGIT if step.get("individual_digits") else DIGIT_RUN
     if kind != "Split":
-        raise ValueError(f"pre_tokenizer step {kind!r} is not supported (expected Split, Digits "
-                         "or ByteLevel)")
+        raise ValueError(
+            f"pre_tokenizer step {kind!r} is not supported (expected Split, Digits or ByteLevel)"
+        )
     behavior = str(step.get("behavior", ""))
     if behavior.lower() != "isolated" or step.get("invert"):
-        raise ValueError(f"Split with behavior {behavior!r} invert={step.get('invert')} is not "
-                         "supported (expected Isolated, invert false)")
+        raise ValueError(
+            f"Split with behavior {behavior!r} invert={step.get('invert')} is not "
+            "supported (expected Isolated, invert false)"
+        )
     pattern = step.get("pattern") or {}
     if "Regex" in pattern:
         _compile(str(pattern["Regex"]))  # report the file's regex, not a wrapped one

@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication
 
-from app import settings as app_settings
-from app.appearance import BASE_POINTS, MAP_POINTS, theme_sheet
+from llamalens.app import settings as app_settings
+from llamalens.app.appearance import BASE_POINTS, MAP_POINTS, theme_sheet
 from tests.app.test_inspector import tiny_hf, window  # noqa: F401 (fixtures)
 
 

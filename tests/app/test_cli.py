@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
-from model.runtime import load_model
+from llamalens.app.cli import main
+from llamalens.model.runtime import load_model
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -32,8 +32,15 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
 
 
 def test_tokens_json_matches_tokenizer(capsys, tiny_hf):
-    code, out, _ = run_cli(capsys, "tokens", "--tokenizer", str(tiny_hf / "tokenizer.json"),
-                           "--prompt", "hello world<|eot_id|>", "--json")
+    code, out, _ = run_cli(
+        capsys,
+        "tokens",
+        "--tokenizer",
+        str(tiny_hf / "tokenizer.json"),
+        "--prompt",
+        "hello world<|eot_id|>",
+        "--json",
+    )
     assert code == 0
     obj = json.loads(out)
     vocab = tiny_vocab()
@@ -45,8 +52,9 @@ def test_tokens_json_matches_tokenizer(capsys, tiny_hf):
 
 
 def test_tokens_plain_mode_keeps_special_text(capsys, tiny_hf):
-    code, out, _ = run_cli(capsys, "tokens", "--model", str(tiny_hf), "--plain",
-                           "--prompt", "<|eot_id|>", "--json")
+    code, out, _ = run_cli(
+        capsys, "tokens", "--model", str(tiny_hf), "--plain", "--prompt", "<|eot_id|>", "--json"
+    )
     assert code == 0
     assert not any(t["special"] for t in json.loads(out)["tokens"])
 
@@ -54,16 +62,16 @@ def test_tokens_plain_mode_keeps_special_text(capsys, tiny_hf):
 def test_tokens_input_file_one_object_per_line(capsys, tiny_hf, tmp_path):
     src = tmp_path / "prompts.jsonl"
     src.write_text("\n".join(json.dumps(p) for p in ["the cat", "", "a\nb"]) + "\n")
-    code, out, _ = run_cli(capsys, "tokens", "--model", str(tiny_hf), "--input", str(src),
-                           "--json")
+    code, out, _ = run_cli(capsys, "tokens", "--model", str(tiny_hf), "--input", str(src), "--json")
     lines = out.strip().splitlines()
     assert code == 0 and len(lines) == 3
     assert json.loads(lines[1])["ids"] == []
 
 
 def test_next_json_equals_model(capsys, tiny_hf):
-    code, out, _ = run_cli(capsys, "next", "--model", str(tiny_hf), "--prompt", "the cat",
-                           "--top", "5", "--json")
+    code, out, _ = run_cli(
+        capsys, "next", "--model", str(tiny_hf), "--prompt", "the cat", "--top", "5", "--json"
+    )
     assert code == 0
     obj = json.loads(out)
     model = load_model(tiny_hf, device="cpu")
@@ -83,14 +91,22 @@ def test_info_json(capsys, tiny_hf):
     assert info["parameters"] == sum(t.numel() for t in tiny_tensors(tiny_config()).values())
 
 
-@pytest.mark.parametrize("args, words", [
-    (["info", "--model", "/no/such/model.gguf"], ["does not exist"]),
-    (["next", "--model", "/no/such/dir", "--prompt", "x"], ["does not exist"]),
-    (["tokens", "--tokenizer", "/no/such/tokenizer.json", "--prompt", "x"], ["tokenizer.json"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["info", "--model", "/no/such/model.gguf"], ["does not exist"]),
+        (["next", "--model", "/no/such/dir", "--prompt", "x"], ["does not exist"]),
+        (["tokens", "--tokenizer", "/no/such/tokenizer.json", "--prompt", "x"], ["tokenizer.json"]),
+    ],
+)
 def test_bad_input_is_one_line_without_traceback(args, words):
-    proc = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "llamalens", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("llamalens: error:"), proc.stderr
@@ -107,15 +123,19 @@ def test_bad_input_file_line_is_named(capsys, tiny_hf, tmp_path):
 
 
 def test_top_must_be_positive(capsys, tiny_hf):
-    code, _, err = run_cli(capsys, "next", "--model", str(tiny_hf), "--prompt", "x",
-                           "--top", "0")
+    code, _, err = run_cli(capsys, "next", "--model", str(tiny_hf), "--prompt", "x", "--top", "0")
     assert code == 2 and "--top" in err
 
 
 def test_every_subcommand_has_help():
     for sub in ("info", "tokens", "next"):
-        proc = subprocess.run([sys.executable, "-m", "app.cli", sub, "--help"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "llamalens", sub, "--help"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 0 and "usage: llamalens " + sub in proc.stdout
 
 

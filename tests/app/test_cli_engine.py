@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from app.cli import main
-from model.runtime import load_model
-from model.sampling import SamplingParams, sample
+from llamalens.app.cli import main
+from llamalens.model.runtime import load_model
+from llamalens.model.sampling import SamplingParams, sample
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -29,8 +29,7 @@ def cli(capsys, *args):
 
 def test_dump_writes_the_documented_arrays(capsys, tiny_hf, tmp_path):
     out = tmp_path / "d.npz"
-    code, _, _ = cli(capsys, "dump", "--model", tiny_hf, "--prompt", "hello world",
-                     "--out", out)
+    code, _, _ = cli(capsys, "dump", "--model", tiny_hf, "--prompt", "hello world", "--out", out)
     assert code == 0
     model = load_model(tiny_hf, device="cpu")
     ids = model.encode("hello world")
@@ -60,16 +59,34 @@ def test_dump_writes_the_documented_arrays(capsys, tiny_hf, tmp_path):
 
 def test_dump_layers_subset(capsys, tiny_hf, tmp_path):
     out = tmp_path / "d.npz"
-    assert cli(capsys, "dump", "--model", tiny_hf, "--prompt", "the cat", "--out", out,
-               "--layers", "1")[0] == 0
+    assert (
+        cli(
+            capsys, "dump", "--model", tiny_hf, "--prompt", "the cat", "--out", out, "--layers", "1"
+        )[0]
+        == 0
+    )
     with np.load(out, allow_pickle=False) as d:
         assert d["layers"].tolist() == [1] and d["probs"].shape[0] == 1
 
 
 def test_sample_json(capsys, tiny_hf):
-    code, out, _ = cli(capsys, "sample", "--model", tiny_hf, "--prompt", "the cat",
-                       "--temperature", "0.8", "--top-p", "0.9", "--seed", "5", "--n", "200",
-                       "--json")
+    code, out, _ = cli(
+        capsys,
+        "sample",
+        "--model",
+        tiny_hf,
+        "--prompt",
+        "the cat",
+        "--temperature",
+        "0.8",
+        "--top-p",
+        "0.9",
+        "--seed",
+        "5",
+        "--n",
+        "200",
+        "--json",
+    )
     obj = json.loads(out)
     assert code == 0 and len(obj["ids"]) == 200
     assert set(obj["ids"]) <= set(obj["kept"])
@@ -80,16 +97,38 @@ def test_sample_json(capsys, tiny_hf):
 
 
 def test_sample_temperature_zero_is_greedy(capsys, tiny_hf):
-    code, out, _ = cli(capsys, "sample", "--model", tiny_hf, "--prompt", "the cat",
-                       "--temperature", "0", "--seed", "1", "--n", "5", "--json")
+    code, out, _ = cli(
+        capsys,
+        "sample",
+        "--model",
+        tiny_hf,
+        "--prompt",
+        "the cat",
+        "--temperature",
+        "0",
+        "--seed",
+        "1",
+        "--n",
+        "5",
+        "--json",
+    )
     model = load_model(tiny_hf, device="cpu")
     top = int(np.argmax(model.logits(model.encode("the cat"))[-1]))
     assert json.loads(out)["ids"] == [top] * 5
 
 
 def test_generate_json_equals_greedy(capsys, tiny_hf):
-    code, out, _ = cli(capsys, "generate", "--model", tiny_hf, "--prompt", "the cat",
-                       "--max-new-tokens", "6", "--json")
+    code, out, _ = cli(
+        capsys,
+        "generate",
+        "--model",
+        tiny_hf,
+        "--prompt",
+        "the cat",
+        "--max-new-tokens",
+        "6",
+        "--json",
+    )
     obj = json.loads(out)
     model = load_model(tiny_hf, device="cpu")
     assert obj["ids"] == model.greedy(model.encode("the cat"), 6)
@@ -97,8 +136,20 @@ def test_generate_json_equals_greedy(capsys, tiny_hf):
 
 
 def test_generate_streams_text(capsys, tiny_hf):
-    code, out, _ = cli(capsys, "generate", "--model", tiny_hf, "--prompt", "the cat",
-                       "--max-new-tokens", "4", "--temperature", "1.0", "--seed", "3")
+    code, out, _ = cli(
+        capsys,
+        "generate",
+        "--model",
+        tiny_hf,
+        "--prompt",
+        "the cat",
+        "--max-new-tokens",
+        "4",
+        "--temperature",
+        "1.0",
+        "--seed",
+        "3",
+    )
     assert code == 0 and out.endswith("\n") and len(out) > 1
 
 
@@ -111,14 +162,19 @@ def test_bench_json(capsys, tiny_hf):
         assert r["capture_ratio"] == pytest.approx(r["captured_s"] / r["plain_s"])
 
 
-@pytest.mark.parametrize("args, words", [
-    (["sample", "--prompt", "x", "--temperature", "-1", "--seed", "0"], ["temperature"]),
-    (["sample", "--prompt", "x", "--temperature", "1", "--top-p", "2", "--seed", "0"],
-     ["top_p"]),
-    (["dump", "--prompt", "x", "--out", "x.txt"], [".npz"]),
-    (["generate", "--prompt", "x", "--max-new-tokens", "-3"], ["max-new-tokens"]),
-    (["bench", "--tokens", "a,b"], ["--tokens"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["sample", "--prompt", "x", "--temperature", "-1", "--seed", "0"], ["temperature"]),
+        (
+            ["sample", "--prompt", "x", "--temperature", "1", "--top-p", "2", "--seed", "0"],
+            ["top_p"],
+        ),
+        (["dump", "--prompt", "x", "--out", "x.txt"], [".npz"]),
+        (["generate", "--prompt", "x", "--max-new-tokens", "-3"], ["max-new-tokens"]),
+        (["bench", "--tokens", "a,b"], ["--tokens"]),
+    ],
+)
 def test_bad_arguments_fail_cleanly(capsys, tiny_hf, args, words):
     code, _, err = cli(capsys, *args, "--model", tiny_hf)
     assert code == 2 and err.startswith("llamalens: error:")
@@ -127,6 +183,16 @@ def test_bad_arguments_fail_cleanly(capsys, tiny_hf, args, words):
 
 
 def test_dump_bad_layers(capsys, tiny_hf, tmp_path):
-    code, _, err = cli(capsys, "dump", "--model", tiny_hf, "--prompt", "x", "--out",
-                       tmp_path / "a.npz", "--layers", "5")
+    code, _, err = cli(
+        capsys,
+        "dump",
+        "--model",
+        tiny_hf,
+        "--prompt",
+        "x",
+        "--out",
+        tmp_path / "a.npz",
+        "--layers",
+        "5",
+    )
     assert code == 2 and "--layers" in err

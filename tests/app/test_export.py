@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QImage
 
-from app.cli import main
+from llamalens.app.cli import main
+from llamalens.viz.token_text import visible_text
 from tests.app.test_inspector import tiny_hf, window  # noqa: F401 (fixtures)
-from viz.token_text import visible_text
 
 
 def png_ok(path, width: int | None = None) -> QImage:
@@ -18,8 +18,9 @@ def png_ok(path, width: int | None = None) -> QImage:
     assert not image.isNull()
     if width is not None:
         assert image.width() == width
-    colors = {image.pixel(x, y) for x in range(0, image.width(), 7)
-              for y in range(0, image.height(), 7)}
+    colors = {
+        image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
+    }
     assert len(colors) > 8, "the image is blank"
     return image
 
@@ -65,40 +66,99 @@ def test_bad_export_suffix_is_a_clear_error(qtbot, window, tmp_path):  # noqa: F
 @pytest.mark.parametrize("what", ["map", "grid", "sheet", "rope", "logits"])
 def test_cli_export_each_figure(what, tiny_hf, tmp_path, capsys):  # noqa: F811
     out = tmp_path / f"{what}.png"
-    code = main(["export", "--model", str(tiny_hf), "--prompt", "the cat sat on the mat",
-                 "--what", what, "--layer", "1", "--head", "2", "--out", str(out),
-                 "--width", "800"])
+    code = main(
+        [
+            "export",
+            "--model",
+            str(tiny_hf),
+            "--prompt",
+            "the cat sat on the mat",
+            "--what",
+            what,
+            "--layer",
+            "1",
+            "--head",
+            "2",
+            "--out",
+            str(out),
+            "--width",
+            "800",
+        ]
+    )
     assert code == 0
     png_ok(out, 800)
 
 
 def test_cli_export_svg_pdf_and_options(tiny_hf, tmp_path, capsys):  # noqa: F811
     svg = tmp_path / "m.svg"
-    assert main(["export", "--model", str(tiny_hf), "--prompt", "hello world", "--stage", "raw",
-                 "--out", str(svg), "--theme", "dark", "--cmap", "magma",
-                 "--scale", "log"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(tiny_hf),
+                "--prompt",
+                "hello world",
+                "--stage",
+                "raw",
+                "--out",
+                str(svg),
+                "--theme",
+                "dark",
+                "--cmap",
+                "magma",
+                "--scale",
+                "log",
+            ]
+        )
+        == 0
+    )
     texts = svg_texts(svg)
     assert "hello" in texts or "he" in texts
     assert "raw" in texts
     pdf = tmp_path / "m.pdf"
-    assert main(["export", "--model", str(tiny_hf), "--prompt", "hello", "--out",
-                 str(pdf), "--stage", "masked"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--model",
+                str(tiny_hf),
+                "--prompt",
+                "hello",
+                "--out",
+                str(pdf),
+                "--stage",
+                "masked",
+            ]
+        )
+        == 0
+    )
     assert pdf.read_bytes().startswith(b"%PDF")
     npy = tmp_path / "m.npy"
-    assert main(["export", "--model", str(tiny_hf), "--prompt", "hello", "--out",
-                 str(npy)]) == 0
+    assert main(["export", "--model", str(tiny_hf), "--prompt", "hello", "--out", str(npy)]) == 0
     assert np.load(npy, allow_pickle=False).ndim == 2
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--out", "x.gif"], [".png"]),
-    (["--out", "x.png", "--layer", "7"], ["layer 7"]),
-    (["--out", "x.png", "--width", "5"], ["--width"]),
-    (["--out", "x.csv", "--what", "grid"], ["--what map"]),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--out", "x.gif"], [".png"]),
+        (["--out", "x.png", "--layer", "7"], ["layer 7"]),
+        (["--out", "x.png", "--width", "5"], ["--width"]),
+        (["--out", "x.csv", "--what", "grid"], ["--what map"]),
+    ],
+)
 def test_cli_export_bad_input(args, words, tiny_hf, tmp_path, capsys):  # noqa: F811
-    code = main(["export", "--model", str(tiny_hf), "--prompt", "hi",
-                 *[a if not a.startswith("x.") else str(tmp_path / a) for a in args]])
+    code = main(
+        [
+            "export",
+            "--model",
+            str(tiny_hf),
+            "--prompt",
+            "hi",
+            *[a if not a.startswith("x.") else str(tmp_path / a) for a in args],
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "llamalens: error:" in err
     for w in words:

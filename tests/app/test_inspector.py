@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QPushButton, QSlider, QSpinBox
 
-from app import create_main_window
-from model.runtime import load_model
-from model.sampling import SamplingParams, nucleus, sample, softmax
+from llamalens.app import create_main_window
+from llamalens.model.runtime import load_model
+from llamalens.model.sampling import SamplingParams, nucleus, sample, softmax
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -107,14 +107,18 @@ def test_clicking_a_token_updates_rope_panel(qtbot, window):
     window.state.set_key(2)
     trace, s = window.state.trace, window.state
     parts = trace.pair_contributions(s.layer, s.head, 4, 2)
-    qtbot.waitUntil(lambda: window.rope.plane.contribution_sum() == pytest.approx(
-        float(parts.sum()), abs=1e-6), timeout=5_000)  # the RoPE panel redraws debounced
+    qtbot.waitUntil(
+        lambda: window.rope.plane.contribution_sum() == pytest.approx(float(parts.sum()), abs=1e-6),
+        timeout=5_000,
+    )  # the RoPE panel redraws debounced
     assert window.rope.plane.contribution_sum() == pytest.approx(
-        float(trace.scores(s.layer, s.head)[4, 2]), abs=1e-5)
+        float(trace.scores(s.layer, s.head)[4, 2]), abs=1e-5
+    )
     q = trace.rope_query(s.layer, s.head, 4)
     pts = window.rope.plane.q_after_points()
-    np.testing.assert_allclose(pts[:, 0] + 1j * pts[:, 1], q.after[window.rope.plane.shown_pairs()],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        pts[:, 0] + 1j * pts[:, 1], q.after[window.rope.plane.shown_pairs()], atol=1e-6
+    )
 
 
 def test_attention_cell_click_selects_query_and_key(qtbot, window):
@@ -152,8 +156,7 @@ def test_sample_with_seed_appends_that_token(qtbot, window, reference):
     assert window.sampling.chosen == expected
     assert window.findChild(QSpinBox, "seedSpin").value() == 1235
     with qtbot.waitSignal(window.run_shown, timeout=30_000):
-        qtbot.mouseClick(window.findChild(QPushButton, "appendButton"),
-                         Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.findChild(QPushButton, "appendButton"), Qt.MouseButton.LeftButton)
     after = window.state.trace
     assert after.token_ids.tolist() == before + [expected]
     full = reference.logits(before + [expected])[-1]
@@ -167,11 +170,10 @@ def test_generate_appends_n_tokens(qtbot, window, reference):
     window.findChild(QSlider, "temperatureSlider").setValue(0)
     window.findChild(QSpinBox, "generateSpin").setValue(3)
     with qtbot.waitSignal(window.analysis_shown, timeout=30_000):
-        qtbot.mouseClick(window.findChild(QPushButton, "generateButton"),
-                         Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.findChild(QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     ids = window.state.trace.token_ids.tolist()
     assert ids[: len(before)] == before and len(ids) - len(before) >= 1
-    assert ids[len(before):] == reference.greedy(before, 3)[: len(ids) - len(before)]
+    assert ids[len(before) :] == reference.greedy(before, 3)[: len(ids) - len(before)]
 
 
 def test_bad_checkpoint_shows_error_and_keeps_model(qtbot, window, tmp_path):
@@ -195,7 +197,18 @@ def test_empty_prompt_is_a_clear_message(qtbot, window):
 def test_object_names_are_in_place(window):
     from PySide6.QtWidgets import QWidget
 
-    for name in ("promptEdit", "runButton", "layerSpin", "headSpin", "stageCombo",
-                 "attentionMap", "headGrid", "ropePlane", "logitBars", "temperatureSlider",
-                 "topPSlider", "sampleButton"):
+    for name in (
+        "promptEdit",
+        "runButton",
+        "layerSpin",
+        "headSpin",
+        "stageCombo",
+        "attentionMap",
+        "headGrid",
+        "ropePlane",
+        "logitBars",
+        "temperatureSlider",
+        "topPSlider",
+        "sampleButton",
+    ):
         assert window.findChild(QWidget, name) is not None, name

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
-from app import create_main_window
-from app.session import open_session, save_session
-from model.vocab_table import VocabTable
+from llamalens.app import create_main_window
+from llamalens.app.session import open_session, save_session
+from llamalens.model.vocab_table import VocabTable
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -68,14 +68,17 @@ def test_session_reopens_identically_without_a_model(qtbot, window, empty, tmp_p
     a, b = window.state, empty.state
     assert empty.info is None and isinstance(b.tokenizer, VocabTable)
     assert (b.layer, b.head, b.stage, b.token, b.key) == (1, 2, "masked", 5, 3)
-    np.testing.assert_array_equal(empty.attention.map.displayed_matrix(),
-                                  window.attention.map.displayed_matrix())
+    np.testing.assert_array_equal(
+        empty.attention.map.displayed_matrix(), window.attention.map.displayed_matrix()
+    )
     for stage in ("scores", "probs"):
-        np.testing.assert_array_equal(b.trace.attention_map(0, 1, stage),
-                                      a.trace.attention_map(0, 1, stage))
+        np.testing.assert_array_equal(
+            b.trace.attention_map(0, 1, stage), a.trace.attention_map(0, 1, stage)
+        )
     assert empty.prompt.text() == PROMPT
-    assert [empty.sampling.history.item(i).text() for i in range(empty.sampling.history.count())] \
-        == [window.sampling.history.item(i).text() for i in range(window.sampling.history.count())]
+    assert [
+        empty.sampling.history.item(i).text() for i in range(empty.sampling.history.count())
+    ] == [window.sampling.history.item(i).text() for i in range(window.sampling.history.count())]
     assert empty.sampling.bars.labels == window.sampling.bars.labels
     assert empty.sampling.t_label.text() == window.sampling.t_label.text() == "0.70"
     assert empty.sampling.top_k_spin.value() == 4 and empty.sampling.seed_spin.value() == 11
@@ -84,7 +87,7 @@ def test_session_reopens_identically_without_a_model(qtbot, window, empty, tmp_p
     assert "session: a.llamalens (no model loaded)" in empty.model_label.text()
     # saving again from the model-less window keeps the model description
     save_session(empty, tmp_path / "b.llamalens")
-    from model.session_io import load_session
+    from llamalens.model.session_io import load_session
 
     assert load_session(tmp_path / "b.llamalens").meta["model"]["format"] == "hf"
 
@@ -111,15 +114,34 @@ def test_corrupt_session_changes_nothing(qtbot, window, empty, tmp_path, content
     data = good.read_bytes()
     bad.write_bytes(content if content is not None else data[: len(data) * 2 // 3])
     s = empty.state
-    before = (s.trace, s.tokenizer, s.layer, s.head, s.stage, s.token, s.key,
-              empty.prompt.text(), empty.sampling.history.count(), empty.model_label.text())
+    before = (
+        s.trace,
+        s.tokenizer,
+        s.layer,
+        s.head,
+        s.stage,
+        s.token,
+        s.key,
+        empty.prompt.text(),
+        empty.sampling.history.count(),
+        empty.model_label.text(),
+    )
     with qtbot.waitSignal(empty.error_shown, timeout=5_000) as blocker:
         open_session(empty, bad)
     assert "bad.llamalens" in blocker.args[0]
     assert empty.error_box.windowTitle() == "Could not open the session"
-    assert (s.trace, s.tokenizer, s.layer, s.head, s.stage, s.token, s.key,
-            empty.prompt.text(), empty.sampling.history.count(),
-            empty.model_label.text()) == before
+    assert (
+        s.trace,
+        s.tokenizer,
+        s.layer,
+        s.head,
+        s.stage,
+        s.token,
+        s.key,
+        empty.prompt.text(),
+        empty.sampling.history.count(),
+        empty.model_label.text(),
+    ) == before
 
 
 def test_save_without_a_trace_is_an_error(qtbot, empty, tmp_path):

@@ -9,8 +9,8 @@ import shutil
 import pytest
 import torch
 
-from model.errors import CheckpointError
-from model.loaders import load_checkpoint
+from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders import load_checkpoint
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf, write_meta
 from tests.writers.tiny_vocab import tiny_vocab
 

@@ -19,15 +19,17 @@ PROMPTS = [
 @pytest.fixture(scope="module")
 def reference(default_gguf):
     model = transformers.AutoModelForCausalLM.from_pretrained(
-        str(default_gguf.parent), gguf_file=default_gguf.name, attn_implementation="eager",
-        dtype=torch.float32)
+        str(default_gguf.parent),
+        gguf_file=default_gguf.name,
+        attn_implementation="eager",
+        dtype=torch.float32,
+    )
     return model.eval()
 
 
 def test_config_is_smollm2(default_model):
     cfg = default_model.checkpoint.config
-    assert (cfg.n_layers, cfg.dim, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim) == \
-        (30, 576, 9, 3, 64)
+    assert (cfg.n_layers, cfg.dim, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim) == (30, 576, 9, 3, 64)
     assert (cfg.vocab_size, cfg.hidden_dim, cfg.rope_theta) == (49152, 1536, 100000.0)
     assert cfg.tie_embeddings
     assert default_model.checkpoint.metadata["quantization"] == "Q4_1"
@@ -42,8 +44,10 @@ def test_logits_and_every_attention_map_equal_transformers(default_model, refere
     module = default_model.module
     module.set_explicit_attention(True)
     probs = []
-    hooks = [layer.attention.probs.register_forward_hook(lambda m, i, o: probs.append(o[0]))
-             for layer in module.layers]
+    hooks = [
+        layer.attention.probs.register_forward_hook(lambda m, i, o: probs.append(o[0]))
+        for layer in module.layers
+    ]
     try:
         logits = module(tokens)[0]
     finally:
@@ -92,13 +96,16 @@ def test_kv_cache_steps_equal_one_full_run(default_model):
 
 
 def test_trace_maps_equal_transformers(default_model, reference):
-    from model.tracing import run_trace
+    from llamalens.model.tracing import run_trace
 
     ids = default_model.encode(PROMPTS[1])
     trace = run_trace(default_model.module, default_model.tokenizer, ids)
     with torch.no_grad():
         ref = reference(torch.tensor([ids]), output_attentions=True)
-    worst = max(float(np.abs(trace.probs(layer, head) - ref.attentions[layer][0, head].numpy())
-                      .max()) for layer in range(30) for head in range(9))
+    worst = max(
+        float(np.abs(trace.probs(layer, head) - ref.attentions[layer][0, head].numpy()).max())
+        for layer in range(30)
+        for head in range(9)
+    )
     assert worst <= 1e-4
     assert np.abs(trace.last_logits - ref.logits[0, -1].numpy()).max() <= 1e-3

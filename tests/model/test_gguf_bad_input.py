@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from model.errors import CheckpointError
-from model.loaders.gguf_file import GGUFFile, read_gguf
-from model.loaders.gguf_loader import load_gguf
+from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders.gguf_file import GGUFFile, read_gguf
+from llamalens.model.loaders.gguf_loader import load_gguf
 from tests.writers.checkpoints import tiny_config, tiny_tensors
 from tests.writers.gguf_writer import write_gguf
 from tests.writers.tiny_vocab import tiny_vocab
@@ -31,8 +31,12 @@ def kv(key: str, vtype: int, payload: bytes) -> bytes:
     return text(key) + struct.pack("<I", vtype) + payload
 
 
-def raw_gguf(kvs: list[bytes], tensors: list[tuple[str, tuple[int, ...], int, bytes]],
-             version: int = 3, counts: tuple[int, int] | None = None) -> bytes:
+def raw_gguf(
+    kvs: list[bytes],
+    tensors: list[tuple[str, tuple[int, ...], int, bytes]],
+    version: int = 3,
+    counts: tuple[int, int] | None = None,
+) -> bytes:
     """A GGUF file byte by byte: kvs from :func:`kv`, tensors as (name, ne, type id, data)."""
     n_tensors, n_kv = counts or (len(tensors), len(kvs))
     head = b"GGUF" + struct.pack("<IQQ", version, n_tensors, n_kv) + b"".join(kvs)
@@ -66,10 +70,15 @@ def fails(tmp_path: Path, raw: bytes, *phrases: str) -> CheckpointError:
 
 
 def test_a_hand_written_file_parses(tmp_path: Path) -> None:
-    raw = raw_gguf([kv("name", STRING, text("ok")), kv("n", U32, struct.pack("<I", 7)),
-                    kv("bad", STRING, text(b"a\xffb")),
-                    kv("none", ARRAY, struct.pack("<IQ", STRING, 0))],
-                   [vector("a"), ("odd", (4, 2), 99, b"\1" * 8), vector("b", 3)])
+    raw = raw_gguf(
+        [
+            kv("name", STRING, text("ok")),
+            kv("n", U32, struct.pack("<I", 7)),
+            kv("bad", STRING, text(b"a\xffb")),
+            kv("none", ARRAY, struct.pack("<IQ", STRING, 0)),
+        ],
+        [vector("a"), ("odd", (4, 2), 99, b"\1" * 8), vector("b", 3)],
+    )
     parsed = parse(tmp_path, raw)
     assert parsed.metadata == {"name": "ok", "n": 7, "bad": "a\ufffdb", "none": []}
     a, odd, b = parsed.tensors
@@ -79,15 +88,18 @@ def test_a_hand_written_file_parses(tmp_path: Path) -> None:
         odd.data()
 
 
-@pytest.mark.parametrize("raw,phrases", [
-    (b"", ["is empty (0 bytes)"]),
-    (b"GGU", ["is not a GGUF file (starts with b'GGU'"]),
-    (b"PK\3\4 a zip file", ["is not a GGUF file (starts with b'PK\\x03\\x04'"]),
-    (raw_gguf([], [], version=1), ["has GGUF version 1, expected one of 2, 3"]),
-    (raw_gguf([], [], version=4), ["has GGUF version 4, expected one of 2, 3"]),
-    (raw_gguf([], [], version=3 << 24), ["big-endian GGUF file (version 3)"]),
-    (b"GGUF\3\0\0", ["truncated or corrupt: the header: 1 u32 needs 4 bytes at offset 4"]),
-])
+@pytest.mark.parametrize(
+    "raw,phrases",
+    [
+        (b"", ["is empty (0 bytes)"]),
+        (b"GGU", ["is not a GGUF file (starts with b'GGU'"]),
+        (b"PK\3\4 a zip file", ["is not a GGUF file (starts with b'PK\\x03\\x04'"]),
+        (raw_gguf([], [], version=1), ["has GGUF version 1, expected one of 2, 3"]),
+        (raw_gguf([], [], version=4), ["has GGUF version 4, expected one of 2, 3"]),
+        (raw_gguf([], [], version=3 << 24), ["big-endian GGUF file (version 3)"]),
+        (b"GGUF\3\0\0", ["truncated or corrupt: the header: 1 u32 needs 4 bytes at offset 4"]),
+    ],
+)
 def test_not_a_usable_gguf(tmp_path: Path, raw: bytes, phrases: list[str]) -> None:
     fails(tmp_path, raw, *phrases)
 
@@ -106,35 +118,60 @@ def small_memory():
 def test_counts_larger_than_the_file(tmp_path: Path) -> None:
     fails(tmp_path, raw_gguf([], [], counts=(0, 2**64 - 1)), "kv_count 18446744073709551615")
     fails(tmp_path, raw_gguf([], [], counts=(10**12, 0)), "tensor_count 1000000000000")
-    fails(tmp_path, raw_gguf([kv("k", STRING, struct.pack("<Q", 2**63))], []),
-          "metadata key 'k': a string of length 9223372036854775808")
-    fails(tmp_path, b"GGUF" + struct.pack("<IQQQ", 3, 0, 1, 50) + b"general.al",
-          "metadata entry #0: a string of length 50 needs 50 bytes at offset 32, only 10 remain")
-    fails(tmp_path, raw_gguf([kv("k", ARRAY, struct.pack("<IQ", STRING, 2**40))], []),
-          "an array of 1099511627776 strings needs")
-    fails(tmp_path, raw_gguf([kv("k", ARRAY, struct.pack("<IQ", U32, 2**61))], []),
-          "2305843009213693952 UINT32 array items needs 9223372036854775808 bytes")
-    fails(tmp_path, raw_gguf([kv("k", ARRAY, struct.pack("<IQ", ARRAY, 2**50))], []),
-          "an array of 1125899906842624 arrays")
+    fails(
+        tmp_path,
+        raw_gguf([kv("k", STRING, struct.pack("<Q", 2**63))], []),
+        "metadata key 'k': a string of length 9223372036854775808",
+    )
+    fails(
+        tmp_path,
+        b"GGUF" + struct.pack("<IQQQ", 3, 0, 1, 50) + b"general.al",
+        "metadata entry #0: a string of length 50 needs 50 bytes at offset 32, only 10 remain",
+    )
+    fails(
+        tmp_path,
+        raw_gguf([kv("k", ARRAY, struct.pack("<IQ", STRING, 2**40))], []),
+        "an array of 1099511627776 strings needs",
+    )
+    fails(
+        tmp_path,
+        raw_gguf([kv("k", ARRAY, struct.pack("<IQ", U32, 2**61))], []),
+        "2305843009213693952 UINT32 array items needs 9223372036854775808 bytes",
+    )
+    fails(
+        tmp_path,
+        raw_gguf([kv("k", ARRAY, struct.pack("<IQ", ARRAY, 2**50))], []),
+        "an array of 1125899906842624 arrays",
+    )
     strings = struct.pack("<IQ", STRING, 3) + text("a") + struct.pack("<Q", 10**9) + b"xy"
     fails(tmp_path, raw_gguf([kv("k", ARRAY, strings)], []), "string 1 of 3 (length 1000000000)")
 
 
-@pytest.mark.parametrize("kvs,tensors,phrases", [
-    ([kv("k", 13, b"\0")], [], ["metadata key 'k' has unknown value type id 13"]),
-    ([kv("k", ARRAY, struct.pack("<IQ", 77, 1))], [], ["array of unknown value type id 77"]),
-    ([kv("k", U32, b"\1\0\0\0"), kv("k", U32, b"\2\0\0\0")], [],
-     ["metadata key 'k' appears twice"]),
-    ([], [vector("w"), vector("w")], ["tensor 'w' appears twice", "duplicate tensor name"]),
-    ([], [("w", (1, 1, 1, 1, 8), F32, b"\0" * 32)], ["tensor 'w' has 5 dimensions, expected"]),
-    ([], [("w", (33, 1), Q8_0, b"\0" * 68)], ["rows of 33 Q8_0 weights", "block size 32"]),
-    ([], [("w", (2**40,), F32, b"")], ["is truncated: tensor 'w' data", "past the end"]),
-    ([kv("general.alignment", U32, struct.pack("<I", 24))], [],
-     ["general.alignment is 24, expected a positive power of two"]),
-    ([kv("general.alignment", STRING, text("32"))], [], ["general.alignment is '32'"]),
-])
-def test_corrupt_content(tmp_path: Path, kvs: list[bytes], tensors: list,
-                         phrases: list[str]) -> None:
+@pytest.mark.parametrize(
+    "kvs,tensors,phrases",
+    [
+        ([kv("k", 13, b"\0")], [], ["metadata key 'k' has unknown value type id 13"]),
+        ([kv("k", ARRAY, struct.pack("<IQ", 77, 1))], [], ["array of unknown value type id 77"]),
+        (
+            [kv("k", U32, b"\1\0\0\0"), kv("k", U32, b"\2\0\0\0")],
+            [],
+            ["metadata key 'k' appears twice"],
+        ),
+        ([], [vector("w"), vector("w")], ["tensor 'w' appears twice", "duplicate tensor name"]),
+        ([], [("w", (1, 1, 1, 1, 8), F32, b"\0" * 32)], ["tensor 'w' has 5 dimensions, expected"]),
+        ([], [("w", (33, 1), Q8_0, b"\0" * 68)], ["rows of 33 Q8_0 weights", "block size 32"]),
+        ([], [("w", (2**40,), F32, b"")], ["is truncated: tensor 'w' data", "past the end"]),
+        (
+            [kv("general.alignment", U32, struct.pack("<I", 24))],
+            [],
+            ["general.alignment is 24, expected a positive power of two"],
+        ),
+        ([kv("general.alignment", STRING, text("32"))], [], ["general.alignment is '32'"]),
+    ],
+)
+def test_corrupt_content(
+    tmp_path: Path, kvs: list[bytes], tensors: list, phrases: list[str]
+) -> None:
     fails(tmp_path, raw_gguf(kvs, tensors), *phrases)
 
 
@@ -159,9 +196,13 @@ def test_tensor_data_cut_short(tmp_path: Path) -> None:
 def tiny_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, int]:
     """(bytes of a tiny Q8_0 model with a tokenizer, offset where its tensor data starts)."""
     config = tiny_config()
-    path = write_gguf(tmp_path_factory.mktemp("fuzz") / "m.gguf", tiny_tensors(config, seed=5),
-                      config, qtype="Q8_0",
-                      tokenizer_metadata=gguf_tokenizer_metadata(tiny_vocab()))
+    path = write_gguf(
+        tmp_path_factory.mktemp("fuzz") / "m.gguf",
+        tiny_tensors(config, seed=5),
+        config,
+        qtype="Q8_0",
+        tokenizer_metadata=gguf_tokenizer_metadata(tiny_vocab()),
+    )
     return path.read_bytes(), read_gguf(path).data_offset
 
 
@@ -189,10 +230,18 @@ def test_truncated_anywhere_is_an_error(tmp_path: Path, tiny_file: tuple[bytes, 
         assert _survives(path) == "error", f"cut at byte {cut}"
 
 
-@pytest.mark.parametrize("first,garbage", [(4, b"\xff" * 8), (6, struct.pack("<Q", 10**8)),
-                                           (9, b"\0" * 8), (11, b"\x09\0\0\0\x09\0\0\0")])
-def test_garbled_header_fails_fast_or_parses(tmp_path: Path, tiny_file: tuple[bytes, int],
-                                             first: int, garbage: bytes) -> None:
+@pytest.mark.parametrize(
+    "first,garbage",
+    [
+        (4, b"\xff" * 8),
+        (6, struct.pack("<Q", 10**8)),
+        (9, b"\0" * 8),
+        (11, b"\x09\0\0\0\x09\0\0\0"),
+    ],
+)
+def test_garbled_header_fails_fast_or_parses(
+    tmp_path: Path, tiny_file: tuple[bytes, int], first: int, garbage: bytes
+) -> None:
     """Overwrite 8 bytes at every 7th offset of the header (counts, lengths, type ids, text)."""
     raw, data_offset = tiny_file
     path = tmp_path / "garbled.gguf"
@@ -205,7 +254,7 @@ def test_garbled_header_fails_fast_or_parses(tmp_path: Path, tiny_file: tuple[by
             fh.flush()
             outcomes[_survives(path)] += 1
             fh.seek(at)
-            fh.write(raw[at:at + len(garbage)])
+            fh.write(raw[at : at + len(garbage)])
     assert outcomes["error"] > 100 and outcomes["ok"] > 100  # text bytes may change harmlessly
 
 
@@ -220,8 +269,9 @@ def tiny(tmp_path: Path):
 
 def _write(tiny, tensors=None, config=None, **kwargs) -> Path:
     cfg, weights, folder = tiny
-    return write_gguf(folder / "m.gguf", weights if tensors is None else tensors,
-                      config or cfg, **kwargs)
+    return write_gguf(
+        folder / "m.gguf", weights if tensors is None else tensors, config or cfg, **kwargs
+    )
 
 
 def _load_fails(path: Path, *phrases: str) -> None:
@@ -255,15 +305,18 @@ def test_loader_other_architecture(tiny) -> None:
 def test_loader_wrong_missing_and_unknown_tensors(tiny) -> None:
     tensors = dict(tiny[1])
     tensors["layers.1.attention.wk.weight"] = torch.zeros(64, 64)  # metadata implies (32, 64)
-    _load_fails(_write(tiny, tensors=tensors), "blk.1.attn_k.weight has shape (64, 64)",
-                "expected (32, 64)")
+    _load_fails(
+        _write(tiny, tensors=tensors), "blk.1.attn_k.weight has shape (64, 64)", "expected (32, 64)"
+    )
     tensors = dict(tiny[1])
     del tensors["layers.1.feed_forward.w3.weight"]
     _load_fails(_write(tiny, tensors=tensors), "blk.1.ffn_up.weight", "is missing")
-    tensors = dict(tiny[1], **{"mystery.weight": torch.zeros(4),
-                               "layers.2.ffn_norm.weight": torch.zeros(64)})
-    _load_fails(_write(tiny, tensors=tensors), "unknown tensors", "mystery.weight",
-                "blk.2.ffn_norm.weight")
+    tensors = dict(
+        tiny[1], **{"mystery.weight": torch.zeros(4), "layers.2.ffn_norm.weight": torch.zeros(64)}
+    )
+    _load_fails(
+        _write(tiny, tensors=tensors), "unknown tensors", "mystery.weight", "blk.2.ffn_norm.weight"
+    )
 
 
 def test_loader_unsupported_and_unknown_tensor_types(tiny) -> None:
@@ -273,26 +326,33 @@ def test_loader_unsupported_and_unknown_tensor_types(tiny) -> None:
     name = b"blk.0.attn_q.weight"
     at = raw.index(struct.pack("<Q", len(name)) + name) + 8 + len(name) + 4 + 2 * 8
     assert struct.unpack_from("<I", raw, at)[0] == F32
-    raw[at:at + 4] = struct.pack("<I", 99)
+    raw[at : at + 4] = struct.pack("<I", 99)
     path.write_bytes(bytes(raw))
     _load_fails(path, "tensor blk.0.attn_q.weight has type type_99; supported types are")
 
 
 def test_loader_inconsistent_metadata(tiny) -> None:
     config = tiny_config(n_kv_heads=3)
-    _load_fails(_write(tiny, tensors=tiny_tensors(config), config=config),
-                "n_heads (4) is not a multiple of n_kv_heads (3)")
+    _load_fails(
+        _write(tiny, tensors=tiny_tensors(config), config=config),
+        "n_heads (4) is not a multiple of n_kv_heads (3)",
+    )
 
 
-@pytest.mark.parametrize("key,value,phrase", [
-    ("llama.attention.head_count", [4, 4], "n_heads is [4, 4], expected a positive integer"),
-    ("llama.rope.freq_base", "high", "llama.* metadata has values of the wrong type"),
-])
+@pytest.mark.parametrize(
+    "key,value,phrase",
+    [
+        ("llama.attention.head_count", [4, 4], "n_heads is [4, 4], expected a positive integer"),
+        ("llama.rope.freq_base", "high", "llama.* metadata has values of the wrong type"),
+    ],
+)
 def test_loader_metadata_of_the_wrong_type(tiny, key: str, value, phrase: str) -> None:
     _load_fails(_write(tiny, tokenizer_metadata={key: value}), phrase)
 
 
 def test_loader_unsupported_rope_scaling(tiny) -> None:
-    path = _write(tiny, tokenizer_metadata={"llama.rope.scaling.type": "yarn",
-                                            "llama.rope.scaling.factor": 4.0})
+    path = _write(
+        tiny,
+        tokenizer_metadata={"llama.rope.scaling.type": "yarn", "llama.rope.scaling.factor": 4.0},
+    )
     _load_fails(path, "rope scaling 'yarn'")

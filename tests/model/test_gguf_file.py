@@ -10,9 +10,9 @@ import gguf
 import numpy as np
 import pytest
 
-from model.errors import CheckpointError
-from model.loaders.gguf_file import GGUFFile, read_gguf
-from model.loaders.gguf_meta import open_reader, read_metadata
+from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders.gguf_file import GGUFFile, read_gguf
+from llamalens.model.loaders.gguf_meta import open_reader, read_metadata
 from tests.writers.checkpoints import tiny_config, tiny_tensors
 from tests.writers.gguf_writer import write_gguf
 from tests.writers.tiny_vocab import tiny_vocab
@@ -22,8 +22,9 @@ T = gguf.GGUFValueType
 
 
 def reference_metadata(reader: gguf.GGUFReader) -> dict[str, Any]:
-    return {key: fld.contents() for key, fld in reader.fields.items()
-            if not key.startswith("GGUF.")}
+    return {
+        key: fld.contents() for key, fld in reader.fields.items() if not key.startswith("GGUF.")
+    }
 
 
 def kinds(value: Any) -> Any:
@@ -59,11 +60,17 @@ def tokenizer_metadata() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("qtype", ["F32", "F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0"])
-def test_tiny_model_matches_the_reference_reader(tmp_path: Path, qtype: str,
-                                                 tokenizer_metadata: dict[str, Any]) -> None:
+def test_tiny_model_matches_the_reference_reader(
+    tmp_path: Path, qtype: str, tokenizer_metadata: dict[str, Any]
+) -> None:
     config = tiny_config(qkv_bias=True)
-    path = write_gguf(tmp_path / "m.gguf", tiny_tensors(config, seed=1), config, qtype=qtype,
-                      tokenizer_metadata=tokenizer_metadata)
+    path = write_gguf(
+        tmp_path / "m.gguf",
+        tiny_tensors(config, seed=1),
+        config,
+        qtype=qtype,
+        tokenizer_metadata=tokenizer_metadata,
+    )
     parsed = read_gguf(path)
     assert parsed.version == 3 and parsed.alignment == 32 and parsed.data_offset % 32 == 0
     assert parsed.file_size == path.stat().st_size
@@ -75,17 +82,30 @@ def test_tiny_model_matches_the_reference_reader(tmp_path: Path, qtype: str,
 def _write_all_value_types(path: Path) -> dict[str, Any]:
     """Every scalar type, strings, arrays of each, with custom alignment; returns the values."""
     values = {
-        "u8": (255, T.UINT8), "i8": (-128, T.INT8), "u16": (65535, T.UINT16),
-        "i16": (-32768, T.INT16), "u32": (2**32 - 1, T.UINT32), "i32": (-(2**31), T.INT32),
-        "f32": (0.1, T.FLOAT32), "yes": (True, T.BOOL), "no": (False, T.BOOL),
-        "u64": (2**64 - 1, T.UINT64), "i64": (-(2**63), T.INT64), "f64": (0.1, T.FLOAT64),
-        "text": ("Grüße, 世界 🦙\n\"q\"", T.STRING), "empty": ("", T.STRING),
+        "u8": (255, T.UINT8),
+        "i8": (-128, T.INT8),
+        "u16": (65535, T.UINT16),
+        "i16": (-32768, T.INT16),
+        "u32": (2**32 - 1, T.UINT32),
+        "i32": (-(2**31), T.INT32),
+        "f32": (0.1, T.FLOAT32),
+        "yes": (True, T.BOOL),
+        "no": (False, T.BOOL),
+        "u64": (2**64 - 1, T.UINT64),
+        "i64": (-(2**63), T.INT64),
+        "f64": (0.1, T.FLOAT64),
+        "text": ('Grüße, 世界 🦙\n"q"', T.STRING),
+        "empty": ("", T.STRING),
     }
     arrays = {
-        "a.u8": ([0, 7, 255], T.UINT8), "a.i16": ([-3, 4], T.INT16),
-        "a.u32": ([1, 2, 3], T.UINT32), "a.i64": ([-(2**40), 5], T.INT64),
-        "a.f32": ([0.5, -1e-5, 3.25], T.FLOAT32), "a.f64": ([0.1, 2.5], T.FLOAT64),
-        "a.bool": ([True, False, True], T.BOOL), "a.str": (["a", "", "ü", "x y"], T.STRING),
+        "a.u8": ([0, 7, 255], T.UINT8),
+        "a.i16": ([-3, 4], T.INT16),
+        "a.u32": ([1, 2, 3], T.UINT32),
+        "a.i64": ([-(2**40), 5], T.INT64),
+        "a.f32": ([0.5, -1e-5, 3.25], T.FLOAT32),
+        "a.f64": ([0.1, 2.5], T.FLOAT64),
+        "a.bool": ([True, False, True], T.BOOL),
+        "a.str": (["a", "", "ü", "x y"], T.STRING),
     }
     writer = gguf.GGUFWriter(path, "llama")
     writer.add_custom_alignment(64)
@@ -113,10 +133,16 @@ def test_every_value_type_and_custom_alignment(tmp_path: Path) -> None:
         assert parsed.metadata[key] == written[key], key
     assert parsed.metadata["f32"] == float(np.float32(0.1)) and parsed.metadata["f64"] == 0.1
     w = parsed.tensors[0]
-    assert (w.name, w.shape, w.ggml_shape, w.type_name, w.nbytes) == ("w", (3, 4), (4, 3),
-                                                                      "F32", 48)
-    np.testing.assert_array_equal(w.data().view(np.float32).reshape(w.shape),
-                                  np.arange(12, dtype=np.float32).reshape(3, 4))
+    assert (w.name, w.shape, w.ggml_shape, w.type_name, w.nbytes) == (
+        "w",
+        (3, 4),
+        (4, 3),
+        "F32",
+        48,
+    )
+    np.testing.assert_array_equal(
+        w.data().view(np.float32).reshape(w.shape), np.arange(12, dtype=np.float32).reshape(3, 4)
+    )
 
 
 def test_nested_arrays_stay_nested(tmp_path: Path) -> None:
@@ -138,7 +164,7 @@ def test_data_is_a_read_only_uint8_view(tmp_path: Path) -> None:
     assert not data.flags.writeable and isinstance(data, np.memmap)
     assert tensor.nbytes == tensor.n_elements // 32 * 34
     raw = path.read_bytes()
-    assert data.tobytes() == raw[tensor.offset:tensor.offset + tensor.nbytes]
+    assert data.tobytes() == raw[tensor.offset : tensor.offset + tensor.nbytes]
 
 
 def test_version_2_files_parse_the_same(tmp_path: Path) -> None:
@@ -171,11 +197,16 @@ def test_a_large_vocabulary_parses_fast(tmp_path: Path) -> None:
     assert elapsed < 2.0, f"{elapsed:.2f} s for 300k strings (expected about 0.1 s)"
 
 
-def test_read_metadata_accepts_a_path_or_a_parsed_file(tmp_path: Path,
-                                                        tokenizer_metadata: dict) -> None:
+def test_read_metadata_accepts_a_path_or_a_parsed_file(
+    tmp_path: Path, tokenizer_metadata: dict
+) -> None:
     config = tiny_config()
-    path = write_gguf(tmp_path / "m.gguf", tiny_tensors(config, seed=4), config,
-                      tokenizer_metadata=tokenizer_metadata)
+    path = write_gguf(
+        tmp_path / "m.gguf",
+        tiny_tensors(config, seed=4),
+        config,
+        tokenizer_metadata=tokenizer_metadata,
+    )
     parsed = open_reader(path)
     assert isinstance(parsed, GGUFFile)
     from_path, from_file = read_metadata(path), read_metadata(parsed)
@@ -199,8 +230,13 @@ def default_pair(default_gguf: Path) -> tuple[GGUFFile, gguf.GGUFReader]:
 @pytest.mark.slow
 def test_default_model_matches_the_reference_reader(default_pair) -> None:
     parsed, reader = default_pair
-    names = {"token_embd.weight", "output_norm.weight", "blk.0.attn_q.weight",
-             "blk.17.ffn_down.weight", "blk.29.attn_v.weight"}
+    names = {
+        "token_embd.weight",
+        "output_norm.weight",
+        "blk.0.attn_q.weight",
+        "blk.17.ffn_down.weight",
+        "blk.29.attn_v.weight",
+    }
     assert_same_as_reader(parsed, reader, data_names=names)
     assert len(parsed.tensors) == 272 and len(parsed.metadata["tokenizer.ggml.tokens"]) == 49152
     assert parsed.metadata["general.architecture"] == "llama"

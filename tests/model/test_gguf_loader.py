@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import torch
 
-from model.loaders import gguf_loader
-from model.loaders.gguf_file import read_gguf
-from model.loaders.gguf_loader import config_from_metadata, load_gguf, meta_name
+from llamalens.model.loaders import gguf_loader
+from llamalens.model.loaders.gguf_file import read_gguf
+from llamalens.model.loaders.gguf_loader import config_from_metadata, load_gguf, meta_name
 from tests.writers.checkpoints import tiny_config, tiny_tensors
 from tests.writers.gguf_writer import write_gguf
 
@@ -26,8 +26,12 @@ def tiny(tmp_path: Path):
 
 
 def _write(tiny, name: str = "m.gguf", tensors=None, config=None, **kwargs) -> Path:
-    return write_gguf(tiny.dir / name, tiny.tensors if tensors is None else tensors,
-                      config or tiny.config, **kwargs)
+    return write_gguf(
+        tiny.dir / name,
+        tiny.tensors if tensors is None else tensors,
+        config or tiny.config,
+        **kwargs,
+    )
 
 
 def test_f32_round_trip_is_exact(tiny) -> None:
@@ -61,8 +65,9 @@ def test_quantized_round_trip_is_within_quantization_error(tiny, qtype: str, bit
 
 def test_metadata_summary(tiny) -> None:
     template = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
-    ckpt = load_gguf(_write(tiny, qtype="Q4_1",
-                            tokenizer_metadata={"tokenizer.chat_template": template}))
+    ckpt = load_gguf(
+        _write(tiny, qtype="Q4_1", tokenizer_metadata={"tokenizer.chat_template": template})
+    )
     assert ckpt.metadata["name"] == "tiny-llama"
     assert ckpt.metadata["architecture"] == "llama"
     assert ckpt.metadata["file_type"] == "MOSTLY_Q4_1"
@@ -78,13 +83,14 @@ def test_tied_embeddings_bias_rope_freqs_and_head_dim(tiny) -> None:
     assert ckpt.config.tie_embeddings and ckpt.config.qkv_bias and ckpt.config.head_dim == 32
     assert "output.weight" not in ckpt.tensors
     assert torch.equal(ckpt.tensors["rope_freqs"], tensors["rope_freqs"])
-    assert torch.equal(ckpt.tensors["layers.1.attention.wk.bias"],
-                       tensors["layers.1.attention.wk.bias"])
+    assert torch.equal(
+        ckpt.tensors["layers.1.attention.wk.bias"], tensors["layers.1.attention.wk.bias"]
+    )
 
 
 def test_tokenizer_comes_from_metadata(tiny) -> None:
     files = pytest.importorskip("tests.writers.tokenizer_files")
-    tokenizer_module = pytest.importorskip("model.tokenizer")
+    tokenizer_module = pytest.importorskip("llamalens.model.tokenizer")
     if not hasattr(tokenizer_module, "load_gguf_tokenizer"):
         pytest.skip("model.tokenizer.load_gguf_tokenizer is not written yet")
     from tests.writers.tiny_vocab import tiny_vocab
@@ -106,8 +112,12 @@ def test_meta_names() -> None:
 
 
 def test_vocab_size_falls_back_to_tokens_then_embedding_rows(tiny) -> None:
-    meta = {"llama.embedding_length": 64, "llama.block_count": 2, "llama.feed_forward_length": 128,
-            "llama.attention.head_count": 4}
+    meta = {
+        "llama.embedding_length": 64,
+        "llama.block_count": 2,
+        "llama.feed_forward_length": 128,
+        "llama.attention.head_count": 4,
+    }
     infos = {"token_embd.weight": SimpleNamespace(shape=(77, 64))}  # (vocab, dim)
     config = config_from_metadata(tiny.dir / "x.gguf", meta, infos)
     assert config.vocab_size == 77 and config.n_kv_heads == 4 and config.head_dim == 16
@@ -132,12 +142,13 @@ def test_progress_is_bounded_monotonic_and_complete(tiny) -> None:
 
 # ---- the real default model -----------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def smollm2(default_gguf: Path):
     """The default model's parsed header and its loaded checkpoint: (gguf_file, checkpoint)."""
     with pytest.MonkeyPatch.context() as mp:
         try:
-            from model.tokenizer import load_gguf_tokenizer  # noqa: F401
+            from llamalens.model.tokenizer import load_gguf_tokenizer  # noqa: F401
         except ImportError:  # the tokenizer package is not there yet: check the weights only
             mp.setattr(gguf_loader, "_load_tokenizer", lambda _m, _p: None)
         ckpt = load_gguf(default_gguf)
@@ -159,11 +170,14 @@ def test_default_model_config_and_metadata(smollm2) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("gguf_name,name", [
-    ("blk.0.attn_q.weight", "layers.0.attention.wq.weight"),
-    ("token_embd.weight", "tok_embeddings.weight"),
-    ("blk.29.ffn_down.weight", "layers.29.feed_forward.w2.weight"),
-])
+@pytest.mark.parametrize(
+    "gguf_name,name",
+    [
+        ("blk.0.attn_q.weight", "layers.0.attention.wq.weight"),
+        ("token_embd.weight", "tok_embeddings.weight"),
+        ("blk.29.ffn_down.weight", "layers.29.feed_forward.w2.weight"),
+    ],
+)
 def test_default_model_tensor_equals_reference(smollm2, gguf_name: str, name: str) -> None:
     import gguf
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from model.config import RopeScaling
-from model.loaders import load_checkpoint
-from model.runtime import build_model
+from llamalens.model.config import RopeScaling
+from llamalens.model.loaders import load_checkpoint
+from llamalens.model.runtime import build_model
 from tests.model.tiny import make_all_formats
 
 transformers = pytest.importorskip("transformers")
@@ -34,7 +34,8 @@ def our_logits(path, ids: list[int]) -> np.ndarray:
 
 def reference(hf_dir, ids: list[int]):
     ref = transformers.LlamaForCausalLM.from_pretrained(
-        hf_dir, attn_implementation="eager", dtype=torch.float32).eval()
+        hf_dir, attn_implementation="eager", dtype=torch.float32
+    ).eval()
     with torch.no_grad():
         out = ref(torch.tensor([ids]), output_attentions=True)
     return out.logits[0].numpy(), [a[0].numpy() for a in out.attentions]
@@ -72,8 +73,10 @@ def test_attention_probabilities_equal_transformers(formats):
     model = build_model(load_checkpoint(formats["meta"]), "cpu")
     model.set_explicit_attention(True)
     seen = []
-    hooks = [layer.attention.probs.register_forward_hook(lambda m, i, o: seen.append(o[0]))
-             for layer in model.layers]
+    hooks = [
+        layer.attention.probs.register_forward_hook(lambda m, i, o: seen.append(o[0]))
+        for layer in model.layers
+    ]
     try:
         model(torch.tensor([ids]))
     finally:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.sampling import SamplingParams, nucleus, sample, softmax
+from llamalens.model.sampling import SamplingParams, nucleus, sample, softmax
 
 LOGITS = np.array([2.0, 1.5, 1.0, 0.5, 0.0, -1.0, -3.0, -6.0])
 
@@ -81,8 +81,16 @@ def test_chi_square_detects_a_wrong_law():
     assert float(((observed - expected) ** 2 / expected).sum()) > 24.3
 
 
-@pytest.mark.parametrize("kwargs", [dict(temperature=-1), dict(top_p=0), dict(top_p=1.5),
-                                    dict(top_k=-2), dict(temperature=float("nan"))])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(temperature=-1),
+        dict(top_p=0),
+        dict(top_p=1.5),
+        dict(top_k=-2),
+        dict(temperature=float("nan")),
+    ],
+)
 def test_bad_params_are_named(kwargs):
     with pytest.raises(ValueError) as info:
         SamplingParams(**kwargs)
@@ -90,8 +98,12 @@ def test_bad_params_are_named(kwargs):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.floats(-20, 20), min_size=1, max_size=50), st.floats(0.01, 1.0),
-       st.integers(0, 10), st.floats(0.05, 3.0))
+@given(
+    st.lists(st.floats(-20, 20), min_size=1, max_size=50),
+    st.floats(0.01, 1.0),
+    st.integers(0, 10),
+    st.floats(0.05, 3.0),
+)
 def test_final_is_a_distribution_over_kept(logits, top_p, top_k, temperature):
     r = sample(np.array(logits), SamplingParams(temperature, top_p, top_k, seed=0))
     assert r.final.sum() == pytest.approx(1.0)

@@ -8,9 +8,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from model.head_stats import head_stats, logit_lens
-from model.runtime import load_model
-from model.session_io import (
+from llamalens.model.head_stats import head_stats, logit_lens
+from llamalens.model.runtime import load_model
+from llamalens.model.session_io import (
     Analysis,
     Session,
     load_session,
@@ -18,8 +18,8 @@ from model.session_io import (
     save_session,
     session_arrays,
 )
-from model.tracing import run_trace
-from model.vocab_table import VocabTable
+from llamalens.model.tracing import run_trace
+from llamalens.model.vocab_table import VocabTable
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -42,14 +42,19 @@ def session(loaded):
     positions = [trace.n_tokens - 2, trace.n_tokens - 1]
     ids, probs = logit_lens(loaded.module, trace, positions)
     text = np.array([[[tok.token(int(i)).text for i in cell] for cell in row] for row in ids])
-    analysis = Analysis(stats={"entropy": stats.entropy, "sink": stats.sink},
-                        lens_text=text, lens_probs=probs, positions=tuple(positions))
-    meta = new_meta(model={"name": "tiny", "path": "/x", "format": "hf", "device": "cpu",
-                           "quantization": None},
-                    prompt={"text": PROMPT, "chat": False, "plain": True},
-                    view={"layer": 1, "head": 2, "stage": "masked", "token": 5, "key": 3},
-                    sampling={"temperature": 0.7, "top_p": 0.9, "top_k": 5, "seed": 3},
-                    history=["+ cat  (id 9, greedy)", "généré ✓"])
+    analysis = Analysis(
+        stats={"entropy": stats.entropy, "sink": stats.sink},
+        lens_text=text,
+        lens_probs=probs,
+        positions=tuple(positions),
+    )
+    meta = new_meta(
+        model={"name": "tiny", "path": "/x", "format": "hf", "device": "cpu", "quantization": None},
+        prompt={"text": PROMPT, "chat": False, "plain": True},
+        view={"layer": 1, "head": 2, "stage": "masked", "token": 5, "key": 3},
+        sampling={"temperature": 0.7, "top_p": 0.9, "top_k": 5, "seed": 3},
+        history=["+ cat  (id 9, greedy)", "généré ✓"],
+    )
     return Session(trace, VocabTable.from_tokenizer(tok), meta, analysis)
 
 
@@ -100,8 +105,7 @@ def test_vocab_table_labels_like_the_tokenizer(loaded):
 
 
 def test_vocab_table_shows_invalid_utf8_and_holes():
-    table = VocabTable.from_arrays(VocabTable([b"\xe2\x82", None, b"ok"], [False] * 3)
-                                   .to_arrays())
+    table = VocabTable.from_arrays(VocabTable([b"\xe2\x82", None, b"ok"], [False] * 3).to_arrays())
     assert table.token(0).text == "\\xe2\\x82"
     assert table.token(2).text == "ok"
     with pytest.raises(ValueError, match="no token"):
@@ -122,7 +126,7 @@ def test_newer_version_is_refused(tmp_path, session):
 
 
 def test_foreign_and_incomplete_files_are_refused(tmp_path, session):
-    from model.trace_io import save_trace
+    from llamalens.model.trace_io import save_trace
 
     save_trace(session.trace, tmp_path / "t.npz")
     with pytest.raises(ValueError, match=r"t\.npz: format is 'llamalens-trace'"):
@@ -169,7 +173,7 @@ def test_corrupt_files_are_refused(tmp_path, saved, damage):
         with zipfile.ZipFile(saved) as z:
             info = z.getinfo("trace_q_rot.npy")
         at = info.header_offset + 200  # inside the member's data: the CRC check fails
-        bad.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:])
+        bad.write_bytes(data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :])
     else:
         bad.write_text("hello, not a session")
     with pytest.raises(ValueError, match=r"bad\.llamalens"):

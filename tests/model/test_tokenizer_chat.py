@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.tokenizer import ChatTemplate, detect_chat_template, load_tokenizer
+from llamalens.model.tokenizer import ChatTemplate, detect_chat_template, load_tokenizer
 from tests.writers.tiny_vocab import tiny_vocab
 from tests.writers.tokenizer_files import write_tokenizer_json
 
@@ -31,7 +31,8 @@ def test_llama3_rendering() -> None:
         "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
         "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
         "<|start_header_id|>user<|end_header_id|>\n\nBye<|eot_id|>"
-        "<|start_header_id|>assistant<|end_header_id|>\n\n")
+        "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    )
     no_prompt = ChatTemplate("llama3").render(CONVERSATION, add_generation_prompt=False)
     assert no_prompt.endswith("Bye<|eot_id|>")
 
@@ -39,28 +40,41 @@ def test_llama3_rendering() -> None:
 def test_chatml_rendering_and_default_system() -> None:
     template = detect_chat_template(SMOLLM2_TEMPLATE)
     assert template == ChatTemplate(
-        "chatml", "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        "chatml", "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    )
     user_only = template.render([{"role": "user", "content": "Hi"}])
     assert user_only == (
         "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging "
-        "Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+        "Face<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+    )
     assert template.render(CONVERSATION[:2]) == (
         "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
-        "<|im_start|>assistant\n")
+        "<|im_start|>assistant\n"
+    )
     assert template.render([], add_generation_prompt=False) == ""
 
 
-@pytest.mark.parametrize(("source", "expected"), [
-    (None, None),
-    ("", None),
-    ("{{ messages[0]['content'] }}", None),
-    ("{% if x %}<|start_header_id|>{% endif %}", ChatTemplate("llama3")),
-    ("{{'<|im_start|>' + m['role'] + '\\n'}}", ChatTemplate("chatml")),
-    ("{{ '<|im_start|>system\\nYou are Qwen.<|im_end|>\\n' }}{{'<|im_start|>'}}",
-     ChatTemplate("chatml", "You are Qwen.")),
-    ([{"name": "tool_use", "template": "x"}, {"name": "default", "template": "<|im_start|>"}],
-     ChatTemplate("chatml")),
-])
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ("{{ messages[0]['content'] }}", None),
+        ("{% if x %}<|start_header_id|>{% endif %}", ChatTemplate("llama3")),
+        ("{{'<|im_start|>' + m['role'] + '\\n'}}", ChatTemplate("chatml")),
+        (
+            "{{ '<|im_start|>system\\nYou are Qwen.<|im_end|>\\n' }}{{'<|im_start|>'}}",
+            ChatTemplate("chatml", "You are Qwen."),
+        ),
+        (
+            [
+                {"name": "tool_use", "template": "x"},
+                {"name": "default", "template": "<|im_start|>"},
+            ],
+            ChatTemplate("chatml"),
+        ),
+    ],
+)
 def test_detection(source: object, expected: ChatTemplate | None) -> None:
     assert detect_chat_template(source) == expected
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer as HFTokenizer
 
-from model.tokenizer import DroppedByte, Encoded, Token, Tokenizer, load_hf_tokenizer_json
-from model.tokenizer.core import show_bytes
+from llamalens.model.tokenizer import DroppedByte, Encoded, Token, Tokenizer, load_hf_tokenizer_json
+from llamalens.model.tokenizer.core import show_bytes
 from tests.model.test_tokenizer_corpus import CORPUS
 from tests.writers.tiny_vocab import tiny_vocab
 from tests.writers.tokenizer_files import (
@@ -23,10 +23,15 @@ from tests.writers.tokenizer_files import (
     write_tokenizer_config,
 )
 
-RANDOM = settings(max_examples=200, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture])
-ODD_TEXT = st.lists(st.sampled_from([*"ab theq.\n 1\x04é世", "\U00045678", "<|eot_id|>", "at"]),
-                    max_size=30).map("".join)
+RANDOM = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+ODD_TEXT = st.lists(
+    st.sampled_from([*"ab theq.\n 1\x04é世", "\U00045678", "<|eot_id|>", "at"]), max_size=30
+).map("".join)
 MISSING = (0x04, 0xF1)
 
 
@@ -37,13 +42,18 @@ def write_json(directory: Path, data: dict[str, Any]) -> Path:
     return path
 
 
-def without_bytes(data: dict[str, Any], missing: tuple[int, ...], *, renumber: bool = True,
-                  ) -> dict[str, Any]:
+def without_bytes(
+    data: dict[str, Any],
+    missing: tuple[int, ...],
+    *,
+    renumber: bool = True,
+) -> dict[str, Any]:
     """Remove the tokens of single bytes; renumber the rest to close the gaps (the HF library
     reassigns added-token ids past a gap, ignoring the ids in the file)."""
     vocab = data["model"]["vocab"]
     removed = sorted(vocab.pop(byte_level(bytes([b]))) for b in missing)
     if renumber:
+
         def shift(i: int) -> int:
             return i - sum(r < i for r in removed)
 
@@ -163,8 +173,9 @@ def test_variants_match_hugging_face(variants: dict[str, Any], name: str, text: 
 @pytest.mark.parametrize("name", ["missing", "permuted", "both"])
 @RANDOM
 @given(text=ODD_TEXT)
-def test_variants_match_hugging_face_on_random_text(variants: dict[str, Any], name: str,
-                                                    text: str) -> None:
+def test_variants_match_hugging_face_on_random_text(
+    variants: dict[str, Any], name: str, text: str
+) -> None:
     ours, reference = variants[name]
     assert ours.encode(text) == reference.encode(text, add_special_tokens=False).ids
 
@@ -175,17 +186,22 @@ def test_id_translation_is_used_only_when_needed(variants: dict[str, Any]) -> No
     assert permuted.encoding.encode_ordinary("the cat") != permuted.encode("the cat")
     assert permuted.decode(permuted.encode("the cat")) == "the cat"
     assert [t.bytes for t in permuted.tokens(permuted.encode("the cat"))] == [
-        t.bytes for t in plain.tokens(plain.encode("the cat"))]
+        t.bytes for t in plain.tokens(plain.encode("the cat"))
+    ]
 
 
 def test_missing_bytes_are_dropped_and_reported(variants: dict[str, Any]) -> None:
     for name in ("missing", "both"):
         ours = variants[name][0]
         detailed = ours.encode_detailed("h\x04e\U00045678!<|eot_id|>\x04")
-        assert detailed.dropped == [DroppedByte(1, 0x04), DroppedByte(3, 0xF1),
-                                    DroppedByte(15, 0x04)]
-        assert ours.decode(detailed.ids) == "he\x85\x99\xb8!<|eot_id|>".encode(
-            "latin-1").decode("utf-8", "replace")
+        assert detailed.dropped == [
+            DroppedByte(1, 0x04),
+            DroppedByte(3, 0xF1),
+            DroppedByte(15, 0x04),
+        ]
+        assert ours.decode(detailed.ids) == "he\x85\x99\xb8!<|eot_id|>".encode("latin-1").decode(
+            "utf-8", "replace"
+        )
         assert all(0 <= i < ours.n_vocab for i in detailed.ids)
     assert variants["plain"][0].encode_detailed("h\x04").dropped == []
 

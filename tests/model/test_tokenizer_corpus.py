@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer as HFTokenizer
 
-from model.tokenizer import Tokenizer, load_tokenizer
+from llamalens.model.tokenizer import Tokenizer, load_tokenizer
 from tests.writers.tiny_vocab import tiny_vocab
 from tests.writers.tokenizer_files import (
     gguf_tokenizer_metadata,
@@ -117,16 +117,22 @@ def test_same_ids_and_round_trip_in_every_format(tiny: dict[str, Tokenizer], tex
 
 
 @pytest.mark.parametrize("text", CORPUS)
-def test_tokenizer_json_matches_hugging_face(tiny: dict[str, Tokenizer],
-                                             hf_reference: HFTokenizer, text: str) -> None:
+def test_tokenizer_json_matches_hugging_face(
+    tiny: dict[str, Tokenizer], hf_reference: HFTokenizer, text: str
+) -> None:
     assert tiny["hf"].encode(text) == hf_reference.encode(text, add_special_tokens=False).ids
 
 
-@settings(max_examples=200, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(text=st.text())
 def test_tokenizer_json_matches_hugging_face_on_random_text(
-        tiny: dict[str, Tokenizer], hf_reference: HFTokenizer, text: str) -> None:
+    tiny: dict[str, Tokenizer], hf_reference: HFTokenizer, text: str
+) -> None:
     expected = hf_reference.encode(text, add_special_tokens=False).ids
     assert tiny["hf"].encode(text) == expected
     assert tiny["gguf"].encode(text) == expected
@@ -148,7 +154,6 @@ def test_special_ids_agree(tiny: dict[str, Tokenizer]) -> None:
         eot = tok.token(vocab.n_bpe + 9)
         assert eot.special and eot.text == "<|eot_id|>"
         assert tok.decode(tok.encode(text)) == text
-        assert tok.stop_ids >= {vocab.special_id("<|end_of_text|>"),
-                                vocab.special_id("<|eot_id|>")}
+        assert tok.stop_ids >= {vocab.special_id("<|end_of_text|>"), vocab.special_id("<|eot_id|>")}
     assert tiny["meta"].chat_template == tiny["gguf"].chat_template
     assert tiny["gguf"].apply_chat("hi") == tiny["meta"].apply_chat("hi")

@@ -11,11 +11,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.tokenizer import Tokenizer, llama3_special_tokens, load_tiktoken_model, load_tokenizer
+from llamalens.model.tokenizer import (
+    Tokenizer,
+    llama3_special_tokens,
+    load_tiktoken_model,
+    load_tokenizer,
+)
 from tests.model.test_tokenizer_corpus import CORPUS
 
-RANDOM = settings(max_examples=200, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture])
+RANDOM = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def find_llama3_model() -> Path | None:
@@ -61,8 +70,11 @@ def test_vocabulary_and_specials(ours: Tokenizer, meta: Any) -> None:
     assert {t: 128000 + i for i, t in enumerate(llama3_special_tokens())} == meta.special_tokens
     assert ours.add_bos is False
     first = ours.token(128000)
-    assert (first.text, first.special, first.bytes) == ("<|begin_of_text|>", True,
-                                                          b"<|begin_of_text|>")
+    assert (first.text, first.special, first.bytes) == (
+        "<|begin_of_text|>",
+        True,
+        b"<|begin_of_text|>",
+    )
     assert ours.token(128255).text == "<|reserved_special_token_245|>"
     assert ours.encoding.n_vocab == 128256
 
@@ -100,20 +112,24 @@ def test_chat_matches_meta_chat_format(ours: Tokenizer, meta: Any) -> None:
         messages.append(RawMessage(role="user", content="Why is the sky blue?"))
         expected = formatter.encode_dialog_prompt(messages).tokens
         assert ours.encode(ours.apply_chat("Why is the sky blue?", system=system)) == expected
-    assert ours.apply_chat("hi") == ("<|begin_of_text|><|start_header_id|>user<|end_header_id|>"
-                                     "\n\nhi<|eot_id|><|start_header_id|>assistant"
-                                     "<|end_header_id|>\n\n")
+    assert ours.apply_chat("hi") == (
+        "<|begin_of_text|><|start_header_id|>user<|end_header_id|>"
+        "\n\nhi<|eot_id|><|start_header_id|>assistant"
+        "<|end_header_id|>\n\n"
+    )
 
 
 def test_chat_differs_from_meta_only_for_content_starting_with_a_newline(
-        ours: Tokenizer, meta: Any) -> None:
+    ours: Tokenizer, meta: Any
+) -> None:
     """Meta encodes the header's "\n\n" and the content separately; apply_chat gives one
     string (like Hugging Face's template), so a leading newline merges into the header's."""
     from llama_models.datatypes import RawMessage
     from llama_models.llama3.chat_format import ChatFormat
 
-    expected = ChatFormat(meta).encode_dialog_prompt(
-        [RawMessage(role="user", content="\nhello")]).tokens
+    expected = (
+        ChatFormat(meta).encode_dialog_prompt([RawMessage(role="user", content="\nhello")]).tokens
+    )
     ids = ours.encode(ours.apply_chat("\nhello"))
     assert ours.decode(ids) == meta.decode(expected)
     newlines = ours.encode("\n\n\n")

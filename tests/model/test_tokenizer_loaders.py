@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from model.errors import CheckpointError
-from model.tokenizer import (
+from llamalens.model.errors import CheckpointError
+from llamalens.model.tokenizer import (
     load_gguf_tokenizer,
     load_hf_tokenizer_json,
     load_tiktoken_model,
@@ -39,16 +39,19 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    (b"", "is empty"),
-    (b"\n\n", "is empty"),
-    (b"YQ== 0\nnot*base64 1\n", "line 2: .*not base64"),
-    (b"YQ== 0 extra\n", "line 1: expected 'base64-token rank'"),
-    (b"YQ== 0\nYg== 0\n", "line 2: rank 0 appears twice"),
-    (b"YQ== 0\nYQ== 1\n", "line 2: token b'a' appears twice"),
-    (b"YQ== -3\n", "line 1: rank '-3' is not a non-negative integer"),
-    (b"\x0a\x05\x0a\x03<s>\x15\x00\x00\x80\x3f", "binary data.*SentencePiece"),
-])
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (b"", "is empty"),
+        (b"\n\n", "is empty"),
+        (b"YQ== 0\nnot*base64 1\n", "line 2: .*not base64"),
+        (b"YQ== 0 extra\n", "line 1: expected 'base64-token rank'"),
+        (b"YQ== 0\nYg== 0\n", "line 2: rank 0 appears twice"),
+        (b"YQ== 0\nYQ== 1\n", "line 2: token b'a' appears twice"),
+        (b"YQ== -3\n", "line 1: rank '-3' is not a non-negative integer"),
+        (b"\x0a\x05\x0a\x03<s>\x15\x00\x00\x80\x3f", "binary data.*SentencePiece"),
+    ],
+)
 def test_bad_tiktoken_files(tmp_path: Path, content: bytes, problem: str) -> None:
     path = tmp_path / "tokenizer.model"
     path.write_bytes(content)
@@ -74,26 +77,42 @@ def test_tiktoken_file_without_every_byte(tmp_path: Path) -> None:
     assert [(d.offset, d.byte) for d in detailed.dropped] == [(2, ord("c")), (3, ord(" "))]
 
 
-@pytest.mark.parametrize(("edit", "problem"), [
-    (lambda d: d["model"].update(type="Unigram"), "model.type is 'Unigram', expected 'BPE'"),
-    (lambda d: d["model"].update(byte_fallback=True), "SentencePiece-style"),
-    (lambda d: d["model"].update(continuing_subword_prefix="##"), "continuing_subword_prefix"),
-    (lambda d: d["model"].pop("merges"), "'merges' list"),
-    (lambda d: d.update(pre_tokenizer={"type": "Metaspace"}), "not a byte-level BPE"),
-    (lambda d: d.update(pre_tokenizer={"type": "Sequence", "pretokenizers": [
-        {"type": "Whitespace"}, {"type": "ByteLevel", "use_regex": True}]}),
-     "'Whitespace' is not supported"),
-    (lambda d: d.update(pre_tokenizer={"type": "ByteLevel", "add_prefix_space": True}),
-     "add_prefix_space"),
-    (lambda d: d.update(normalizer={"type": "Lowercase"}), "normalizer 'Lowercase'"),
-    (lambda d: d["pre_tokenizer"]["pretokenizers"][0].update(pattern={"Regex": "(open"}),
-     "regex '\\(open' does not compile"),
-    (lambda d: d["model"]["merges"].insert(0, ["q", "zz"]), "merge 0 .*'zz'.*not in the vocab"),
-    (lambda d: d["model"]["merges"].insert(0, ["a", "b", "c"]), "merge 0 .*is not a pair"),
-    (lambda d: d["model"]["vocab"].update({"with space": 7}), "not in the GPT-2 byte-level"),
-    (lambda d: d["model"]["vocab"].update({"Ġzz": 5}), "token id 5 is used by more than one"),
-    (lambda d: d["added_tokens"].append({"content": 3}), "added_tokens\\[256\\]"),
-])
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (lambda d: d["model"].update(type="Unigram"), "model.type is 'Unigram', expected 'BPE'"),
+        (lambda d: d["model"].update(byte_fallback=True), "SentencePiece-style"),
+        (lambda d: d["model"].update(continuing_subword_prefix="##"), "continuing_subword_prefix"),
+        (lambda d: d["model"].pop("merges"), "'merges' list"),
+        (lambda d: d.update(pre_tokenizer={"type": "Metaspace"}), "not a byte-level BPE"),
+        (
+            lambda d: d.update(
+                pre_tokenizer={
+                    "type": "Sequence",
+                    "pretokenizers": [
+                        {"type": "Whitespace"},
+                        {"type": "ByteLevel", "use_regex": True},
+                    ],
+                }
+            ),
+            "'Whitespace' is not supported",
+        ),
+        (
+            lambda d: d.update(pre_tokenizer={"type": "ByteLevel", "add_prefix_space": True}),
+            "add_prefix_space",
+        ),
+        (lambda d: d.update(normalizer={"type": "Lowercase"}), "normalizer 'Lowercase'"),
+        (
+            lambda d: d["pre_tokenizer"]["pretokenizers"][0].update(pattern={"Regex": "(open"}),
+            "regex '\\(open' does not compile",
+        ),
+        (lambda d: d["model"]["merges"].insert(0, ["q", "zz"]), "merge 0 .*'zz'.*not in the vocab"),
+        (lambda d: d["model"]["merges"].insert(0, ["a", "b", "c"]), "merge 0 .*is not a pair"),
+        (lambda d: d["model"]["vocab"].update({"with space": 7}), "not in the GPT-2 byte-level"),
+        (lambda d: d["model"]["vocab"].update({"Ġzz": 5}), "token id 5 is used by more than one"),
+        (lambda d: d["added_tokens"].append({"content": 3}), "added_tokens\\[256\\]"),
+    ],
+)
 def test_bad_tokenizer_json(tmp_path: Path, edit: Any, problem: str) -> None:
     data = tokenizer_json_dict(tiny_vocab())
     edit(data)
@@ -102,14 +121,16 @@ def test_bad_tokenizer_json(tmp_path: Path, edit: Any, problem: str) -> None:
     expect_error(path, problem, load_hf_tokenizer_json)
 
 
-@pytest.mark.parametrize(("content", "problem"), [
-    ("", "is empty"),
-    ("{not json", "is not valid JSON"),
-    ("[1, 2]", "holds a JSON list, expected an object"),
-    ('{"model": {"type": "WordPiece"}}', "expected 'BPE'"),
-])
-def test_tokenizer_json_that_is_not_a_tokenizer(tmp_path: Path, content: str,
-                                                problem: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ("", "is empty"),
+        ("{not json", "is not valid JSON"),
+        ("[1, 2]", "holds a JSON list, expected an object"),
+        ('{"model": {"type": "WordPiece"}}', "expected 'BPE'"),
+    ],
+)
+def test_tokenizer_json_that_is_not_a_tokenizer(tmp_path: Path, content: str, problem: str) -> None:
     path = tmp_path / "tokenizer.json"
     path.write_text(content, encoding="utf-8")
     expect_error(path, problem, load_hf_tokenizer_json)
@@ -119,10 +140,17 @@ def test_tokenizer_config_is_read(tmp_path: Path) -> None:
     vocab = tiny_vocab()
     path = write_tokenizer_json(vocab, tmp_path / "tokenizer.json")
     config = tmp_path / "tokenizer_config.json"
-    config.write_text(json.dumps({
-        "bos_token": {"content": "<|begin_of_text|>"}, "eos_token": "<|eot_id|>",
-        "chat_template": [{"name": "default", "template": "{{'<|im_start|>' + m + '\\n'}}"}],
-    }))
+    config.write_text(
+        json.dumps(
+            {
+                "bos_token": {"content": "<|begin_of_text|>"},
+                "eos_token": "<|eot_id|>",
+                "chat_template": [
+                    {"name": "default", "template": "{{'<|im_start|>' + m + '\\n'}}"}
+                ],
+            }
+        )
+    )
     tok = load_hf_tokenizer_json(path)
     assert tok.eos_id == vocab.special_id("<|eot_id|>") and tok.add_bos is False
     assert tok.chat_template is not None and tok.chat_template.name == "chatml"
@@ -134,12 +162,19 @@ def test_tokenizer_config_is_read(tmp_path: Path) -> None:
 
 def test_post_processor_decides_add_bos_without_config(tmp_path: Path) -> None:
     data = tokenizer_json_dict(tiny_vocab())
-    data["post_processor"] = {"type": "Sequence", "processors": [
-        {"type": "ByteLevel"},
-        {"type": "TemplateProcessing",
-         "single": [{"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}},
-                    {"Sequence": {"id": "A", "type_id": 0}}]},
-    ]}
+    data["post_processor"] = {
+        "type": "Sequence",
+        "processors": [
+            {"type": "ByteLevel"},
+            {
+                "type": "TemplateProcessing",
+                "single": [
+                    {"SpecialToken": {"id": "<|begin_of_text|>", "type_id": 0}},
+                    {"Sequence": {"id": "A", "type_id": 0}},
+                ],
+            },
+        ],
+    }
     path = tmp_path / "tokenizer.json"
     path.write_text(json.dumps(data))
     tok = load_hf_tokenizer_json(path)
@@ -160,35 +195,47 @@ def gguf_meta(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if v is not None}
 
 
-@pytest.mark.parametrize(("changes", "problem"), [
-    ({"tokenizer.ggml.model": "llama"}, "SentencePiece tokenizers are not supported yet"),
-    ({"tokenizer.ggml.model": "bert"}, "tokenizer.ggml.model is 'bert', expected 'gpt2'"),
-    ({"tokenizer.ggml.model": None}, "tokenizer.ggml.model is None"),
-    ({"tokenizer.ggml.tokens": None}, "no tokenizer.ggml.tokens"),
-    ({"tokenizer.ggml.merges": [1, 2]}, "tokenizer.ggml.merges holds int, expected str"),
-    ({"tokenizer.ggml.token_type": [1, 1]}, "token_type has 2 entries, expected 556"),
-    ({"tokenizer.ggml.merges": ["Ġ t x"]}, "merge 0 'Ġ t x' is not a pair of tokens"),
-    ({"tokenizer.ggml.bos_token_id": 9999}, "bos_token_id is 9999, expected a token id"),
-])
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"tokenizer.ggml.model": "llama"}, "SentencePiece tokenizers are not supported yet"),
+        ({"tokenizer.ggml.model": "bert"}, "tokenizer.ggml.model is 'bert', expected 'gpt2'"),
+        ({"tokenizer.ggml.model": None}, "tokenizer.ggml.model is None"),
+        ({"tokenizer.ggml.tokens": None}, "no tokenizer.ggml.tokens"),
+        ({"tokenizer.ggml.merges": [1, 2]}, "tokenizer.ggml.merges holds int, expected str"),
+        ({"tokenizer.ggml.token_type": [1, 1]}, "token_type has 2 entries, expected 556"),
+        ({"tokenizer.ggml.merges": ["Ġ t x"]}, "merge 0 'Ġ t x' is not a pair of tokens"),
+        ({"tokenizer.ggml.bos_token_id": 9999}, "bos_token_id is 9999, expected a token id"),
+    ],
+)
 def test_bad_gguf_metadata(tmp_path: Path, changes: dict[str, Any], problem: str) -> None:
     path = tmp_path / "model.gguf"
     expect_error(path, problem, load_gguf_tokenizer, gguf_meta(**changes), path)
 
 
 def test_sentencepiece_gguf_file(tmp_path: Path) -> None:
-    path = write_gguf(tmp_path / "llama2.gguf", {
-        "tokenizer.ggml.model": "llama", "tokenizer.ggml.tokens": ["<unk>", "<s>", "</s>"],
-        "tokenizer.ggml.scores": [0.0, 0.0, 0.0], "tokenizer.ggml.token_type": [2, 3, 3]})
+    path = write_gguf(
+        tmp_path / "llama2.gguf",
+        {
+            "tokenizer.ggml.model": "llama",
+            "tokenizer.ggml.tokens": ["<unk>", "<s>", "</s>"],
+            "tokenizer.ggml.scores": [0.0, 0.0, 0.0],
+            "tokenizer.ggml.token_type": [2, 3, 3],
+        },
+    )
     expect_error(path, "SentencePiece tokenizers are not supported yet", load_tokenizer)
 
 
 def test_gguf_pre_tokenizer_names(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "model.gguf"
     assert load_gguf_tokenizer(gguf_meta(), path).pretokenizer.name == "llama3"
-    assert load_gguf_tokenizer(gguf_meta(**{"tokenizer.ggml.pre": None}), path
-                               ).pretokenizer.name == "gpt2"
-    assert load_gguf_tokenizer(gguf_meta(**{"tokenizer.ggml.pre": "qwen2"}), path
-                               ).encode("12345") == [ord(c) for c in "12345"]
+    assert (
+        load_gguf_tokenizer(gguf_meta(**{"tokenizer.ggml.pre": None}), path).pretokenizer.name
+        == "gpt2"
+    )
+    assert load_gguf_tokenizer(gguf_meta(**{"tokenizer.ggml.pre": "qwen2"}), path).encode(
+        "12345"
+    ) == [ord(c) for c in "12345"]
     with caplog.at_level(logging.WARNING):
         tok = load_gguf_tokenizer(gguf_meta(**{"tokenizer.ggml.pre": "martian"}), path)
     assert "unknown GGUF pre-tokenizer 'martian'" in caplog.text

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer as HFTokenizer
 
-from model.tokenizer import Tokenizer, load_hf_tokenizer_json
-from model.tokenizer.pretokenize import (
+from llamalens.model.tokenizer import Tokenizer, load_hf_tokenizer_json
+from llamalens.model.tokenizer.pretokenize import (
     GPT2_PATTERN,
     LLAMA3_PATTERN,
     gguf_pretokenizer,
@@ -23,10 +23,18 @@ from tests.model.test_tokenizer_corpus import CORPUS
 from tests.writers.tiny_vocab import tiny_vocab
 from tests.writers.tokenizer_files import tokenizer_json_dict
 
-RANDOM = settings(max_examples=200, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture])
-BYTE_LEVEL = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-              "use_regex": True}
+RANDOM = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+BYTE_LEVEL = {
+    "type": "ByteLevel",
+    "add_prefix_space": False,
+    "trim_offsets": True,
+    "use_regex": True,
+}
 NO_REGEX = {**BYTE_LEVEL, "use_regex": False}
 
 
@@ -36,19 +44,32 @@ def split(pattern: dict[str, str]) -> dict[str, Any]:
 
 PRE_TOKENIZERS = {
     "gpt2": BYTE_LEVEL,
-    "digits+gpt2": {"type": "Sequence", "pretokenizers": [
-        {"type": "Digits", "individual_digits": True}, BYTE_LEVEL]},
-    "digit-runs+gpt2": {"type": "Sequence", "pretokenizers": [
-        {"type": "Digits", "individual_digits": False}, BYTE_LEVEL]},
-    "letters-only": {"type": "Sequence", "pretokenizers": [split({"Regex": r"\p{L}+"}),
-                                                           NO_REGEX]},
-    "newline+digits+llama3": {"type": "Sequence", "pretokenizers": [
-        split({"String": "\n"}), {"type": "Digits", "individual_digits": True},
-        split({"Regex": LLAMA3_PATTERN}), NO_REGEX]},
+    "digits+gpt2": {
+        "type": "Sequence",
+        "pretokenizers": [{"type": "Digits", "individual_digits": True}, BYTE_LEVEL],
+    },
+    "digit-runs+gpt2": {
+        "type": "Sequence",
+        "pretokenizers": [{"type": "Digits", "individual_digits": False}, BYTE_LEVEL],
+    },
+    "letters-only": {"type": "Sequence", "pretokenizers": [split({"Regex": r"\p{L}+"}), NO_REGEX]},
+    "newline+digits+llama3": {
+        "type": "Sequence",
+        "pretokenizers": [
+            split({"String": "\n"}),
+            {"type": "Digits", "individual_digits": True},
+            split({"Regex": LLAMA3_PATTERN}),
+            NO_REGEX,
+        ],
+    },
     "whole": NO_REGEX,
 }
-TEXT = st.one_of(st.text(), st.lists(st.sampled_from(
-    [*"ab 1 2\n\t.,", "  ", "the", "12", "é", "世", "\r\n"]), max_size=25).map("".join))
+TEXT = st.one_of(
+    st.text(),
+    st.lists(
+        st.sampled_from([*"ab 1 2\n\t.,", "  ", "the", "12", "é", "世", "\r\n"]), max_size=25
+    ).map("".join),
+)
 
 
 def meta_split(text: str, limit: int) -> list[str]:
@@ -57,12 +78,14 @@ def meta_split(text: str, limit: int) -> list[str]:
 
 
 @RANDOM
-@given(text=st.text(alphabet=st.sampled_from("ab \n\u00a0\u3000x"), max_size=60),
-       limit=st.integers(1, 6))
+@given(
+    text=st.text(alphabet=st.sampled_from("ab \n\u00a0\u3000x"), max_size=60),
+    limit=st.integers(1, 6),
+)
 def test_long_runs_are_cut_where_meta_cuts(text: str, limit: int) -> None:
     pieces = split_long_runs(text, limit)
     assert [p for _, p in pieces] == [p for p in meta_split(text, limit) if p]
-    assert all(text[offset:offset + len(p)] == p for offset, p in pieces)
+    assert all(text[offset : offset + len(p)] == p for offset, p in pieces)
 
 
 def test_ordinary_text_is_not_cut() -> None:
@@ -87,8 +110,9 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Token
 @pytest.mark.parametrize("name", sorted(PRE_TOKENIZERS))
 @RANDOM
 @given(text=TEXT)
-def test_converted_pre_tokenizers_match_hugging_face(converted: dict[str, Any], name: str,
-                                                     text: str) -> None:
+def test_converted_pre_tokenizers_match_hugging_face(
+    converted: dict[str, Any], name: str, text: str
+) -> None:
     ours, reference = converted[name]
     assert ours.encode(text) == reference.encode(text, add_special_tokens=False).ids
 

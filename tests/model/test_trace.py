@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from model.capture import capture
-from model.head_stats import head_stats, induction_scores, logit_lens
-from model.runtime import build_model
-from model.trace_io import load_trace, save_trace
-from model.tracing import extend_trace, run_trace, trace_from_recording
+from llamalens.model.capture import capture
+from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
+from llamalens.model.runtime import build_model
+from llamalens.model.trace_io import load_trace, save_trace
+from llamalens.model.tracing import extend_trace, run_trace, trace_from_recording
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -19,7 +19,7 @@ PROMPT = "the quick brown fox jumps over the lazy dog. hello world!"
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from model.loaders import load_checkpoint
+    from llamalens.model.loaders import load_checkpoint
 
     vocab = tiny_vocab()
     cfg = tiny_config(vocab)
@@ -67,8 +67,9 @@ def test_fused_run_rebuilds_the_same_maps(recorded, tiny):
     for layer in range(fused.n_layers):
         np.testing.assert_allclose(fused.q_rot[layer], explicit.q_rot[layer], atol=1e-5)
         for head in range(fused.n_heads):
-            np.testing.assert_allclose(fused.probs(layer, head),
-                                       rec.layers[layer]["probs"][head].numpy(), atol=1e-5)
+            np.testing.assert_allclose(
+                fused.probs(layer, head), rec.layers[layer]["probs"][head].numpy(), atol=1e-5
+            )
 
 
 def test_probability_rows_and_mask(recorded):
@@ -94,7 +95,7 @@ def test_probs_times_v_is_the_attention_output(recorded):
         for head in range(trace.n_heads):
             v = trace.v[layer, trace.kv_head(head)]  # (T, hd)
             mixed = trace.probs(layer, head) @ v  # Σ_s p[t, s] · v[s]
-            np.testing.assert_allclose(mixed, out[:, head * hd:(head + 1) * hd], atol=1e-5)
+            np.testing.assert_allclose(mixed, out[:, head * hd : (head + 1) * hd], atol=1e-5)
 
 
 def test_rope_keeps_norms_and_contributions_sum_to_score(recorded):
@@ -107,8 +108,7 @@ def test_rope_keeps_norms_and_contributions_sum_to_score(recorded):
         np.testing.assert_allclose(np.abs(kv.after), np.abs(kv.before), rtol=1e-5, atol=1e-6)
         parts = trace.pair_contributions(layer, head, query, key)
         assert parts.shape == (trace.head_dim // 2,)
-        assert parts.sum() == pytest.approx(float(trace.scores(layer, head)[query, key]),
-                                            abs=1e-5)
+        assert parts.sum() == pytest.approx(float(trace.scores(layer, head)[query, key]), abs=1e-5)
     # relative position: rotating q and k by the same extra angle keeps their score
     q = trace.rope_query(1, 0, 8).before
     k = trace.rope_key(1, 0, 3).before
@@ -138,8 +138,7 @@ def test_extension_after_another_run_rebuilds_the_cache(tiny):
     short = run_trace(model, tok, ids[:-1])
     run_trace(model, tok, tok.encode("something else entirely"))  # overwrites the cache
     ext = extend_trace(model, tok, short, ids[-1:])
-    np.testing.assert_allclose(ext.last_logits, run_trace(model, tok, ids).last_logits,
-                               atol=1e-4)
+    np.testing.assert_allclose(ext.last_logits, run_trace(model, tok, ids).last_logits, atol=1e-4)
 
 
 def test_save_and_load_round_trip(recorded, tmp_path):
@@ -191,7 +190,7 @@ def test_logit_lens_last_layer_is_the_output(recorded, tiny):
 
 
 def test_long_prompt_statistics_use_spread_rows(recorded, monkeypatch):
-    import model.head_stats as hs
+    import llamalens.model.head_stats as hs
 
     _, _, trace = recorded
     monkeypatch.setattr(hs, "MAX_ROWS", 5)
@@ -204,13 +203,13 @@ def test_long_prompt_statistics_use_spread_rows(recorded, monkeypatch):
 
 
 def test_generate_trace_equals_greedy_and_a_full_run(tiny):
-    from model.tracing import generate_trace
+    from llamalens.model.tracing import generate_trace
 
     model, tok = tiny
     ids = tok.encode(PROMPT)
     start = run_trace(model, tok, ids)
     out = generate_trace(model, tok, start, 4, lambda logits: int(np.argmax(logits)))
-    new = out.token_ids.tolist()[len(ids):]
+    new = out.token_ids.tolist()[len(ids) :]
     assert 1 <= len(new) <= 4
     expected, t = [], start
     for _ in range(len(new)):
@@ -223,10 +222,16 @@ def test_generate_trace_equals_greedy_and_a_full_run(tiny):
 
 
 def test_generate_trace_stops_when_asked_and_keeps_what_it_made(tiny):
-    from model.tracing import generate_trace
+    from llamalens.model.tracing import generate_trace
 
     model, tok = tiny
     ids = tok.encode(PROMPT)
-    out = generate_trace(model, tok, run_trace(model, tok, ids), 10,
-                         lambda logits: int(np.argmax(logits)), keep_going=lambda i: i < 2)
+    out = generate_trace(
+        model,
+        tok,
+        run_trace(model, tok, ids),
+        10,
+        lambda logits: int(np.argmax(logits)),
+        keep_going=lambda i: i < 2,
+    )
     assert out.n_tokens == len(ids) + 2

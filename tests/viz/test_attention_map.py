@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor
 
-from viz.attention_map import AttentionMap
-from viz.colormaps import lookup_table
-from viz.heatmap_items import QUERY_COLOR, label_step
+from llamalens.viz.attention_map import AttentionMap
+from llamalens.viz.colormaps import lookup_table
+from llamalens.viz.heatmap_items import QUERY_COLOR, label_step
 
 WORDS = ["<s>", "The", " capital", " of", " France", " is", " Paris", ".", "\n", " It"]
 
@@ -72,8 +72,10 @@ def test_image_holds_the_matrix_and_levels_use_visible_values(amap):
     held = amap.image_item().image
     assert np.isfinite(held).all()  # -inf never reaches the ImageItem
     np.testing.assert_array_equal(held[lower], masked[lower])
-    assert amap.levels() == (pytest.approx(float(masked[lower].min())),
-                             pytest.approx(float(masked[lower].max())))
+    assert amap.levels() == (
+        pytest.approx(float(masked[lower].min())),
+        pytest.approx(float(masked[lower].max())),
+    )
 
 
 def test_scores_colour_range_ignores_the_upper_triangle(amap):
@@ -82,8 +84,10 @@ def test_scores_colour_range_ignores_the_upper_triangle(amap):
     scores[1, 8] = -1000.0
     amap.set_map(scores, WORDS, stage="scores")
     lower = ~np.triu(np.ones((10, 10), bool), 1)
-    assert amap.levels() == (pytest.approx(float(scores[lower].min())),
-                             pytest.approx(float(scores[lower].max())))
+    assert amap.levels() == (
+        pytest.approx(float(scores[lower].min())),
+        pytest.approx(float(scores[lower].max())),
+    )
     np.testing.assert_array_equal(amap.image_item().image, scores)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from viz.attention_map import AttentionMap
-from viz.colormaps import LOG_FLOOR
+from llamalens.viz.attention_map import AttentionMap
+from llamalens.viz.colormaps import LOG_FLOOR
 
 
 def probs_map(t: int = 8, seed: int = 0) -> np.ndarray:

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
+from llamalens.viz.colormaps import default_masked_color, lookup_table
+from llamalens.viz.contact_sheet import SHEET_PIXELS, ContactSheet, sheet_rgba
+from llamalens.viz.export import export_figure
 from tests.viz.maps import causal_probs
-from viz.colormaps import default_masked_color, lookup_table
-from viz.contact_sheet import SHEET_PIXELS, ContactSheet, sheet_rgba
-from viz.export import export_figure
 
 
 @pytest.fixture
@@ -112,13 +112,14 @@ def test_bad_input_raises(sheet):
 def test_contact_sheet_exports_to_png_and_svg(sheet, tmp_path):
     rows, cols = [f"L{i}" for i in range(3)], [f"H{i}" for i in range(4)]
     sheet.set_maps(layers_by_heads(3, 4, 12), rows, cols, title="probs · all heads")
-    png = QImage(str(export_figure(sheet, tmp_path / "sheet.png", title="SmolLM2",
-                                   width=900)))
+    png = QImage(str(export_figure(sheet, tmp_path / "sheet.png", title="SmolLM2", width=900)))
     assert png.width() == 900
-    assert any(QColor(png.pixel(x, y)).name() != "#ffffff"
-               for x in range(0, 900, 5) for y in range(0, png.height(), 5))
+    assert any(
+        QColor(png.pixel(x, y)).name() != "#ffffff"
+        for x in range(0, 900, 5)
+        for y in range(0, png.height(), 5)
+    )
     root = ET.parse(export_figure(sheet, tmp_path / "sheet.svg", title="SmolLM2")).getroot()
-    texts = {"".join(node.itertext()).strip() for node in root.iter()
-             if node.tag.endswith("}text")}
+    texts = {"".join(node.itertext()).strip() for node in root.iter() if node.tag.endswith("}text")}
     assert {"SmolLM2", "probs · all heads", *rows, *cols} <= texts
     assert sum(node.tag.endswith("}image") for node in root.iter()) >= 12

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage
 
+from llamalens.viz.attention_map import AttentionMap
+from llamalens.viz.export import copy_figure_to_clipboard, export_figure, save_matrix
 from tests.viz.maps import causal_probs
-from viz.attention_map import AttentionMap
-from viz.export import copy_figure_to_clipboard, export_figure, save_matrix
 
 LABELS = ["The", " capital", " of", " France", " is", " Paris"]
 TITLE = "SmolLM2 · 'The capital of France is' · layer 3 · head 5 · probs"
@@ -35,8 +35,11 @@ def svg_texts(path) -> list[str]:
 
 
 def distinct_colors(image: QImage, step: int = 7) -> set[int]:
-    return {image.pixel(x, y) for x in range(0, image.width(), step)
-            for y in range(0, image.height(), step)}
+    return {
+        image.pixel(x, y)
+        for x in range(0, image.width(), step)
+        for y in range(0, image.height(), step)
+    }
 
 
 def test_png_has_requested_width_and_content(attention_map, tmp_path):
@@ -106,8 +109,7 @@ def test_unwritable_figure_path_raises_oserror(attention_map, tmp_path):
 
 
 def test_csv_round_trips_numbers_labels_and_minus_inf(tmp_path):
-    matrix = np.array([[0.125, -np.inf, -np.inf], [1 / 3, 2.5e-9, -np.inf],
-                       [-1.0, 0.0, 7.0]])
+    matrix = np.array([[0.125, -np.inf, -np.inf], [1 / 3, 2.5e-9, -np.inf], [-1.0, 0.0, 7.0]])
     rows, cols = ["q:The", "q:cap,ital", 'q:"x"'], ["k0", "k1", "k2"]
     path = save_matrix(matrix, tmp_path / "m.csv", row_labels=rows, col_labels=cols)
     with path.open(newline="", encoding="utf-8") as handle:

@@ -7,8 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from viz.colormaps import default_masked_color, lookup_table
-from viz.head_grid import THUMB_PIXELS, HeadGrid, block_max, thumbnail_rgba
+from llamalens.viz.colormaps import default_masked_color, lookup_table
+from llamalens.viz.head_grid import THUMB_PIXELS, HeadGrid, block_max, thumbnail_rgba
 
 
 def causal_probs(n: int, seed: int = 0) -> np.ndarray:
@@ -97,8 +97,12 @@ def test_block_max_keeps_sharp_heads_visible():
     probs = causal_probs(250, seed=3)  # 250 = 2 blocks of 3 short of 84 * 3: ragged end
     small, starts = block_max(probs)
     edges = list(starts) + [250]
-    expected = np.array([[probs[a:b, c:d].max() for c, d in zip(edges, edges[1:])]
-                         for a, b in zip(edges, edges[1:])])
+    expected = np.array(
+        [
+            [probs[a:b, c:d].max() for c, d in zip(edges, edges[1:])]
+            for a, b in zip(edges, edges[1:])
+        ]
+    )
     np.testing.assert_array_equal(small, expected)
 
 
@@ -117,8 +121,11 @@ def test_thumbnail_pixels_reach_the_screen(grid):
     thumb = grid.thumbnails()[1]
     image = thumb.grab().toImage()
     masked = default_masked_color("viridis")
-    colors = {image.pixelColor(x, y).name() for x in range(0, image.width(), 3)
-              for y in range(0, image.height(), 3)}
+    colors = {
+        image.pixelColor(x, y).name()
+        for x in range(0, image.width(), 3)
+        for y in range(0, image.height(), 3)
+    }
     assert masked.name() in colors
     assert QColor(*lookup_table("viridis")[0][:3]).name() in colors
 

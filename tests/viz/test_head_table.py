@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from viz.head_table import COLUMNS, HeadStatsTable
+from llamalens.viz.head_table import COLUMNS, HeadStatsTable
 
 NAN = float("nan")
 
@@ -42,7 +42,14 @@ def column_texts(table: HeadStatsTable, name: str) -> list[str]:
 def test_rows_columns_and_formatting(table):
     assert table.objectName() == "headStatsTable"
     assert [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())] == [
-        "layer", "head", "entropy", "sink", "previous", "self", "induction"]
+        "layer",
+        "head",
+        "entropy",
+        "sink",
+        "previous",
+        "self",
+        "induction",
+    ]
     assert table.rowCount() == 4
     assert column_texts(table, "layer") == ["0", "0", "1", "1"]
     assert column_texts(table, "entropy") == ["9.000", "10.000", "2.500", "–"]
@@ -63,8 +70,9 @@ def test_sorting_is_numeric_with_nan_last_both_ways(table):
 def test_header_click_sorts(table, qtbot):
     header = table.horizontalHeader()
     x = header.sectionViewportPosition(COLUMNS.index("entropy")) + 5
-    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
-                     pos=QPoint(x, header.height() // 2))
+    qtbot.mouseClick(
+        header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, header.height() // 2)
+    )
     assert header.sortIndicatorSection() == COLUMNS.index("entropy")
     expected = ["2.500", "9.000", "10.000", "–"]
     if header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder:

@@ -7,10 +7,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from viz.lens_table import LogitLensTable, probability_color, text_color
+from llamalens.viz.lens_table import LogitLensTable, probability_color, text_color
 
-VOCAB = np.array([" Paris", " the", " France", "\n", " Lyon", ",", " of", " a", "", "\t"],
-                 dtype=object)
+VOCAB = np.array(
+    [" Paris", " the", " France", "\n", " Lyon", ",", " of", " a", "", "\t"], dtype=object
+)
 L, P, K = 30, 8, 5
 POSITIONS = list(range(12, 20))
 LABELS = ["The", " capital", " of", " France", " is", "\n", " Paris", "."]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor
 
-from viz.logit_bars import CHOSEN_COLOR, CUT_COLOR, KEPT_COLOR, LogitBars
+from llamalens.viz.logit_bars import CHOSEN_COLOR, CUT_COLOR, KEPT_COLOR, LogitBars
 
 LABELS = [" Paris", " the", " France", " a", "\n", " Lyon", " its", " one", ",", " London"]
 LOGITS = np.array([5.0, 3.9, 3.5, 3.1, 2.7, 2.5, 2.2, 2.0, 1.8, 1.5])
@@ -81,8 +81,9 @@ def test_chosen_token_is_highlighted(bars):
     assert brush_colors(bars.bar_item)[2] == QColor(CHOSEN_COLOR).name()
     assert brush_colors(bars.bar_item).count(QColor(CHOSEN_COLOR).name()) == 1
     pens = bars.bar_item.opts["pens"]
-    assert pens[2].widthF() > 1 and all(p.style().name == "NoPen" for j, p in enumerate(pens)
-                                        if j != 2)
+    assert pens[2].widthF() > 1 and all(
+        p.style().name == "NoPen" for j, p in enumerate(pens) if j != 2
+    )
     assert "chosen" in bars._texts[2].toPlainText()
 
 
@@ -121,12 +122,13 @@ def test_empty_distribution_hides_bars(bars):
 
 
 def test_dark_colors_reach_labels_and_title(qtbot):
-    from viz.logit_bars import LogitBars
+    from llamalens.viz.logit_bars import LogitBars
 
     bars = LogitBars()
     qtbot.addWidget(bars)
-    bars.set_distribution(["a", "b"], np.array([0.7, 0.3]), np.array([0.8, 0.2]),
-                          np.array([True, True]))
+    bars.set_distribution(
+        ["a", "b"], np.array([0.7, 0.3]), np.array([0.8, 0.2]), np.array([True, True])
+    )
     bars.set_colors("#1e1f22", "#e8e8e8")
     assert bars.backgroundBrush().color().name() == "#1e1f22"
     texts = [t for t in bars._texts if t.isVisible()]

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel, QSpinBox
 
-from viz.rope_plane import RopePlane
+from llamalens.viz.rope_plane import RopePlane
 
 HD = 64
 PAIRS = HD // 2
@@ -122,8 +122,9 @@ def test_rotation_preserves_drawn_lengths(plane):
     plane.set_view(q, q_rot, theta, M, k, k_rot, N, parts)
     for before, after in (("q_before", "q_after"), ("k_before", "k_after")):
         b, a = plane.points(before), plane.points(after)
-        np.testing.assert_allclose(np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1]),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            np.hypot(a[:, 0], a[:, 1]), np.hypot(b[:, 0], b[:, 1]), rtol=1e-12
+        )
     # and the drawn angle turned is m·θ_i (mod 2π)
     turned = np.angle(as_complex(plane.points("q_after")) / as_complex(plane.points("q_before")))
     np.testing.assert_allclose(np.exp(1j * turned), np.exp(1j * M * theta), atol=1e-12)
@@ -136,8 +137,9 @@ def test_spectrum_shows_theta_and_the_angles(plane):
     np.testing.assert_allclose(plane._m_curve.getOriginalDataset()[1], M * theta)
     np.testing.assert_allclose(plane._n_curve.getOriginalDataset()[1], N * theta)
     plane.set_pair(4)  # the selected pair is marked on all three curves
-    np.testing.assert_allclose(plane._spectrum_pair.getOriginalDataset()[1],
-                               [theta[4], M * theta[4], N * theta[4]])
+    np.testing.assert_allclose(
+        plane._spectrum_pair.getOriginalDataset()[1], [theta[4], M * theta[4], N * theta[4]]
+    )
 
 
 def test_shape_and_dtype_validation_names_the_shapes(plane):

@@ -7,16 +7,25 @@ from pathlib import Path
 
 import torch
 
-from model.config import LlamaConfig, RopeScaling
-from model.loaders.validate import expected_shapes
+from llamalens.model.config import LlamaConfig, RopeScaling
+from llamalens.model.loaders.validate import expected_shapes
 from tests.writers.tiny_vocab import TinyVocab, tiny_vocab
 
 
 def tiny_config(vocab: TinyVocab | None = None, **overrides) -> LlamaConfig:
     """2 layers, d=64, 4 heads, 2 KV heads (GQA), hd=16, vocab of the tiny tokenizer."""
     vocab = vocab or tiny_vocab()
-    base = dict(dim=64, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=vocab.size,
-                hidden_dim=128, norm_eps=1e-5, rope_theta=10000.0, max_seq_len=256)
+    base = dict(
+        dim=64,
+        n_layers=2,
+        n_heads=4,
+        n_kv_heads=2,
+        vocab_size=vocab.size,
+        hidden_dim=128,
+        norm_eps=1e-5,
+        rope_theta=10000.0,
+        max_seq_len=256,
+    )
     base.update(overrides)
     return LlamaConfig(**base)
 
@@ -43,16 +52,27 @@ def permute_for_hf(w: torch.Tensor, n_heads: int) -> torch.Tensor:
     return w.reshape(n_heads, hd // 2, 2, *rest).transpose(1, 2).reshape(rows, *rest)
 
 
-def write_meta(directory: Path, tensors: dict[str, torch.Tensor], cfg: LlamaConfig,
-               vocab: TinyVocab | None = None, n_shards: int = 1) -> Path:
+def write_meta(
+    directory: Path,
+    tensors: dict[str, torch.Tensor],
+    cfg: LlamaConfig,
+    vocab: TinyVocab | None = None,
+    n_shards: int = 1,
+) -> Path:
     """params.json + consolidated.NN.pth (split like Meta's model-parallel shards)."""
     from tests.writers.tokenizer_files import write_tiktoken_model
 
     directory.mkdir(parents=True, exist_ok=True)
-    params = {"dim": cfg.dim, "n_layers": cfg.n_layers, "n_heads": cfg.n_heads,
-              "n_kv_heads": cfg.n_kv_heads, "vocab_size": cfg.vocab_size,
-              "norm_eps": cfg.norm_eps, "rope_theta": cfg.rope_theta,
-              "max_seq_len": cfg.max_seq_len}
+    params = {
+        "dim": cfg.dim,
+        "n_layers": cfg.n_layers,
+        "n_heads": cfg.n_heads,
+        "n_kv_heads": cfg.n_kv_heads,
+        "vocab_size": cfg.vocab_size,
+        "norm_eps": cfg.norm_eps,
+        "rope_theta": cfg.rope_theta,
+        "max_seq_len": cfg.max_seq_len,
+    }
     if cfg.rope_scaling:
         params["use_scaled_rope"] = True
         params["rope_scaling_factor"] = cfg.rope_scaling.factor
@@ -80,11 +100,17 @@ def split_shards(tensors: dict[str, torch.Tensor], n: int) -> list[dict[str, tor
     return shards
 
 
-_HF_NAMES = {"attention.wq": "self_attn.q_proj", "attention.wk": "self_attn.k_proj",
-             "attention.wv": "self_attn.v_proj", "attention.wo": "self_attn.o_proj",
-             "feed_forward.w1": "mlp.gate_proj", "feed_forward.w2": "mlp.down_proj",
-             "feed_forward.w3": "mlp.up_proj", "attention_norm": "input_layernorm",
-             "ffn_norm": "post_attention_layernorm"}
+_HF_NAMES = {
+    "attention.wq": "self_attn.q_proj",
+    "attention.wk": "self_attn.k_proj",
+    "attention.wv": "self_attn.v_proj",
+    "attention.wo": "self_attn.o_proj",
+    "feed_forward.w1": "mlp.gate_proj",
+    "feed_forward.w2": "mlp.down_proj",
+    "feed_forward.w3": "mlp.up_proj",
+    "attention_norm": "input_layernorm",
+    "ffn_norm": "post_attention_layernorm",
+}
 
 
 def hf_state_dict(tensors: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[str, torch.Tensor]:
@@ -110,24 +136,42 @@ def hf_state_dict(tensors: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[st
 
 def hf_config(cfg: LlamaConfig) -> dict:
     """A transformers-4-style config.json (what most checkpoints on disk carry)."""
-    c = {"architectures": ["LlamaForCausalLM"], "model_type": "llama",
-         "hidden_size": cfg.dim, "intermediate_size": cfg.hidden_dim,
-         "num_hidden_layers": cfg.n_layers, "num_attention_heads": cfg.n_heads,
-         "num_key_value_heads": cfg.n_kv_heads, "vocab_size": cfg.vocab_size,
-         "rms_norm_eps": cfg.norm_eps, "rope_theta": cfg.rope_theta,
-         "max_position_embeddings": cfg.max_seq_len, "tie_word_embeddings": cfg.tie_embeddings,
-         "hidden_act": "silu", "attention_bias": cfg.qkv_bias, "torch_dtype": "float32"}
+    c = {
+        "architectures": ["LlamaForCausalLM"],
+        "model_type": "llama",
+        "hidden_size": cfg.dim,
+        "intermediate_size": cfg.hidden_dim,
+        "num_hidden_layers": cfg.n_layers,
+        "num_attention_heads": cfg.n_heads,
+        "num_key_value_heads": cfg.n_kv_heads,
+        "vocab_size": cfg.vocab_size,
+        "rms_norm_eps": cfg.norm_eps,
+        "rope_theta": cfg.rope_theta,
+        "max_position_embeddings": cfg.max_seq_len,
+        "tie_word_embeddings": cfg.tie_embeddings,
+        "hidden_act": "silu",
+        "attention_bias": cfg.qkv_bias,
+        "torch_dtype": "float32",
+    }
     s: RopeScaling | None = cfg.rope_scaling
     if s:
-        c["rope_scaling"] = {"rope_type": "llama3", "factor": s.factor,
-                             "low_freq_factor": s.low_freq_factor,
-                             "high_freq_factor": s.high_freq_factor,
-                             "original_max_position_embeddings": s.original_max_position}
+        c["rope_scaling"] = {
+            "rope_type": "llama3",
+            "factor": s.factor,
+            "low_freq_factor": s.low_freq_factor,
+            "high_freq_factor": s.high_freq_factor,
+            "original_max_position_embeddings": s.original_max_position,
+        }
     return c
 
 
-def write_hf(directory: Path, tensors: dict[str, torch.Tensor], cfg: LlamaConfig,
-             vocab: TinyVocab | None = None, n_shards: int = 1) -> Path:
+def write_hf(
+    directory: Path,
+    tensors: dict[str, torch.Tensor],
+    cfg: LlamaConfig,
+    vocab: TinyVocab | None = None,
+    n_shards: int = 1,
+) -> Path:
     """config.json + model.safetensors (or shards with an index) + tokenizer.json."""
     from safetensors.torch import save_file
 

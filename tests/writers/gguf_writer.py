@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.config import LlamaConfig
+from llamalens.model.config import LlamaConfig
 
 _GLOBAL = {
     "tok_embeddings.weight": "token_embd.weight",
@@ -43,9 +43,14 @@ def gguf_name(meta_name: str) -> str:
     return meta_name
 
 
-def write_gguf(path: str | Path, tensors: dict[str, torch.Tensor], config: LlamaConfig,
-               qtype: str = "F32", tokenizer_metadata: dict[str, Any] | None = None,
-               arch: str = "llama") -> Path:
+def write_gguf(
+    path: str | Path,
+    tensors: dict[str, torch.Tensor],
+    config: LlamaConfig,
+    qtype: str = "F32",
+    tokenizer_metadata: dict[str, Any] | None = None,
+    arch: str = "llama",
+) -> Path:
     """Write a GGUF file.
 
     Args:
@@ -86,7 +91,7 @@ def write_gguf(path: str | Path, tensors: dict[str, torch.Tensor], config: Llama
 
 def rope_divisors(config: LlamaConfig) -> torch.Tensor:
     """(hd/2,) float32 factors d_i with scaled θ_i = θ_i / d_i (1 for high frequencies)."""
-    from model.rope import rope_frequencies
+    from llamalens.model.rope import rope_frequencies
 
     plain = rope_frequencies(config.head_dim, config.rope_theta)
     scaled = rope_frequencies(config.head_dim, config.rope_theta, config.rope_scaling)

@@ -17,10 +17,20 @@ TRAINING_TEXT = (
 )
 # Meta's Llama 3 special tokens, so that a Meta tokenizer.model (whose loader always adds
 # these 256 after the last rank) gives the same special ids as tokenizer.json and GGUF.
-_NAMED = ["<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>",
-          "<|reserved_special_token_1|>", "<|finetune_right_pad_id|>", "<|step_id|>",
-          "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>", "<|eot_id|>",
-          "<|python_tag|>", "<|image|>"]
+_NAMED = [
+    "<|begin_of_text|>",
+    "<|end_of_text|>",
+    "<|reserved_special_token_0|>",
+    "<|reserved_special_token_1|>",
+    "<|finetune_right_pad_id|>",
+    "<|step_id|>",
+    "<|start_header_id|>",
+    "<|end_header_id|>",
+    "<|eom_id|>",
+    "<|eot_id|>",
+    "<|python_tag|>",
+    "<|image|>",
+]
 SPECIALS = _NAMED + [f"<|reserved_special_token_{2 + i}|>" for i in range(256 - len(_NAMED))]
 N_MERGES = 44
 
@@ -66,6 +76,6 @@ def tiny_vocab() -> TinyVocab:
             i = 0
             while i < len(s) - 1:
                 if s[i] == a and s[i + 1] == b:
-                    s[i:i + 2] = [a + b]
+                    s[i : i + 2] = [a + b]
                 i += 1
     return TinyVocab(tokens=tokens, merges=merges, specials=list(SPECIALS))

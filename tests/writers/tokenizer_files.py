@@ -57,8 +57,9 @@ def byte_level(data: bytes) -> str:
 def write_tiktoken_model(vocab: TinyVocab, path: str | Path) -> Path:
     """Write a Llama 3 style ``tokenizer.model``: one ``base64(token) rank`` line per token."""
     path = Path(path)
-    lines = [f"{base64.b64encode(tok).decode('ascii')} {rank}"
-             for rank, tok in enumerate(vocab.tokens)]
+    lines = [
+        f"{base64.b64encode(tok).decode('ascii')} {rank}" for rank, tok in enumerate(vocab.tokens)
+    ]
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
     return path
 
@@ -71,24 +72,51 @@ def tokenizer_json_dict(vocab: TinyVocab, *, merges_as_strings: bool = False) ->
         "truncation": None,
         "padding": None,
         "added_tokens": [
-            {"id": vocab.special_id(text), "content": text, "single_word": False,
-             "lstrip": False, "rstrip": False, "normalized": False, "special": True}
+            {
+                "id": vocab.special_id(text),
+                "content": text,
+                "single_word": False,
+                "lstrip": False,
+                "rstrip": False,
+                "normalized": False,
+                "special": True,
+            }
             for text in vocab.specials
         ],
         "normalizer": None,
-        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": LLAMA3_SPLIT}, "behavior": "Isolated",
-             "invert": False},
-            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-             "use_regex": False},
-        ]},
+        "pre_tokenizer": {
+            "type": "Sequence",
+            "pretokenizers": [
+                {
+                    "type": "Split",
+                    "pattern": {"Regex": LLAMA3_SPLIT},
+                    "behavior": "Isolated",
+                    "invert": False,
+                },
+                {
+                    "type": "ByteLevel",
+                    "add_prefix_space": False,
+                    "trim_offsets": True,
+                    "use_regex": False,
+                },
+            ],
+        },
         "post_processor": None,
-        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
-                    "use_regex": True},
+        "decoder": {
+            "type": "ByteLevel",
+            "add_prefix_space": True,
+            "trim_offsets": True,
+            "use_regex": True,
+        },
         "model": {
-            "type": "BPE", "dropout": None, "unk_token": None,
-            "continuing_subword_prefix": None, "end_of_word_suffix": None, "fuse_unk": False,
-            "byte_fallback": False, "ignore_merges": False,
+            "type": "BPE",
+            "dropout": None,
+            "unk_token": None,
+            "continuing_subword_prefix": None,
+            "end_of_word_suffix": None,
+            "fuse_unk": False,
+            "byte_fallback": False,
+            "ignore_merges": False,
             "vocab": {byte_level(tok): i for i, tok in enumerate(vocab.tokens)},
             "merges": [" ".join(m) for m in merges] if merges_as_strings else merges,
         },
@@ -98,18 +126,26 @@ def tokenizer_json_dict(vocab: TinyVocab, *, merges_as_strings: bool = False) ->
 def write_tokenizer_json(vocab: TinyVocab, path: str | Path) -> Path:
     """Write a Hugging Face ``tokenizer.json`` (byte-level BPE, Llama 3 split regex)."""
     path = Path(path)
-    path.write_text(json.dumps(tokenizer_json_dict(vocab), ensure_ascii=False, indent=1),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(tokenizer_json_dict(vocab), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     return path
 
 
-def write_tokenizer_config(vocab: TinyVocab, path: str | Path, *,
-                           chat_template: str | None = None, add_bos_token: bool = False,
-                           ) -> Path:
+def write_tokenizer_config(
+    vocab: TinyVocab,
+    path: str | Path,
+    *,
+    chat_template: str | None = None,
+    add_bos_token: bool = False,
+) -> Path:
     """Write ``tokenizer_config.json`` (bos/eos, add_bos_token, optional chat template)."""
     path = Path(path)
-    config: dict[str, Any] = {"bos_token": vocab.specials[0], "eos_token": vocab.specials[1],
-                              "add_bos_token": add_bos_token}
+    config: dict[str, Any] = {
+        "bos_token": vocab.specials[0],
+        "eos_token": vocab.specials[1],
+        "add_bos_token": add_bos_token,
+    }
     if chat_template is not None:
         config["chat_template"] = chat_template
     path.write_text(json.dumps(config, indent=1), encoding="utf-8")
