@@ -20,8 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from llamalens.viz.attention_map import AttentionMap  # noqa: E402
+from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.head_grid import HeadGrid  # noqa: E402
+from tests.viz.maps import stage_args  # noqa: E402
 
 
 def causal_probs(n_tokens: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,7 +61,8 @@ def main() -> None:
         heads = iter(range(10**9))
 
         def set_map(maps=maps, labels=labels, heads=heads) -> None:
-            amap.set_map(maps[next(heads) % 9], labels, stage="probs", title="bench")
+            values = maps[next(heads) % 9]
+            amap.set_map(values, labels, **stage_args("probs", values), title="bench")
 
         def set_map_paint() -> None:
             set_map()

@@ -42,6 +42,6 @@ def default_gguf():
 @pytest.fixture(scope="session")
 def default_model(default_gguf):
     """The default model, loaded once per test session (fp32 on the CPU)."""
-    from llamalens.model.runtime import load_model
+    from llamalens.model.engine import Engine
 
-    return load_model(default_gguf, device="cpu")
+    return Engine.load(default_gguf, device="cpu")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from llamalens.app.cli import main
-from llamalens.model.runtime import load_model
+from llamalens.model.engine import Engine
 from llamalens.model.sampling import SamplingParams, sample
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
@@ -31,8 +31,8 @@ def test_dump_writes_the_documented_arrays(capsys, tiny_hf, tmp_path):
     out = tmp_path / "d.npz"
     code, _, _ = cli(capsys, "dump", "--model", tiny_hf, "--prompt", "hello world", "--out", out)
     assert code == 0
-    model = load_model(tiny_hf, device="cpu")
-    ids = model.encode("hello world")
+    model = Engine.load(tiny_hf, device="cpu")
+    ids = model.encode("hello world").ids
     t, cfg = len(ids), model.checkpoint.config
     L, H, KV, hd = cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim  # noqa: N806
     with np.load(out, allow_pickle=False) as d:
@@ -91,8 +91,8 @@ def test_sample_json(capsys, tiny_hf):
     assert code == 0 and len(obj["ids"]) == 200
     assert set(obj["ids"]) <= set(obj["kept"])
     assert sum(obj["probs"].values()) == pytest.approx(1.0)
-    model = load_model(tiny_hf, device="cpu")
-    expected = sample(model.logits(model.encode("the cat"))[-1], SamplingParams(0.8, 0.9))
+    model = Engine.load(tiny_hf, device="cpu")
+    expected = sample(model.logits(model.encode("the cat").ids)[-1], SamplingParams(0.8, 0.9))
     assert obj["kept"] == expected.kept.tolist()
 
 
@@ -112,8 +112,8 @@ def test_sample_temperature_zero_is_greedy(capsys, tiny_hf):
         "5",
         "--json",
     )
-    model = load_model(tiny_hf, device="cpu")
-    top = int(np.argmax(model.logits(model.encode("the cat"))[-1]))
+    model = Engine.load(tiny_hf, device="cpu")
+    top = int(np.argmax(model.logits(model.encode("the cat").ids)[-1]))
     assert json.loads(out)["ids"] == [top] * 5
 
 
@@ -130,8 +130,8 @@ def test_generate_json_equals_greedy(capsys, tiny_hf):
         "--json",
     )
     obj = json.loads(out)
-    model = load_model(tiny_hf, device="cpu")
-    assert obj["ids"] == model.greedy(model.encode("the cat"), 6)
+    model = Engine.load(tiny_hf, device="cpu")
+    assert obj["ids"] == model.generate(model.encode("the cat").ids, 6)
     assert obj["text"] == model.tokenizer.decode(obj["ids"])
 
 

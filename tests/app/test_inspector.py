@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QPushButton, QSlider, QSpinBox
 
 from llamalens.app import create_main_window
-from llamalens.model.runtime import load_model
+from llamalens.model.engine import Engine
 from llamalens.model.sampling import SamplingParams, nucleus, sample, softmax
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
@@ -25,7 +25,7 @@ def tiny_hf(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reference(tiny_hf):
-    return load_model(tiny_hf, device="cpu")
+    return Engine.load(tiny_hf, device="cpu")
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def shown_map(win) -> np.ndarray:
 
 def test_run_shows_tokens_and_the_selected_map(qtbot, window, reference):
     run(qtbot, window, PROMPT)
-    ids = reference.encode(PROMPT)
+    ids = reference.encode(PROMPT).ids
     trace = window.state.trace
     assert trace.token_ids.tolist() == ids
     strip = window.tokens.strip
@@ -173,7 +173,7 @@ def test_generate_appends_n_tokens(qtbot, window, reference):
         qtbot.mouseClick(window.findChild(QPushButton, "generateButton"), Qt.MouseButton.LeftButton)
     ids = window.state.trace.token_ids.tolist()
     assert ids[: len(before)] == before and len(ids) - len(before) >= 1
-    assert ids[len(before) :] == reference.greedy(before, 3)[: len(ids) - len(before)]
+    assert ids[len(before) :] == reference.generate(before, 3)[: len(ids) - len(before)]
 
 
 def test_bad_checkpoint_shows_error_and_keeps_model(qtbot, window, tmp_path):

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from llamalens.model.config import RopeScaling
+from llamalens.model.engine import build_model
 from llamalens.model.loaders import load_checkpoint
-from llamalens.model.runtime import build_model
 from tests.model.tiny import make_all_formats
 
 transformers = pytest.importorskip("transformers")

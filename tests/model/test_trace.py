@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from llamalens.model.capture import capture
+from llamalens.model.engine import build_model
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
-from llamalens.model.runtime import build_model
 from llamalens.model.trace_io import load_trace, save_trace
 from llamalens.model.tracing import extend_trace, run_trace, trace_from_recording
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
@@ -167,15 +167,15 @@ def test_head_stats_match_direct_computation(recorded, tiny):
     model, _ = tiny
     ind = induction_scores(model, n_tokens=20, low=0, high=256)
     stats = head_stats(trace, ind)
-    assert stats.entropy.shape == (2, 4) and ind.shape == (2, 4)
+    assert stats["entropy"].shape == (2, 4) and ind.shape == (2, 4)
     p = trace.probs(1, 2).astype(np.float64)
     rows = np.arange(1, trace.n_tokens)
-    assert stats.sink[1, 2] == pytest.approx(p[rows, 0].mean(), abs=1e-6)
-    assert stats.previous[1, 2] == pytest.approx(p[rows, rows - 1].mean(), abs=1e-6)
-    assert stats.self_attn[1, 2] == pytest.approx(p[rows, rows].mean(), abs=1e-6)
+    assert stats["sink"][1, 2] == pytest.approx(p[rows, 0].mean(), abs=1e-6)
+    assert stats["previous"][1, 2] == pytest.approx(p[rows, rows - 1].mean(), abs=1e-6)
+    assert stats["self"][1, 2] == pytest.approx(p[rows, rows].mean(), abs=1e-6)
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.nansum(np.where(p > 0, p * np.log(p), 0), axis=-1)
-    assert stats.entropy[1, 2] == pytest.approx(ent[rows].mean(), abs=1e-5)
+    assert stats["entropy"][1, 2] == pytest.approx(ent[rows].mean(), abs=1e-5)
     assert ((ind >= 0) & (ind <= 1)).all()
 
 
@@ -198,40 +198,5 @@ def test_long_prompt_statistics_use_spread_rows(recorded, monkeypatch):
     assert len(rows) == 5 and rows[0] == 1 and rows[-1] == trace.n_tokens - 1
     stats = hs.head_stats(trace)
     p = trace.probs(1, 3).astype(np.float64)
-    assert stats.sink[1, 3] == pytest.approx(p[rows, 0].mean(), abs=1e-6)
-    assert stats.previous[1, 3] == pytest.approx(p[rows, rows - 1].mean(), abs=1e-6)
-
-
-def test_generate_trace_equals_greedy_and_a_full_run(tiny):
-    from llamalens.model.tracing import generate_trace
-
-    model, tok = tiny
-    ids = tok.encode(PROMPT)
-    start = run_trace(model, tok, ids)
-    out = generate_trace(model, tok, start, 4, lambda logits: int(np.argmax(logits)))
-    new = out.token_ids.tolist()[len(ids) :]
-    assert 1 <= len(new) <= 4
-    expected, t = [], start
-    for _ in range(len(new)):
-        expected.append(int(np.argmax(t.last_logits)))
-        t = extend_trace(model, tok, t, expected[-1:])
-    assert new == expected
-    full = run_trace(model, tok, out.token_ids.tolist())
-    np.testing.assert_allclose(out.k_rot, full.k_rot, atol=1e-5)
-    np.testing.assert_allclose(out.last_logits, full.last_logits, atol=1e-4)
-
-
-def test_generate_trace_stops_when_asked_and_keeps_what_it_made(tiny):
-    from llamalens.model.tracing import generate_trace
-
-    model, tok = tiny
-    ids = tok.encode(PROMPT)
-    out = generate_trace(
-        model,
-        tok,
-        run_trace(model, tok, ids),
-        10,
-        lambda logits: int(np.argmax(logits)),
-        keep_going=lambda i: i < 2,
-    )
-    assert out.n_tokens == len(ids) + 2
+    assert stats["sink"][1, 3] == pytest.approx(p[rows, 0].mean(), abs=1e-6)
+    assert stats["previous"][1, 3] == pytest.approx(p[rows, rows - 1].mean(), abs=1e-6)

@@ -10,9 +10,10 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from llamalens.viz.colormaps import default_masked_color, lookup_table
-from llamalens.viz.contact_sheet import SHEET_PIXELS, ContactSheet, sheet_rgba
+from llamalens.viz.contact_sheet import SHEET_PIXELS, ContactSheet
 from llamalens.viz.export import export_figure
-from tests.viz.maps import causal_probs
+from llamalens.viz.head_grid import thumbnail_rgba
+from tests.viz.maps import causal_probs, future_mask
 
 
 @pytest.fixture
@@ -43,15 +44,19 @@ def test_layers_by_heads_grid_has_one_image_per_map_and_all_labels(sheet):
     assert all(item.image.shape == (10, 10, 4) for item in sheet.image_items())
 
 
+def sheet_rgba(matrix, mask, colormap, color, kind="probability"):
+    return thumbnail_rgba(matrix, mask, colormap, color, kind, SHEET_PIXELS)
+
+
 def test_masked_cells_are_light_grey_and_visible_cells_coloured():
     probs = causal_probs(8)
-    rgba = sheet_rgba(probs, "viridis", default_masked_color("viridis"))
+    rgba = sheet_rgba(probs, future_mask(8), "viridis", default_masked_color("viridis"))
     grey = default_masked_color("viridis")
     assert tuple(rgba[0, 7, :3]) == (grey.red(), grey.green(), grey.blue())
     assert tuple(rgba[7, 0, :3]) != (grey.red(), grey.green(), grey.blue())
-    scores = np.where(np.triu(np.ones((8, 8), bool), 1), -np.inf, 1.0).astype(np.float32)
+    scores = np.where(future_mask(8), -np.inf, 1.0).astype(np.float32)
     scores[3, 1] = -2.0
-    rgba = sheet_rgba(scores, "magma", grey)
+    rgba = sheet_rgba(scores, future_mask(8), "magma", grey, "score")
     assert tuple(rgba[0, 5, :3]) == (grey.red(), grey.green(), grey.blue())
     assert tuple(rgba[3, 1, :3]) != tuple(rgba[3, 2, :3])  # min..max for scores
 
@@ -59,7 +64,7 @@ def test_masked_cells_are_light_grey_and_visible_cells_coloured():
 def test_big_maps_shrink_by_block_max(sheet):
     probs = np.zeros((512, 512), dtype=np.float32)
     probs[np.arange(512), np.arange(512)] = 1.0  # one hot cell per row: must not fade
-    rgba = sheet_rgba(probs, "viridis", default_masked_color("viridis"))
+    rgba = sheet_rgba(probs, future_mask(512), "viridis", default_masked_color("viridis"))
     assert rgba.shape == (SHEET_PIXELS, SHEET_PIXELS, 4)
     diagonal = rgba[np.arange(SHEET_PIXELS), np.arange(SHEET_PIXELS), :3]
     assert (diagonal == lookup_table("viridis")[255, :3]).all()  # the top of the scale

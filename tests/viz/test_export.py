@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage
 
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.export import copy_figure_to_clipboard, export_figure, save_matrix
-from tests.viz.maps import causal_probs
+from tests.viz.maps import causal_probs, stage_args
 
 LABELS = ["The", " capital", " of", " France", " is", " Paris"]
 TITLE = "SmolLM2 · 'The capital of France is' · layer 3 · head 5 · probs"
@@ -22,7 +22,12 @@ def attention_map(qtbot):
     widget = AttentionMap()
     qtbot.addWidget(widget)
     widget.resize(600, 500)
-    widget.set_map(causal_probs(len(LABELS)), LABELS, stage="probs", title="layer 3 · head 5")
+    widget.set_map(
+        causal_probs(len(LABELS)),
+        LABELS,
+        **stage_args("probs", causal_probs(len(LABELS))),
+        title="layer 3 · head 5",
+    )
     widget.show()
     qtbot.waitExposed(widget)
     return widget
