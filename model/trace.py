@@ -156,17 +156,14 @@ class Trace:
         self._check_index(layer, head)
         key = (layer, head, stage)
         if key not in self._cache:
-            self._store(layer, [head], self._compute(layer, [head], stage), stage)
+            self._store(key, self._compute(layer, head, stage))
         self._cache.move_to_end(key)
         return self._cache[key]
 
     def layer_maps(self, layer: int, stage: str) -> list[np.ndarray]:
-        """The (T, T) maps of every head of a layer."""
+        """The (T, T) maps of every head of a layer (each rebuilt as on its own)."""
         check_stage(stage)
         self._check_index(layer, 0)
-        missing = [h for h in range(self.n_heads) if (layer, h, stage) not in self._cache]
-        if missing:
-            self._store(layer, missing, self._compute(layer, missing, stage), stage)
         return [self.attention_map(layer, h, stage) for h in range(self.n_heads)]
 
     def map_mask(self, stage: str) -> np.ndarray | None:
@@ -177,33 +174,25 @@ class Trace:
         """
         return stage_mask(self.n_tokens, stage)
 
-    def _store(self, layer: int, heads: list[int], maps: np.ndarray, stage: str) -> None:
-        for head, value in zip(heads, maps):
-            self._cache[(layer, head, stage)] = value
+    def _store(self, key: tuple[int, int, str], value: np.ndarray) -> None:
+        self._cache[key] = value
         total = sum(a.nbytes for a in self._cache.values())
-        while len(self._cache) > len(heads) and total > CACHE_BYTES:
+        while len(self._cache) > 1 and total > CACHE_BYTES:
             _, dropped = self._cache.popitem(last=False)
             total -= dropped.nbytes
 
-    def _compute(self, layer: int, heads: list[int], stage: str) -> np.ndarray:
-        """The forward pass's attention function on some heads, one head at a time.
+    def _compute(self, layer: int, head: int, stage: str) -> np.ndarray:
+        """The forward pass's attention function on one head: (T, T) float32.
 
         One head at a time keeps the temporaries at one (T, T) map, so a whole layer
         costs what its heads cost one by one.
-
-        Returns:
-            (len(heads), T, T) float32.
         """
         t = self.n_tokens
         if self._visible is None or self._visible.shape[0] != t:
             self._visible = causal_mask(t)  # (T, T)
-        q = torch.from_numpy(self.q_rot[layer])  # (H, T, hd)
-        k = torch.from_numpy(self.k_rot[layer])  # (KV, T, hd)
-        out = np.empty((len(heads), t, t), dtype=np.float32)
-        for i, head in enumerate(heads):
-            value = attention_stage(q[head], k[self.kv_head(head)], self._visible, stage)
-            out[i] = value.numpy()  # (T, T)
-        return out
+        q = torch.from_numpy(self.q_rot[layer, head])  # (T, hd)
+        k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])  # (T, hd)
+        return attention_stage(q, k, self._visible, stage).numpy()  # (T, T)
 
     def scores(self, layer: int, head: int) -> np.ndarray:
         """(T, T) raw QKᵀ/√hd before the mask."""
