@@ -38,8 +38,11 @@ def no_install(monkeypatch, tmp_path):
 def fake_pip(monkeypatch, returncode: int = 0, stderr: str = "", wheel: bool = True) -> list:
     """Replace subprocess.run: pip "downloads" a wheel into its -d folder."""
     calls = []
+    real_run = subprocess.run
 
     def run(cmd, **kwargs):
+        if "download" not in cmd:  # not pip download: a real subprocess
+            return real_run(cmd, **kwargs)
         calls.append(cmd)
         if wheel and returncode == 0:
             write_wheel(Path(cmd[cmd.index("-d") + 1]) / WHEEL_NAME)
