@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 from typing import Any
 
+import llama_models
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from llama_models.llama3.tokenizer import Tokenizer as MetaTokenizer
 
 from llamalens.model.tokenizer import (
     Tokenizer,
@@ -27,27 +28,16 @@ RANDOM = settings(
 )
 
 
-def find_llama3_model() -> Path | None:
-    spec = importlib.util.find_spec("llama_models")
-    for directory in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(directory) / "llama3" / "tokenizer.model"
-        if path.is_file():
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def model_path() -> Path:
-    path = find_llama3_model()
-    if path is None:
-        pytest.skip("llama-models (with the Llama 3 tokenizer.model) is not installed")
+    """Meta's Llama 3 ``tokenizer.model``, shipped inside llama-models (the test extra)."""
+    path = Path(llama_models.__file__).parent / "llama3" / "tokenizer.model"
+    assert path.is_file(), f"{path}: llama-models is installed without its tokenizer.model"
     return path
 
 
 @pytest.fixture(scope="module")
 def meta(model_path: Path) -> Any:
-    from llama_models.llama3.tokenizer import Tokenizer as MetaTokenizer
-
     return MetaTokenizer.get_instance()
 
 
