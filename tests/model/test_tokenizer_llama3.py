@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -133,13 +132,13 @@ def test_long_runs_are_cut_like_meta(ours: Tokenizer, meta: Any) -> None:
     assert ours.encode(text) == meta_ids(meta, text)
 
 
-def test_huge_prompt_is_fast(ours: Tokenizer) -> None:
+def test_huge_prompt_round_trips(ours: Tokenizer) -> None:
+    """A 1,000,000-character prompt (benchmarks/tokenizer_speed.py times it). Not compared
+    with Meta: above 400,000 characters Meta encodes separate chunks, we do not."""
     words = "The quick brown fox jumps over the lazy dog 12345. "
     text = words * (450_000 // len(words)) + "z" * 100_000 + words * (450_000 // len(words))
     assert len(text) > 990_000
-    start = time.perf_counter()
     ids = ours.encode(text)
-    assert time.perf_counter() - start < 10.0
     assert ours.decode(ids) == text
 
 
