@@ -131,26 +131,32 @@ def test_generate_json_equals_greedy(capsys, tiny_hf):
     )
     obj = json.loads(out)
     model = Engine.load(tiny_hf, device="cpu")
-    assert obj["ids"] == model.generate(model.encode("the cat").ids, 6)
+    assert obj["ids"] == sampled_without_cache(model, "the cat", 6, SamplingParams(0.0))
     assert obj["text"] == model.tokenizer.decode(obj["ids"])
 
 
-def test_generate_streams_text(capsys, tiny_hf):
-    code, out, _ = cli(
-        capsys,
-        "generate",
-        "--model",
-        tiny_hf,
-        "--prompt",
-        "the cat",
-        "--max-new-tokens",
-        "4",
-        "--temperature",
-        "1.0",
-        "--seed",
-        "3",
-    )
-    assert code == 0 and out.endswith("\n") and len(out) > 1
+def sampled_without_cache(model, prompt: str, n: int, params: SamplingParams) -> list[int]:
+    """The reference for generate: a full forward pass per token, no KV cache, one rng."""
+    ids, new = model.encode(prompt).ids, []
+    rng = np.random.default_rng(params.seed)
+    for _ in range(n):
+        token = sample(model.logits(ids + new)[-1], params, rng).token
+        new.append(token)
+        if token in model.tokenizer.stop_ids:
+            break
+    return new
+
+
+def test_generate_streams_the_sampled_text(capsys, tiny_hf):
+    args = ["generate", "--model", tiny_hf, "--prompt", "the cat", "--max-new-tokens", "8"]
+    code, out, _ = cli(capsys, *args, "--temperature", "1.0", "--seed", "3")
+    model = Engine.load(tiny_hf, device="cpu")
+    expected = sampled_without_cache(model, "the cat", 8, SamplingParams(1.0, seed=3))
+    assert code == 0 and out == model.tokenizer.decode(expected) + "\n"
+    assert len(set(expected)) > 1  # a sampled run, not one token repeated
+    code, again, _ = cli(capsys, *args, "--temperature", "1.0", "--seed", "4")
+    expected = sampled_without_cache(model, "the cat", 8, SamplingParams(1.0, seed=4))
+    assert again == model.tokenizer.decode(expected) + "\n" != out
 
 
 def test_bench_json(capsys, tiny_hf):

@@ -176,15 +176,19 @@ def test_generate_appends_n_tokens(qtbot, window, reference):
     assert ids[len(before) :] == reference.generate(before, 3)[: len(ids) - len(before)]
 
 
-def test_bad_checkpoint_shows_error_and_keeps_model(qtbot, window, tmp_path):
+def test_bad_checkpoint_shows_error_and_keeps_model(qtbot, window, reference, tmp_path):
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"GGUF" + b"\x00" * 7)
     with qtbot.waitSignal(window.error_shown, timeout=30_000):
         window.open_model(str(bad))
     assert window.error_box.isVisible()
     assert "broken.gguf" in window.error_box.text() and "Still using" in window.error_box.text()
-    run(qtbot, window, "the cat sat")
-    assert window.state.trace.n_tokens > 0
+    run(qtbot, window, "the cat sat")  # the previous model still runs, and it is the same one
+    trace = window.state.trace
+    assert trace.token_ids.tolist() == reference.encode("the cat sat")
+    np.testing.assert_allclose(
+        trace.last_logits, reference.logits(reference.encode("the cat sat"))[-1], atol=1e-4
+    )
 
 
 def test_empty_prompt_is_a_clear_message(qtbot, window):

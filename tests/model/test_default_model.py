@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-transformers = pytest.importorskip("transformers")
+import transformers
 
 PROMPTS = [
     "The capital of France is",

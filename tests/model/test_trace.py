@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import transformers
 
 from llamalens.model.capture import capture
 from llamalens.model.engine import build_model
@@ -18,13 +19,18 @@ PROMPT = "the quick brown fox jumps over the lazy dog. hello world!"
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory):
-    from llamalens.model.loaders import load_checkpoint
-
+def tiny_dir(tmp_path_factory):
+    """A tiny random Llama in Hugging Face layout (what transformers can load too)."""
     vocab = tiny_vocab()
     cfg = tiny_config(vocab)
-    path = write_hf(tmp_path_factory.mktemp("trace") / "hf", tiny_tensors(cfg, 11), cfg, vocab)
-    ckpt = load_checkpoint(path)
+    return write_hf(tmp_path_factory.mktemp("trace") / "hf", tiny_tensors(cfg, 11), cfg, vocab)
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_dir):
+    from llamalens.model.loaders import load_checkpoint
+
+    ckpt = load_checkpoint(tiny_dir)
     return build_model(ckpt, "cpu"), ckpt.tokenizer
 
 
@@ -176,7 +182,28 @@ def test_head_stats_match_direct_computation(recorded, tiny):
     with np.errstate(divide="ignore", invalid="ignore"):
         ent = -np.nansum(np.where(p > 0, p * np.log(p), 0), axis=-1)
     assert stats["entropy"][1, 2] == pytest.approx(ent[rows].mean(), abs=1e-5)
-    assert ((ind >= 0) & (ind <= 1)).all()
+
+
+def test_induction_scores_equal_transformers_attention(tiny, tiny_dir):
+    """On [R, R], row i of the second copy attending to key i - n + 1 (the token after the
+    same token in the first copy), averaged: read from transformers' eager attention."""
+    model, _ = tiny
+    n = 20
+    ind = induction_scores(model, n_tokens=n, seed=5, low=0, high=256)
+    r = torch.randint(0, 256, (n,), generator=torch.Generator().manual_seed(5))
+    reference = transformers.LlamaForCausalLM.from_pretrained(
+        tiny_dir, attn_implementation="eager", dtype=torch.float32
+    ).eval()
+    with torch.no_grad():
+        attentions = reference(torch.cat([r, r])[None], output_attentions=True).attentions
+    rows = np.arange(n, 2 * n)
+    expected = np.stack([a[0].numpy()[:, rows, rows - n + 1].mean(-1) for a in attentions])
+    assert ind.shape == expected.shape == (2, 4)
+    np.testing.assert_allclose(ind, expected, atol=1e-5)
+    # a random model has no induction head: far below the 1.0 of a perfect one, and not
+    # what it would be under uniform attention over the causal prefix either
+    uniform = np.mean(1.0 / (rows + 1))
+    assert ind.max() < 0.5 and not np.allclose(ind, uniform, atol=1e-3)
 
 
 def test_logit_lens_last_layer_is_the_output(recorded, tiny):
