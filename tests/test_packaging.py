@@ -48,7 +48,7 @@ def test_wheel_holds_only_the_llamalens_package_and_its_dist_info(wheel: Path) -
     assert {name.split("/")[0] + "/" for name in names} == {"llamalens/", dist_info}
     for package in ("app", "model", "viz", "resources", "app/panels", "model/loaders"):
         assert f"llamalens/{package}/__init__.py" in names, package
-    assert "llamalens/__main__.py" in names and "llamalens/app/cli.py" in names
+    assert "llamalens/__main__.py" in names and "llamalens/app/cli/__init__.py" in names
 
 
 def test_wheel_holds_the_theme_style_sheets(wheel: Path) -> None:

@@ -101,7 +101,7 @@ def test_cli_export_svg_pdf_and_options(tiny_hf, reference, tmp_path, capsys):  
         assert main([*args, *options]) == 0
 
     def labels(prompt: str) -> list[str]:
-        ids = reference.encode(prompt)
+        ids = reference.encode(prompt).ids
         return [
             visible_text(label)
             for label in run_trace(reference.module, reference.tokenizer, ids).token_strs
@@ -122,7 +122,7 @@ def test_cli_export_svg_pdf_and_options(tiny_hf, reference, tmp_path, capsys):  
     assert "masked" in words and all(" ".join(t.split()) in words for t in labels("hello"))
     npy = tmp_path / "m.npy"
     export("the cat sat", npy, "--layer", "1", "--head", "3")
-    trace = run_trace(reference.module, reference.tokenizer, reference.encode("the cat sat"))
+    trace = run_trace(reference.module, reference.tokenizer, reference.encode("the cat sat").ids)
     np.testing.assert_array_equal(np.load(npy, allow_pickle=False), trace.probs(1, 3))
 
 

@@ -79,7 +79,7 @@ def test_thirty_layers_by_nine_heads_of_512_tokens(sheet, qtbot):
     missing = default_masked_color("viridis")
     for index in (0, 1, 137, 269):  # each cell shows its own map, shrunk by block max
         layer, head = divmod(index, 9)
-        expected = sheet_rgba(maps[layer][head], "viridis", missing)
+        expected = sheet_rgba(maps[layer][head], None, "viridis", missing)
         np.testing.assert_array_equal(items[index].image, expected)
 
 
