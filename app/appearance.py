@@ -14,6 +14,22 @@ THEMES = {"light": ("#ffffff", "#000000"), "dark": ("#1e1f22", "#e8e8e8")}
 SCALES = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
 BASE_POINTS = 10.0  # UI font size at 100 %
 MAP_POINTS = 11.0  # heatmap labels at 100 %
+# Presentation fonts follow the screen: 200 % on a 1080-line screen, as large as the
+# layout allows (one step per this many lines) on a smaller or larger one.
+LINES_PER_STEP = 512
+LINES_AT_MOST = 480
+
+
+def presentation_scale(user_scale: float, screen_height: int) -> float:
+    """The UI scale of presentation mode on a screen ``screen_height`` pixels high.
+
+    At least the user's scale and 200 % at 1080 lines (more on taller screens), but never
+    more than the screen holds: a 768-line projector gets 150 % whatever the user chose.
+    """
+    wanted = max(user_scale, screen_height / LINES_PER_STEP)
+    limit = min(wanted, screen_height / LINES_AT_MOST)
+    fitting = [s for s in SCALES if s <= limit + 1e-9]
+    return fitting[-1] if fitting else SCALES[0]
 
 
 def theme_sheet(name: str) -> str:
@@ -36,13 +52,20 @@ class Appearance:
         if self.theme not in THEMES:
             self.theme = "light"
         self.scale = min(max(self.scale, SCALES[0]), SCALES[-1])
+        self.presenting: float | None = None  # the scale while presentation mode is on
+
+    @property
+    def effective_scale(self) -> float:
+        """The scale in use: the presentation scale while presenting, else the user's."""
+        return self.presenting if self.presenting is not None else self.scale
 
     def apply(self) -> None:
         """Style sheet, application font and plot colours/fonts for theme and scale."""
         app = QApplication.instance()
+        points = BASE_POINTS * self.effective_scale
         app.setStyleSheet(theme_sheet(self.theme))
         font = QFont(app.font())
-        font.setPointSizeF(BASE_POINTS * self.scale)
+        font.setPointSizeF(points)
         app.setFont(font)
         for w in self.window.findChildren(QWidget):
             w.setFont(font)  # widgets that had an explicit font keep up too
@@ -59,7 +82,7 @@ class Appearance:
             else:
                 view.setBackground(bg)
             if hasattr(view, "set_font_size"):
-                view.set_font_size(MAP_POINTS * self.scale)
+                view.set_font_size(MAP_POINTS * self.effective_scale)
             for item in view.scene().items():
                 if isinstance(item, pg.AxisItem):
                     item.setPen(fg)
@@ -79,14 +102,7 @@ class Appearance:
         self.scale = scale
         self.apply()
 
-    def set_presentation(self, on: bool) -> None:
-        """Fullscreen with large fonts (at least 200 %), or back to the normal window."""
-        win = self.window
-        if on:
-            self._before = self.scale
-            self.set_scale(max(self.scale, 2.0))
-            win.showFullScreen()
-        else:
-            self.set_scale(getattr(self, "_before", 1.0))
-            win.showNormal()
-        app_settings.settings().setValue("appearance/presentation", on)
+    def set_presenting(self, scale: float | None) -> None:
+        """Use ``scale`` for presentation mode (None: back to the user's scale), unsaved."""
+        self.presenting = scale
+        self.apply()

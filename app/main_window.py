@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
 from llamalens.app.export_actions import ExportActions
+from llamalens.app.layouts import WindowLayouts
 from llamalens.app.menus import build_menus
 from llamalens.app.panels.attention_panel import AttentionPanel
 from llamalens.app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
@@ -54,7 +55,6 @@ class MainWindow(QMainWindow):
     def __init__(self, model: str | None = None, device: str | None = None) -> None:
         super().__init__()
         self.setWindowTitle("LlamaLens")
-        self.resize(1500, 950)
         self.device = device
         self.error_box: QMessageBox | None = None
         self.state = InspectorState(self)
@@ -65,12 +65,15 @@ class MainWindow(QMainWindow):
         self.appearance = Appearance(self)
         self.menus = build_menus(self)
         self.exports = ExportActions(self)
+        self.layouts = WindowLayouts(self)
+        self.resize(self.layouts.open_size())
         self._start_worker()
-        self._restore_layout()
+        self._restored = self._restore_layout()
         self.appearance.apply()
-        if app_settings.settings().value("appearance/presentation", False, type=bool):
-            self.menus.presentation.setChecked(True)
-            self.appearance.set_presentation(True)
+        self._present_on_show = app_settings.settings().value(
+            "appearance/presentation", False, type=bool
+        )
+        self._shown_once = False
         self.open_model(model)
 
     # ---- construction ---------------------------------------------------------------------
@@ -103,8 +106,8 @@ class MainWindow(QMainWindow):
         self.lens = LensPanel(s)
         self._dock("Prompt", "promptDock", self.prompt, Qt.DockWidgetArea.TopDockWidgetArea)
         self._dock("Tokens", "tokensDock", self.tokens, Qt.DockWidgetArea.TopDockWidgetArea)
-        self._dock("Heads of this layer", "headsDock", self.heads, left)
-        self._dock("Head statistics", "statsDock", self.stats, left)
+        self._dock("Heads", "headsDock", self.heads, left)
+        self._dock("Statistics", "statsDock", self.stats, left)
         self._dock("Logit lens", "lensDock", self.lens, left)
         self._dock("RoPE", "ropeDock", self.rope, right)
         self._dock("Next token", "samplingDock", self.sampling, right)
@@ -116,9 +119,6 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(
             self.docks["promptDock"], self.docks["tokensDock"], Qt.Orientation.Horizontal
         )
-        d = self.docks
-        self.resizeDocks([d["promptDock"]], [150], Qt.Orientation.Vertical)
-        self.resizeDocks([d["headsDock"], d["ropeDock"]], [360, 620], Qt.Orientation.Horizontal)
         self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_status(self) -> None:
@@ -148,7 +148,8 @@ class MainWindow(QMainWindow):
         self.worker.analysed.connect(self._on_analysed)
         self.worker.failed.connect(self._on_failed)
 
-    def _restore_layout(self) -> None:
+    def _restore_layout(self) -> bool:
+        """The prompt, geometry and dock layout of the last session; True if there was one."""
         st = app_settings.settings()
         if str(st.value("prompt") or "").strip():
             chat = st.value("chat", False, type=bool)
@@ -156,12 +157,29 @@ class MainWindow(QMainWindow):
         if st.value("geometry") is not None:
             self.restoreGeometry(st.value("geometry"))
         if st.value("windowState") is not None:
-            self.restoreState(st.value("windowState"), LAYOUT_VERSION)
+            return bool(self.restoreState(st.value("windowState"), LAYOUT_VERSION))
+        return False
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
+        self.layouts.share_docks()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._shown_once:
+            return
+        self._shown_once = True
+        if not self._restored:  # the screen is known now: size the window for it
+            self.layouts.place_first()
+        self.layouts.fit_to_screen()  # a remembered size from a larger screen shrinks
+        if not self._restored:
+            self.layouts.share_docks()
+        self.layouts.keep_tabs_whole()
+        if self._present_on_show:
+            self.menus.presentation.setChecked(True)
+            self.layouts.set_presentation(True)
 
     # ---- requests -------------------------------------------------------------------------
     def _submit(self, request) -> None:
@@ -265,11 +283,20 @@ class MainWindow(QMainWindow):
     def _show_model(self) -> None:
         s = self.state
         if "session" not in s.source:
-            self.model_label.setText(s.model.summary() if s.model else "No model")
+            # the name only: the whole line (stored type, device, load time) would widen
+            # the status bar past a small screen; it is the tooltip
+            self.model_label.setText(s.model.name if s.model else "No model")
+            self.model_label.setToolTip(s.model.summary() if s.model else "")
             return
         name = s.source["session"]
         loaded = "no model loaded" if s.model is None else f"model: {s.model.name}"
         self.model_label.setText(f"session: {name} ({loaded})")
+
+    def show_status_details(self, on: bool) -> None:
+        """The model, token count and run time in the status bar (hidden when presenting)."""
+        for label in (self.model_label, self.count_label, self.time_label):
+            label.setVisible(on)
+        self.statusBar().setVisible(on or self.progress_bar.isVisible())
 
     def _show_run(self) -> None:
         s = self.state
@@ -289,14 +316,20 @@ class MainWindow(QMainWindow):
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.progress_bar.setVisible(busy)
         self.cancel_button.setVisible(busy)
+        if getattr(self, "layouts", None) is not None and self.layouts.presenting:
+            self.statusBar().setVisible(busy)  # presenting: a status bar only for progress
         if busy:
             self.progress_bar.setValue(0)
             self.progress_bar.setFormat(message)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         st = app_settings.settings()
+        presenting = self.layouts.presenting
+        if presenting:  # remember the normal layout; presentation returns on the next start
+            self.layouts.set_presentation(False)
         st.setValue("geometry", self.saveGeometry())
         st.setValue("windowState", self.saveState(LAYOUT_VERSION))
+        st.setValue("appearance/presentation", presenting)
         if self.state.prompt.text.strip():  # the user's text survives a restart
             st.setValue("prompt", self.state.prompt.text)
             st.setValue("chat", self.state.prompt.chat)

@@ -13,6 +13,7 @@ SHORTCUTS = [
     ("← / →", "previous / next head"),
     ("↑ / ↓", "previous / next layer"),
     ("Tab / Shift+Tab", "next / previous stage (raw, masked, softmax)"),
+    ("PgDn / PgUp", "next / previous head, on into the next layer (presenter remotes)"),
     ("Home / End", "first / last head"),
     ("Ctrl+Home / Ctrl+End", "first / last layer"),
     ("click a map cell", "select query (row) and key (column) tokens"),
@@ -96,9 +97,12 @@ class Menus:
 
         look = self.win.appearance
         self.presentation = self._action(
-            view, "&Presentation Mode", "F11", lambda on: look.set_presentation(on)
+            view, "&Presentation Mode", "F11", lambda on: self.win.layouts.set_presentation(on)
         )
         self.presentation.setCheckable(True)
+        state = self.win.state
+        self._action(view, "&Next Head", "PgDown", lambda: state.advance(1))
+        self._action(view, "Pre&vious Head", "PgUp", lambda: state.advance(-1))
         themes = view.addMenu("&Theme")
         group = QActionGroup(self.win)
         for name in THEMES:

@@ -224,6 +224,15 @@ class InspectorState(QObject):
     def step_layer(self, delta: int) -> None:
         self.set_layer(self.layer + delta)
 
+    def advance(self, delta: int) -> None:
+        """Step ``delta`` heads through all layers, as slides: after the last head of a
+        layer comes head 0 of the next (what a presenter remote's PageDown does)."""
+        index = self.layer * self.n_heads + self.head + delta
+        index = max(0, min(index, self.n_layers * self.n_heads - 1))
+        layer, head = divmod(index, self.n_heads)
+        self.set_layer(layer)
+        self.set_head(head)
+
     def next_stage(self, delta: int = 1) -> None:
         self.set_stage(STAGES[(STAGES.index(self.stage) + delta) % len(STAGES)])
 

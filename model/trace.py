@@ -11,6 +11,7 @@ views and the per-pair score contributions come from the same vectors.
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,7 @@ class Trace:
         self.resid_post = resid_post
         self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
         self._visible: torch.Tensor | None = None  # (T, T) bool causal mask, built once
+        self._lock = threading.Lock()  # the cache is shared with a viewer's preparing thread
         self._check_shapes()
 
     # ---- shape facts ---------------------------------------------------------------------
@@ -145,20 +147,54 @@ class Trace:
             raise ValueError(f"head {head} is out of range 0..{self.n_heads - 1}")
 
     # ---- attention maps ------------------------------------------------------------------
-    def attention_map(self, layer: int, head: int, stage: str) -> np.ndarray:
+    def attention_map(self, layer: int, head: int, stage: str, *, keep: bool = True) -> np.ndarray:
         """(T, T) float32 map of one stage: ``scores``, ``masked`` or ``probs``.
 
         Rows are queries, columns keys. ``masked`` holds -inf above the diagonal;
         ``probs`` rows sum to 1 with exact zeros above it. Which cells the mask hid is
         :meth:`map_mask`'s answer, not something to read back from the values.
+
+        Args:
+            keep: store the map in the LRU cache; False for a map used once (a viewer
+                that keeps only a shrunken picture of it), which then evicts nothing.
+
+        Safe to call from several threads (a viewer prepares maps on its own thread).
         """
         check_stage(stage)
         self._check_index(layer, head)
         key = (layer, head, stage)
-        if key not in self._cache:
-            self._store(key, self._compute(layer, head, stage))
-        self._cache.move_to_end(key)
-        return self._cache[key]
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        values = self._compute(layer, head, stage)
+        if keep:
+            with self._lock:
+                self._store(key, values)
+        return values
+
+    def attention_rows(
+        self, layer: int, head: int, stage: str, start: int, stop: int
+    ) -> np.ndarray:
+        """Rows ``start:stop`` of a stage map, computed alone: (stop - start, T) float32.
+
+        What a zoomed-in viewer or one hovered cell needs of a long prompt's map without
+        building all T² cells; equal to the same rows of :meth:`attention_map` (each row's
+        softmax runs over all its keys either way).
+        """
+        check_stage(stage)
+        self._check_index(layer, head)
+        if not 0 <= start < stop <= self.n_tokens:
+            raise ValueError(f"rows {start}:{stop} are outside 0:{self.n_tokens}")
+        with self._lock:
+            cached = self._cache.get((layer, head, stage))
+        if cached is not None:
+            return cached[start:stop]
+        q = torch.from_numpy(self.q_rot[layer, head, start:stop])  # (R, hd)
+        k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])  # (T, hd)
+        visible = causal_mask(stop - start, start_pos=start)[:, : self.n_tokens]  # (R, T)
+        return attention_stage(q, k, visible, stage).numpy()  # (R, T)
 
     def layer_maps(self, layer: int, stage: str) -> list[np.ndarray]:
         """The (T, T) maps of every head of a layer (each rebuilt as on its own)."""
@@ -188,11 +224,13 @@ class Trace:
         costs what its heads cost one by one.
         """
         t = self.n_tokens
-        if self._visible is None or self._visible.shape[0] != t:
-            self._visible = causal_mask(t)  # (T, T)
+        with self._lock:
+            if self._visible is None or self._visible.shape[0] != t:
+                self._visible = causal_mask(t)  # (T, T)
+            visible = self._visible
         q = torch.from_numpy(self.q_rot[layer, head])  # (T, hd)
         k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])  # (T, hd)
-        return attention_stage(q, k, self._visible, stage).numpy()  # (T, T)
+        return attention_stage(q, k, visible, stage).numpy()  # (T, T)
 
     def scores(self, layer: int, head: int) -> np.ndarray:
         """(T, T) raw QKᵀ/√hd before the mask."""
@@ -279,7 +317,7 @@ class Trace:
             self.last_logits,
             self.resid_norms,
             self.resid_post,
-            *self._cache.values(),
+            *list(self._cache.values()),
         )
         if self.logits is not None:
             arrays += (self.logits,)

@@ -21,6 +21,7 @@ from llamalens.viz.colormaps import (
 )
 from llamalens.viz.heatmap_items import HeatmapPlot, TokenAxis, elide
 from llamalens.viz.token_text import visible_text
+from llamalens.viz.wrapping_label import WrappingLabel
 
 IDLE_READOUT = "hover a cell to read its value; click to pick a query"
 
@@ -70,6 +71,7 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._row: int | None = None  # outlined query row
         self._col: int | None = None  # outlined key column
         self._hover: tuple[int, int] | None = None
+        self._readout_on = True
         self._build()
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
@@ -77,7 +79,8 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._apply_masked_color()
 
     def _build(self) -> None:
-        self._title = self.ci.addLabel("", row=0, col=0, justify="left")
+        self._title = WrappingLabel("")
+        self.ci.addItem(self._title, row=0, col=0)
         self._plot = HeatmapPlot(self._font, self._fg)
         self.ci.addItem(self._plot, row=1, col=0)
         self._bar = pg.ColorBarItem(
@@ -88,7 +91,8 @@ class AttentionMap(pg.GraphicsLayoutWidget):
             width=18,
         )
         self._bar.setImageItem(self._plot.image, insert_in=self._plot)  # beside the view box
-        self._readout = self.ci.addLabel("", row=2, col=0, justify="left")
+        self._readout = WrappingLabel("")
+        self.ci.addItem(self._readout, row=2, col=0)
 
     def set_map(
         self,
@@ -257,8 +261,9 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def set_readout_visible(self, visible: bool) -> None:
         """Show or hide the hover readout line (hidden in exported figures)."""
+        self._readout_on = bool(visible)
         self._readout.setVisible(visible)
-        self._readout.setMaximumHeight(16777215 if visible else 0)
+        self._set_readout(self._readout_text)
 
     def set_colors(self, background: str, foreground: str) -> None:
         """Background and text colours (light or dark theme)."""
@@ -369,6 +374,5 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def _set_readout(self, text: str) -> None:
         self._readout_text = text
-        self._readout.setText(
-            html.escape(text), size=f"{self._font.pointSizeF():g}pt", color=self._fg.name()
-        )
+        shown = html.escape(text) if self._readout_on else ""
+        self._readout.setText(shown, size=f"{self._font.pointSizeF():g}pt", color=self._fg.name())

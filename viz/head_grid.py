@@ -178,6 +178,7 @@ class HeadGrid(QWidget):
         header_font = QFont(self.font())
         header_font.setPointSizeF(header_font.pointSizeF() + 2)
         self._header.setFont(header_font)
+        self._header.setWordWrap(True)
         self._grid = QGridLayout()
         self._grid.setSpacing(6)
         layout = QVBoxLayout(self)

@@ -91,6 +91,7 @@ class LogitBars(pg.PlotWidget):
         self.chosen: int | None = None
         self._fg = QColor("#222")
         self._kinds: list[str] = []
+        plot.getViewBox().sigResized.connect(self._fit)
 
     def set_bars(self, labels: Sequence[str], probs: np.ndarray) -> None:
         """Show plain probability bars (no sampling settings).
@@ -168,14 +169,7 @@ class LogitBars(pg.PlotWidget):
             self.outline_item.setOpts(x0=np.zeros(n), y=y, width=original)
         self._update_ticks(labels, y)
         self._update_texts(y, kinds)
-        self._update_title(original is not None)
-        top = max(
-            float(solid.max(initial=0.0)),
-            0.0 if original is None else float(original.max(initial=0.0)),
-        )
-        plot = self.getPlotItem()
-        plot.setXRange(0, max(0.05, top) * 1.3, padding=0)
-        plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
+        self._fit()
 
     def _update_ticks(self, labels: list[str], y: np.ndarray) -> None:
         if labels == self._tick_labels:
@@ -218,18 +212,31 @@ class LogitBars(pg.PlotWidget):
             plot.getAxis(side).setTextPen(foreground)
         plot.setLabel("bottom", "probability", color=foreground, **{"font-size": "12pt"})
         self.outline_item.setOpts(pen=pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine))
-        title, self._title = getattr(self, "_title", None), None
-        if title is not None:
-            self._update_title("dashed" in title)
         for item, kind in zip(self._texts, self._kinds):
             item.setColor(self._text_color(kind))
 
-    def _update_title(self, with_outline: bool) -> None:
-        title = (
-            "solid: sampled from (T, top-p, top-k) · dashed: model at T = 1 · grey: cut"
-            if with_outline
-            else "next-token probabilities"
-        )
-        if getattr(self, "_title", None) != title:
-            self._title = title
-            self.getPlotItem().setTitle(title, color=self._fg.name(), size="11pt")
+    def legend_text(self) -> str:
+        """What the bars mean, for a caption beside the plot (the plot has no title)."""
+        if self.original is None:
+            return "Next-token probabilities."
+        return "Solid: sampled from (T, top-p, top-k) · dashed: the model at T = 1 · grey: cut."
+
+    def _fit(self, *_args) -> None:
+        """X range holding every bar and its percentage label; all bars in the Y range.
+
+        Labels are sized in pixels and bars in probability, so the range follows the
+        plot's width: a narrow panel gets a wider range rather than cut labels.
+        """
+        plot = self.getPlotItem()
+        n = len(self.labels)
+        plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
+        pixels = max(plot.getViewBox().width(), 1.0)
+        need = 0.05
+        for i, item in enumerate(self._texts[:n]):
+            end = float(self.probs[i])
+            if self.original is not None:
+                end = max(end, float(self.original[i]))
+            text = item.textItem.boundingRect().width() + 12  # + gap and margin, in px
+            share = min(text / pixels, 0.8)  # of the plot's width the label takes
+            need = max(need, (end + 0.004) / (1.0 - share))
+        plot.setXRange(0, need, padding=0)

@@ -6,8 +6,9 @@ from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 # Per head: (darkest = highest frequency, lightest = lowest frequency, pen for lines).
 HUES = {
@@ -15,6 +16,7 @@ HUES = {
     "k": ((110, 35, 0), (253, 174, 107), (230, 110, 20)),
 }
 POSITIVE, NEGATIVE = (76, 120, 168), (214, 70, 70)
+THETA_COLOR = "#555555"
 
 
 def styled_plot(bottom: str, left: str, name: str) -> pg.PlotWidget:
@@ -55,3 +57,42 @@ def text_label(text: str = "", size: int = 11, bold: bool = False, name: str = "
     label.setFont(font)
     label.setObjectName(name)
     return label
+
+
+def _rgb(color) -> str:
+    if isinstance(color, str):
+        return color
+    red, green, blue = color[:3]
+    return f"#{red:02x}{green:02x}{blue:02x}"
+
+
+def spectrum_caption(q_pos: int, k_pos: int | None) -> str:
+    """The spectrum's legend as text: θᵢ, m·θᵢ (query), n·θᵢ (key) in their line colours."""
+
+    def swatch(color, text: str) -> str:
+        return f"<span style='color:{_rgb(color)}'>━</span>&nbsp;{text}"
+
+    parts = [swatch(THETA_COLOR, "θᵢ"), swatch(HUES["q"][2], f"{q_pos}·θᵢ")]
+    if k_pos is not None:
+        parts.append(swatch(HUES["k"][2], f"{k_pos}·θᵢ"))
+    parts.append("┄&nbsp;2π")
+    return "Angles: " + " ".join(parts)
+
+
+def caption(text: str, name: str) -> QLabel:
+    """A wrapped caption above a plot."""
+    label = text_label(text, 11, False, name)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText if "<" in text else Qt.TextFormat.AutoText)
+    return label
+
+
+def card(title: QLabel, plot: QWidget) -> QWidget:
+    """A caption over its plot, as one splitter pane."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addWidget(title)
+    layout.addWidget(plot, 1)
+    return box

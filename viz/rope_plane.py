@@ -7,83 +7,32 @@ at n is Σ_i Re(q̃_i·conj(k̃_i)) / √hd, so the per-pair terms add up to the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QSizePolicy,
-    QSpinBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QGridLayout, QSpinBox, QVBoxLayout, QWidget
 
+from llamalens.viz.flow_layout import FlowLayout, labelled
 from llamalens.viz.plot_style import (
     HUES,
     NEGATIVE,
     POSITIVE,
+    THETA_COLOR,
+    caption,
+    card,
     pair_shades,
+    spectrum_caption,
     styled_plot,
     text_label,
 )
+from llamalens.viz.rope_data import RopeData, validated
 
 SERIES = ("q_before", "q_after", "k_before", "k_after")
 TWO_PI = 2.0 * np.pi
-
-
-@dataclass(frozen=True)
-class _View:
-    q_before: np.ndarray
-    q_after: np.ndarray
-    theta: np.ndarray
-    q_pos: int
-    k_before: np.ndarray | None
-    k_after: np.ndarray | None
-    k_pos: int | None
-    contributions: np.ndarray | None
-
-
-def _complex_vector(name: str, value: np.ndarray, n: int) -> np.ndarray:
-    arr = np.asarray(value)
-    if not np.iscomplexobj(arr):
-        raise ValueError(f"{name} must be complex (one number per pair), got dtype {arr.dtype}")
-    if arr.shape != (n,):
-        raise ValueError(f"{name} has shape {arr.shape}, expected ({n},) = (hd/2,) like theta")
-    return arr.astype(np.complex128)
-
-
-def _validated(q_before, q_after, theta, q_pos, k_before, k_after, k_pos, contributions) -> _View:
-    theta = np.asarray(theta, dtype=np.float64)
-    if theta.ndim != 1 or theta.size == 0:
-        raise ValueError(f"theta has shape {theta.shape}, expected (hd/2,) with hd/2 >= 1")
-    if not np.all(np.isfinite(theta) & (theta > 0)):
-        raise ValueError("theta must be finite and positive (radians per position)")
-    n = theta.size
-    if (k_before is None) != (k_after is None) or (k_after is not None and k_pos is None):
-        raise ValueError("k_before, k_after and k_pos must be given together (or all None)")
-    k_b = None if k_before is None else _complex_vector("k_before", k_before, n)
-    k_a = None if k_after is None else _complex_vector("k_after", k_after, n)
-    q_a = _complex_vector("q_after", q_after, n)
-    if contributions is not None:
-        contributions = np.asarray(contributions, dtype=np.float64)
-        if contributions.shape != (n,):
-            raise ValueError(f"contributions has shape {contributions.shape}, expected ({n},)")
-    elif k_a is not None:  # the same per-pair terms the score is made of
-        contributions = (q_a * np.conj(k_a)).real / np.sqrt(2.0 * n)
-    return _View(
-        _complex_vector("q_before", q_before, n),
-        q_a,
-        theta,
-        int(q_pos),
-        k_b,
-        k_a,
-        None if k_pos is None else int(k_pos),
-        contributions,
-    )
+PLANE_CAPTION = (
+    "Each pair as a complex number: dashed before RoPE, solid after; darker pairs turn faster."
+)
 
 
 class RopePlane(QWidget):
@@ -102,11 +51,12 @@ class RopePlane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("ropePlane")
-        self._view: _View | None = None
+        self._view: RopeData | None = None
         self._pair: int | None = None
+        self._extent, self._spectrum_y = 1.0, (-1.0, 1.0)
         self.plane = styled_plot("Re", "Im", "ropeComplexPlane")
-        self.spectrum = styled_plot("pair i", "radians", "ropeSpectrum")
-        self.contrib = styled_plot("pair i", "Re(q̃ᵢ·k̃ᵢ*) / √hd", "ropeContributions")
+        self.spectrum = styled_plot("pair i", "rad", "ropeSpectrum")
+        self.contrib = styled_plot("pair i", "share", "ropeContributions")
         self._build_plane()
         self._build_spectrum()
         self._build_contributions()
@@ -116,7 +66,6 @@ class RopePlane(QWidget):
     def _build_plane(self) -> None:
         p = self.plane
         p.setAspectLocked(True)
-        p.setTitle("dashed: before RoPE · solid: after", color="#222", size="12pt")
         for angle in (0, 90):
             p.addItem(pg.InfiniteLine(0, angle=angle, pen=pg.mkPen("#bbb", width=1)))
         self._circles = {
@@ -147,36 +96,19 @@ class RopePlane(QWidget):
             values=(0, 1), colorMap=cmap, interactive=False, width=16, colorMapMenu=False
         )
         self._colorbar.getAxis("right").setTextPen("#222")
-        self._colorbar.getAxis("right").setLabel(
-            "pair i (dark = turns fastest)", color="#222", **{"font-size": "11pt"}
-        )
+        self._colorbar.getAxis("right").setLabel("pair i", color="#222", **{"font-size": "11pt"})
         p.getPlotItem().layout.addItem(self._colorbar, 2, 5)
 
     def _build_spectrum(self) -> None:
         s = self.spectrum
         s.setLogMode(y=True)
-        s.addLegend(
-            offset=(8, -8),
-            labelTextColor="#222",
-            labelTextSize="11pt",
-            brush=pg.mkBrush(255, 255, 255, 220),
-        )
         turn = pg.InfiniteLine(
-            np.log10(TWO_PI),
-            angle=0,
-            label="2π = one turn",
-            pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine),
-            labelOpts={"position": 0.85, "color": "#444", "anchors": [(0.5, 0), (0.5, 0)]},
+            np.log10(TWO_PI), angle=0, pen=pg.mkPen("#888", style=Qt.PenStyle.DashLine)
         )
-        turn.label.setFont(QFont(self.font().family(), 11))
         s.addItem(turn)
-        self._theta_curve = s.plot(pen=pg.mkPen("#555", width=2), name="θᵢ")
-        self._m_curve = s.plot(
-            pen=pg.mkPen(HUES["q"][2], width=2.5), name="m·θᵢ (query)", connect="finite"
-        )
-        self._n_curve = s.plot(
-            pen=pg.mkPen(HUES["k"][2], width=2.5), name="n·θᵢ (key)", connect="finite"
-        )
+        self._theta_curve = s.plot(pen=pg.mkPen(THETA_COLOR, width=2))
+        self._m_curve = s.plot(pen=pg.mkPen(HUES["q"][2], width=2.5), connect="finite")
+        self._n_curve = s.plot(pen=pg.mkPen(HUES["k"][2], width=2.5), connect="finite")
         self._spectrum_pair = s.plot(
             pen=None,
             symbol="o",
@@ -192,41 +124,72 @@ class RopePlane(QWidget):
         self._bars = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.8, brush="#4c78a8")
         c.addItem(self._bars)
         c.scene().sigMouseClicked.connect(lambda ev: self._on_plot_clicked(self.contrib, ev))
-        self.sum_label = text_label("Σ —", 15, True, "ropeContributionSum")
-        self.sum_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.sum_label = text_label("Σ —", 13, True, "ropeContributionSum")
+        self.sum_label.setWordWrap(True)
 
     def _build_layout(self) -> None:
         self.title_label = text_label("", 13, True, "ropeTitle")
-        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title_label.setWordWrap(True)
         self.info_label = text_label("", 11, False, "ropeInfo")
         self.info_label.setWordWrap(True)
-        self.info_label.setMinimumHeight(2 * self.info_label.fontMetrics().lineSpacing() + 4)
         self.pair_spin = QSpinBox()
         self.pair_spin.setObjectName("ropePairSpin")
         self.pair_spin.setRange(-1, 0)
         self.pair_spin.setSpecialValueText("all")
-        self.pair_spin.setFont(self.title_label.font())
         self.pair_spin.valueChanged.connect(lambda v: self._choose(None if v < 0 else v))
-        header = QHBoxLayout()
-        header.addWidget(self.title_label, 1)
-        header.addWidget(text_label("pair i:", 13))
-        header.addWidget(self.pair_spin)
-        box = QWidget()
-        box_layout = QVBoxLayout(box)
-        box_layout.setContentsMargins(0, 0, 0, 0)
-        box_layout.addWidget(self.sum_label)
-        box_layout.addWidget(self.contrib, 1)
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.spectrum)
-        right.addWidget(box)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.plane)
-        split.addWidget(right)
-        split.setSizes([560, 440])
+        controls = FlowLayout()
+        controls.addWidget(labelled("pair i:", self.pair_spin))
+        self.plane_caption = caption(PLANE_CAPTION, "ropePlaneCaption")
+        self.spectrum_caption = caption("", "ropeSpectrumCaption")
+        self._cards = (
+            card(self.plane_caption, self.plane),
+            card(self.spectrum_caption, self.spectrum),
+            card(self.sum_label, self.contrib),
+        )
+        self.grid = QGridLayout()
+        self.grid.setSpacing(6)
+        self._wide: bool | None = None
+        self._arrange(True)
         layout = QVBoxLayout(self)
-        layout.addLayout(header)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.title_label)
+        layout.addLayout(controls)
         layout.addWidget(self.info_label)
-        layout.addWidget(split, 1)
+        layout.addLayout(self.grid, 1)
+        for plot in (self.plane, self.spectrum, self.contrib):
+            plot.setMinimumSize(150, 90)
+            plot.getViewBox().sigResized.connect(self._refit)
+
+    def _arrange(self, wide: bool) -> None:
+        """Wide: the plane left, spectrum and contributions stacked right. Narrow: the plane
+        on top, the other two side by side below it."""
+        if wide == self._wide:
+            return
+        self._wide = wide
+        plane, spectrum, contrib = self._cards
+        for box in self._cards:
+            self.grid.removeWidget(box)
+        if wide:
+            self.grid.addWidget(plane, 0, 0, 2, 1)
+            self.grid.addWidget(spectrum, 0, 1)
+            self.grid.addWidget(contrib, 1, 1)
+        else:
+            self.grid.addWidget(plane, 0, 0, 1, 2)
+            self.grid.addWidget(spectrum, 1, 0)
+            self.grid.addWidget(contrib, 1, 1)
+        for i in range(2):
+            self.grid.setRowStretch(i, 1 if wide else (3 - i))
+            self.grid.setColumnStretch(i, (11 - 2 * i) if wide else 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Side by side when the panel is wide, the plane on top when it is narrow."""
+        super().resizeEvent(event)
+        self._arrange(self.width() >= 1.25 * self.height())
+
+    def _refit(self, *_args) -> None:
+        """Keep every plot's content inside its view when its size changes."""
+        if self._view is not None:
+            self._fit_ranges()
 
     # ----------------------------------------------------------------- public API
     def set_view(
@@ -258,7 +221,7 @@ class RopePlane(QWidget):
         Raises:
             ValueError: a shape or dtype differs from the above.
         """
-        self._view = _validated(
+        self._view = validated(
             q_before, q_after, theta, q_pos, k_before, k_after, k_pos, contributions
         )
         n = self._view.theta.size
@@ -317,6 +280,22 @@ class RopePlane(QWidget):
         self._draw_spectrum()
         self._draw_contributions()
         self._draw_info()
+        self._fit_ranges()
+
+    def _fit_ranges(self) -> None:
+        """Explicit ranges that hold all the data: auto-ranging a view without a size yet
+        (a hidden dock) turns text items' pixel-sized bounds into absurd data ranges."""
+        view, e = self._view, self._extent
+        self.plane.setRange(xRange=(-e, e), yRange=(-e, e), padding=0.02)
+        self.spectrum.setRange(
+            xRange=(-0.5, view.theta.size - 0.5), yRange=self._spectrum_y, padding=0
+        )
+        c = view.contributions
+        low, high = (0.0, 1.0) if c is None else (min(float(c.min()), 0.0), max(c.max(), 0.0))
+        pad = 0.08 * (high - low or 1.0)
+        self.contrib.setRange(
+            xRange=(-0.6, view.theta.size - 0.4), yRange=(low - pad, high + pad), padding=0
+        )
 
     def _draw_plane(self) -> None:
         view, idx, one = self._view, np.array(self.shown_pairs()), self._pair is not None
@@ -336,9 +315,7 @@ class RopePlane(QWidget):
             self._circles[head].setData(r * np.cos(t), r * np.sin(t))
             self._draw_arc(head, one, extent)
         self._colorbar.setVisible(not one)
-        # an explicit range: auto-ranging a view that has no size yet (a hidden dock) turns
-        # the text items' pixel-sized bounds into absurd data ranges
-        self.plane.setRange(xRange=(-extent, extent), yRange=(-extent, extent), padding=0.02)
+        self._extent = extent
 
     def _draw_series(self, name: str, z: np.ndarray, idx: np.ndarray, one: bool) -> None:
         head, before = name[0], name.endswith("before")
@@ -381,7 +358,7 @@ class RopePlane(QWidget):
         text.setText(f"+{np.degrees(turn):.0f}°")
 
     def _draw_spectrum(self) -> None:
-        view, s = self._view, self.spectrum
+        view = self._view
         i = np.arange(view.theta.size, dtype=float)
 
         def angles(pos: int | None) -> np.ndarray:
@@ -398,11 +375,8 @@ class RopePlane(QWidget):
         marks = [] if i is None else [a[i] for a in (view.theta, m, n) if a.size and a[i] > 0]
         self._spectrum_pair.setData([float(i or 0)] * len(marks), marks)
         top = max(float(np.nanmax(np.concatenate([m, n, view.theta]))), TWO_PI)
-        # two spare decades at the bottom keep the legend off the curves
-        s.setYRange(np.log10(view.theta.min()) - 2.0, np.log10(top) + 0.3, padding=0)
-        s.setXRange(-0.5, view.theta.size - 0.5, padding=0)
-        key = "" if view.k_pos is None else f", key n = {view.k_pos}"
-        s.setTitle(f"angles turned: query m = {view.q_pos}{key}", color="#222", size="12pt")
+        self._spectrum_y = (np.log10(view.theta.min()) - 0.3, np.log10(top) + 0.3)
+        self.spectrum_caption.setText(spectrum_caption(view.q_pos, view.k_pos))
 
     def _draw_contributions(self) -> None:
         c = self._view.contributions
@@ -422,15 +396,17 @@ class RopePlane(QWidget):
         self._bars.setOpts(
             x=np.arange(c.size, dtype=float), height=c, width=0.8, brushes=brushes, pens=pens
         )
-        self.sum_label.setText(f"Σ = {self.contribution_sum():.4f} (= score)")
+        self.sum_label.setText(
+            f"Σ = {self.contribution_sum():.4f} = the score: Re(q̃ᵢ·k̃ᵢ*)/√hd per pair"
+        )
 
     def _draw_info(self) -> None:
         view, i = self._view, self._pair
         n, hd = view.theta.size, 2 * view.theta.size
         if i is None:
             self.info_label.setText(
-                f"all {n} pairs (hd = {hd}); θᵢ runs from {view.theta[0]:.3g} to "
-                f"{view.theta[-1]:.3g} rad per position. Click a point or bar to pick a pair."
+                f"{n} pairs (hd = {hd}), θᵢ from {view.theta[0]:.3g} to {view.theta[-1]:.3g} "
+                "rad/position; click a point or bar to pick one."
             )
             return
         th, m = view.theta[i], view.q_pos

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QHBoxLayout,
     QLabel,
     QSpinBox,
     QVBoxLayout,
@@ -19,8 +19,14 @@ from llamalens.app.state import InspectorState
 from llamalens.model.attention import STAGE_LABELS, STAGES
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
+from llamalens.viz.flow_layout import FlowLayout, labelled
+from llamalens.viz.placeholder import Placeholder
 
-KEY_HELP = "←/→ head · ↑/↓ layer · Tab stage · Home/End first/last head"
+KEY_HELP = "←/→ head · ↑/↓ layer · PgDn/PgUp next/previous head · Tab stage · Home/End"
+EMPTY = (
+    "The attention map of the selected layer and head appears here: one row per query "
+    "token, one column per key. Type a prompt and press Run (Ctrl+Enter)."
+)
 
 
 class AttentionPanel(QWidget):
@@ -41,27 +47,33 @@ class AttentionPanel(QWidget):
         self.map = AttentionMap()
         self.readout = QLabel(KEY_HELP)
         self.readout.setObjectName("attentionReadout")
-        row = QHBoxLayout()
+        self.readout.setWordWrap(True)
+        self.selection_label = QLabel("")
+        self.selection_label.setObjectName("selectionReadout")
+        self.selection_label.setWordWrap(True)
+        self.selection_label.hide()  # the large layer · head · stage line of presentation mode
+        controls = FlowLayout()
         for label, w in (
             ("Layer", self.layer_spin),
             ("Head", self.head_spin),
             ("Stage", self.stage_combo),
         ):
-            row.addWidget(QLabel(label))
-            row.addWidget(w)
-        row.addStretch(1)
+            controls.addWidget(labelled(label, w))
+        self.display_controls = self._color_controls()
+        controls.addWidget(self.display_controls)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(row)
-        lay.addLayout(self._color_row())
-        lay.addWidget(self.map, 1)
+        lay.addWidget(self.selection_label)
+        lay.addLayout(controls)
+        self.view = Placeholder(self.map, EMPTY)
+        lay.addWidget(self.view, 1)
         lay.addWidget(self.readout)
         self._connect()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         for w in (self, self.map, self.layer_spin, self.head_spin, self.stage_combo):
             w.installEventFilter(self)
 
-    def _color_row(self) -> QHBoxLayout:
+    def _color_controls(self) -> QWidget:
         """Colormap, colour scale (γ), fixed 0–1 range and the hidden sink column."""
         self.cmap_combo = QComboBox()
         self.cmap_combo.setObjectName("colormapCombo")
@@ -91,19 +103,24 @@ class AttentionPanel(QWidget):
             "rest of the map gets the colour range"
         )
         self.sink_check.toggled.connect(lambda on: self.state.set_display(hide_first=on))
-        row = QHBoxLayout()
-        for label, w in (
-            ("Colours", self.cmap_combo),
-            ("Scale", self.scale_combo),
-            (None, self.gamma_spin),
-            (None, self.fixed_check),
-            (None, self.sink_check),
-        ):
-            if label:
-                row.addWidget(QLabel(label))
-            row.addWidget(w)
-        row.addStretch(1)
-        return row
+        box = QWidget()
+        box.setObjectName("displayControls")
+        flow = FlowLayout(box)
+        flow.addWidget(labelled("Colours", self.cmap_combo))
+        flow.addWidget(labelled("Scale", self.scale_combo))
+        for w in (self.gamma_spin, self.fixed_check, self.sink_check):
+            flow.addWidget(w)
+        return box
+
+    def set_presentation(self, on: bool) -> None:
+        """Presentation: only the stepping controls and a large layer · head · stage line."""
+        self.display_controls.setVisible(not on)
+        self.readout.setVisible(not on)
+        self.selection_label.setVisible(on)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * (1.5 if on else 1.0))
+        font.setBold(on)
+        self.selection_label.setFont(font)
 
     def _connect(self) -> None:
         s = self.state
@@ -144,6 +161,7 @@ class AttentionPanel(QWidget):
     def refresh(self, *_args) -> None:
         """Redraw the map and sync the controls with the state."""
         s = self.state
+        self.view.show_content(s.trace is not None)
         if s.trace is None:
             return
         for spin, value, top in (
@@ -159,6 +177,10 @@ class AttentionPanel(QWidget):
         self.stage_combo.blockSignals(False)
         kv = s.trace.kv_head(s.head)
         title = f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_LABELS[s.stage]}"
+        self.selection_label.setText(
+            f"Layer {s.layer} / {s.n_layers - 1} · Head {s.head} / {s.n_heads - 1} · "
+            f"{STAGE_LABELS[s.stage]}"
+        )
         style = map_style(s.trace, s.stage)
         self.map.set_map(s.current_map(), s.trace.token_strs, title=title, **style)
         self.map.set_query_row(s.token)
@@ -174,6 +196,8 @@ class AttentionPanel(QWidget):
             Qt.Key.Key_Down: lambda: s.step_layer(1),
             Qt.Key.Key_Tab: lambda: s.next_stage(1),
             Qt.Key.Key_Backtab: lambda: s.next_stage(-1),
+            Qt.Key.Key_PageDown: lambda: s.advance(1),
+            Qt.Key.Key_PageUp: lambda: s.advance(-1),
             Qt.Key.Key_Home: lambda: s.set_head(0),
             Qt.Key.Key_End: lambda: s.set_head(s.n_heads - 1),
         }

@@ -9,6 +9,7 @@ from llamalens.app.state import InspectorState
 from llamalens.model.analysis import STAT_HELP, STAT_NAMES
 from llamalens.viz.head_grid import HeadGrid
 from llamalens.viz.head_table import HeadStatsTable
+from llamalens.viz.placeholder import Placeholder
 
 
 class HeadGridPanel(QWidget):
@@ -19,10 +20,12 @@ class HeadGridPanel(QWidget):
         self.state = state
         self.grid = HeadGrid()
         self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        self.view = Placeholder(self.grid, "Every head of the selected layer appears here.")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.caption)
-        lay.addWidget(self.grid, 1)
+        lay.addWidget(self.view, 1)
         self.grid.head_selected.connect(state.set_head)
         # redrawn from the event loop, not inside the signal: a new trace or layer shows
         # the heatmap first and the nine thumbnails right after, in separate events
@@ -40,15 +43,13 @@ class HeadGridPanel(QWidget):
 
     def refresh(self, *_args) -> None:
         s = self.state
+        self.view.show_content(s.trace is not None)
         if s.trace is None or not self.isVisible():
             return
         maps = s.trace.layer_maps(s.layer, "probs")
         mask = s.trace.map_mask("probs")
         self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer, mask=mask)
-        self.caption.setText(
-            f"Layer {s.layer}: {s.n_heads} heads, {s.trace.n_kv_heads} KV "
-            "heads (same colour = same keys and values)"
-        )
+        self.caption.setText("Same colour: heads that read the same keys and values (KV head).")
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
@@ -62,6 +63,11 @@ class HeadStatsPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.table = HeadStatsTable()
+        self.view = Placeholder(
+            self.table,
+            "Entropy, sink, previous-token, self and induction scores of every "
+            "head appear here after a run.",
+        )
         self.note = QLabel(
             "Induction is measured on a repeated random-token sequence. "
             "Double-click a row to show that head."
@@ -69,7 +75,7 @@ class HeadStatsPanel(QWidget):
         self.note.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.table, 1)
+        lay.addWidget(self.view, 1)
         lay.addWidget(self.note)
         self.table.head_chosen.connect(self._jump)
         state.analysis_changed.connect(self.refresh)
@@ -81,6 +87,7 @@ class HeadStatsPanel(QWidget):
     def refresh(self) -> None:
         """Show the state's head statistics (cleared when there are none for this trace)."""
         analysis = self.state.current_analysis()
+        self.view.show_content(analysis is not None and bool(analysis.stats))
         if analysis is None or not analysis.stats:
             self.table.setRowCount(0)
             return

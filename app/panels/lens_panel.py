@@ -6,6 +6,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
 from llamalens.viz.lens_table import LogitLensTable
+from llamalens.viz.placeholder import Placeholder
 
 
 class LensPanel(QWidget):
@@ -15,8 +16,14 @@ class LensPanel(QWidget):
         self.table = LogitLensTable()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(QLabel("Final norm + output applied after each layer (last positions)"))
-        lay.addWidget(self.table, 1)
+        note = QLabel("Final norm + output applied after each layer (last positions)")
+        note.setWordWrap(True)
+        lay.addWidget(note)
+        self.view = Placeholder(
+            self.table,
+            "The token each layer would predict, for the last positions, appears here after a run.",
+        )
+        lay.addWidget(self.view, 1)
         self.table.cell_chosen.connect(self._chosen)
         state.analysis_changed.connect(self.refresh)
 
@@ -27,6 +34,7 @@ class LensPanel(QWidget):
     def refresh(self) -> None:
         """Show the state's logit lens (cleared when there is none for this trace)."""
         analysis, trace = self.state.current_analysis(), self.state.trace
+        self.view.show_content(analysis is not None and analysis.lens is not None)
         if analysis is None or analysis.lens is None:
             self.table.setRowCount(0)
             return

@@ -6,7 +6,6 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from llamalens.app.state import InspectorState, PromptSettings
+from llamalens.viz.flow_layout import FlowLayout
 
 EXAMPLES = [
     "The capital of France is",
@@ -55,14 +55,17 @@ class PromptPanel(QWidget):
         for text in EXAMPLES:
             self.examples.addItem(text.replace("\n", " ⏎ ")[:48], text)
         self.examples.activated.connect(self._example)
+        # the list pops up as wide as its longest example; the box itself stays small
+        self.examples.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.examples.setMinimumContentsLength(len("Examples…") + 1)
         self.run_button = QPushButton("Run  (Ctrl+Enter)")
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.run_requested)
-        row = QHBoxLayout()
-        for w in (self.chat, self.plain, self.examples):
+        row = FlowLayout()
+        for w in (self.run_button, self.chat, self.plain, self.examples):
             row.addWidget(w)
-        row.addStretch(1)
-        row.addWidget(self.run_button)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.edit)

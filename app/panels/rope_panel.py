@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
+from llamalens.viz.placeholder import Placeholder
 from llamalens.viz.rope_plane import RopePlane
 
 DEBOUNCE_MS = 150
+EMPTY = (
+    "RoPE turns each query and key, pair by pair, by an angle that grows with the "
+    "position. Run a prompt, then click a cell of the attention map to choose the query "
+    "(row) and the key (column) shown here."
+)
 
 
 class RopePanel(QWidget):
@@ -16,14 +22,10 @@ class RopePanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.plane = RopePlane()
-        self.caption = QLabel(
-            "Click a cell of the attention map to choose the query (row) and key (column) tokens."
-        )
-        self.caption.setWordWrap(True)
+        self.view = Placeholder(self.plane, EMPTY)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.caption)
-        lay.addWidget(self.plane, 1)
+        lay.addWidget(self.view, 1)
         # stepping through heads with a held arrow key redraws the heatmap at once and
         # this (heavier) plot when the keys pause
         self._timer = QTimer(self)
@@ -42,6 +44,7 @@ class RopePanel(QWidget):
     def refresh(self, *_args) -> None:
         s = self.state
         t = s.trace
+        self.view.show_content(t is not None)
         if t is None or not self.isVisible():
             return  # drawn when shown: a hidden plot has no size to fit its range to
         q = t.rope_query(s.layer, s.head, s.token)
@@ -61,11 +64,6 @@ class RopePanel(QWidget):
             k_pos=s.key,
             contributions=parts,
             title=title,
-        )
-        score = float(t.scores(s.layer, s.head)[s.token, s.key])
-        self.caption.setText(
-            f"Raw score at (query {s.token}, key {s.key}) = {score:.4f}: "
-            "the sum of the per-pair contributions below."
         )
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)

@@ -8,7 +8,6 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QPushButton,
@@ -20,7 +19,9 @@ from PySide6.QtWidgets import (
 
 from llamalens.app.state import InspectorState
 from llamalens.model.sampling import SamplingParams, distribution, sample
+from llamalens.viz.flow_layout import FlowLayout, labelled
 from llamalens.viz.logit_bars import LogitBars
+from llamalens.viz.placeholder import Placeholder
 from llamalens.viz.token_text import visible_text
 
 TEMP_STEPS = 100  # slider units per 1.0 of temperature
@@ -82,7 +83,9 @@ class SamplingPanel(QWidget):
         self.history = QListWidget()
         self.history.setObjectName("samplingHistory")
         self.history.setMaximumHeight(80)
-        self.bars.setMinimumHeight(240)
+        self.history.setMinimumHeight(24)
+        self.history.setToolTip("History: the tokens appended and generated so far")
+        self.bars.setMinimumHeight(120)
         grid = QGridLayout()
         grid.addWidget(QLabel("Temperature"), 0, 0)
         grid.addWidget(self.temperature_slider, 0, 1)
@@ -90,15 +93,14 @@ class SamplingPanel(QWidget):
         grid.addWidget(QLabel("Top-p"), 1, 0)
         grid.addWidget(self.top_p_slider, 1, 1)
         grid.addWidget(self.p_label, 1, 2)
-        row = QHBoxLayout()
+        row = FlowLayout()
         for label, w in (
             ("Top-k", self.top_k_spin),
             ("Show", self.shown_spin),
             ("Seed", self.seed_spin),
         ):
-            row.addWidget(QLabel(label))
-            row.addWidget(w)
-        buttons = QHBoxLayout()
+            row.addWidget(labelled(label, w))
+        buttons = FlowLayout()
         for name, text, slot in (
             ("greedyButton", "Greedy", self.choose_greedy),
             ("sampleButton", "Sample", self.choose_sample),
@@ -111,14 +113,23 @@ class SamplingPanel(QWidget):
             setattr(self, name.replace("Button", "_button"), b)
             buttons.addWidget(b)
         buttons.addWidget(self.n_spin)
+        self.chosen_label.setWordWrap(True)
+        self.legend = QLabel("")
+        self.legend.setObjectName("logitLegend")
+        self.legend.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(self.bars, 3)
+        lay.addWidget(self.legend)
+        self.view = Placeholder(
+            self.bars,
+            "The most likely next tokens appear here after a run; temperature, "
+            "top-p and top-k reshape them live.",
+        )
+        lay.addWidget(self.view, 3)
         lay.addLayout(grid)
         lay.addLayout(row)
         lay.addLayout(buttons)
         lay.addWidget(self.chosen_label)
-        lay.addWidget(QLabel("History"))
         lay.addWidget(self.history, 1)
         self._update_labels()
 
@@ -173,6 +184,7 @@ class SamplingPanel(QWidget):
         """Recompute the shown distribution from the trace's last logits."""
         self._update_labels()
         t = self.state.trace
+        self.view.show_content(t is not None)
         if t is None:
             return
         d = distribution(t.last_logits, self.state.sampling)
@@ -182,6 +194,7 @@ class SamplingPanel(QWidget):
         labels = [t_.text for t_ in self._tokens(order)]
         chosen = int(np.flatnonzero(order == self.chosen)[0]) if self.chosen in order else None
         self.bars.set_distribution(labels, d.probs[order], shown, kept_mask, chosen)
+        self.legend.setText(self.bars.legend_text())
         self.kept_count = len(d.kept)
 
     def _tokens(self, ids):

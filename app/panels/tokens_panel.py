@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
+from llamalens.viz.placeholder import Placeholder
 from llamalens.viz.token_strip import TokenStrip
 
 
@@ -13,17 +14,22 @@ class TokensPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.strip = TokenStrip()
-        self.label = QLabel("Tokens")
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.view = Placeholder(
+            self.strip, "The prompt's tokens appear here, one chip each, with their ids."
+        )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.label)
-        lay.addWidget(self.strip, 1)
+        lay.addWidget(self.view, 1)
         self.strip.token_selected.connect(state.set_token)
         state.trace_changed.connect(self.refresh)
         state.token_changed.connect(self.strip.select_token)
 
     def refresh(self) -> None:
         t = self.state.trace
+        self.view.show_content(t is not None)
         if t is None:
             return
         self.strip.set_tokens(

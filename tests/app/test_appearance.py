@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QFont, QFontMetricsF
 from PySide6.QtWidgets import QApplication, QWidget
 
 from llamalens.app import settings as app_settings
-from llamalens.app.appearance import BASE_POINTS, MAP_POINTS, SCALES, Appearance, theme_sheet
+from llamalens.app.appearance import (
+    BASE_POINTS,
+    MAP_POINTS,
+    SCALES,
+    Appearance,
+    presentation_scale,
+    theme_sheet,
+)
 from tests.app.test_inspector import tiny_hf, window  # noqa: F401 (fixtures)
 
 
@@ -27,20 +35,64 @@ def stored(key: str, type_=str):
     return app_settings.settings().value(f"appearance/{key}", type=type_)
 
 
-def test_presentation_mode_scales_fonts_and_persists(qtbot, window):  # noqa: F811
-    look = window.appearance
+@pytest.mark.parametrize(
+    ("user", "height", "expected"),
+    [
+        (1.0, 768, 1.5),
+        (1.0, 720, 1.25),
+        (1.0, 1080, 2.0),
+        (1.0, 1440, 2.5),
+        (1.0, 2160, 3.0),
+        (3.0, 768, 1.5),
+        (3.0, 1080, 2.0),
+        (2.5, 1440, 2.5),
+        (1.0, 600, 1.0),
+    ],
+)
+def test_presentation_scale_follows_the_screen(user, height, expected):
+    assert presentation_scale(user, height) == expected
+
+
+def test_presentation_mode_is_a_layout_and_leaves_no_trace(qtbot, window):  # noqa: F811
+    look, win = window.appearance, window
     look.set_scale(1.0)
     before = QApplication.instance().font().pointSizeF()
     assert before == pytest.approx(BASE_POINTS)
-    map_before = window.attention.map._font.pointSizeF()
-    look.set_presentation(True)
-    assert QApplication.instance().font().pointSizeF() >= 2 * before
-    assert window.prompt.edit.font().pointSizeF() >= 2 * before
-    assert window.attention.map._font.pointSizeF() >= 2 * map_before
-    assert app_settings.settings().value("appearance/scale", type=float) >= 2.0
-    look.set_presentation(False)
+    geometry = win.geometry()
+    scale = presentation_scale(1.0, win.screen().availableGeometry().height())
+    win.menus.presentation.trigger()
+    assert win.layouts.presenting and win.isFullScreen()
+    assert QApplication.instance().font().pointSizeF() == pytest.approx(BASE_POINTS * scale)
+    assert win.attention.map._font.pointSizeF() == pytest.approx(MAP_POINTS * scale)
+    # the map, the tokens and one tabbed side panel; only the stepping controls
+    assert not win.docks["promptDock"].isVisible() and win.docks["tokensDock"].isVisible()
+    side = win.docks["headsDock"]
+    assert set(win.tabifiedDockWidgets(side)) == {win.docks["ropeDock"], win.docks["samplingDock"]}
+    assert not win.attention.display_controls.isVisible()
+    readout = win.findChild(QWidget, "selectionReadout")
+    assert readout.isVisible() and readout.text().startswith("Layer 0 / ")
+    assert readout.font().pointSizeF() > QApplication.instance().font().pointSizeF()
+    assert side.titleBarWidget().font().pointSizeF() > QApplication.instance().font().pointSizeF()
+    assert app_settings.settings().value("appearance/scale", type=float) == 1.0  # not stored
+    win.menus.presentation.trigger()
+    assert not win.layouts.presenting and not win.isFullScreen()
+    assert win.geometry() == geometry
     assert QApplication.instance().font().pointSizeF() == pytest.approx(before)
-    assert window.attention.map._font.pointSizeF() == pytest.approx(MAP_POINTS)
+    assert win.attention.map._font.pointSizeF() == pytest.approx(MAP_POINTS)
+    assert win.docks["promptDock"].isVisible() and win.attention.display_controls.isVisible()
+    assert side.titleBarWidget() is None
+
+
+def test_page_down_and_up_step_heads_on_into_the_next_layer(qtbot, window):  # noqa: F811
+    s = window.state
+    s.set_layer(0)
+    s.set_head(s.n_heads - 2)
+    qtbot.keyClick(window.attention.map, Qt.Key.Key_PageDown)
+    assert (s.layer, s.head) == (0, s.n_heads - 1)
+    qtbot.keyClick(window.attention.map, Qt.Key.Key_PageDown)
+    assert (s.layer, s.head) == (1, 0)
+    qtbot.keyClick(window.prompt.edit, Qt.Key.Key_PageUp)  # from anywhere in the window
+    assert (s.layer, s.head) == (0, s.n_heads - 1)
 
 
 def test_dark_theme_changes_style_and_plots(qtbot, window):  # noqa: F811

@@ -227,3 +227,25 @@ def test_long_prompt_statistics_use_spread_rows(recorded, monkeypatch):
     p = trace.probs(1, 3).astype(np.float64)
     assert stats["sink"][1, 3] == pytest.approx(p[rows, 0].mean(), abs=1e-6)
     assert stats["previous"][1, 3] == pytest.approx(p[rows, rows - 1].mean(), abs=1e-6)
+
+
+def test_rows_of_a_map_equal_the_map_and_leave_the_cache_alone(recorded):
+    _ids, _rec, trace = recorded
+    n = trace.n_tokens
+    for stage in ("scores", "masked", "probs"):
+        full = trace.attention_map(1, 2, stage, keep=False)
+        for start, stop in ((0, 1), (3, 7), (n - 2, n)):
+            rows = trace.attention_rows(1, 2, stage, start, stop)
+            assert rows.shape == (stop - start, n)
+            np.testing.assert_allclose(rows, full[start:stop], rtol=1e-6, atol=1e-7)
+    probs = trace.attention_rows(1, 2, "probs", 0, n)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.all(probs[np.triu_indices(n, 1)] == 0)  # future keys exactly zero
+    fresh = trace.extended()  # the same arrays, an empty map cache
+    before = fresh.nbytes
+    fresh.attention_map(1, 0, "probs", keep=False)
+    assert fresh.nbytes == before  # a map used once is not kept
+    fresh.attention_map(1, 0, "probs")
+    assert fresh.nbytes == before + n * n * 4
+    with pytest.raises(ValueError, match="outside"):
+        trace.attention_rows(0, 0, "probs", 2, n + 1)
