@@ -8,9 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QToolBar
 
-from llamalens.app.figures import FigureSpec, build_figure
+from llamalens.app.figures import FigureSpec, build_figure, export_spec
 from llamalens.app.menus import add_action
-from llamalens.viz.export import copy_figure_to_clipboard, export_figure, save_matrix
+from llamalens.viz.export import render_image, save_matrix
 
 FIGURE_FILTER = "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
 DATA_FILTER = "CSV table (*.csv);;NumPy array (*.npy)"
@@ -108,15 +108,23 @@ class ExportActions:
                 return None
         self.export(widget, path, width)
 
-    def export(self, widget, path: Path, width: int | None = None) -> Path:
-        """Write ``widget`` as a titled figure (what the File dialog and tests use)."""
-        what = {
+    def what_of(self, widget) -> str:
+        """The figure a plot of the window stands for."""
+        return {
             self.win.rope.plane: "rope",
             self.win.sampling.bars: "logits",
             self.win.heads.grid: "grid",
         }.get(widget, "map")
+
+    def export(self, widget, path: Path, width: int | None = None) -> Path:
+        """Write the figure of a plot of the window (what the File dialog and tests use).
+
+        The figure is built afresh from the state, as ``llamalens export`` builds it: no
+        hover hints, no live controls, no selection outlines.
+        """
+        s = self.win.state
         try:
-            out = export_figure(widget, path, title=self.spec(what).title(), width=width)
+            out = export_spec(self.spec(self.what_of(widget)), s.trace, s.vocab, path, width=width)
         except (OSError, ValueError) as exc:
             self.win.show_error("Could not export", str(exc))
             raise
@@ -133,15 +141,22 @@ class ExportActions:
         path = path or self._ask("Export figure", FIGURE_FILTER, self._suggest("png", what))
         if not path:
             return None
-        spec = self.spec(what)
-        widget = build_figure(spec, s.trace, s.vocab)
-        try:
-            return export_figure(widget, path, title=spec.title())
-        finally:
-            widget.close()
+        return export_spec(self.spec(what), s.trace, s.vocab, path)
 
     def copy(self, widget) -> None:
-        copy_figure_to_clipboard(widget, title=self.spec().title())
+        """The figure of a plot of the window, on the clipboard (twice its size)."""
+        from PySide6.QtWidgets import QApplication
+
+        s = self.win.state
+        if s.trace is None:
+            return
+        spec = self.spec(self.what_of(widget))
+        figure = build_figure(spec, s.trace, s.vocab)
+        try:
+            image = render_image(figure, title=spec.figure_title())
+        finally:
+            figure.close()
+        QApplication.clipboard().setImage(image)
         self.win.statusBar().showMessage("Figure copied to the clipboard", 5000)
 
     def export_data(self, path: Path | None = None) -> Path | None:

@@ -1,9 +1,16 @@
 """Figures for export, built from a frozen FigureSpec and a trace: the one path shared by the
-window's export actions and ``llamalens export``."""
+window's export actions and ``llamalens export``.
+
+A figure has no screen furniture: no hover hints, no live controls, selection outlines
+only when asked for. Its size is in figure pixels of 1/96 inch (``--size 3.5x3.2in``
+is 336 × 307) with the title inside it, and its labels have the font size asked for.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -15,6 +22,9 @@ from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
 WHATS = ("map", "grid", "sheet", "rope", "logits")
 STAGE_ALIASES = {"raw": "scores", "masked": "masked", "softmax": "probs"}  # CLI names
+DEFAULT_SIZES = {"map": (900, 820), "rope": (1100, 650), "logits": (900, 600)}
+GRID_CELL, SHEET_CELL = 260, 72  # figure pixels per map in a layer grid / a sheet
+TITLE_GROWTH = 1.15  # title font relative to the figure's font
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,15 @@ class FigureSpec:
         theme: ``light`` or ``dark``.
         colormap, scale, gamma: colouring of maps.
         model_name, prompt: for the title.
+        title_text: the title: None for the automatic one (:meth:`title`), "" for none.
+        size: (width, height) of the whole figure in figure pixels (1/96 in), or None
+            for a size that suits the figure.
+        font_points: size of its labels (None: each figure's own default).
+        outline: outline the selected query row and key column on a map.
+        token_labels: label a grid's or sheet's maps with the tokens (None: a grid yes,
+            a sheet no).
+        layers, heads: the subset a sheet (layers and heads) or grid (heads) shows;
+            None for all.
     """
 
     what: str = "map"
@@ -44,6 +63,13 @@ class FigureSpec:
     gamma: float = 0.5
     model_name: str = "LlamaLens"
     prompt: str = ""
+    title_text: str | None = None
+    size: tuple[int, int] | None = None
+    font_points: float | None = None
+    outline: bool = False
+    token_labels: bool | None = None
+    layers: tuple[int, ...] | None = None
+    heads: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.what not in WHATS:
@@ -59,6 +85,18 @@ class FigureSpec:
             raise ValueError(f"colour scale is {self.scale!r}, expected one of {SCALES}")
         if not self.gamma > 0:
             raise ValueError(f"gamma is {self.gamma}, expected a positive number")
+        if self.size is not None and not all(16 <= v <= 20000 for v in self.size):
+            raise ValueError(f"figure size is {self.size} pixels, expected 16..20000 each")
+        if self.font_points is not None and not 3 <= self.font_points <= 72:
+            raise ValueError(f"font size is {self.font_points} pt, expected 3..72")
+
+    def figure_title(self) -> str:
+        """The title drawn above the figure ("" for none)."""
+        return self.title() if self.title_text is None else self.title_text
+
+    def title_points(self) -> float | None:
+        """The title's font size: a little larger than the labels'."""
+        return None if self.font_points is None else self.font_points * TITLE_GROWTH
 
     def title(self) -> str:
         """ "SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
@@ -81,7 +119,8 @@ class FigureSpec:
 
 
 def build_figure(spec: FigureSpec, trace, vocab):
-    """A sized, drawn widget for export.
+    """A sized, drawn widget for export (its title is the exporter's, see
+    :func:`export_spec`).
 
     Args:
         spec: what to draw.
@@ -89,12 +128,14 @@ def build_figure(spec: FigureSpec, trace, vocab):
         vocab: anything with ``.token(id).text`` (for the next-token labels).
 
     Raises:
-        ValueError: the layer, head or positions are outside the trace.
+        ValueError: the layer, head, positions or subsets are outside the trace.
     """
-    if not 0 <= spec.layer < trace.n_layers:
-        raise ValueError(f"layer {spec.layer} is out of range 0..{trace.n_layers - 1}")
-    if not 0 <= spec.head < trace.n_heads:
-        raise ValueError(f"head {spec.head} is out of range 0..{trace.n_heads - 1}")
+    for layer in (spec.layer, *(spec.layers or ())):
+        if not 0 <= layer < trace.n_layers:
+            raise ValueError(f"layer {layer} is out of range 0..{trace.n_layers - 1}")
+    for head in (spec.head, *(spec.heads or ())):
+        if not 0 <= head < trace.n_heads:
+            raise ValueError(f"head {head} is out of range 0..{trace.n_heads - 1}")
     bg, fg = THEMES[spec.theme]
     build = {"map": _map, "grid": _grid, "sheet": _sheet, "rope": _rope, "logits": _logits}
     widget = build[spec.what](spec, trace, vocab)
@@ -102,34 +143,82 @@ def build_figure(spec: FigureSpec, trace, vocab):
         widget.set_colors(bg, fg)
     elif hasattr(widget, "setBackground"):
         widget.setBackground(bg)
+    if spec.size is not None:
+        from PySide6.QtCore import QSize
+
+        from llamalens.viz.export import fit_below_title
+
+        fit_below_title(widget, QSize(*spec.size), spec.figure_title(), spec.title_points())
     widget.show()  # lay out (offscreen in the CLI)
     return widget
+
+
+def export_spec(spec: FigureSpec, trace, vocab, path: str | Path, *, width=None, dpi=None) -> Path:
+    """Build the figure of ``spec``, write it to ``path`` (PNG, SVG or PDF), close it."""
+    from llamalens.viz.export import export_figure
+
+    bg, fg = THEMES[spec.theme]
+    widget = build_figure(spec, trace, vocab)
+    if width is None and dpi is None and spec.size is not None and Path(path).suffix != ".png":
+        width = spec.size[0]
+    try:
+        return export_figure(
+            widget,
+            path,
+            title=spec.figure_title(),
+            width=width,
+            dpi=dpi,
+            background=bg,
+            foreground=fg,
+            title_points=spec.title_points(),
+        )
+    finally:
+        widget.close()
+
+
+def _size(spec: FigureSpec, default: tuple[int, int]) -> tuple[int, int]:
+    return spec.size or default
 
 
 def _map(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.attention_map import AttentionMap
 
-    w = AttentionMap()
-    w.resize(900, 820)
+    w = AttentionMap(font_size=spec.font_points or 11.0)
+    w.resize(*_size(spec, DEFAULT_SIZES["map"]))
     w.set_colormap(spec.colormap)
     w.set_color_scale(spec.scale, spec.gamma)
     w.set_readout_visible(False)
-    title = f"layer {spec.layer} · head {spec.head} (KV {trace.kv_head(spec.head)})"
-    values = trace.attention_map(spec.layer, spec.head, spec.stage)
-    w.set_map(values, trace.token_strs, title=title, **map_style(trace, spec.stage))
+    values = trace.attention_map(spec.layer, spec.head, spec.stage, keep=False)
+    w.set_map(values, trace.token_strs, **map_style(trace, spec.stage))
+    if spec.outline:
+        query = trace.n_tokens - 1 if spec.query is None else spec.query
+        w.set_query_row(query)
+        w.set_key_col(min(spec.key, query))
     return w
 
 
 def _grid(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.contact_sheet import ContactSheet
 
-    w = ContactSheet()
-    w.resize(900, 900)
+    heads = list(spec.heads or range(trace.n_heads))
+    columns = math.ceil(math.sqrt(len(heads)))
+    rows = math.ceil(len(heads) / columns)
+    w = ContactSheet(font_size=spec.font_points or 10.0)
+    w.resize(*_size(spec, (columns * GRID_CELL + 160, rows * (GRID_CELL + 24) + 120)))
+    maps = [
+        trace.attention_map(spec.layer, h, spec.stage, keep=False) if h in heads else None
+        for h in range(trace.n_heads)
+    ]
+    labels = spec.token_labels is not False
     w.set_layer_maps(
-        trace.layer_maps(spec.layer, spec.stage),
+        maps,
         spec.layer,
         trace.n_kv_heads,
         colormap=spec.colormap,
+        heads=heads,
+        value_label=STAGE_LABELS[spec.stage],
+        tokens=trace.token_strs if labels else None,
+        pixels=GRID_CELL,
         **sheet_style(trace, spec.stage),
     )
     return w
@@ -138,15 +227,20 @@ def _grid(spec: FigureSpec, trace, _vocab):
 def _sheet(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.contact_sheet import ContactSheet
 
-    w = ContactSheet()
-    w.resize(110 * trace.n_heads + 80, 100 * trace.n_layers + 60)
-    maps = [trace.layer_maps(layer, spec.stage) for layer in range(trace.n_layers)]
+    layers = list(spec.layers or range(trace.n_layers))
+    heads = list(spec.heads or range(trace.n_heads))
+    w = ContactSheet(font_size=spec.font_points or 9.0)
+    w.resize(*_size(spec, (len(heads) * SHEET_CELL + 170, len(layers) * SHEET_CELL + 110)))
+    maps = [
+        [trace.attention_map(layer, h, spec.stage, keep=False) for h in heads] for layer in layers
+    ]
     w.set_maps(
         maps,
-        [f"L{i}" for i in range(trace.n_layers)],
-        [f"H{h}" for h in range(trace.n_heads)],
+        [f"L{i}" for i in layers],
+        [f"H{h}" for h in heads],
         colormap=spec.colormap,
-        title=f"all layers × heads · {STAGE_LABELS[spec.stage]}",
+        value_label=STAGE_LABELS[spec.stage],
+        tokens=trace.token_strs if spec.token_labels else None,
         **sheet_style(trace, spec.stage),
     )
     return w
@@ -156,7 +250,10 @@ def _rope(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.rope_plane import RopePlane
 
     w = RopePlane()
-    w.resize(1100, 650)
+    w.prepare_figure(vector=False, density=1.0)  # no live controls: before it is sized
+    w.resize(*_size(spec, DEFAULT_SIZES["rope"]))
+    if spec.font_points:
+        w.set_font_size(spec.font_points)
     q_pos = trace.n_tokens - 1 if spec.query is None else spec.query
     if not 0 <= q_pos < trace.n_tokens:
         raise ValueError(f"query position {q_pos} is out of range 0..{trace.n_tokens - 1}")
@@ -179,11 +276,13 @@ def _rope(spec: FigureSpec, trace, _vocab):
     return w
 
 
-def _logits(_spec: FigureSpec, trace, vocab, top: int = 15):
+def _logits(spec: FigureSpec, trace, vocab, top: int = 15):
     from llamalens.viz.logit_bars import LogitBars
 
     w = LogitBars()
-    w.resize(900, 600)
+    w.resize(*_size(spec, DEFAULT_SIZES["logits"]))
+    if spec.font_points:
+        w.set_font_size(spec.font_points)
     probs = softmax(trace.last_logits)
     order = np.argsort(-probs, kind="stable")[:top]
     w.set_bars([vocab.token(int(i)).text for i in order], probs[order])

@@ -19,6 +19,7 @@ from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
 from llamalens.app.export_actions import ExportActions
 from llamalens.app.layouts import WindowLayouts
+from llamalens.app.map_preparer import MapPreparer
 from llamalens.app.menus import build_menus
 from llamalens.app.panels.attention_panel import AttentionPanel
 from llamalens.app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
@@ -92,12 +93,13 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self.docks: dict[str, QDockWidget] = {}
-        self.attention = AttentionPanel(s)
+        self.maps = MapPreparer(self)
+        self.attention = AttentionPanel(s, self.maps)
         self.setCentralWidget(self.attention)
         self.prompt = PromptPanel(s)
         self.prompt.run_requested.connect(self.run_prompt)
         self.tokens = TokensPanel(s)
-        self.heads = HeadGridPanel(s)
+        self.heads = HeadGridPanel(s, self.maps)
         self.stats = HeadStatsPanel(s)
         self.rope = RopePanel(s)
         self.sampling = SamplingPanel(s)
@@ -336,6 +338,7 @@ class MainWindow(QMainWindow):
         self.cancel()
         self.thread.quit()
         self.thread.wait(30_000)
+        self.maps.stop()
         super().closeEvent(event)
 
 

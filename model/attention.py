@@ -30,7 +30,10 @@ def check_stage(stage: str) -> None:
 
 
 def causal_mask(
-    n_queries: int, start_pos: int = 0, device: torch.device | str | None = None
+    n_queries: int,
+    start_pos: int = 0,
+    device: torch.device | str | None = None,
+    n_keys: int | None = None,
 ) -> torch.Tensor:
     """Which keys each query may see.
 
@@ -38,12 +41,15 @@ def causal_mask(
         n_queries: T, the queries of this call (positions start_pos .. start_pos+T-1).
         start_pos: position of the first query; keys 0 .. start_pos+T-1 exist.
         device: where to build it.
+        n_keys: S, the keys to cover (default start_pos + T; more for some rows of a
+            longer map, whose later keys are all future).
 
     Returns:
-        (T, start_pos + T) bool, True where query i may attend key j (j <= start_pos + i).
+        (T, S) bool, True where query i may attend key j (j <= start_pos + i).
     """
+    n_keys = start_pos + n_queries if n_keys is None else n_keys
     rows = torch.arange(start_pos, start_pos + n_queries, device=device)[:, None]  # (T, 1)
-    cols = torch.arange(start_pos + n_queries, device=device)[None, :]  # (1, S)
+    cols = torch.arange(n_keys, device=device)[None, :]  # (1, S)
     return cols <= rows  # (T, S)
 
 

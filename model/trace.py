@@ -193,7 +193,7 @@ class Trace:
             return cached[start:stop]
         q = torch.from_numpy(self.q_rot[layer, head, start:stop])  # (R, hd)
         k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])  # (T, hd)
-        visible = causal_mask(stop - start, start_pos=start)[:, : self.n_tokens]  # (R, T)
+        visible = causal_mask(stop - start, start_pos=start, n_keys=self.n_tokens)  # (R, T)
         return attention_stage(q, k, visible, stage).numpy()  # (R, T)
 
     def layer_maps(self, layer: int, stage: str) -> list[np.ndarray]:

@@ -107,17 +107,30 @@ def parse_layers(spec: str | None, n_layers: int) -> list[int]:
     """``"0,3,10-12"`` → [0, 3, 10, 11, 12]; None → all layers."""
     if spec is None or spec.strip() in ("", "all"):
         return list(range(n_layers))
-    layers: list[int] = []
+    return parse_indices(spec, n_layers, "layers")
+
+
+def parse_indices(spec: str, count: int | None, option: str) -> list[int]:
+    """``"0,3,10-12"`` → [0, 3, 10, 11, 12], sorted and unique.
+
+    Args:
+        spec: numbers and ranges separated by commas.
+        count: indices must be below it (None: checked later, by the caller).
+        option: the option's name for messages, e.g. "layers" or "heads".
+    """
+    indices: list[int] = []
     try:
         for part in spec.split(","):
             lo, _, hi = part.strip().partition("-")
-            layers.extend(range(int(lo), int(hi or lo) + 1))
+            indices.extend(range(int(lo), int(hi or lo) + 1))
     except ValueError as exc:
-        raise ValueError(f"--layers {spec!r}: expected numbers and ranges like 0,3,10-12") from exc
-    bad = [x for x in layers if not 0 <= x < n_layers]
-    if bad or not layers:
-        raise ValueError(f"--layers {spec!r}: layers must be in 0..{n_layers - 1}")
-    return sorted(set(layers))
+        raise ValueError(
+            f"--{option} {spec!r}: expected numbers and ranges like 0,3,10-12"
+        ) from exc
+    if not indices or min(indices) < 0 or (count is not None and max(indices) >= count):
+        limit = f"0..{count - 1}" if count is not None else "0 or more"
+        raise ValueError(f"--{option} {spec!r}: {option} must be in {limit}")
+    return sorted(set(indices))
 
 
 def dump_arrays(trace: Trace, layers: list[int]) -> dict[str, np.ndarray]:

@@ -1,32 +1,55 @@
-"""AttentionMap: one attention matrix as a zoomable, labelled heatmap with its mask."""
+"""AttentionMap: one attention matrix as a zoomable, labelled heatmap with its mask.
+
+Every screen pixel shows the largest visible value of the cells under it (a one-cell
+diagonal stays a line at any length); zoomed in past that, the real cells of the
+visible region are drawn, from the matrix or from rows computed on demand.
+"""
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
+from shiboken6 import isValid
 
+from llamalens.viz.cells_item import VECTOR_CELLS
 from llamalens.viz.colormaps import (
     DEFAULT_COLORMAP,
     check_kind,
     color_levels,
     default_masked_color,
     get_colormap,
+    lookup_table,
     scaled_for_color,
-    visible_cells,
+    to_rgba,
 )
-from llamalens.viz.heatmap_items import HeatmapPlot, TokenAxis, elide
+from llamalens.viz.heatmap_items import TokenAxis
+from llamalens.viz.heatmap_plot import HeatmapPlot
+from llamalens.viz.map_overview import MapOverview
+from llamalens.viz.map_readout import IDLE_READOUT, HoverReadout
+from llamalens.viz.map_source import (
+    MapSource,
+    Picture,
+    RowsFn,
+    base_picture,
+    cells_per_pixel,
+    check_labels,
+    check_mask,
+    detail_picture,
+)
 from llamalens.viz.token_text import visible_text
 from llamalens.viz.wrapping_label import WrappingLabel
 
-IDLE_READOUT = "hover a cell to read its value; click to pick a query"
+UNSIZED = 16  # px: a view this small has not been laid out yet
+DETAIL_DELAY_MS = 60  # real cells follow a zoom once the wheel pauses
 
 
-class AttentionMap(pg.GraphicsLayoutWidget):
+class AttentionMap(HoverReadout, pg.GraphicsLayoutWidget):
     """Heatmap of one attention matrix: queries as rows (top to bottom), keys as columns.
 
     The cells of the mask the caller gives (the future keys a causal mask hid) are drawn
@@ -55,13 +78,12 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._fg = QColor(foreground)
         self._font = QFont(self.font())
         self._font.setPointSizeF(font_size)
-        self._matrix = np.zeros((0, 0), dtype=np.float32)
+        self._source: MapSource | None = None
+        self._density = 1.0  # screen pixels per view pixel (figures render finer)
         self._raw_labels: list[str] = []
         self._labels: list[str] = []
         self._kind, self._value_label = "probability", "probability"
         self._title_text, self._readout_text = "", ""
-        self._masked: np.ndarray | None = None
-        self._given_mask: np.ndarray | None = None  # the caller's mask (True = hidden)
         self._levels = (0.0, 1.0)
         self._fixed_probs = False
         self._scale, self._gamma = "linear", 0.5
@@ -73,6 +95,13 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._hover: tuple[int, int] | None = None
         self._readout_on = True
         self._build()
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(DETAIL_DELAY_MS)
+        self._detail_timer.timeout.connect(self._draw_detail)
+        view = self._plot.getViewBox()
+        view.sigRangeChanged.connect(self._view_changed)
+        view.sigResized.connect(self._view_changed)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._apply_fonts()
@@ -90,7 +119,8 @@ class AttentionMap(pg.GraphicsLayoutWidget):
             colorMapMenu=False,
             width=18,
         )
-        self._bar.setImageItem(self._plot.image, insert_in=self._plot)  # beside the view box
+        # beside the view box; the bar colours both pictures alike
+        self._bar.setImageItem([self._plot.image, self._plot.detail], insert_in=self._plot)
         self._readout = WrappingLabel("")
         self.ci.addItem(self._readout, row=2, col=0)
 
@@ -123,19 +153,37 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         values = np.asarray(matrix, dtype=np.float32)
         if values.ndim != 2 or values.shape[0] != values.shape[1]:
             raise ValueError(f"attention matrix has shape {values.shape}; expected (T, T)")
-        if len(labels) != values.shape[0]:
-            raise ValueError(
-                f"got {len(labels)} labels for a matrix of shape {values.shape}; "
-                f"expected {values.shape[0]} labels"
-            )
-        if mask is not None and (mask.shape != values.shape or mask.dtype != np.bool_):
-            raise ValueError(
-                f"mask has shape {mask.shape} and dtype {mask.dtype}; expected a bool "
-                f"array of shape {values.shape}"
-            )
-        self._matrix, self._given_mask = values, mask
+        check_labels(labels, values.shape[0])
+        check_mask(mask, values.shape)
+        self._show(MapSource.of_matrix(values, mask), labels, kind, value_label, title)
+
+    def set_overview(
+        self,
+        overview: MapOverview,
+        labels: Sequence[str],
+        *,
+        rows: RowsFn | None,
+        mask: np.ndarray | None = None,
+        kind: str = "probability",
+        value_label: str = "",
+        title: str = "",
+    ) -> None:
+        """Show a map from its block-maximum overview (a long prompt's map, prepared
+        elsewhere), with ``rows(start, stop)`` giving real rows for zooming and hovering.
+
+        Other arguments as in :meth:`set_map`; ``mask`` is (T, T) with T = overview.n.
+        """
+        check_kind(kind)
+        n = overview.n
+        check_labels(labels, n)
+        check_mask(mask, (n, n))
+        self._show(MapSource(overview, rows, mask), labels, kind, value_label, title)
+
+    def _show(self, source: MapSource, labels, kind: str, value_label: str, title: str) -> None:
+        self._source = source
         self._kind, self._value_label = kind, value_label or kind
         self._title_text = title
+        self._plot.set_size(source.n)
         self._recolor()
         if list(labels) != self._raw_labels:  # same tokens, other head: keep the axes
             self._raw_labels = list(labels)
@@ -152,28 +200,92 @@ class AttentionMap(pg.GraphicsLayoutWidget):
             self._set_readout(IDLE_READOUT)
 
     def _recolor(self) -> None:
-        """Masked cells, colour range and image of the current matrix."""
-        values, kind = self._matrix, self._kind
-        self._masked = self._given_mask
-        finite = np.isfinite(values)
-        if not finite.all():  # a value that cannot be coloured is drawn as masked
-            self._masked = ~finite if self._masked is None else self._masked | ~finite
-        if self._hide_first and values.shape[0] > 1:
-            # the attention sink: drawn as masked so the rest of the map gets the colours
-            first = np.zeros(values.shape, dtype=bool)
-            first[:, 0] = True
-            self._masked = first if self._masked is None else self._masked | first
-        visible = visible_cells(values, self._masked)
-        colored, suffix = scaled_for_color(values, visible, kind, self._scale, self._gamma)
+        """Colour range of the visible cells, masks, and the pictures for the view."""
+        source = self._source
+        if source is None:
+            return
+        hide_first = self._hide_first and source.n > 1
+        bounds = self._bounds()
+        ends = np.array([bounds], dtype=np.float32)  # (1, 2): the extremes, as a map
+        seen = np.isfinite(ends)
+        colored, suffix = scaled_for_color(ends, seen, self._kind, self._scale, self._gamma, bounds)
         fixed = self._fixed_probs and self._scale == "linear"
-        self._levels = color_levels(
-            colored, visible, "score" if self._scale == "log" else kind, fixed
-        )
-        # masked cells are covered by the overlay; -inf or NaN would poison downsampling
-        shown = np.where(visible, colored, np.float32(self._levels[0]))
-        self._plot.show_cells(shown, self._masked)
+        kind = "score" if self._scale == "log" else self._kind
+        self._levels = color_levels(colored, seen, kind, fixed)
         self._bar.setLevels(self._levels)
         self._bar.getAxis("left").setLabel(self._value_label + suffix, **self._label_style())
+        self._plot.set_mask(source.mask, hide_first)
+        self._draw_base()
+        self._draw_detail()
+
+    def _colored(self, picture: Picture) -> np.ndarray:
+        """Finite values to colour: scaled like the colour bar; hidden blocks at its minimum
+        (the overlays cover them; -inf or NaN would poison the image)."""
+        visible = np.isfinite(picture.values)
+        colored, _ = scaled_for_color(
+            picture.values, visible, self._kind, self._scale, self._gamma, self._bounds()
+        )
+        return np.where(visible, colored, np.float32(self._levels[0])).astype(np.float32)
+
+    def _bounds(self) -> tuple[float, float]:
+        """(min, max) of the visible values the colour range is taken from."""
+        return self._source.overview.bounds(self._hide_first and self._source.n > 1)
+
+    def _density_now(self) -> float:
+        """Cells per screen pixel of the current view (0 before it is laid out: a view
+        without a size yet draws every cell, and redraws when it gets one)."""
+        width, height = self._plot.view_pixels()
+        if min(width, height) < UNSIZED:
+            return 0.0
+        pixels = (width * self._density, height * self._density)
+        return cells_per_pixel(self._plot.visible_cells(), pixels)
+
+    def _draw_base(self) -> None:
+        picture = base_picture(self._source, self._density_now())
+        self._plot.show_picture("image", picture, self._colored(picture))
+
+    def _draw_detail(self) -> None:
+        """The real cells of the visible region, when the view is finer than the overview."""
+        if self._source is None or not isValid(self._plot):  # closed before the timer fired
+            return
+        ranges = self._plot.visible_cells()
+        picture = detail_picture(self._source, ranges, self._density_now())
+        shown = None if picture is None else self._colored(picture)
+        self._plot.show_picture("detail", picture, shown)
+
+    def _view_changed(self, *_args) -> None:
+        if self._source is None:
+            return
+        self._draw_base()  # cheap: merges overview blocks
+        if self._source.has_cells and self._source.overview.block > 1:
+            self._detail_timer.start()  # rows may have to be computed: after the zoom
+        else:
+            self._draw_detail()
+
+    def prepare_figure(self, vector: bool, density: float) -> None:
+        """Draw for a figure: no hover readout, the masked legend for a title (the figure
+        has its own), and cells that stay sharp: rectangles for a small map in a vector
+        file, one image pixel per cell for a larger one, block maxima at the figure's
+        resolution in a raster one."""
+        self.set_readout_visible(False)
+        self._title_text = " "  # the masked-cell legend stays
+        self._update_title()
+        self.set_pixel_density(math.inf if vector else density)
+        source = self._source
+        if vector and source is not None and source.n <= VECTOR_CELLS:
+            picture = source.region(0, source.n, 0, source.n, 1)
+            lut = lookup_table(self._colormap)
+            rgba = to_rgba(self._colored(picture), self._levels, lut, None, self.masked_color())
+            rgba[~np.isfinite(picture.values)] = 0  # hidden: the mask overlays draw them
+            self._plot.show_vector_cells(rgba)
+
+    def set_pixel_density(self, density: float) -> None:
+        """Draw as if each view pixel were ``density`` screen pixels (a figure rendered
+        at that scale), or ``inf`` for one image pixel per cell; redraws at once."""
+        self._density = float(density)
+        if self._source is not None:
+            self._draw_base()
+            self._draw_detail()
 
     def set_color_scale(self, scale: str = "linear", gamma: float = 0.5) -> None:
         """Colour by "linear", "log" or "gamma" values (the readout shows the true value)."""
@@ -181,14 +293,12 @@ class AttentionMap(pg.GraphicsLayoutWidget):
             np.zeros((1, 1), np.float32), np.ones((1, 1), bool), "probability", scale, gamma
         )  # validates
         self._scale, self._gamma = scale, float(gamma)
-        if self.n_tokens:
-            self._recolor()
+        self._recolor()
 
     def set_hide_first_column(self, hide: bool) -> None:
         """Draw the first key's column (usually the attention sink) as masked."""
         self._hide_first = bool(hide)
-        if self.n_tokens:
-            self._recolor()
+        self._recolor()
 
     @property
     def color_scale(self) -> tuple[str, float]:
@@ -197,7 +307,7 @@ class AttentionMap(pg.GraphicsLayoutWidget):
     @property
     def n_tokens(self) -> int:
         """T, the number of tokens of the current map (0 before the first set_map)."""
-        return int(self._matrix.shape[0])
+        return 0 if self._source is None else self._source.n
 
     @property
     def kind(self) -> str:
@@ -205,12 +315,17 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         return self._kind
 
     def mask(self) -> np.ndarray | None:
-        """(T, T) bool cells drawn as masked (the given mask plus a hidden first column)."""
-        return self._masked
+        """(T, T) bool cells drawn as masked: the given mask, a hidden first column and,
+        for a map given whole, cells that are not finite; None when no cell is."""
+        return None if self._source is None else self._source.masked_cells(self._hide_first)
 
-    def displayed_matrix(self) -> np.ndarray:
-        """(T, T) float32: the matrix currently shown, as given to ``set_map``."""
-        return self._matrix
+    def displayed_matrix(self) -> np.ndarray | None:
+        """(T, T) float32: the matrix shown, as given to ``set_map`` (None for an overview)."""
+        return None if self._source is None else self._source.matrix
+
+    def source(self) -> MapSource | None:
+        """Where the shown map's pixels come from."""
+        return self._source
 
     def levels(self) -> tuple[float, float]:
         """The (low, high) values at the two ends of the colour bar."""
@@ -222,8 +337,13 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         return self._plot
 
     def image_item(self) -> pg.ImageItem:
-        """The ImageItem holding the shown values (masked cells set to the scale minimum)."""
+        """The ImageItem holding the whole map's picture (masked blocks at the scale minimum;
+        one value per cell when the view has a pixel for every cell)."""
         return self._plot.image
+
+    def detail_item(self) -> pg.ImageItem:
+        """The ImageItem holding the real cells of a zoomed-in region (hidden otherwise)."""
+        return self._plot.detail
 
     def label_axis(self, side: str) -> TokenAxis:
         """The token axis on ``side``: "left" (queries) or "bottom" (keys)."""
@@ -256,14 +376,7 @@ class AttentionMap(pg.GraphicsLayoutWidget):
     def set_fixed_prob_range(self, fixed: bool) -> None:
         """Colour probabilities on 0..1 (True) or on 0..max of the map (False, default)."""
         self._fixed_probs = bool(fixed)
-        if self.n_tokens:
-            self._recolor()
-
-    def set_readout_visible(self, visible: bool) -> None:
-        """Show or hide the hover readout line (hidden in exported figures)."""
-        self._readout_on = bool(visible)
-        self._readout.setVisible(visible)
-        self._set_readout(self._readout_text)
+        self._recolor()
 
     def set_colors(self, background: str, foreground: str) -> None:
         """Background and text colours (light or dark theme)."""
@@ -301,10 +414,16 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         size = f"{self._font.pointSizeF() * 1.15:g}pt"
         # the colour bar names the values; the title is the caller's (or the values')
         title = f"<b>{html.escape(self._title_text or self._value_label)}</b>"
-        if self._masked is not None:
+        source = self._source
+        if source is not None and (source.mask is not None or source.overview.hidden is not None):
             swatch = self.masked_color().name()
             title += f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> masked (future key)"
         self._title.setText(title, size=size, color=self._fg.name())
+
+    def set_title(self, title: str) -> None:
+        """The text above the map."""
+        self._title_text = title
+        self._update_title()
 
     def set_query_row(self, row: int | None) -> None:
         """Outline query row ``row`` across all keys; None removes the outline."""
@@ -341,38 +460,3 @@ class AttentionMap(pg.GraphicsLayoutWidget):
     def scene_pos_of(self, row: int, col: int) -> QPointF:
         """Scene position of the centre of cell (row, col)."""
         return self._plot.scene_pos_of(row, col)
-
-    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
-        cell = self.cell_at(scene_pos)
-        if cell is not None and cell != self._hover:
-            self.show_cell(*cell)
-
-    def _on_mouse_clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton:
-            return
-        if event.double():
-            self.reset_view()
-            return
-        cell = self.cell_at(event.scenePos())
-        if cell is not None:
-            self.cell_clicked.emit(*cell)
-
-    def show_cell(self, row: int, col: int) -> None:
-        """Read out cell (row, col) and emit ``cell_hovered`` (what hovering it does)."""
-        row, col = self._checked_index(row, "query row"), self._checked_index(col, "key column")
-        value = float(self._matrix[row, col])
-        masked = self._masked is not None and bool(self._masked[row, col])
-        shown = f"{value:g} (masked)" if masked else f"{value:.4f}"
-        query, key = (elide(self._labels[i], 24) for i in (row, col))
-        self._hover = (row, col)
-        self._set_readout(f"query {row} '{query}' → key {col} '{key}' : {shown}")
-        self.cell_hovered.emit(row, col, value)
-
-    def readout_text(self) -> str:
-        """The hover readout line as plain text."""
-        return self._readout_text
-
-    def _set_readout(self, text: str) -> None:
-        self._readout_text = text
-        shown = html.escape(text) if self._readout_on else ""
-        self._readout.setText(shown, size=f"{self._font.pointSizeF():g}pt", color=self._fg.name())

@@ -131,18 +131,25 @@ LOG_FLOOR = 1e-6  # probabilities below this share the bottom colour on the log 
 
 
 def scaled_for_color(
-    values: np.ndarray, visible: np.ndarray, kind: str, scale: str, gamma: float
+    values: np.ndarray,
+    visible: np.ndarray,
+    kind: str,
+    scale: str,
+    gamma: float,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[np.ndarray, str]:
     """Values transformed for colouring (the readout keeps the originals).
 
     Args:
-        values: (T, T) map.
+        values: (T, T) map (or any part or overview of one).
         visible: (T, T) cells that count.
         kind: "probability" or "score".
         scale: "linear"; "log" (log₁₀ of probabilities, floored at LOG_FLOOR; for raw
             scores log₁₀ of the distance above the visible minimum + 1); or "gamma"
             (the visible range normalised to 0..1, then raised to ``gamma``).
         gamma: exponent of the gamma scale, > 0 (< 1 brightens small values).
+        bounds: (min, max) of the visible values of the whole map when ``values`` is
+            only a part or an overview of it; None: taken from ``values``.
 
     Returns:
         (transformed (T, T) float32, colour-bar label suffix).
@@ -153,21 +160,28 @@ def scaled_for_color(
         return values, ""
     if not gamma > 0:
         raise ValueError(f"gamma is {gamma}, expected a positive number")
-    finite = np.where(visible, values, np.nan)
+    lowest, highest = _visible_bounds(values, visible) if bounds is None else bounds
     with np.errstate(invalid="ignore", divide="ignore"):
         if scale == "log":
             if kind == "probability":
                 out = np.log10(np.maximum(values, LOG_FLOOR))
                 return out.astype(np.float32), " (log₁₀)"
-            low = np.nanmin(finite) if np.isfinite(finite).any() else 0.0
+            low = lowest if np.isfinite(lowest) else 0.0
             out = np.log10(np.maximum(values - low, 0.0) + 1.0)
             return out.astype(np.float32), " (log₁₀(x − min + 1))"
-        low = (
-            0.0
-            if kind == "probability"
-            else (np.nanmin(finite) if np.isfinite(finite).any() else 0.0)
-        )
-        high = np.nanmax(finite) if np.isfinite(finite).any() else 1.0
+        low = 0.0 if kind == "probability" else (lowest if np.isfinite(lowest) else 0.0)
+        high = highest if np.isfinite(highest) else 1.0
         span = high - low if high > low else 1.0
         out = np.clip((values - low) / span, 0.0, 1.0) ** gamma
         return out.astype(np.float32), f" (normalised^{gamma:g})"
+
+
+def _visible_bounds(values: np.ndarray, visible: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite visible values, (nan, nan) when there are none."""
+    finite = visible & np.isfinite(values)
+    if not finite.any():
+        return float("nan"), float("nan")
+    return (
+        float(np.min(values, where=finite, initial=np.inf)),
+        float(np.max(values, where=finite, initial=-np.inf)),
+    )

@@ -1,14 +1,22 @@
 """Figures for slides and papers: any widget as a titled PNG, SVG or PDF, and raw matrices.
 
-A figure is one title line (model, prompt excerpt, layer, head, stage: whatever the
-caller passes) above the widget as it is drawn on screen. The widget paints itself
-through ``QWidget.render``, so a vector painter (SVG, PDF) receives its text as text
-and its heatmaps as embedded images.
+A figure is a title (model, prompt excerpt, layer, head, stage: whatever the caller
+passes; wrapped onto more lines, never cut) above the widget. The widget paints itself
+through ``QWidget.render``, so a vector painter (SVG, PDF) receives its text as text.
+A widget with a ``prepare_figure(vector, density)`` method is told first what it is
+drawn for, so it can leave out what belongs to the screen (hover hints, live controls)
+and draw its cells for the target: rectangles or one image pixel per cell in a vector
+file (marked ``image-rendering: pixelated`` so no viewer blurs them), block maxima at
+the output's resolution in a PNG.
+
+Sizes are in figure pixels of 1/96 inch: a figure of 336 × 307 pixels is 3.5 × 3.2 in
+on paper (SVG, PDF), and a PNG of it at 300 dpi is 1050 × 959 pixels.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -26,13 +34,14 @@ from PySide6.QtGui import (
     QRegion,
 )
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsView, QWidget
 
 FIGURE_FORMATS = (".png", ".svg", ".pdf")
 MATRIX_FORMATS = (".csv", ".npy")
 SCREEN_DPI = 96.0
-TITLE_PIXELS = 15.0  # title font height at scale 1 (one widget pixel per figure pixel)
+TITLE_POINTS = 11.0  # title font size when the caller gives none
 INCHES_PER_METER = 1 / 0.0254
+TITLE_FLAGS = int(Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap)
 
 
 def _suffix(path: Path, supported: Sequence[str], what: str) -> str:
@@ -45,45 +54,46 @@ def _suffix(path: Path, supported: Sequence[str], what: str) -> str:
     return suffix
 
 
-def _title_font(scale: float) -> QFont:
+def _title_font(points: float | None, scale: float) -> QFont:
     font = QFont(QApplication.font())
-    font.setPixelSize(max(1, round(TITLE_PIXELS * scale)))
+    font.setPixelSize(max(1, round((points or TITLE_POINTS) * SCREEN_DPI / 72 * scale)))
     font.setBold(True)
     return font
 
 
-def _title_height(title: str, scale: float) -> float:
-    """Figure pixels taken by the title line (0 without a title)."""
+def _title_box(title: str, width: float, points: float | None, scale: float) -> QRectF:
+    """Where the (wrapped) title goes in a figure ``width`` figure pixels wide (scaled)."""
     if not title:
-        return 0.0
-    return float(round(QFontMetricsF(_title_font(scale)).height() * 1.6))
-
-
-def _figure_size(widget: QWidget, title: str, scale: float) -> QSize:
-    """(width, height) of the figure in figure pixels: the widget scaled, plus its title."""
-    width = max(1, round(widget.width() * scale))
-    height = max(1, round(widget.height() * scale + _title_height(title, scale)))
-    return QSize(width, height)
+        return QRectF(0, 0, width, 0)
+    margin = 8 * scale
+    metrics = QFontMetricsF(_title_font(points, scale))
+    inner = metrics.boundingRect(QRectF(0, 0, width - 2 * margin, 1e6), TITLE_FLAGS, title)
+    height = math.ceil(inner.height() + margin)  # whole pixels: sizes add up exactly
+    return QRectF(margin, margin / 2, width - 2 * margin, height - margin / 2)
 
 
 def _paint_figure(
-    painter: QPainter, widget: QWidget, size: QSize, *, title: str, scale: float, background: str
+    painter: QPainter,
+    widget: QWidget,
+    size: QSize,
+    *,
+    title: str,
+    scale: float,
+    colors: tuple[str, str],
+    points: float | None,
 ) -> None:
-    """Paint the background, the title line and the widget (scaled) onto ``painter``."""
+    """Paint the background, the title and the widget (scaled) onto ``painter``."""
+    background, foreground = colors
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     painter.fillRect(QRectF(0, 0, size.width(), size.height()), QColor(background))
-    top = _title_height(title, scale)
+    box = _title_box(title, size.width(), points, scale)
     if title:
-        font = _title_font(scale)
-        painter.setFont(font)
-        painter.setPen(QColor("#222222"))
-        margin = 8 * scale
-        box = QRectF(margin, 0, size.width() - 2 * margin, top)
-        text = QFontMetricsF(font).elidedText(title, Qt.TextElideMode.ElideRight, box.width())
-        painter.drawText(box, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), text)
+        painter.setFont(_title_font(points, scale))
+        painter.setPen(QColor(foreground))
+        painter.drawText(box, TITLE_FLAGS, title)
     painter.save()
-    painter.translate(0, top)
+    painter.translate(0, size.height() - widget.height() * scale)  # the widget at the bottom
     painter.scale(scale, scale)
     # QWidget.render, not QGraphicsView.render (pyqtgraph views override it with the
     # scene-only signature): it draws the frame and every child widget too
@@ -97,12 +107,37 @@ def _paint_figure(
     painter.restore()
 
 
-def _prepare(widget: QWidget) -> None:
-    """Lay out a widget that was never shown, so that it renders at its current size."""
+def fit_below_title(widget: QWidget, size: QSize, title: str, points: float | None) -> None:
+    """Resize ``widget`` so that it and its title fill ``size`` figure pixels exactly."""
+    title_height = _title_box(title, size.width(), points, 1.0).bottom()
+    widget.resize(size.width(), max(1, round(size.height() - title_height)))
+
+
+def _prepare(widget: QWidget, vector: bool = False, density: float = 1.0) -> None:
+    """Lay out a widget that was never shown, and tell it what it is drawn for."""
     widget.ensurePolished()
     if not widget.isVisible() and widget.layout() is not None:
         widget.layout().activate()
+    views = [widget, *widget.findChildren(QGraphicsView)]
+    for view in views:
+        if isinstance(view, QGraphicsView):  # a cached background is a blank bitmap in SVG
+            view.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
     QApplication.processEvents()
+    prepare = getattr(widget, "prepare_figure", None)
+    if prepare is not None:
+        prepare(vector, density)
+        QApplication.processEvents()
+
+
+def _figure_size(widget: QWidget, title: str, scale: float, points: float | None) -> QSize:
+    """(width, height) of the figure in output pixels: the widget and its title, scaled.
+
+    The title's height is measured at figure scale (1), so a figure sized with
+    :func:`fit_below_title` has exactly the proportions asked for at every resolution.
+    """
+    width = max(1, round(widget.width() * scale))
+    title_height = _title_box(title, widget.width(), points, 1.0).bottom()
+    return QSize(width, max(1, round((widget.height() + title_height) * scale)))
 
 
 def render_image(
@@ -112,28 +147,31 @@ def render_image(
     width: int | None = None,
     dpi: int | None = None,
     background: str = "white",
+    foreground: str = "#222222",
+    title_points: float | None = None,
 ) -> QImage:
     """The figure as an ARGB32 image.
 
     Args:
         widget: what to draw, at its current size and state.
-        title: one line above the widget; "" for none.
+        title: text above the widget (wrapped to the figure's width); "" for none.
         width: image width in pixels; default ``widget width * dpi / 96`` when ``dpi``
             is given, else twice the widget width (sharp on high-density screens).
         dpi: dots per inch stored in the image (and the scale when ``width`` is None).
-        background: colour behind the widget and the title.
+        background, foreground: colours behind everything and of the title.
+        title_points: the title's font size at 96 dpi (default 11 pt).
 
     Raises:
         ValueError: for a width or dpi below 1.
     """
-    _prepare(widget)
     base = max(1, widget.width())
     if width is None:
         width = round(base * dpi / SCREEN_DPI) if dpi else 2 * base
     if width < 1 or (dpi is not None and dpi < 1):
         raise ValueError(f"width is {width} and dpi is {dpi}; expected both >= 1")
     scale = width / base
-    size = _figure_size(widget, title, scale)
+    _prepare(widget, vector=False, density=scale)
+    size = _figure_size(widget, title, scale, title_points)
     size.setWidth(width)  # exact, whatever the rounding of the scaled height
     image = QImage(size, QImage.Format.Format_ARGB32)
     image.fill(QColor(background))
@@ -143,7 +181,15 @@ def render_image(
         image.setDotsPerMeterY(dots_per_meter)
     painter = QPainter(image)
     try:
-        _paint_figure(painter, widget, size, title=title, scale=scale, background=background)
+        _paint_figure(
+            painter,
+            widget,
+            size,
+            title=title,
+            scale=scale,
+            colors=(background, foreground),
+            points=title_points,
+        )
     finally:
         painter.end()
     return image
@@ -187,20 +233,47 @@ def _export_pdf(path: Path, size: QSize, paint: Callable[[QPainter], None], titl
 
 
 def _export_vector(
-    widget: QWidget, path: Path, *, title: str, width: int | None, background: str
+    widget: QWidget,
+    path: Path,
+    *,
+    title: str,
+    width: int | None,
+    colors: tuple[str, str],
+    title_points: float | None,
 ) -> None:
     """SVG or PDF (by suffix) at ``width`` figure pixels (default the widget width)."""
-    _prepare(widget)
+    _prepare(widget, vector=True)
     scale = width / max(1, widget.width()) if width else 1.0
-    size = _figure_size(widget, title, scale)
+    size = _figure_size(widget, title, scale, title_points)
 
     def paint(painter: QPainter) -> None:
-        _paint_figure(painter, widget, size, title=title, scale=scale, background=background)
+        _paint_figure(
+            painter, widget, size, title=title, scale=scale, colors=colors, points=title_points
+        )
 
     if path.suffix.lower() == ".svg":
         _export_svg(widget, path, size, paint, title)
+        _pixelated(path)
     else:
         _export_pdf(path, size, paint, title)
+
+
+def _pixelated(path: Path) -> None:
+    """Mark every image of an SVG to be scaled as square pixels, never smoothed.
+
+    Qt writes ``image-rendering="optimizeSpeed"``, which browsers may still smooth;
+    the CSS ``pixelated`` keeps one picture pixel a sharp square at any zoom.
+    """
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        'image-rendering="optimizeSpeed"',
+        'image-rendering="optimizeSpeed" style="image-rendering:pixelated"',
+    )
+    text = text.replace(
+        'image-rendering="optimizeQuality"',
+        'image-rendering="optimizeSpeed" style="image-rendering:pixelated"',
+    )
+    path.write_text(text, encoding="utf-8")
 
 
 def export_figure(
@@ -211,18 +284,22 @@ def export_figure(
     width: int | None = None,
     dpi: int | None = None,
     background: str = "white",
+    foreground: str = "#222222",
+    title_points: float | None = None,
 ) -> Path:
-    """Save ``widget`` with a title line above it; the format follows the suffix.
+    """Save ``widget`` with its title above it; the format follows the suffix.
 
     Args:
         widget: any LlamaLens widget (AttentionMap, HeadGrid, ContactSheet, ...).
         path: ``.png`` (raster), ``.svg`` or ``.pdf`` (vector; text stays text).
-        title: one line above the figure, e.g. "SmolLM2 · 'The capital of' · L3 H5 · probs".
+        title: text above the figure, e.g. "SmolLM2 · 'The capital of' · L3 H5 · probs"
+            (wrapped, never cut); "" for none.
         width: PNG width in pixels (default twice the widget width, or scaled by ``dpi``);
             for SVG and PDF the figure width in pixels (default the widget width).
         dpi: PNG only: dots per inch stored in the file; scales the render when
             ``width`` is None (``widget width * dpi / 96``).
-        background: colour behind the widget and the title.
+        background, foreground: colours behind everything and of the title.
+        title_points: the title's font size (default 11 pt).
 
     Returns:
         The path written.
@@ -234,11 +311,26 @@ def export_figure(
     path = Path(path)
     suffix = _suffix(path, FIGURE_FORMATS, "figure")
     if suffix == ".png":
-        image = render_image(widget, title=title, width=width, dpi=dpi, background=background)
+        image = render_image(
+            widget,
+            title=title,
+            width=width,
+            dpi=dpi,
+            background=background,
+            foreground=foreground,
+            title_points=title_points,
+        )
         if not image.save(str(path), "PNG"):
             raise OSError(f"cannot write figure to {path}")
         return path
-    _export_vector(widget, path, title=title, width=width, background=background)
+    _export_vector(
+        widget,
+        path,
+        title=title,
+        width=width,
+        colors=(background, foreground),
+        title_points=title_points,
+    )
     return path
 
 

@@ -20,6 +20,7 @@ from llamalens.viz.colormaps import (
     visible_cells,
 )
 from llamalens.viz.downsample import block_mask, block_max
+from llamalens.viz.map_overview import MapOverview
 
 THUMB_PIXELS = 96  # thumbnails are shrunk to at most this many cells a side
 # Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
@@ -44,17 +45,35 @@ def thumbnail_rgba(
     masked_color: QColor,
     kind: str = "probability",
     size: int = THUMB_PIXELS,
+    levels: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """(B, B, 4) uint8 picture of a (T, T) map by block maximum, B <= ``size``.
 
     Blocks whose cells are all masked (``mask`` True) get ``masked_color``; the rest is
-    coloured on 0..max (probabilities) or min..max (scores) of the visible blocks.
+    coloured on ``levels``, by default 0..max (probabilities) or min..max (scores) of the
+    visible blocks (a grid with one colour bar passes the range of all its maps).
     """
     small, _starts = block_max(matrix, size)
     hidden = block_mask(mask, size)
     visible = visible_cells(small, hidden)
-    levels = color_levels(small, visible, kind)
+    levels = levels or color_levels(small, visible, kind)
     return to_rgba(small, levels, lookup_table(colormap), ~visible, masked_color)
+
+
+def overview_rgba(
+    overview: MapOverview | None,
+    colormap: str,
+    masked_color: QColor,
+    kind: str = "probability",
+    size: int = THUMB_PIXELS,
+) -> np.ndarray:
+    """(B, B, 4) uint8 picture of a prepared overview, B <= ``size`` (1x1 blank for None)."""
+    if overview is None:
+        return np.zeros((1, 1, 4), dtype=np.uint8)  # transparent until it is ready
+    small = overview.shrunk(-(-overview.values.shape[0] // size))
+    visible = np.isfinite(small.values)
+    levels = color_levels(small.values, visible, kind)
+    return to_rgba(small.values, levels, lookup_table(colormap), ~visible, masked_color)
 
 
 class HeadThumbnail(QWidget):
@@ -170,6 +189,7 @@ class HeadGrid(QWidget):
         get_colormap(colormap)  # validates the name
         self._colormap = colormap
         self._maps: list[np.ndarray] = []
+        self._overviews: list[MapOverview | None] | None = None  # instead of maps
         self._mask: np.ndarray | None = None
         self._n_kv, self._selected = 1, 0
         self._thumbs: list[HeadThumbnail] = []
@@ -212,6 +232,7 @@ class HeadGrid(QWidget):
         if mask is not None and mask.shape != arrays[0].shape:
             raise ValueError(f"mask has shape {mask.shape}; expected {arrays[0].shape}")
         self._maps, self._n_kv, self._mask = arrays, n_kv_heads, mask
+        self._overviews = None
         self._ensure_thumbnails(len(arrays))
         self._recolor()
         where = "" if layer is None else f"layer {layer} · "
@@ -221,15 +242,43 @@ class HeadGrid(QWidget):
         )
         self.set_selected(selected)
 
+    def set_overviews(
+        self,
+        overviews: Sequence[MapOverview | None],
+        n_kv_heads: int,
+        selected: int = 0,
+        layer: int | None = None,
+    ) -> None:
+        """Show one layer's heads from prepared overviews (None: not ready, drawn blank).
+
+        Raises:
+            ValueError: for no overviews, a KV count that does not divide H, or
+                ``selected`` out of range.
+        """
+        n = len(overviews)
+        if n == 0 or n_kv_heads < 1 or n % n_kv_heads or not 0 <= selected < n:
+            raise ValueError(
+                f"{n} overviews, {n_kv_heads} KV heads, head {selected} selected; expected "
+                "a multiple of the KV heads and a selected head among them"
+            )
+        tokens = next((o.n for o in overviews if o is not None), 0)
+        self._maps = [np.zeros((0, 0), np.float32)] * n  # the head count, for kv_head
+        self._overviews, self._n_kv, self._mask = list(overviews), n_kv_heads, None
+        self._ensure_thumbnails(n)
+        self._recolor()
+        where = "" if layer is None else f"layer {layer} · "
+        self._header.setText(f"<b>{where}{n} heads</b> · {n_kv_heads} KV heads · {tokens} tokens")
+        self.set_selected(selected)
+
     def _recolor(self) -> None:
         masked = default_masked_color(self._colormap)
-        for head, (thumb, matrix) in enumerate(zip(self._thumbs, self._maps)):
+        for head, thumb in enumerate(self._thumbs):
             kv = self.kv_head(head)
-            thumb.set_content(
-                thumbnail_rgba(matrix, self._mask, self._colormap, masked),
-                kv,
-                QColor(KV_COLORS[kv % len(KV_COLORS)]),
-            )
+            if self._overviews is not None:
+                rgba = overview_rgba(self._overviews[head], self._colormap, masked)
+            else:
+                rgba = thumbnail_rgba(self._maps[head], self._mask, self._colormap, masked)
+            thumb.set_content(rgba, kv, QColor(KV_COLORS[kv % len(KV_COLORS)]))
 
     def _ensure_thumbnails(self, n_heads: int) -> None:
         if len(self._thumbs) == n_heads:

@@ -215,6 +215,19 @@ class LogitBars(pg.PlotWidget):
         for item, kind in zip(self._texts, self._kinds):
             item.setColor(self._text_color(kind))
 
+    def set_font_size(self, points: float) -> None:
+        """Point size of the token labels, axes and percentages."""
+        self._font.setPointSizeF(points)
+        plot = self.getPlotItem()
+        for side in ("left", "bottom"):
+            plot.getAxis(side).setTickFont(self._font)
+        plot.setLabel(
+            "bottom", "probability", color=self._fg.name(), **{"font-size": f"{points:g}pt"}
+        )
+        for item in self._texts:
+            item.setFont(self._font)
+        self._fit()
+
     def legend_text(self) -> str:
         """What the bars mean, for a caption beside the plot (the plot has no title)."""
         if self.original is None:

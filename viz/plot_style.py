@@ -37,6 +37,16 @@ def styled_plot(bottom: str, left: str, name: str) -> pg.PlotWidget:
     return plot
 
 
+def set_plot_font(plot: pg.PlotWidget, points: float) -> None:
+    """Tick labels and axis titles of ``plot`` at ``points``."""
+    font = QFont()
+    font.setPointSizeF(points)
+    for side in ("bottom", "left"):
+        axis = plot.getAxis(side)
+        axis.setTickFont(font)
+        axis.setLabel(axis.labelText, color="#222", **{"font-size": f"{points:g}pt"})
+
+
 @lru_cache(maxsize=16)
 def pair_shades(head: str, n: int, alpha: int = 255) -> tuple:
     """Brushes for pairs 0..n-1: dark (fast-turning, i = 0) to light (slow, i = n-1).

@@ -22,6 +22,7 @@ from llamalens.viz.plot_style import (
     caption,
     card,
     pair_shades,
+    set_plot_font,
     spectrum_caption,
     styled_plot,
     text_label,
@@ -180,6 +181,26 @@ class RopePlane(QWidget):
         for i in range(2):
             self.grid.setRowStretch(i, 1 if wide else (3 - i))
             self.grid.setColumnStretch(i, (11 - 2 * i) if wide else 1)
+
+    def set_font_size(self, points: float) -> None:
+        """Point size of the captions, axes and labels (the title a little larger)."""
+        for label, factor in (
+            (self.title_label, 1.15),
+            (self.info_label, 1.0),
+            (self.sum_label, 1.0),
+            (self.plane_caption, 1.0),
+            (self.spectrum_caption, 1.0),
+        ):
+            font = label.font()
+            font.setPointSizeF(points * factor)
+            label.setFont(font)
+        for plot in (self.plane, self.spectrum, self.contrib):
+            set_plot_font(plot, points)
+
+    def prepare_figure(self, vector: bool, density: float) -> None:
+        """A figure shows the plots and their captions, not the live pair control."""
+        for widget in (self.pair_spin.parentWidget(), self.title_label, self.info_label):
+            widget.hide()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Side by side when the panel is wide, the plane on top when it is narrow."""

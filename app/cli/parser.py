@@ -174,17 +174,17 @@ def _engine_parsers(sub) -> None:
 def _export_parser(sub) -> None:
     ex = sub.add_parser(
         "export",
-        help="render a figure (PNG, SVG, PDF) without a window",
-        description="Run the prompt and write one figure: an attention map, "
-        "all heads of a layer, all layers × heads, the RoPE plane or the "
-        "next-token bars. Titled with model, prompt, layer, head and stage.",
+        help="render figures (PNG, SVG, PDF) without a window",
+        description="Run the prompt once and write figures: an attention map, the heads of "
+        "a layer, layers × heads, the RoPE plane or the next-token bars. Repeat --what "
+        "(with --out a folder) or give --spec FILE.json for several figures from one run.",
     )
     _add_prompt(ex)
     ex.add_argument(
         "--what",
         choices=("map", "grid", "sheet", "rope", "logits"),
-        default="map",
-        help="the figure (default map)",
+        action="append",
+        help="the figure (default map); repeat it for several",
     )
     ex.add_argument("--layer", type=int, default=0, metavar="L")
     ex.add_argument("--head", type=int, default=0, metavar="H")
@@ -195,12 +195,37 @@ def _export_parser(sub) -> None:
     ex.add_argument("--key", type=int, default=0, metavar="POS", help="RoPE: key position")
     ex.add_argument(
         "--out",
-        required=True,
         metavar="FILE",
-        help="output .png, .svg or .pdf (.csv or .npy: the map's numbers)",
+        help="output .png, .svg or .pdf (.csv or .npy: the map's numbers); a folder "
+        "with several --what",
     )
+    ex.add_argument(
+        "--format", choices=("png", "svg", "pdf"), default="png", help="files written to a folder"
+    )
+    ex.add_argument("--spec", metavar="FILE.json", help="a JSON list of figures, each with out")
+    _figure_options(ex)
+
+
+def _figure_options(ex: argparse.ArgumentParser) -> None:
     ex.add_argument("--width", type=int, metavar="PX", help="PNG width in pixels")
     ex.add_argument("--dpi", type=int, help="PNG resolution (also scales the image)")
+    ex.add_argument(
+        "--size",
+        metavar="WxH",
+        help="figure size with its title, e.g. 3.5x3.2in, 9x8cm or 1200x900 (pixels)",
+    )
+    ex.add_argument("--font", type=float, metavar="PT", help="font size of the labels")
+    ex.add_argument("--title", metavar="TEXT", help="the figure's title (default: automatic)")
+    ex.add_argument("--no-title", action="store_true", help="no title")
+    ex.add_argument("--outline", action="store_true", help="map: outline query row and key")
+    ex.add_argument("--layers", metavar="SPEC", help="sheet: these layers, e.g. 0-3")
+    ex.add_argument("--heads", metavar="SPEC", help="grid and sheet: these heads, e.g. 0,2")
+    ex.add_argument(
+        "--token-labels",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="grid and sheet: label the maps with the tokens (default: grid yes, sheet no)",
+    )
     ex.add_argument("--theme", choices=("light", "dark"), default="light")
     ex.add_argument(
         "--cmap", choices=("viridis", "cividis", "magma", "inferno", "gray"), default="viridis"

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from llamalens.app.map_preparer import MapPreparer
 from llamalens.app.stage_view import map_style
 from llamalens.app.state import InspectorState
 from llamalens.model.attention import STAGE_LABELS, STAGES
@@ -32,9 +33,10 @@ EMPTY = (
 class AttentionPanel(QWidget):
     """Layer/head spin boxes, stage selector, the heatmap; keyboard stepping."""
 
-    def __init__(self, state: InspectorState, parent=None) -> None:
+    def __init__(self, state: InspectorState, maps: MapPreparer | None = None, parent=None) -> None:
         super().__init__(parent)
         self.state = state
+        self.maps = maps  # long prompts' maps come prepared from here
         self.layer_spin = QSpinBox()
         self.layer_spin.setObjectName("layerSpin")
         self.head_spin = QSpinBox()
@@ -134,6 +136,8 @@ class AttentionPanel(QWidget):
             sig.connect(self.refresh)
         s.display_changed.connect(self._apply_display)
         s.token_changed.connect(lambda row: self.map.set_query_row(row))
+        if self.maps is not None:
+            self.maps.ready.connect(self._prepared)
         s.key_changed.connect(lambda col: self.map.set_key_col(col))
 
     def _apply_display(self) -> None:
@@ -181,10 +185,38 @@ class AttentionPanel(QWidget):
             f"Layer {s.layer} / {s.n_layers - 1} · Head {s.head} / {s.n_heads - 1} · "
             f"{STAGE_LABELS[s.stage]}"
         )
-        style = map_style(s.trace, s.stage)
-        self.map.set_map(s.current_map(), s.trace.token_strs, title=title, **style)
+        if self.maps is not None and self.maps.wanted(s.trace):
+            if not self._show_prepared(title):
+                return
+        else:
+            style = map_style(s.trace, s.stage)
+            self.map.set_map(s.current_map(), s.trace.token_strs, title=title, **style)
         self.map.set_query_row(s.token)
         self.map.set_key_col(s.key)
+
+    def _show_prepared(self, title: str) -> bool:
+        """A long prompt's map from its prepared overview, rows on demand for zooming;
+        False when the overview is not ready yet (drawn when it arrives)."""
+        s, trace = self.state, self.state.trace
+        layer, head, stage = s.layer, s.head, s.stage
+        self.maps.request(trace, layer, head, stage)
+        overview = self.maps.overview(trace, layer, head, stage)
+        if overview is None:  # drawn when it arrives (see _prepared)
+            self.map.set_title(f"{title} · preparing…")
+            return False
+        self.map.set_overview(
+            overview,
+            trace.token_strs,
+            rows=lambda start, stop: trace.attention_rows(layer, head, stage, start, stop),
+            title=title,
+            **map_style(trace, stage),
+        )
+        return True
+
+    def _prepared(self, key) -> None:
+        s = self.state
+        if s.trace is not None and key == self.maps.key(s.trace, s.layer, s.head, s.stage):
+            self.refresh()
 
     def handle_key(self, key: int, modifiers) -> bool:
         """Stepping keys; True when the key was used."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from llamalens.app.map_preparer import MapPreparer
 from llamalens.app.state import InspectorState
 from llamalens.model.analysis import STAT_HELP, STAT_NAMES
 from llamalens.viz.head_grid import HeadGrid
@@ -15,9 +16,10 @@ from llamalens.viz.placeholder import Placeholder
 class HeadGridPanel(QWidget):
     """Thumbnails of every head of the selected layer (GQA groups coloured alike)."""
 
-    def __init__(self, state: InspectorState, parent=None) -> None:
+    def __init__(self, state: InspectorState, maps: MapPreparer | None = None, parent=None) -> None:
         super().__init__(parent)
         self.state = state
+        self.maps = maps  # long prompts' maps come prepared from here
         self.grid = HeadGrid()
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
@@ -36,6 +38,8 @@ class HeadGridPanel(QWidget):
         state.trace_changed.connect(lambda *_: self._timer.start())
         state.layer_changed.connect(lambda *_: self._timer.start())  # not start(msec)
         state.head_changed.connect(self._select)
+        if maps is not None:
+            maps.ready.connect(self._prepared)
 
     def _select(self, head: int) -> None:
         if head < len(self.grid.thumbnails()):  # a new model's grid may not be drawn yet
@@ -46,10 +50,21 @@ class HeadGridPanel(QWidget):
         self.view.show_content(s.trace is not None)
         if s.trace is None or not self.isVisible():
             return
-        maps = s.trace.layer_maps(s.layer, "probs")
-        mask = s.trace.map_mask("probs")
-        self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer, mask=mask)
+        if self.maps is not None and self.maps.wanted(s.trace):
+            self.maps.request(s.trace, s.layer, s.head, s.stage)
+            overviews = [self.maps.overview(s.trace, s.layer, h, "probs") for h in range(s.n_heads)]
+            self.grid.set_overviews(overviews, s.trace.n_kv_heads, selected=s.head, layer=s.layer)
+        else:
+            maps = s.trace.layer_maps(s.layer, "probs")
+            mask = s.trace.map_mask("probs")
+            self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer, mask=mask)
         self.caption.setText("Same colour: heads that read the same keys and values (KV head).")
+
+    def _prepared(self, key) -> None:
+        """A thumbnail of the shown layer arrived: redraw the grid once the burst is over."""
+        s = self.state
+        if s.trace is not None and key.layer == s.layer and key.stage == "probs":
+            self._timer.start()
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -25,3 +25,19 @@ def stage_args(stage: str, matrix: np.ndarray) -> dict:
         return {"kind": "score", "value_label": "raw QKᵀ/√d"}
     kind = "probability" if stage == "probs" else "score"
     return {"mask": future_mask(n), "kind": kind, "value_label": stage}
+
+
+def previous_token_probs(n: int, weight: float = 0.9) -> np.ndarray:
+    """(T, T) float32 probabilities of a previous-token head: ``weight`` on key q - 1,
+    the rest spread evenly over the other visible keys (row 0 attends to itself)."""
+    probs = np.tril(np.ones((n, n), dtype=np.float64))
+    probs[1:] *= (1.0 - weight) / np.maximum(np.arange(1, n), 1)[:, None]
+    rows = np.arange(1, n)
+    probs[rows, rows - 1] = weight
+    probs[0, 0] = 1.0
+    return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def luminance(color) -> float:
+    """Relative luminance 0..1 of a QColor."""
+    return 0.2126 * color.redF() + 0.7152 * color.greenF() + 0.0722 * color.blueF()

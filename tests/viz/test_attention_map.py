@@ -10,7 +10,7 @@ from PySide6.QtGui import QColor
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.colormaps import lookup_table
 from llamalens.viz.heatmap_items import QUERY_COLOR, label_step
-from tests.viz.maps import stage_args
+from tests.viz.maps import luminance, previous_token_probs, stage_args
 
 WORDS = ["<s>", "The", " capital", " of", " France", " is", " Paris", ".", "\n", " It"]
 
@@ -278,8 +278,54 @@ def test_invalid_input_is_rejected_with_shapes(amap):
     assert amap.colormap_name == "viridis"
 
 
-def test_big_maps_are_downsampled_and_row_zero_is_on_top(amap):
-    assert amap.image_item().autoDownsample
+def diagonal_contrast(widget: AttentionMap, image, n: int) -> list[tuple[float, float]]:
+    """(luminance on the previous-token diagonal, luminance of a lower-triangle cell off
+    it) at rows spread over the map."""
+    pairs = []
+    for row in range(n // 10, n, n // 10):
+        on = pixel(widget, image, row - 0.5, row + 0.5)  # key row - 1
+        off = pixel(widget, image, row // 3 + 0.5, row + 0.5)
+        pairs.append((luminance(on), luminance(off)))
+    return pairs
+
+
+def test_a_one_cell_diagonal_of_2048_tokens_stays_visible_at_800_px(qtbot):
+    n = 2048
+    widget = AttentionMap()
+    qtbot.addWidget(widget)
+    widget.resize(800, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    probs = previous_token_probs(n)
+    widget.set_map(probs, [f"t{i}" for i in range(n)], **stage_args("probs", probs))
+    width, _ = widget.plot_item.view_pixels()
+    assert n / width > 2.5  # several cells per pixel: a stride would skip the diagonal
+    picture = widget.image_item().image
+    assert picture.shape[0] < n  # the whole map is drawn shrunk, by block maximum
+    for on, off in diagonal_contrast(widget, snapshot(widget), n):
+        assert on > off + 0.4  # the diagonal is bright, the rest dark
+
+
+def test_zooming_in_shows_real_cells(amap):
+    n = 2048
+    probs = previous_token_probs(n)
+    amap.set_map(probs, [f"t{i}" for i in range(n)], **stage_args("probs", probs))
+    assert not amap.detail_item().isVisible()
+    amap.plot_item.getViewBox().setRange(QRectF(1000, 1000, 40, 40), padding=0)
+    amap._draw_detail()  # what the zoom's timer runs
+    detail = amap.detail_item()
+    assert detail.isVisible()
+    assert detail.image.shape[0] >= 40  # one pixel per cell in the region around the view
+    rect = detail.mapRectToParent(detail.boundingRect())
+    row, col = int(rect.top()), int(rect.left())
+    shown = detail.image  # the real probabilities (hidden cells at the scale minimum)
+    np.testing.assert_allclose(shown[5, 5 - 1 + row - col], probs[row + 5, row + 4], rtol=1e-6)
+    amap.reset_view()
+    amap._draw_detail()
+    assert not amap.detail_item().isVisible()
+
+
+def test_row_zero_is_on_top(amap):
     view = amap.plot_item.getViewBox()
     assert view.yInverted() and view.state["aspectLocked"]
     _, probs = masked_and_probs(causal_scores(10))

@@ -77,9 +77,14 @@ def test_thirty_layers_by_nine_heads_of_512_tokens(sheet, qtbot):
     assert len(items) == 270
     assert max(item.image.shape[0] for item in items) <= SHEET_PIXELS
     missing = default_masked_color("viridis")
+    top = max(float(m.max()) for row in maps for m in row)
+    assert sheet.levels == (0.0, top)  # one colour range, one colour bar, for all maps
+    assert sheet.colorbar is not None and sheet.colorbar.levels() == (0.0, top)
     for index in (0, 1, 137, 269):  # each cell shows its own map, shrunk by block max
         layer, head = divmod(index, 9)
-        expected = sheet_rgba(maps[layer][head], None, "viridis", missing)
+        expected = thumbnail_rgba(
+            maps[layer][head], None, "viridis", missing, "probability", SHEET_PIXELS, (0.0, top)
+        )
         np.testing.assert_array_equal(items[index].image, expected)
 
 
@@ -130,4 +135,8 @@ def test_contact_sheet_exports_to_png_and_svg(sheet, tmp_path):
     root = ET.parse(export_figure(sheet, tmp_path / "sheet.svg", title="SmolLM2")).getroot()
     texts = {"".join(node.itertext()).strip() for node in root.iter() if node.tag.endswith("}text")}
     assert {"SmolLM2", "probs · all heads", *rows, *cols} <= texts
-    assert sum(node.tag.endswith("}image") for node in root.iter()) >= 12
+    # small maps are vector cells: 12 maps of 12 × 12 rectangles, no bitmap to blur
+    assert sum(node.tag.endswith("}rect") for node in root.iter()) >= 12 * 12 * 12
+    images = [node for node in root.iter() if node.tag.endswith("}image")]
+    assert len(images) <= 1  # the colour bar's gradient, at most
+    assert all("image-rendering:pixelated" in node.get("style", "") for node in images)
