@@ -120,8 +120,8 @@ def test_analyse_names_every_statistic_and_decodes_the_lens(engine):
 
 def test_info_describes_the_loaded_model(engine):
     info = engine.info()
-    assert info.format == "hf" and info.device == "cpu" and info.dtype == "float32"
+    assert info.format == "hf" and info.device == "cpu" and info.dtype == "fp32"
     assert info.n_layers == engine.config.n_layers
     assert info.tokenizer["n_vocab"] == engine.tokenizer.n_vocab
     assert info.to_dict()["config"]["n_heads"] == engine.config.n_heads
-    assert info.name in info.summary() and "cpu float32" in info.summary()
+    assert info.name in info.summary() and "compute fp32 on cpu" in info.summary()
