@@ -28,6 +28,12 @@ SHORTCUTS = [
     ("Ctrl+Q", "quit"),
 ]
 DEVICES = (("Automatic", None), ("CPU", "cpu"), ("CUDA", "cuda"), ("Apple MPS", "mps"))
+PRECISIONS = (
+    ("Automatic (fp32)", None),
+    ("fp32: exact", "fp32"),
+    ("bf16: half the memory", "bf16"),
+    ("fp16", "fp16"),
+)
 
 
 def add_action(owner, container, text: str, keys, slot) -> QAction:
@@ -82,12 +88,19 @@ class Menus:
         return add_action(self.win, menu, text, keys, slot)
 
     def _device_menu(self, menu) -> None:
-        sub = menu.addMenu("&Device")
+        self._choices(menu.addMenu("&Device"), DEVICES, "device")
+        self._choices(menu.addMenu("&Precision"), PRECISIONS, "dtype")
+
+    def _choices(self, sub, choices, option: str) -> None:
+        """Exclusive actions that reload the model with another ``option`` value."""
         group = QActionGroup(self.win)
-        for label, device in DEVICES:
+        current = getattr(self.win.options, option)
+        for label, value in choices:
             act = QAction(label, self.win, checkable=True)
-            act.setChecked(device == self.win.device)
-            act.triggered.connect(lambda _c=False, d=device: self.win.set_device(d))
+            act.setChecked(value == current)
+            act.triggered.connect(
+                lambda _c=False, v=value: self.win.set_load_options(**{option: v})
+            )
             group.addAction(act)
             sub.addAction(act)
 

@@ -8,6 +8,7 @@ or token through a flag checked in progress callbacks.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -116,7 +117,8 @@ class ModelWorker(QObject):
     def _load(self, req: LoadRequest) -> None:
         from llamalens.model.engine import Engine  # torch and the loaders: off the GUI thread
 
-        engine = Engine.load(req.path, device=req.device, progress=self._reporter(req.request_id))
+        options = dataclasses.asdict(req.options)
+        engine = Engine.load(req.path, **options, progress=self._reporter(req.request_id))
         self.engine, self.trace = engine, None  # only on success
         self.loaded.emit(req.request_id, ModelLoaded(engine.info(), engine.tokenizer))
 

@@ -83,6 +83,8 @@ def build_offloaded(
             "--offload-dir DIR for them"
         )
     folder = None if offload_dir is None else Path(offload_dir)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
     index: dict = {}
     for name in [n for n in ckpt.tensors if n != "rope_freqs"]:
         t = materialize(ckpt.tensors.pop(name))
@@ -94,7 +96,6 @@ def build_offloaded(
             device = torch.device(f"cuda:{where}" if isinstance(where, int) else where)
             _assign(model, name, t.to(device))
     if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
         save_offload_index(index, str(folder))
     if ckpt.config.tie_embeddings and "tok_embeddings" not in on_disk:
         model.output.weight = model.tok_embeddings.weight
