@@ -64,6 +64,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("LlamaLens")
         self.resize(1500, 950)
         self.options = options or LoadOptions(device=device)
+        self.capture_layers: tuple[int, ...] | None = None  # None: every layer
         self.error_box: QMessageBox | None = None
         self.state = InspectorState(self)
         self._next_id = 0
@@ -196,6 +197,12 @@ class MainWindow(QMainWindow):
         self.options = replace(self.options, **changes)
         self.open_model(self.state.model.path if self.state.model else None)
 
+    def set_capture_layers(self, layers: tuple[int, ...] | None) -> None:
+        """Capture only these layers from the next run on (None: all); runs again."""
+        self.capture_layers = None if layers is None else tuple(sorted(set(layers)))
+        if self.state.model is not None and self.state.prompt.text.strip():
+            self.run_prompt()
+
     def set_device(self, device: str | None) -> None:
         self.set_load_options(device=device)
 
@@ -203,7 +210,8 @@ class MainWindow(QMainWindow):
         p = self.state.prompt
         self._trace_id = self._new_id()
         self._set_busy(True, "Running…")
-        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain))
+        request = TraceRequest(self._trace_id, p.text, p.chat, p.plain, self.capture_layers)
+        self._submit(request)
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()

@@ -37,6 +37,7 @@ class TraceRequest:
     prompt: str
     chat: bool = False
     plain: bool = False  # special-token text stays text
+    layers: tuple[int, ...] | None = None  # capture only these layers (None: all)
 
 
 @dataclass(frozen=True)

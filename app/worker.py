@@ -132,7 +132,7 @@ class ModelWorker(QObject):
         start = time.perf_counter()
         enc = self.engine.encode(req.prompt, chat=req.chat, plain=req.plain)
         progress = self._layer_progress(req.request_id, "Running")
-        self.trace = self.engine.trace(enc.ids, on_layer=progress)
+        self.trace = self.engine.trace(enc.ids, on_layer=progress, layers=req.layers)
         dropped = tuple((d.offset, d.byte) for d in enc.dropped)
         run = RunInfo("run", dropped=dropped, seconds=time.perf_counter() - start)
         self.traced.emit(req.request_id, TraceResult(self.trace, run))
