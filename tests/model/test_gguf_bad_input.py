@@ -18,7 +18,7 @@ from tests.writers.gguf_writer import write_gguf
 from tests.writers.tiny_vocab import tiny_vocab
 from tests.writers.tokenizer_files import gguf_tokenizer_metadata
 
-U32, STRING, ARRAY, F32, Q8_0 = 4, 8, 9, 0, 8
+U32, STRING, ARRAY, F32, Q8_0, Q4_0, IQ4_NL = 4, 8, 9, 0, 8, 2, 20
 
 
 def text(value: str | bytes) -> bytes:
@@ -320,7 +320,15 @@ def test_loader_wrong_missing_and_unknown_tensors(tiny) -> None:
 
 
 def test_loader_unsupported_and_unknown_tensor_types(tiny) -> None:
-    _load_fails(_write(tiny, qtype="Q5_0"), "has type Q5_0; supported types are F32, F16")
+    # IQ4_NL blocks are 32 weights in 18 bytes, like Q4_0: relabelled, the file stays whole
+    path = _write(tiny, qtype="Q4_0")
+    raw = bytearray(path.read_bytes())
+    name = b"blk.0.attn_k.weight"
+    at = raw.index(struct.pack("<Q", len(name)) + name) + 8 + len(name) + 4 + 2 * 8
+    assert struct.unpack_from("<I", raw, at)[0] == Q4_0
+    raw[at : at + 4] = struct.pack("<I", IQ4_NL)
+    path.write_bytes(bytes(raw))
+    _load_fails(path, "blk.0.attn_k.weight has type IQ4_NL; supported types are F32, F16")
     path = _write(tiny)
     raw = bytearray(path.read_bytes())
     name = b"blk.0.attn_q.weight"
