@@ -6,6 +6,7 @@ bytes, text (invalid UTF-8 shown as ``\\xNN``) and whether it is special.
 
 from __future__ import annotations
 
+from llamalens.model.tokenizer.byte_bpe import BpeTokenizer
 from llamalens.model.tokenizer.chat import ChatTemplate, detect_chat_template
 from llamalens.model.tokenizer.core import DroppedByte, Encoded, Token, Tokenizer
 from llamalens.model.tokenizer.hf_json import load_hf_tokenizer_json
@@ -17,6 +18,7 @@ from llamalens.model.tokenizer.loaders import (
 )
 
 __all__ = [
+    "BpeTokenizer",
     "ChatTemplate",
     "DroppedByte",
     "Encoded",

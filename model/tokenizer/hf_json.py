@@ -13,6 +13,7 @@ from llamalens.model.tokenizer.bpe_convert import (
     decode_merges,
     tables_from_merges,
 )
+from llamalens.model.tokenizer.byte_bpe import BpeTokenizer
 from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, detect_chat_template
 from llamalens.model.tokenizer.core import Tokenizer
 from llamalens.model.tokenizer.pretokenize import hf_pretokenizer
@@ -51,7 +52,7 @@ def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
         )
     stops = [i for text, i in literal.items() if text in END_OF_TURN_TEXTS]
     try:
-        return Tokenizer(
+        return BpeTokenizer(
             name=f"gpt2-bpe:{pre.name}",
             tables=tables,
             pretokenizer=pre,

@@ -17,6 +17,7 @@ from llamalens.model.tokenizer.bpe_convert import (
     tables_from_merges,
     tables_from_ranks,
 )
+from llamalens.model.tokenizer.byte_bpe import BpeTokenizer
 from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, ChatTemplate, detect_chat_template
 from llamalens.model.tokenizer.core import Tokenizer
 from llamalens.model.tokenizer.hf_json import load_hf_tokenizer_json
@@ -119,7 +120,7 @@ def load_tiktoken_model(path: str | Path) -> Tokenizer:
     except ValueError as exc:
         raise CheckpointError(path, str(exc)) from exc
     stops = [specials[t] for t in ("<|eom_id|>", "<|eot_id|>")]
-    return Tokenizer(
+    return BpeTokenizer(
         name="llama3",
         tables=tables,
         pretokenizer=PreTokenizer("llama3", LLAMA3_PATTERN),
@@ -173,7 +174,7 @@ def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer
         for key in ("bos", "eos", "eot", "eom")
     }
     stops = [ids["eot"], ids["eom"], *_end_of_turn_ids(tables.literal_ids)]
-    return Tokenizer(
+    return BpeTokenizer(
         name=f"gpt2-bpe:{pre or 'default'}",
         tables=tables,
         pretokenizer=gguf_pretokenizer(pre),
