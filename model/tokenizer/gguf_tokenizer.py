@@ -48,17 +48,14 @@ def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer
     tokens = _gguf_list(metadata, path, "tokenizer.ggml.tokens", str)
     ids = {
         key: _gguf_id(metadata, path, f"tokenizer.ggml.{key}_token_id", len(tokens))
-        for key in ("bos", "eos", "eot", "eom", "unk", "padding")
+        for key in ("bos", "eos", "eot", "eom", "unknown", "padding")  # llama.cpp's key names
     }
     if kind == "llama":
         tok: Tokenizer = gguf_sentencepiece(metadata, path, tokens, ids)
     else:
         tok = _byte_level(metadata, path, tokens, ids)
-    texts = {
-        f"{key}_token": tokens[ids[key]] for key in ("bos", "eos", "unk") if ids[key] is not None
-    }
-    if ids["padding"] is not None:
-        texts["pad_token"] = tokens[ids["padding"]]
+    roles = {"bos_token": "bos", "eos_token": "eos", "unk_token": "unknown", "pad_token": "padding"}
+    texts = {name: tokens[i] for name, key in roles.items() if (i := ids[key]) is not None}
     tok.chat_template = gguf_chat_template(metadata, path, special_token_texts(texts))
     return tok
 

@@ -223,7 +223,7 @@ def gguf_sentencepiece(
         metadata: the file's metadata.
         path: the file, named in errors.
         tokens: ``tokenizer.ggml.tokens`` (already checked to be a list of str).
-        ids: checked ``bos``, ``eos``, ``unk`` ids (None where absent).
+        ids: checked ``bos``, ``eos``, ``unknown`` ids (None where absent).
 
     Raises:
         CheckpointError: scores or types missing or malformed, or sentencepiece refuses them.
@@ -242,7 +242,7 @@ def gguf_sentencepiece(
         byte_fallback=BYTE in types,
         add_dummy_prefix=flags["add_space_prefix"],
         remove_extra_whitespaces=flags["remove_extra_whitespaces"],
-        unk_piece=role["unk"] or "<unk>",
+        unk_piece=role["unknown"] or "<unk>",
         bos_piece=role["bos"],
         eos_piece=role["eos"],
     )

@@ -249,3 +249,14 @@ def test_gguf_without_space_prefix(tmp_path: Path, files: dict[str, Path]) -> No
     without = load_gguf_tokenizer(metadata, tmp_path / "x.gguf")
     assert with_prefix.decode(with_prefix.encode("hello world", bos=False)) == " hello world"
     assert without.decode(without.encode("hello world", bos=False)) == "hello world"
+
+
+def test_gguf_special_pieces_by_their_ids(tmp_path: Path, files: dict[str, Path]) -> None:
+    """The unknown, BOS and EOS pieces are the ones the metadata's ids name, whatever their
+    text."""
+    metadata = gguf_sentencepiece_metadata(files["model"])
+    metadata["tokenizer.ggml.tokens"][:3] = ["[UNK]", "[BOS]", "[EOS]"]
+    tok = load_gguf_tokenizer(metadata, tmp_path / "x.gguf")
+    assert (tok.bos_id, tok.eos_id, tok.processor.unk_id()) == (1, 2, 0)
+    assert tok.encode("[BOS]hi") == [1, 1, *tok.encode("hi", bos=False)]
+    assert tok.token(0).text == "[UNK]" and tok.token(0).special
