@@ -108,10 +108,7 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     report(0.0, f"Reading metadata of {path.name}")
     gguf_file = read_gguf(path)
     metadata = gguf_file.metadata
-    arch = metadata.get("general.architecture")
-    if arch not in ARCHITECTURES:
-        expected = " or ".join(repr(a) for a in ARCHITECTURES)
-        raise CheckpointError(path, f"unsupported architecture {arch!r}, expected {expected}")
+    arch = _architecture(path, metadata)
     infos = {t.name: t for t in gguf_file.tensors}  # names are unique: read_gguf checks
     config = config_from_metadata(path, metadata, infos)
     plan = _plan(path, config, infos)
@@ -130,6 +127,14 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
         tokenizer=tokenizer,
         metadata=_summary(path, metadata, plan),
     )
+
+
+def _architecture(path: Path, metadata: dict[str, Any]) -> str:
+    arch = metadata.get("general.architecture")
+    if arch not in ARCHITECTURES:
+        expected = " or ".join(repr(a) for a in ARCHITECTURES)
+        raise CheckpointError(path, f"unsupported architecture {arch!r}, expected {expected}")
+    return arch
 
 
 def config_from_metadata(
@@ -172,7 +177,7 @@ def config_from_metadata(
             rope_theta=_f32_decimal(get("rope.freq_base", 10000.0)),
             max_seq_len=get("context_length", 8192),
             tie_embeddings="output.weight" not in infos,
-            qkv_bias="blk.0.attn_q.bias" in infos,
+            qkv_bias="blk.0.attn_q.bias" in infos or arch == "qwen2",  # llama.cpp needs them
             head_dim=head_dim,
         )
     except (TypeError, ValueError) as exc:  # e.g. per-layer head counts stored as arrays

@@ -52,12 +52,7 @@ def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
         known = {**data["model"]["vocab"], **literal}  # <s> may be an ordinary piece there
     bos = _special_id(config_path, config.get("bos_token"), known, _FALLBACK_BOS)
     eos = _special_id(config_path, config.get("eos_token"), known, _FALLBACK_EOS)
-    add_bos = config.get("add_bos_token")
-    if not isinstance(add_bos, bool):
-        bos_text = next((t for t, i in known.items() if i == bos), None)
-        add_bos = bos_text is not None and _post_processor_adds(
-            data.get("post_processor"), bos_text
-        )
+    add_bos = _add_bos(config, data, known, bos)
     stops = [i for text, i in literal.items() if text in END_OF_TURN_TEXTS]
     if spm:
         tok: Tokenizer = load_sentencepiece_json(
@@ -98,6 +93,17 @@ def _byte_level(
         )
     except ValueError as exc:  # an unsupported step, a bad vocabulary, tiktoken rejects the regex
         raise CheckpointError(path, str(exc)) from exc
+
+
+def _add_bos(
+    config: dict[str, Any], data: dict[str, Any], known: dict[str, int], bos: int | None
+) -> bool:
+    """tokenizer_config.json's add_bos_token, else whether the post-processor adds BOS."""
+    add_bos = config.get("add_bos_token")
+    if isinstance(add_bos, bool):
+        return add_bos
+    bos_text = next((t for t, i in known.items() if i == bos), None)
+    return bos_text is not None and _post_processor_adds(data.get("post_processor"), bos_text)
 
 
 def _token_text(value: Any) -> str | None:

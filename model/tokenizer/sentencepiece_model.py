@@ -230,18 +230,12 @@ def gguf_sentencepiece(
     """
     scores = _gguf_numbers(metadata, path, "tokenizer.ggml.scores", len(tokens), float)
     types = _gguf_numbers(metadata, path, "tokenizer.ggml.token_type", len(tokens), int)
-    flags = {}
-    for key, default in (("add_space_prefix", True), ("remove_extra_whitespaces", False)):
-        value = metadata.get(f"tokenizer.ggml.{key}", default)
-        if not isinstance(value, bool):
-            raise CheckpointError(path, f"tokenizer.ggml.{key} is {value!r}, expected a bool")
-        flags[key] = value
     role = {k: tokens[i] if i is not None else "" for k, i in ids.items()}
     settings = SpmSettings(
         model_type=BPE,
         byte_fallback=BYTE in types,
-        add_dummy_prefix=flags["add_space_prefix"],
-        remove_extra_whitespaces=flags["remove_extra_whitespaces"],
+        add_dummy_prefix=_gguf_flag(metadata, path, "add_space_prefix", True),
+        remove_extra_whitespaces=_gguf_flag(metadata, path, "remove_extra_whitespaces", False),
         unk_piece=role["unknown"] or "<unk>",
         bos_piece=role["bos"],
         eos_piece=role["eos"],
@@ -250,12 +244,16 @@ def gguf_sentencepiece(
         proto = model_proto(tokens, scores, types, settings)
     except ValueError as exc:
         raise CheckpointError(path, f"tokenizer.ggml.token_type: {exc}") from exc
-    what = "has tokenizer.ggml.* keys that sentencepiece refuses"
-    processor = _processor(path, proto, what)
-    add_bos = metadata.get("tokenizer.ggml.add_bos_token", True)
-    if not isinstance(add_bos, bool):
-        raise CheckpointError(path, f"tokenizer.ggml.add_bos_token is {add_bos!r}, expected a bool")
+    processor = _processor(path, proto, "has tokenizer.ggml.* keys that sentencepiece refuses")
+    add_bos = _gguf_flag(metadata, path, "add_bos_token", True)  # llama.cpp's default for SPM
     return _tokenizer(processor, ids["bos"], ids["eos"], add_bos, None)
+
+
+def _gguf_flag(metadata: Mapping[str, Any], path: Path, name: str, default: bool) -> bool:
+    value = metadata.get(f"tokenizer.ggml.{name}", default)
+    if not isinstance(value, bool):
+        raise CheckpointError(path, f"tokenizer.ggml.{name} is {value!r}, expected a bool")
+    return value
 
 
 def _gguf_numbers(

@@ -364,3 +364,20 @@ def test_loader_unsupported_rope_scaling(tiny) -> None:
         tokenizer_metadata={"llama.rope.scaling.type": "yarn", "llama.rope.scaling.factor": 4.0},
     )
     _load_fails(path, "rope scaling 'yarn'")
+
+
+def test_loader_qwen2_metadata_and_tensors(tiny) -> None:
+    """A qwen2 file reads qwen2.* keys and needs the biases its config implies."""
+    cfg, weights, _ = tiny
+    biased = tiny_config(qkv_bias=True)
+    _load_fails(_write(tiny, arch="qwen2"), "attn_q.bias", "is missing")
+    path = _write(tiny, tensors=tiny_tensors(biased, seed=7), config=biased, arch="qwen2")
+    assert load_gguf(path).config == biased
+    path = _write(
+        tiny,
+        tensors=tiny_tensors(biased, seed=7),
+        config=biased,
+        arch="qwen2",
+        tokenizer_metadata={"qwen2.attention.head_count_kv": 3},
+    )
+    _load_fails(path, "n_heads (4) is not a multiple of n_kv_heads (3)")
