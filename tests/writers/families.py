@@ -118,6 +118,7 @@ def llama3_family(root: Path, seed: int = 30) -> Family:
         hidden_dim=512,
         rope_theta=500000.0,
         rope_scaling=RopeScaling(8.0, 1.0, 4.0, 8192),
+        max_seq_len=16384,  # longer than the scaling's original context, as in Llama 3.1
     )
     tensors = tiny_tensors(cfg, seed)
 
