@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QToolBar
 
-from llamalens.app.figures import build_figure, figure_title
+from llamalens.app.figures import FigureSpec, build_figure
 from llamalens.app.menus import add_action
 from llamalens.viz.export import copy_figure_to_clipboard, export_figure, save_matrix
 
@@ -69,10 +69,24 @@ class ExportActions:
         menu.popup(widget.mapToGlobal(pos))
         self.win.context_menu = menu  # for tests
 
-    def title(self, what: str = "map") -> str:
-        s, win = self.win.state, self.win
-        name = win.info.name if win.info else "LlamaLens"
-        return figure_title(name, win.prompt.text(), what, s.layer, s.head, s.stage)
+    def spec(self, what: str = "map") -> FigureSpec:
+        """The figure of the state's selection, colours and appearance."""
+        s = self.win.state
+        d = s.display
+        return FigureSpec(
+            what=what,
+            layer=s.layer,
+            head=s.head,
+            stage=s.stage,
+            query=s.token,
+            key=s.key,
+            theme=self.win.appearance.theme,
+            colormap=d.colormap,
+            scale=d.scale,
+            gamma=d.gamma,
+            model_name=s.model_name,
+            prompt=s.prompt.text,
+        )
 
     def _ask(self, caption: str, filters: str, suggested: str) -> Path | None:
         start = str((self.last_path.parent if self.last_path else Path.home()) / suggested)
@@ -102,7 +116,7 @@ class ExportActions:
             self.win.heads.grid: "grid",
         }.get(widget, "map")
         try:
-            out = export_figure(widget, path, title=self.title(what), width=width)
+            out = export_figure(widget, path, title=self.spec(what).title(), width=width)
         except (OSError, ValueError) as exc:
             self.win.show_error("Could not export", str(exc))
             raise
@@ -119,24 +133,15 @@ class ExportActions:
         path = path or self._ask("Export figure", FIGURE_FILTER, self._suggest("png", what))
         if not path:
             return None
-        look = self.win.appearance
-        widget = build_figure(
-            what,
-            s.trace,
-            s.tokenizer,
-            layer=s.layer,
-            head=s.head,
-            stage=s.stage,
-            theme=look.theme,
-            cmap=self.win.attention.map.colormap_name,
-        )
+        spec = self.spec(what)
+        widget = build_figure(spec, s.trace, s.vocab)
         try:
-            return export_figure(widget, path, title=self.title(what))
+            return export_figure(widget, path, title=spec.title())
         finally:
             widget.close()
 
     def copy(self, widget) -> None:
-        copy_figure_to_clipboard(widget, title=self.title())
+        copy_figure_to_clipboard(widget, title=self.spec().title())
         self.win.statusBar().showMessage("Figure copied to the clipboard", 5000)
 
     def export_data(self, path: Path | None = None) -> Path | None:
@@ -151,5 +156,4 @@ class ExportActions:
         return save_matrix(s.current_map(), path, row_labels=labels, col_labels=labels)
 
     def _suggest(self, suffix: str, what: str = "map") -> str:
-        s = self.win.state
-        return f"llamalens-{what}-L{s.layer}-H{s.head}-{s.stage}.{suffix}"
+        return f"{self.spec(what).file_stem()}.{suffix}"

@@ -1,127 +1,168 @@
-"""Build a figure widget from a Trace: the shared path of in-app and headless export."""
+"""Figures for export, built from a frozen FigureSpec and a trace: the one path shared by the
+window's export actions and ``llamalens export``."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from llamalens.app.appearance import THEMES
-from llamalens.app.state import STAGE_NAMES
+from llamalens.app.stage_view import map_style, sheet_style
+from llamalens.model.attention import STAGE_LABELS, check_stage
 from llamalens.model.sampling import softmax
+from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
 WHATS = ("map", "grid", "sheet", "rope", "logits")
-STAGE_ALIASES = {
-    "raw": "scores",
-    "scores": "scores",
-    "masked": "masked",
-    "softmax": "probs",
-    "probs": "probs",
-}
+STAGE_ALIASES = {"raw": "scores", "masked": "masked", "softmax": "probs"}  # CLI names
 
 
-def figure_title(model_name: str, prompt: str, what: str, layer: int, head: int, stage: str) -> str:
-    """ "SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
-    excerpt = " ".join(prompt.split())
-    excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
-    parts = [model_name, f"“{excerpt}”"]
-    if what in ("map", "rope"):
-        parts += [f"layer {layer}", f"head {head}"]
-    elif what == "grid":
-        parts.append(f"layer {layer}, all heads")
-    elif what == "sheet":
-        parts.append("all layers × heads")
-    if what != "logits" and what != "rope":
-        parts.append(STAGE_NAMES[stage])
-    return " · ".join(parts)
+@dataclass(frozen=True)
+class FigureSpec:
+    """What to draw and how.
+
+    Attributes:
+        what: ``map`` (one head), ``grid`` (every head of a layer), ``sheet`` (every
+            layer × head), ``rope`` (a query/key pair in the complex plane) or ``logits``
+            (the next-token bars).
+        layer, head, stage: the attention map (stage: scores, masked or probs).
+        query, key: positions for ``rope`` (query None: the last token).
+        theme: ``light`` or ``dark``.
+        colormap, scale, gamma: colouring of maps.
+        model_name, prompt: for the title.
+    """
+
+    what: str = "map"
+    layer: int = 0
+    head: int = 0
+    stage: str = "probs"
+    query: int | None = None
+    key: int = 0
+    theme: str = "light"
+    colormap: str = "viridis"
+    scale: str = "linear"
+    gamma: float = 0.5
+    model_name: str = "LlamaLens"
+    prompt: str = ""
+
+    def __post_init__(self) -> None:
+        if self.what not in WHATS:
+            raise ValueError(f"figure is {self.what!r}, expected one of {', '.join(WHATS)}")
+        check_stage(self.stage)
+        if self.theme not in THEMES:
+            raise ValueError(f"theme is {self.theme!r}, expected one of {', '.join(THEMES)}")
+        if self.colormap not in COLORMAP_NAMES:
+            raise ValueError(
+                f"colormap is {self.colormap!r}, expected one of {', '.join(COLORMAP_NAMES)}"
+            )
+        if self.scale not in SCALES:
+            raise ValueError(f"colour scale is {self.scale!r}, expected one of {SCALES}")
+        if not self.gamma > 0:
+            raise ValueError(f"gamma is {self.gamma}, expected a positive number")
+
+    def title(self) -> str:
+        """ "SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
+        excerpt = " ".join(self.prompt.split())
+        excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
+        parts = [self.model_name, f"“{excerpt}”"]
+        if self.what in ("map", "rope"):
+            parts += [f"layer {self.layer}", f"head {self.head}"]
+        elif self.what == "grid":
+            parts.append(f"layer {self.layer}, all heads")
+        elif self.what == "sheet":
+            parts.append("all layers × heads")
+        if self.what in ("map", "grid", "sheet"):
+            parts.append(STAGE_LABELS[self.stage])
+        return " · ".join(parts)
+
+    def file_stem(self) -> str:
+        """A file name suggestion, e.g. ``llamalens-map-L3-H5-probs``."""
+        return f"llamalens-{self.what}-L{self.layer}-H{self.head}-{self.stage}"
 
 
-def build_figure(
-    what: str,
-    trace,
-    tokenizer,
-    *,
-    layer: int,
-    head: int,
-    stage: str,
-    query: int | None = None,
-    key: int = 0,
-    theme: str = "light",
-    cmap: str = "viridis",
-    scale: str = "linear",
-    gamma: float = 0.5,
-):
+def build_figure(spec: FigureSpec, trace, vocab):
     """A sized, drawn widget for export.
 
     Args:
-        what: one of WHATS.
-        trace: model.trace.Trace.
-        tokenizer: anything with ``.token(id).text`` (for the logits labels).
-        layer, head, stage: the attention map to show (stage: scores/masked/probs).
-        query, key: positions for the RoPE figure (query defaults to the last token).
-        theme, cmap, scale, gamma: appearance.
+        spec: what to draw.
+        trace: the Trace.
+        vocab: anything with ``.token(id).text`` (for the next-token labels).
+
+    Raises:
+        ValueError: the layer, head or positions are outside the trace.
     """
-    if what not in WHATS:
-        raise ValueError(f"--what is {what!r}, expected one of {WHATS}")
-    if not 0 <= layer < trace.n_layers:
-        raise ValueError(f"layer {layer} is out of range 0..{trace.n_layers - 1}")
-    if not 0 <= head < trace.n_heads:
-        raise ValueError(f"head {head} is out of range 0..{trace.n_heads - 1}")
-    bg, fg = THEMES[theme]
+    if not 0 <= spec.layer < trace.n_layers:
+        raise ValueError(f"layer {spec.layer} is out of range 0..{trace.n_layers - 1}")
+    if not 0 <= spec.head < trace.n_heads:
+        raise ValueError(f"head {spec.head} is out of range 0..{trace.n_heads - 1}")
+    bg, fg = THEMES[spec.theme]
     build = {"map": _map, "grid": _grid, "sheet": _sheet, "rope": _rope, "logits": _logits}
-    widget = build[what](trace, tokenizer, layer, head, stage, query, key, cmap, scale, gamma)
+    widget = build[spec.what](spec, trace, vocab)
     if hasattr(widget, "set_colors"):
         widget.set_colors(bg, fg)
-    else:
-        widget.setBackground(bg) if hasattr(widget, "setBackground") else None
+    elif hasattr(widget, "setBackground"):
+        widget.setBackground(bg)
     widget.show()  # lay out (offscreen in the CLI)
     return widget
 
 
-def _map(trace, _tok, layer, head, stage, _q, _k, cmap, scale, gamma):
+def _map(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.attention_map import AttentionMap
 
     w = AttentionMap()
     w.resize(900, 820)
-    w.set_colormap(cmap)
-    w.set_color_scale(scale, gamma)
+    w.set_colormap(spec.colormap)
+    w.set_color_scale(spec.scale, spec.gamma)
     w.set_readout_visible(False)
-    title = f"layer {layer} · head {head} (KV {trace.kv_head(head)})"
-    w.set_map(trace.attention_map(layer, head, stage), trace.token_strs, stage=stage, title=title)
+    title = f"layer {spec.layer} · head {spec.head} (KV {trace.kv_head(spec.head)})"
+    values = trace.attention_map(spec.layer, spec.head, spec.stage)
+    w.set_map(values, trace.token_strs, title=title, **map_style(trace, spec.stage))
     return w
 
 
-def _grid(trace, _tok, layer, _head, stage, _q, _k, cmap, _s, _g):
+def _grid(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.contact_sheet import ContactSheet
 
     w = ContactSheet()
     w.resize(900, 900)
-    w.set_layer_maps(trace.layer_maps(layer, stage), layer, trace.n_kv_heads, colormap=cmap)
-    return w
-
-
-def _sheet(trace, _tok, _layer, _head, stage, _q, _k, cmap, _s, _g):
-    from llamalens.viz.contact_sheet import ContactSheet
-
-    w = ContactSheet()
-    w.resize(110 * trace.n_heads + 80, 100 * trace.n_layers + 60)
-    maps = [trace.layer_maps(layer, stage) for layer in range(trace.n_layers)]
-    w.set_maps(
-        maps,
-        [f"L{i}" for i in range(trace.n_layers)],
-        [f"H{h}" for h in range(trace.n_heads)],
-        colormap=cmap,
-        title=f"all layers × heads · {STAGE_NAMES[stage]}",
+    w.set_layer_maps(
+        trace.layer_maps(spec.layer, spec.stage),
+        spec.layer,
+        trace.n_kv_heads,
+        colormap=spec.colormap,
+        **sheet_style(trace, spec.stage),
     )
     return w
 
 
-def _rope(trace, _tok, layer, head, _stage, query, key, _c, _s, _g):
+def _sheet(spec: FigureSpec, trace, _vocab):
+    from llamalens.viz.contact_sheet import ContactSheet
+
+    w = ContactSheet()
+    w.resize(110 * trace.n_heads + 80, 100 * trace.n_layers + 60)
+    maps = [trace.layer_maps(layer, spec.stage) for layer in range(trace.n_layers)]
+    w.set_maps(
+        maps,
+        [f"L{i}" for i in range(trace.n_layers)],
+        [f"H{h}" for h in range(trace.n_heads)],
+        colormap=spec.colormap,
+        title=f"all layers × heads · {STAGE_LABELS[spec.stage]}",
+        **sheet_style(trace, spec.stage),
+    )
+    return w
+
+
+def _rope(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.rope_plane import RopePlane
 
     w = RopePlane()
     w.resize(1100, 650)
-    q_pos = trace.n_tokens - 1 if query is None else query
-    if not 0 <= key <= q_pos:
-        raise ValueError(f"key position {key} must be between 0 and the query {q_pos}")
+    q_pos = trace.n_tokens - 1 if spec.query is None else spec.query
+    if not 0 <= q_pos < trace.n_tokens:
+        raise ValueError(f"query position {q_pos} is out of range 0..{trace.n_tokens - 1}")
+    if not 0 <= spec.key <= q_pos:
+        raise ValueError(f"key position {spec.key} must be between 0 and the query {q_pos}")
+    layer, head, key = spec.layer, spec.head, spec.key
     q, k = trace.rope_query(layer, head, q_pos), trace.rope_key(layer, head, key)
     w.set_view(
         q.before,
@@ -138,12 +179,12 @@ def _rope(trace, _tok, layer, head, _stage, query, key, _c, _s, _g):
     return w
 
 
-def _logits(trace, tok, _l, _h, _s, _q, _k, _c, _sc, _g, top: int = 15):
+def _logits(_spec: FigureSpec, trace, vocab, top: int = 15):
     from llamalens.viz.logit_bars import LogitBars
 
     w = LogitBars()
     w.resize(900, 600)
     probs = softmax(trace.last_logits)
     order = np.argsort(-probs, kind="stable")[:top]
-    w.set_bars([tok.token(int(i)).text for i in order], probs[order])
+    w.set_bars([vocab.token(int(i)).text for i in order], probs[order])
     return w

@@ -28,16 +28,16 @@ from llamalens.app.panels.sampling_panel import SamplingPanel
 from llamalens.app.panels.tokens_panel import TokensPanel
 from llamalens.app.requests import (
     AdoptRequest,
-    AnalysisResult,
     AppendRequest,
     GenerateRequest,
     LoadRequest,
-    ModelInfo,
+    ModelLoaded,
     TraceRequest,
     TraceResult,
 )
-from llamalens.app.state import InspectorState
+from llamalens.app.state import InspectorState, PromptSettings
 from llamalens.app.worker import start_worker
+from llamalens.model.analysis import Analysis
 
 LAYOUT_VERSION = 1
 
@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
     submitted = Signal(object)
     model_loaded = Signal(object)  # ModelInfo, after the window has shown it
     run_shown = Signal(object)  # TraceResult, after the panels have been updated
-    analysis_shown = Signal(object)  # AnalysisResult
+    analysis_shown = Signal(object)  # Analysis, after the panels have been updated
     error_shown = Signal(str)  # the message of the dialog just opened
 
     def __init__(self, model: str | None = None, device: str | None = None) -> None:
@@ -56,8 +56,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("LlamaLens")
         self.resize(1500, 950)
         self.device = device
-        self.info: ModelInfo | None = None
-        self.last_result: TraceResult | None = None
         self.error_box: QMessageBox | None = None
         self.state = InspectorState(self)
         self._next_id = 0
@@ -93,7 +91,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.attention = AttentionPanel(s)
         self.setCentralWidget(self.attention)
-        self.prompt = PromptPanel()
+        self.prompt = PromptPanel(s)
         self.prompt.run_requested.connect(self.run_prompt)
         self.tokens = TokensPanel(s)
         self.heads = HeadGridPanel(s)
@@ -135,6 +133,8 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         for w in (self.model_label, self.count_label, self.time_label):
             bar.addWidget(w)
+        self.state.model_changed.connect(self._show_model)
+        self.state.trace_changed.connect(self._show_run)
         bar.addPermanentWidget(self.progress_bar)
         bar.addPermanentWidget(self.cancel_button)
         self._set_busy(False)
@@ -151,8 +151,8 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         st = app_settings.settings()
         if str(st.value("prompt") or "").strip():
-            self.prompt.edit.setPlainText(str(st.value("prompt")))
-            self.prompt.chat.setChecked(st.value("chat", False, type=bool))
+            chat = st.value("chat", False, type=bool)
+            self.state.set_prompt(PromptSettings(str(st.value("prompt")), chat))
         if st.value("geometry") is not None:
             self.restoreGeometry(st.value("geometry"))
         if st.value("windowState") is not None:
@@ -181,31 +181,29 @@ class MainWindow(QMainWindow):
 
     def set_device(self, device: str | None) -> None:
         self.device = device
-        self.open_model(self.info.path if self.info else None)
+        self.open_model(self.state.model.path if self.state.model else None)
 
     def run_prompt(self) -> None:
+        p = self.state.prompt
         self._trace_id = self._new_id()
         self._set_busy(True, "Running…")
-        self._submit(
-            TraceRequest(
-                self._trace_id,
-                self.prompt.text(),
-                self.prompt.chat.isChecked(),
-                self.prompt.plain.isChecked(),
-            )
-        )
+        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain))
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()
         self._submit(AppendRequest(self._trace_id, (int(token),)))
 
-    def generate(self, n: int, temperature: float, top_p: float, top_k: int, seed: int) -> None:
+    def generate(self, n: int) -> None:
+        """Generate up to n tokens with the state's sampling settings."""
         self._trace_id = self._new_id()
         self._set_busy(True, f"Generating {n} tokens…")
-        self._submit(GenerateRequest(self._trace_id, n, temperature, top_p, top_k, seed))
+        self._submit(GenerateRequest(self._trace_id, n, self.state.sampling))
 
     def adopt_trace(self, trace) -> None:
-        """Appending and generating continue ``trace`` (an opened session) from now on."""
+        """Appending and generating continue ``trace`` (an opened session) from now on.
+
+        Answers to earlier requests become stale.
+        """
         self._trace_id = self._new_id()
         self._submit(AdoptRequest(self._trace_id, trace))
 
@@ -219,56 +217,65 @@ class MainWindow(QMainWindow):
             self.progress_bar.setValue(int(fraction * 1000))
             self.progress_bar.setFormat(f"{message}  %p%")
 
-    def _on_loaded(self, request_id: int, info: ModelInfo) -> None:
+    def _on_loaded(self, request_id: int, result: ModelLoaded) -> None:
         if request_id != self._load_id:
             return
-        self.info = info
-        self.state.tokenizer = info.tokenizer
+        info = result.info
         self._set_busy(False)
         if self._pending_path is not None:
             self.menus.set_recent(app_settings.remember_model(self._pending_path))
-        quant = (
-            f" · {info.quantization}"
-            if info.quantization and info.quantization not in info.name
-            else ""
-        )
-        self.model_label.setText(
-            f"{info.name}{quant} · {info.device} {info.dtype} · loaded in {info.load_seconds:.1f} s"
-        )
-        self.prompt.chat.setEnabled(info.has_chat)
+        source = {
+            "name": info.name,
+            "path": info.path,
+            "format": info.format,
+            "device": info.device,
+            "quantization": info.quantization,
+        }
+        self.state.set_model(info, result.tokenizer, source)
         self.model_loaded.emit(info)
-        if self.prompt.text().strip():
+        if self.state.prompt.text.strip():
             self.run_prompt()
 
     def _on_traced(self, request_id: int, result: TraceResult) -> None:
         if request_id != self._trace_id:
             return  # stale: a newer run was requested
-        self.last_result = result
-        if result.kind == "run":
-            self.tokens.dropped = result.dropped
-        self.state.set_trace(result.trace, keep_token=False)
-        if result.kind != "generate":
+        self.state.set_trace(result.trace, result.run, keep_token=False)
+        if result.run.kind != "generate":
             self._set_busy(False)
-        self.count_label.setText(f"{result.trace.n_tokens} tokens")
-        self.time_label.setText(f"{result.kind} {result.seconds * 1000:.0f} ms")
         self.run_shown.emit(result)
 
-    def _on_analysed(self, request_id: int, result: AnalysisResult) -> None:
+    def _on_analysed(self, request_id: int, analysis: Analysis) -> None:
         if request_id != self._trace_id:
             return
         self._set_busy(False)
-        self.stats.set_stats(result.stats)
-        self.lens.set_lens(result.lens_text, result.lens_probs, result.positions)
-        self.analysis_shown.emit(result)
+        self.state.set_analysis(analysis)
+        self.analysis_shown.emit(analysis)
 
     def _on_failed(self, request_id: int, message: str) -> None:
         if request_id == self._load_id:
             self._set_busy(False)
-            kept = f" Still using {self.info.name}." if self.info else ""
+            model = self.state.model
+            kept = f" Still using {model.name}." if model else ""
             self.show_error("Could not load the model", message + kept)
         elif request_id == self._trace_id:
             self._set_busy(False)
             self.show_error("Could not run", message)
+
+    # ---- status bar -----------------------------------------------------------------------
+    def _show_model(self) -> None:
+        s = self.state
+        if "session" not in s.source:
+            self.model_label.setText(s.model.summary() if s.model else "No model")
+            return
+        name = s.source["session"]
+        loaded = "no model loaded" if s.model is None else f"model: {s.model.name}"
+        self.model_label.setText(f"session: {name} ({loaded})")
+
+    def _show_run(self) -> None:
+        s = self.state
+        self.count_label.setText(f"{s.trace.n_tokens} tokens")
+        kind, seconds = s.run.kind, s.run.seconds
+        self.time_label.setText("" if kind == "session" else f"{kind} {seconds * 1000:.0f} ms")
 
     def show_error(self, title: str, message: str) -> None:
         """A non-blocking message box (kept in ``error_box`` for tests)."""
@@ -290,9 +297,9 @@ class MainWindow(QMainWindow):
         st = app_settings.settings()
         st.setValue("geometry", self.saveGeometry())
         st.setValue("windowState", self.saveState(LAYOUT_VERSION))
-        if self.prompt.text().strip():  # the user's text survives a restart
-            st.setValue("prompt", self.prompt.text())
-            st.setValue("chat", self.prompt.chat.isChecked())
+        if self.state.prompt.text.strip():  # the user's text survives a restart
+            st.setValue("prompt", self.state.prompt.text)
+            st.setValue("chat", self.state.prompt.chat)
         self.cancel()
         self.thread.quit()
         self.thread.wait(30_000)

@@ -61,7 +61,6 @@ class Menus:
             QKeySequence.StandardKey.Save,
             lambda: session.choose_save(win),
         )
-        session.track_analysis(win)
         self.file.addSeparator()
         self._action(self.file, "&Quit", QKeySequence.StandardKey.Quit, win.close)
         run = bar.addMenu("&Run")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from llamalens.app.state import RunInfo
+from llamalens.model.model_info import ModelInfo
+from llamalens.model.sampling import SamplingParams
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class LoadRequest:
 
 @dataclass(frozen=True)
 class TraceRequest:
-    """Tokenize a prompt and run it with capture."""
+    """Encode a prompt and run it with capture."""
 
     request_id: int
     prompt: str
@@ -39,10 +43,7 @@ class GenerateRequest:
 
     request_id: int
     n: int
-    temperature: float
-    top_p: float
-    top_k: int
-    seed: int
+    params: SamplingParams
 
 
 @dataclass(frozen=True)
@@ -57,55 +58,16 @@ TRACE_KINDS = (TraceRequest, AppendRequest, GenerateRequest, AdoptRequest)
 
 
 @dataclass(frozen=True)
-class ModelInfo:
-    """What the GUI shows about the loaded model."""
+class ModelLoaded:
+    """A loaded model's facts and its tokenizer (pure Python, safe on the GUI thread)."""
 
-    name: str
-    path: str
-    format: str
-    device: str
-    dtype: str
-    n_layers: int
-    n_heads: int
-    n_kv_heads: int
-    n_params: int
-    load_seconds: float
-    has_chat: bool
-    quantization: str | None = None
-    tokenizer: Any = None  # model.tokenizer.Tokenizer: pure Python, safe to read anywhere
+    info: ModelInfo
+    tokenizer: Any
 
 
 @dataclass(frozen=True)
 class TraceResult:
-    """A new trace (numpy inside) and how it came to be.
-
-    Attributes:
-        trace: model.trace.Trace.
-        kind: "run", "append" or "generate".
-        new_ids: the appended/generated ids (empty for "run").
-        dropped: (character offset, byte) pairs the vocabulary had no token for.
-        seconds: wall time of the request.
-    """
+    """A new trace (numpy inside) and how it came to be."""
 
     trace: Any
-    kind: str
-    new_ids: tuple[int, ...] = ()
-    dropped: tuple[tuple[int, int], ...] = ()
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class AnalysisResult:
-    """Per-head statistics and the logit lens for a trace.
-
-    Attributes:
-        stats: column name → (L, H) array (entropy, sink, previous, self, induction).
-        lens_text: (L, P, k) top-k token texts per layer and lens position.
-        lens_probs: (L, P, k) their probabilities.
-        positions: the P positions of the lens.
-    """
-
-    stats: dict[str, Any] = field(default_factory=dict)
-    lens_text: list = field(default_factory=list)
-    lens_probs: Any = None
-    positions: tuple[int, ...] = ()
+    run: RunInfo

@@ -1,25 +1,89 @@
-"""InspectorState: the one selection every panel observes (layer, head, stage, tokens)."""
+"""InspectorState: everything a panel reads, in one observable object.
+
+Panels read only this state and change it only through its setters; each kind of
+change has its own signal. Sessions save and restore exactly this state
+(:mod:`llamalens.app.session`). The worker's answers land here too: the window's job
+is to route requests and answers, not to hold data.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any
+
 from PySide6.QtCore import QObject, Signal
 
-from llamalens.model.trace import STAGES
+from llamalens.model.analysis import Analysis
+from llamalens.model.attention import STAGES, check_stage
+from llamalens.model.model_info import ModelInfo
+from llamalens.model.sampling import SamplingParams
+from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
-STAGE_NAMES = {"scores": "raw QKᵀ/√d", "masked": "masked", "probs": "softmax"}
+
+@dataclass(frozen=True)
+class PromptSettings:
+    """The prompt as typed: its text, whether the chat template wraps it, whether
+    special-token text stays plain text."""
+
+    text: str = ""
+    chat: bool = False
+    plain: bool = False
+
+
+@dataclass(frozen=True)
+class DisplaySettings:
+    """How maps are coloured: colormap, colour scale (γ for "gamma"), a fixed 0–1 range
+    for probabilities, and the first key column drawn as masked (the attention sink)."""
+
+    colormap: str = "viridis"
+    scale: str = "linear"
+    gamma: float = 0.5
+    fixed_range: bool = False
+    hide_first: bool = False
+
+    def __post_init__(self) -> None:
+        if self.colormap not in COLORMAP_NAMES:
+            raise ValueError(f"colormap is {self.colormap!r}, expected one of {COLORMAP_NAMES}")
+        if self.scale not in SCALES:
+            raise ValueError(f"colour scale is {self.scale!r}, expected one of {SCALES}")
+        if not 0 < self.gamma <= 10:
+            raise ValueError(f"gamma is {self.gamma}, expected a number in (0, 10]")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """How the current trace came to be: ``run``, ``append``, ``generate`` or ``session``,
+    the ids it added, the bytes the vocabulary dropped from the prompt, and the time."""
+
+    kind: str = "run"
+    new_ids: tuple[int, ...] = ()
+    dropped: tuple[tuple[int, int], ...] = ()
+    seconds: float = 0.0
 
 
 class InspectorState(QObject):
-    """Selection and current trace; setters clamp to the trace's shape and emit on change.
+    """The model, the run, its analysis, the settings and the selection.
 
     Signals:
-        trace_changed(): a new trace (run, appended token, opened session).
+        model_changed(): ``model`` / ``vocab`` / ``source`` changed (a load or a session).
+        prompt_changed(): the prompt text or its chat/plain flags.
+        trace_changed(): a new trace (run, appended token, opened session) and its ``run``.
+        analysis_changed(): head statistics and logit lens of the trace.
+        sampling_changed(): temperature, top-p, top-k or seed.
+        history_changed(): the list of appended and generated tokens.
+        display_changed(): colormap, colour scale, fixed range, hidden first column.
         layer_changed(int), head_changed(int), stage_changed(str)
         token_changed(int): the selected query position.
-        key_changed(int): the selected key position (for RoPE contributions).
+        key_changed(int): the selected key position.
     """
 
+    model_changed = Signal()
+    prompt_changed = Signal()
     trace_changed = Signal()
+    analysis_changed = Signal()
+    sampling_changed = Signal()
+    history_changed = Signal()
+    display_changed = Signal()
     layer_changed = Signal(int)
     head_changed = Signal(int)
     stage_changed = Signal(str)
@@ -28,8 +92,16 @@ class InspectorState(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.trace = None  # model.trace.Trace (numpy views), or None before the first run
-        self.tokenizer = None  # model.tokenizer.Tokenizer of the loaded model (pure Python)
+        self.model: ModelInfo | None = None  # the loaded model, None without one
+        self.vocab: Any = None  # Tokenizer of the model, or a session's VocabTable
+        self.source: dict[str, Any] = {}  # the shown trace's model, as a session saves it
+        self.prompt = PromptSettings()
+        self.trace = None  # llamalens.model.trace.Trace, or None before the first run
+        self.run = RunInfo()
+        self.analysis: Analysis | None = None
+        self.sampling = SamplingParams(temperature=1.0, top_p=1.0, top_k=0, seed=0)
+        self.history: tuple[str, ...] = ()
+        self.display = DisplaySettings()
         self.layer = 0
         self.head = 0
         self.stage = "probs"
@@ -49,16 +121,70 @@ class InspectorState(QObject):
     def n_tokens(self) -> int:
         return self.trace.n_tokens if self.trace is not None else 1
 
-    # ---- setters --------------------------------------------------------------------------
-    def set_trace(self, trace, keep_token: bool = False) -> None:
-        """Show a new trace; the query row moves to the last token unless keep_token."""
+    @property
+    def model_name(self) -> str:
+        """The name of what the trace came from (the loaded model or a session's)."""
+        return str(self.source.get("name") or "LlamaLens")
+
+    # ---- model, prompt, run, analysis -----------------------------------------------------
+    def set_model(self, info: ModelInfo | None, vocab: Any, source: dict[str, Any]) -> None:
+        """A loaded model (``info``) or a session's saved one (``info`` None)."""
+        self.model, self.vocab, self.source = info, vocab, dict(source)
+        self.model_changed.emit()
+
+    def set_prompt(self, prompt: PromptSettings) -> None:
+        if prompt != self.prompt:
+            self.prompt = prompt
+            self.prompt_changed.emit()
+
+    def set_trace(self, trace, run: RunInfo | None = None, keep_token: bool = False) -> None:
+        """Show a new trace; the query row moves to the last token unless keep_token.
+
+        A fresh run drops the analysis of the previous prompt (its own follows); an
+        appended token keeps it until a new one arrives.
+        """
         self.trace = trace
+        self.run = run or RunInfo()
         self.layer = min(self.layer, self.n_layers - 1)
         self.head = min(self.head, self.n_heads - 1)
         self.token = min(self.token, self.n_tokens - 1) if keep_token else self.n_tokens - 1
         self.key = min(self.key, self.token)
         self.trace_changed.emit()
+        if self.run.kind == "run" and self.analysis is not None:
+            self.set_analysis(None)
 
+    def set_analysis(self, analysis: Analysis | None) -> None:
+        self.analysis = analysis
+        self.analysis_changed.emit()
+
+    def current_analysis(self) -> Analysis | None:
+        """The analysis if it fits the current trace (else None: it belongs to another)."""
+        a, t = self.analysis, self.trace
+        if a is None or t is None or not a.fits(t.n_layers, t.n_heads, t.n_tokens):
+            return None
+        return a
+
+    # ---- settings -------------------------------------------------------------------------
+    def set_sampling(self, params: SamplingParams) -> None:
+        if params != self.sampling:
+            self.sampling = params
+            self.sampling_changed.emit()
+
+    def set_history(self, history: tuple[str, ...] | list[str]) -> None:
+        self.history = tuple(str(h) for h in history)
+        self.history_changed.emit()
+
+    def add_history(self, line: str) -> None:
+        self.set_history((*self.history, line))
+
+    def set_display(self, **changes: Any) -> None:
+        """Change some display settings (validated), e.g. ``set_display(colormap="magma")``."""
+        display = replace(self.display, **changes)
+        if display != self.display:
+            self.display = display
+            self.display_changed.emit()
+
+    # ---- selection ------------------------------------------------------------------------
     def set_layer(self, layer: int) -> None:
         layer = max(0, min(int(layer), self.n_layers - 1))
         if layer != self.layer:
@@ -72,8 +198,7 @@ class InspectorState(QObject):
             self.head_changed.emit(head)
 
     def set_stage(self, stage: str) -> None:
-        if stage not in STAGES:
-            raise ValueError(f"stage is {stage!r}, expected one of {STAGES}")
+        check_stage(stage)
         if stage != self.stage:
             self.stage = stage
             self.stage_changed.emit(stage)
@@ -107,3 +232,9 @@ class InspectorState(QObject):
         if self.trace is None:
             return None
         return self.trace.attention_map(self.layer, self.head, self.stage)
+
+    def current_mask(self):
+        """(T, T) bool cells of the current map the causal mask hid, or None."""
+        if self.trace is None:
+            return None
+        return self.trace.map_mask(self.stage)

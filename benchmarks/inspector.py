@@ -29,7 +29,7 @@ WORDS = SENTENCE.split()
 
 def prompt_of(win, n_tokens: int) -> str:
     """Text that encodes to exactly n_tokens tokens with the loaded tokenizer."""
-    tok = win.state.tokenizer
+    tok = win.state.vocab
     text, i = "", 0
     while len(tok.encode(text)) < n_tokens:
         text += " " + WORDS[i % len(WORDS)]

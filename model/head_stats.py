@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from llamalens.model.attention import attention_stage, causal_mask
 from llamalens.model.capture import capture
 from llamalens.model.llama import Llama
 from llamalens.model.trace import Trace
@@ -17,37 +16,13 @@ ROW_CHUNK = 256  # query rows per block: bounds the (H, rows, T) temporaries
 MAX_ROWS = 512  # longer prompts: statistics over this many evenly spaced query rows
 
 
-@dataclass(frozen=True)
-class HeadStats:
-    """(L, H) arrays, each a mean over query rows 1..T-1 (row 0 can only see itself).
-
-    For prompts longer than MAX_ROWS + 1 tokens the mean runs over MAX_ROWS evenly
-    spaced rows (an unbiased estimate that keeps the cost O(L·H·MAX_ROWS·T)).
-
-    Attributes:
-        entropy: mean row entropy of the attention probabilities, in nats.
-        sink: mean attention to the first token.
-        previous: mean attention to the previous token.
-        self_attn: mean attention to the token itself.
-        induction: mean attention, on a repeated random sequence, from each token of the
-            second copy to the token right after its first occurrence (NaN if not measured).
-    """
-
-    entropy: np.ndarray
-    sink: np.ndarray
-    previous: np.ndarray
-    self_attn: np.ndarray
-    induction: np.ndarray
-
-
 def _layer_probs(trace: Trace, layer: int, rows: torch.Tensor) -> torch.Tensor:
     """(H, R, T) probabilities of query rows ``rows`` (R,) for every head of a layer."""
     q = torch.from_numpy(trace.q_rot[layer])[:, rows]  # (H, R, hd)
     kv = [trace.kv_head(h) for h in range(trace.n_heads)]
     k = torch.from_numpy(trace.k_rot[layer])[kv]  # (H, T, hd)
-    scores = q @ k.transpose(-2, -1) / math.sqrt(trace.head_dim)  # (H, R, T)
-    visible = torch.arange(trace.n_tokens)[None, :] <= rows[:, None]  # (R, T)
-    return torch.softmax(scores.masked_fill(~visible, float("-inf")), dim=-1)
+    visible = causal_mask(trace.n_tokens)[rows]  # (R, T): these rows of the causal mask
+    return attention_stage(q, k, visible, "probs")
 
 
 def stat_rows(n_tokens: int) -> torch.Tensor:
@@ -57,13 +32,27 @@ def stat_rows(n_tokens: int) -> torch.Tensor:
     return torch.unique(torch.linspace(1, n_tokens - 1, MAX_ROWS).round().long())
 
 
-def head_stats(trace: Trace, induction: np.ndarray | None = None) -> HeadStats:
-    """Entropy, sink, previous-token and self attention for every (layer, head)."""
+def head_stats(trace: Trace, induction: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Entropy, sink, previous-token and self attention for every (layer, head).
+
+    Each is a mean over query rows 1..T-1 (row 0 can only see itself); for prompts longer
+    than MAX_ROWS + 1 tokens over MAX_ROWS evenly spaced rows (an unbiased estimate that
+    keeps the cost O(L·H·MAX_ROWS·T)).
+
+    Args:
+        trace: the run.
+        induction: (L, H) scores from :func:`induction_scores`, or None (then NaN).
+
+    Returns:
+        name (every one of :data:`~llamalens.model.analysis.STAT_NAMES`) → (L, H) float64.
+    """
     L, H, T = trace.n_layers, trace.n_heads, trace.n_tokens  # noqa: N806
-    out = {k: np.full((L, H), np.nan) for k in ("entropy", "sink", "previous", "self_attn")}
+    measured = ("entropy", "sink", "previous", "self")
+    out = {k: np.full((L, H), np.nan) for k in measured}
+    out["induction"] = np.full((L, H), np.nan) if induction is None else induction
     if T < 2:
-        return HeadStats(**out, induction=_or_nan(induction, L, H))
-    sums = {k: torch.zeros(L, H, dtype=torch.float64) for k in out}
+        return out
+    sums = {k: torch.zeros(L, H, dtype=torch.float64) for k in measured}
     all_rows = stat_rows(T)
     for layer in range(L):
         for idx in all_rows.split(ROW_CHUNK):
@@ -73,14 +62,10 @@ def head_stats(trace: Trace, induction: np.ndarray | None = None) -> HeadStats:
             sums["entropy"][layer] += -plogp.sum(-1).sum(-1)
             sums["sink"][layer] += p[:, :, 0].sum(-1)
             sums["previous"][layer] += p[:, r, idx - 1].sum(-1)
-            sums["self_attn"][layer] += p[:, r, idx].sum(-1)
-    for k in out:
+            sums["self"][layer] += p[:, r, idx].sum(-1)
+    for k in measured:
         out[k] = (sums[k] / len(all_rows)).numpy()
-    return HeadStats(**out, induction=_or_nan(induction, L, H))
-
-
-def _or_nan(values: np.ndarray | None, n_layers: int, n_heads: int) -> np.ndarray:
-    return np.full((n_layers, n_heads), np.nan) if values is None else values
+    return out
 
 
 def induction_scores(

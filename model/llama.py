@@ -9,12 +9,16 @@ is hooked attention takes the explicit scores → mask → softmax path.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from llamalens.model.attention import (
+    attention_probs,
+    attention_scores,
+    causal_mask,
+    masked_scores,
+)
 from llamalens.model.config import LlamaConfig
 from llamalens.model.rope import apply_rotary_emb, precompute_freqs_cis, rope_frequencies
 
@@ -64,8 +68,22 @@ class Attention(nn.Module):
         self.explicit = False  # set by capture(): materialise the attention matrix
 
     def forward(
-        self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int, use_cache: bool
+        self,
+        x: torch.Tensor,
+        freqs_cis: torch.Tensor,
+        visible: torch.Tensor,
+        start_pos: int,
+        use_cache: bool,
     ) -> torch.Tensor:
+        """Attention of T new positions over every cached and new key.
+
+        Args:
+            x: (B, T, d) normalised residual stream.
+            freqs_cis: (T, hd/2) rotations of positions start_pos..start_pos+T-1.
+            visible: (T, S) bool causal mask of this forward pass (built once, shared).
+            start_pos: position of x[:, 0].
+            use_cache: append keys/values to the cache and attend over all of it.
+        """
         b, t, _ = x.shape
         q = self.q(self.wq(x).view(b, t, self.n_heads, self.head_dim))  # (B, T, H, hd)
         k = self.k(self.wk(x).view(b, t, self.n_kv_heads, self.head_dim))  # (B, T, KV, hd)
@@ -78,27 +96,20 @@ class Attention(nn.Module):
         values = repeat_kv(v, self.n_rep).transpose(1, 2)  # (B, H, S, hd)
         queries = q.transpose(1, 2)  # (B, H, T, hd)
         if self.explicit:
-            out = self._explicit(queries, keys, values, start_pos)
+            out = self._explicit(queries, keys, values, visible)
         else:
-            out = F.scaled_dot_product_attention(
-                queries,
-                keys,
-                values,
-                attn_mask=causal_mask(t, start_pos, x.device, torch.bool),
-            )  # (B, H, T, hd)
+            out = _fused(queries, keys, values, visible, start_pos)
         out = self.out(out.transpose(1, 2).reshape(b, t, -1))  # (B, T, H·hd)
         return self.wo(out)
 
     def _explicit(
-        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, start_pos: int
+        self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, visible: torch.Tensor
     ) -> torch.Tensor:
-        """scores = QKᵀ/√hd → masked → softmax → ·V, each stage through its tap."""
-        scores = self.scores(q @ k.transpose(-2, -1) / math.sqrt(self.head_dim))  # (B, H, T, S)
-        t = q.shape[2]
-        mask = causal_mask(t, start_pos, q.device, q.dtype)  # (T, S), 0 or -inf
-        masked = self.masked(scores + mask)
-        probs = self.probs(F.softmax(masked.float(), dim=-1).type_as(q))  # (B, H, T, S)
-        return probs @ v  # (B, H, T, hd)
+        """scores = QKᵀ/√hd → masked → softmax → ·V, each stage through its tap (float32)."""
+        scores = self.scores(attention_scores(q, k))  # (B, H, T, S)
+        masked = self.masked(masked_scores(scores, visible))
+        probs = self.probs(attention_probs(masked))  # (B, H, T, S)
+        return (probs @ v.float()).type_as(v)  # (B, H, T, hd)
 
     def _extend_cache(self, k: torch.Tensor, v: torch.Tensor, start_pos: int):
         """Write this call's keys/values at start_pos and return all of them so far."""
@@ -116,20 +127,18 @@ class Attention(nn.Module):
         return self.cache_k[:, :end], self.cache_v[:, :end]
 
 
-def causal_mask(t: int, start_pos: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """(T, start_pos+T): query i (at position start_pos+i) sees keys 0..start_pos+i.
+def _fused(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, visible: torch.Tensor, start_pos: int
+) -> torch.Tensor:
+    """SDPA: ``is_causal`` for a fresh prompt, no mask for one new token, else the mask.
 
-    For ``dtype=bool`` True means "may attend"; for a float dtype the entries are 0
-    (visible) or -inf (future).
+    (B, H, T, hd) queries over (B, H, S, hd) keys and values → (B, H, T, hd).
     """
-    rows = torch.arange(start_pos, start_pos + t, device=device)[:, None]
-    cols = torch.arange(start_pos + t, device=device)[None, :]
-    visible = cols <= rows  # (T, S)
-    if dtype == torch.bool:
-        return visible
-    return torch.zeros(visible.shape, device=device, dtype=dtype).masked_fill(
-        ~visible, float("-inf")
-    )
+    if start_pos == 0:  # keys are exactly the queries' positions: the kernel's own mask
+        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    if q.shape[2] == 1:  # one new token sees every key
+        return F.scaled_dot_product_attention(q, k, v)
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=visible)
 
 
 class FeedForward(nn.Module):
@@ -168,12 +177,16 @@ class TransformerBlock(nn.Module):
         self.resid_pre, self.resid_mid, self.resid_post = Tap(), Tap(), Tap()
 
     def forward(
-        self, x: torch.Tensor, freqs_cis: torch.Tensor, start_pos: int, use_cache: bool
+        self,
+        x: torch.Tensor,
+        freqs_cis: torch.Tensor,
+        visible: torch.Tensor,
+        start_pos: int,
+        use_cache: bool,
     ) -> torch.Tensor:
         x = self.resid_pre(x)
-        h = self.resid_mid(
-            x + self.attention(self.attention_norm(x), freqs_cis, start_pos, use_cache)
-        )
+        attended = self.attention(self.attention_norm(x), freqs_cis, visible, start_pos, use_cache)
+        h = self.resid_mid(x + attended)
         return self.resid_post(h + self.feed_forward(self.ffn_norm(h)))
 
 
@@ -239,8 +252,9 @@ class Llama(nn.Module):
             )
         h = self.tok_embeddings(tokens)  # (B, T, d)
         freqs_cis = self.freqs_cis(start_pos, t)  # (T, hd/2)
+        visible = causal_mask(t, start_pos, tokens.device)  # (T, S), once for every layer
         for layer in self.layers:
-            h = layer(h, freqs_cis, start_pos, use_cache)
+            h = layer(h, freqs_cis, visible, start_pos, use_cache)
         if last_only:
             h = h[:, -1:]  # (B, 1, d)
         h = self.final_norm(self.norm(h))

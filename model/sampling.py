@@ -30,21 +30,26 @@ class SamplingParams:
 
 
 @dataclass(frozen=True)
-class SamplingResult:
-    """What a sampling panel needs.
+class Distribution:
+    """Every stage of the next-token distribution (what a sampling panel draws).
 
     Attributes:
         probs: (V,) softmax of the raw logits (temperature 1).
         tempered: (V,) softmax of logits / T (equal to ``probs`` when greedy).
-        kept: ids that survive top-k and top-p, most likely first.
+        kept: ids that survive top-k and top-p, most likely first (greedy: the argmax).
         final: (V,) the renormalised distribution over ``kept`` (zeros elsewhere).
-        token: the chosen id.
     """
 
     probs: np.ndarray
     tempered: np.ndarray
     kept: np.ndarray
     final: np.ndarray
+
+
+@dataclass(frozen=True)
+class SamplingResult(Distribution):
+    """The distribution and the token drawn from it."""
+
     token: int
 
 
@@ -71,10 +76,8 @@ def nucleus(tempered: np.ndarray, top_p: float, top_k: int) -> np.ndarray:
     return order[before <= top_p] if top_p < 1 else order[sorted_p > 0]
 
 
-def sample(
-    logits: np.ndarray, params: SamplingParams, rng: np.random.Generator | None = None
-) -> SamplingResult:
-    """Choose the next token from (V,) logits."""
+def distribution(logits: np.ndarray, params: SamplingParams) -> Distribution:
+    """The next-token distribution of (V,) logits under temperature, top-k and top-p."""
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 1 or logits.size == 0:
         raise ValueError(f"logits have shape {logits.shape}, expected (V,) with V > 0")
@@ -83,11 +86,22 @@ def sample(
         token = int(np.argmax(logits))
         final = np.zeros_like(probs)
         final[token] = 1.0
-        return SamplingResult(probs, probs, np.array([token]), final, token)
+        return Distribution(probs, probs, np.array([token]), final)
     tempered = softmax(logits, params.temperature)
     kept = nucleus(tempered, params.top_p, params.top_k)
     final = np.zeros_like(tempered)
     final[kept] = tempered[kept] / tempered[kept].sum()
-    rng = rng or np.random.default_rng(params.seed)
-    token = int(kept[rng.choice(len(kept), p=final[kept])])
-    return SamplingResult(probs, tempered, kept, final, token)
+    return Distribution(probs, tempered, kept, final)
+
+
+def sample(
+    logits: np.ndarray, params: SamplingParams, rng: np.random.Generator | None = None
+) -> SamplingResult:
+    """Choose the next token from (V,) logits (greedy at temperature 0, else a seeded draw)."""
+    d = distribution(logits, params)
+    if params.temperature == 0:
+        token = int(d.kept[0])
+    else:
+        rng = rng or np.random.default_rng(params.seed)
+        token = int(d.kept[rng.choice(len(d.kept), p=d.final[d.kept])])
+    return SamplingResult(d.probs, d.tempered, d.kept, d.final, token)

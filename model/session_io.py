@@ -11,10 +11,12 @@ version             int64               1
 session             str                 JSON, see below
 trace_<key>         (as in trace file)  every array of a ``llamalens-trace`` file
                                         (:mod:`model.trace_io`), ``trace_`` prefixed
-stats_<name>        float [L,H]         head statistics (entropy, sink, ...), optional
+stats_<name>        float [L,H]         head statistics (entropy, sink, previous, self,
+                                        induction), optional
 lens_text           str [L,P,k]         logit-lens top-k token texts, optional
 lens_probs          float32 [L,P,k]     their probabilities
 lens_positions      int64 [P]           the positions of the lens columns
+lens_ids            int64 [L,P,k]       the token ids (optional; absent in older files)
 vocab_bytes         uint8 [N]           every token's bytes, concatenated in id order
 vocab_offsets       int64 [V+1]         token ``i`` is ``vocab_bytes[off[i]:off[i+1]]``
 vocab_special       bool [V]            control tokens
@@ -34,14 +36,17 @@ import json
 import os
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from llamalens.model.trace import STAGES, Trace
+from llamalens.model.analysis import Analysis, LogitLens
+from llamalens.model.attention import STAGES
+from llamalens.model.sampling import SamplingParams
+from llamalens.model.trace import Trace
 from llamalens.model.trace_io import trace_arrays, trace_from_arrays
 from llamalens.model.vocab_table import VocabTable
 
@@ -59,22 +64,6 @@ _READ_ERRORS = (
     TypeError,
     KeyError,
 )
-
-
-@dataclass
-class Analysis:
-    """Head statistics and logit lens of a trace (plain arrays).
-
-    Attributes:
-        stats: column name → (L, H) array.
-        lens_text: (L, P, k) str array; lens_probs: (L, P, k) float array.
-        positions: the P lens positions.
-    """
-
-    stats: dict[str, np.ndarray] = field(default_factory=dict)
-    lens_text: np.ndarray | None = None
-    lens_probs: np.ndarray | None = None
-    positions: tuple[int, ...] = ()
 
 
 @dataclass
@@ -121,10 +110,12 @@ def session_arrays(session: Session) -> dict[str, np.ndarray]:
     a = session.analysis
     if a is not None:
         out.update({f"stats_{k}": np.asarray(v) for k, v in a.stats.items()})
-        if a.lens_probs is not None and a.lens_text is not None:
-            out["lens_text"] = np.asarray(a.lens_text, dtype=str)
-            out["lens_probs"] = np.asarray(a.lens_probs)
-            out["lens_positions"] = np.asarray(a.positions, dtype=np.int64)
+        if a.lens is not None:
+            out["lens_text"] = np.asarray(a.lens.text, dtype=str)
+            out["lens_probs"] = np.asarray(a.lens.probs)
+            out["lens_positions"] = np.asarray(a.lens.positions, dtype=np.int64)
+            if a.lens.ids is not None:
+                out["lens_ids"] = np.asarray(a.lens.ids, dtype=np.int64)
     return out
 
 
@@ -213,34 +204,26 @@ def _analysis(data: dict[str, np.ndarray], trace: Trace, source: str) -> Analysi
     stats = {
         k.removeprefix("stats_"): np.asarray(v) for k, v in data.items() if k.startswith("stats_")
     }
-    want = (trace.n_layers, trace.n_heads)
-    for name, arr in stats.items():
-        if arr.shape != want:
-            raise ValueError(f"{source}: stats_{name} has shape {arr.shape}, expected {want}")
     lens_keys = [k for k in ("lens_text", "lens_probs", "lens_positions") if k in data]
     if not stats and not lens_keys:
         return None
-    analysis = Analysis(stats=stats)
+    lens = None
     if lens_keys:
         if len(lens_keys) != 3:
             raise ValueError(
-                f"{source}: the logit lens needs lens_text, lens_probs and "
-                f"lens_positions; found only {', '.join(lens_keys)}"
+                f"{source}: the logit lens needs lens_text, lens_probs and lens_positions; "
+                f"found only {', '.join(lens_keys)}"
             )
-        text, probs = np.asarray(data["lens_text"]), np.asarray(data["lens_probs"])
         positions = tuple(int(p) for p in np.asarray(data["lens_positions"]).ravel())
-        if (
-            text.shape != probs.shape
-            or probs.ndim != 3
-            or probs.shape[0] != trace.n_layers
-            or probs.shape[1] != len(positions)
-            or any(not 0 <= p < trace.n_tokens for p in positions)
-        ):
-            raise ValueError(
-                f"{source}: logit lens shapes disagree (text {text.shape}, "
-                f"probs {probs.shape}, {len(positions)} positions)"
-            )
-        analysis.lens_text, analysis.lens_probs, analysis.positions = text, probs, positions
+        ids = np.asarray(data["lens_ids"]) if "lens_ids" in data else None
+        lens = LogitLens(
+            ids, np.asarray(data["lens_probs"]), np.asarray(data["lens_text"]), positions
+        )
+    analysis = Analysis(stats=stats, lens=lens)
+    try:
+        analysis.check(trace.n_layers, trace.n_heads, trace.n_tokens)
+    except ValueError as exc:
+        raise ValueError(f"{source}: {exc}") from exc
     return analysis
 
 
@@ -255,10 +238,11 @@ def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -
         stage = str(view.get("stage", "probs"))
         layer, head = int(view.get("layer", 0)), int(view.get("head", 0))
         token, key = int(view.get("token", 0)), int(view.get("key", 0))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise ValueError(f"{source}: session view is corrupt ({exc})") from exc
     if stage not in STAGES:
         raise ValueError(f"{source}: view stage is {stage!r}, expected one of {STAGES}")
+    _check_sampling(meta["sampling"], source)
     if not (
         0 <= layer < trace.n_layers
         and 0 <= head < trace.n_heads
@@ -268,3 +252,16 @@ def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -
             f"{source}: view (layer {layer}, head {head}, token {token}, "
             f"key {key}) is outside the trace"
         )
+
+
+def _check_sampling(sampling: dict[str, Any], source: str) -> None:
+    """The saved sampling settings must be valid ones (the app restores them as they are)."""
+    try:
+        SamplingParams(
+            temperature=float(sampling.get("temperature", 1.0)),
+            top_p=float(sampling.get("top_p", 1.0)),
+            top_k=int(sampling.get("top_k", 0)),
+            seed=int(sampling.get("seed", 0)),
+        )
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"{source}: session sampling settings are invalid ({exc})") from exc

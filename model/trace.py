@@ -1,10 +1,11 @@
 """The Trace: everything one run computed, as numpy, in O(L·T·d) memory.
 
 Per layer it keeps q, k (before RoPE), q_rot, k_rot (after) and v. Attention maps
-for one (layer, head, stage) are rebuilt on demand with the same torch ops as the
-forward pass (QKᵀ/√hd → +mask → softmax), so they equal what the model used, and
-a small LRU cache keeps the recent ones. RoPE views and the per-pair score
-contributions come from the same vectors.
+for one (layer, head, stage) are rebuilt on demand with the forward pass's own
+attention function (:func:`~llamalens.model.attention.attention_stage`), so they equal
+what the model used, and a small LRU cache keeps the recent ones. A viewer gets the
+values and, separately, the cells the causal mask hid (:meth:`Trace.map_mask`). RoPE
+views and the per-pair score contributions come from the same vectors.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-STAGES = ("scores", "masked", "probs")
+from llamalens.model.attention import attention_stage, causal_mask, check_stage, stage_mask
+
 CACHE_BYTES = 256 * 2**20  # LRU budget for rebuilt maps (a 2048-token map is 16 MiB)
 
 
@@ -88,7 +90,7 @@ class Trace:
         self.resid_norms = resid_norms
         self.resid_post = resid_post
         self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
-        self._mask: torch.Tensor | None = None  # (T, T) 0 / -inf, built once
+        self._visible: torch.Tensor | None = None  # (T, T) bool causal mask, built once
         self._check_shapes()
 
     # ---- shape facts ---------------------------------------------------------------------
@@ -147,57 +149,50 @@ class Trace:
         """(T, T) float32 map of one stage: ``scores``, ``masked`` or ``probs``.
 
         Rows are queries, columns keys. ``masked`` holds -inf above the diagonal;
-        ``probs`` rows sum to 1 with exact zeros above it.
+        ``probs`` rows sum to 1 with exact zeros above it. Which cells the mask hid is
+        :meth:`map_mask`'s answer, not something to read back from the values.
         """
-        if stage not in STAGES:
-            raise ValueError(f"stage is {stage!r}, expected one of {STAGES}")
+        check_stage(stage)
         self._check_index(layer, head)
         key = (layer, head, stage)
         if key not in self._cache:
-            self._store(layer, [head], self._compute(layer, [head], stage), stage)
+            self._store(key, self._compute(layer, head, stage))
         self._cache.move_to_end(key)
         return self._cache[key]
 
     def layer_maps(self, layer: int, stage: str) -> list[np.ndarray]:
-        """The (T, T) maps of every head of a layer, computed in one batched product."""
-        if stage not in STAGES:
-            raise ValueError(f"stage is {stage!r}, expected one of {STAGES}")
+        """The (T, T) maps of every head of a layer (each rebuilt as on its own)."""
+        check_stage(stage)
         self._check_index(layer, 0)
-        missing = [h for h in range(self.n_heads) if (layer, h, stage) not in self._cache]
-        if missing:
-            self._store(layer, missing, self._compute(layer, missing, stage), stage)
         return [self.attention_map(layer, h, stage) for h in range(self.n_heads)]
 
-    def _store(self, layer: int, heads: list[int], maps: np.ndarray, stage: str) -> None:
-        for head, value in zip(heads, maps):
-            self._cache[(layer, head, stage)] = value
+    def map_mask(self, stage: str) -> np.ndarray | None:
+        """The cells of a ``stage`` map that the causal mask hid.
+
+        Returns:
+            None for raw scores, else (T, T) read-only bool, True for future keys.
+        """
+        return stage_mask(self.n_tokens, stage)
+
+    def _store(self, key: tuple[int, int, str], value: np.ndarray) -> None:
+        self._cache[key] = value
         total = sum(a.nbytes for a in self._cache.values())
-        while len(self._cache) > len(heads) and total > CACHE_BYTES:
+        while len(self._cache) > 1 and total > CACHE_BYTES:
             _, dropped = self._cache.popitem(last=False)
             total -= dropped.nbytes
 
-    def _causal_mask(self) -> torch.Tensor:
-        t = self.n_tokens
-        if self._mask is None or self._mask.shape[0] != t:
-            visible = torch.arange(t)[None, :] <= torch.arange(t)[:, None]
-            self._mask = torch.zeros(t, t).masked_fill(~visible, float("-inf"))  # (T, T)
-        return self._mask
+    def _compute(self, layer: int, head: int, stage: str) -> np.ndarray:
+        """The forward pass's attention function on one head: (T, T) float32.
 
-    def _compute(self, layer: int, heads: list[int], stage: str) -> np.ndarray:
-        """The forward pass's ops on some heads: (q @ kᵀ) / √hd, + causal mask, softmax.
-
-        Returns:
-            (len(heads), T, T) float32.
+        One head at a time keeps the temporaries at one (T, T) map, so a whole layer
+        costs what its heads cost one by one.
         """
-        q = torch.from_numpy(self.q_rot[layer])[heads][None]  # (1, h, T, hd)
-        kv = [self.kv_head(h) for h in heads]
-        k = torch.from_numpy(self.k_rot[layer])[kv][None]  # (1, h, T, hd)
-        out = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (1, h, T, T)
-        if stage != "scores":
-            out = out + self._causal_mask()
-        if stage == "probs":
-            out = torch.softmax(out.float(), dim=-1)
-        return out[0].numpy()
+        t = self.n_tokens
+        if self._visible is None or self._visible.shape[0] != t:
+            self._visible = causal_mask(t)  # (T, T)
+        q = torch.from_numpy(self.q_rot[layer, head])  # (T, hd)
+        k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])  # (T, hd)
+        return attention_stage(q, k, self._visible, stage).numpy()  # (T, T)
 
     def scores(self, layer: int, head: int) -> np.ndarray:
         """(T, T) raw QKᵀ/√hd before the mask."""

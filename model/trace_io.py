@@ -32,7 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from llamalens.model.trace import STAGES, Trace
+from llamalens.model.attention import STAGES
+from llamalens.model.trace import Trace
 
 FORMAT = "llamalens-trace"
 VERSION = 1

@@ -89,19 +89,24 @@ def run_trace(
     return trace_from_recording(rec, ids, tokenizer, model, keep_logits)
 
 
-def _sync_cache(model: Llama, tokenizer: Tokenizer, trace: Trace) -> None:
+def sync_cache(model: Llama, tokenizer: Tokenizer, trace: Trace) -> None:
     """Make the KV cache hold exactly the trace's positions (recompute them if not)."""
     cache = model.layers[0].attention.cache_k
     if cache is None or cache.shape[1] != trace.n_tokens:
         run_trace(model, tokenizer, trace.token_ids.tolist(), use_cache=True)
 
 
-def _step(
+def step_trace(
     model: Llama, tokenizer: Tokenizer, start: int, new_ids: Sequence[int], keep_logits: bool
 ) -> Trace:
-    """A captured run of new_ids at positions start.. against the cached keys and values."""
+    """A captured run of new_ids at positions start.. against the cached keys and values.
+
+    Returns:
+        A trace of the new positions only (their keys and values are in the cache); join
+        it to the earlier one with :meth:`Trace.extended`.
+    """
     device = model.tok_embeddings.weight.device
-    tokens = torch.tensor([list(new_ids)], dtype=torch.long, device=device)
+    tokens = torch.tensor([list(new_ids)], dtype=torch.long, device=device)  # (1, n)
     with capture(model) as rec:
         model(tokens, start_pos=start, use_cache=True, last_only=not keep_logits)
     return trace_from_recording(rec, new_ids, tokenizer, model, keep_logits)
@@ -115,39 +120,6 @@ def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace, new_ids: Sequ
     """
     if len(new_ids) == 0:
         return trace
-    _sync_cache(model, tokenizer, trace)
-    return trace.extended(
-        _step(model, tokenizer, trace.n_tokens, new_ids, trace.logits is not None)
-    )
-
-
-def generate_trace(
-    model: Llama,
-    tokenizer: Tokenizer,
-    trace: Trace,
-    n: int,
-    choose: Callable[[np.ndarray], int],
-    keep_going: Callable[[int], bool] = lambda _i: True,
-) -> Trace:
-    """Append up to n tokens, each chosen from the previous last-position logits.
-
-    The trace's arrays are copied once at the end, not once per token. Stops early at
-    a stop token of the tokenizer or when ``keep_going(i)`` (called before token i) is
-    False; the tokens made so far are kept.
-
-    Args:
-        choose: (V,) logits → the next token id (greedy, or a seeded sampler).
-    """
-    _sync_cache(model, tokenizer, trace)
-    steps: list[Trace] = []
-    logits, start = trace.last_logits, trace.n_tokens
-    for i in range(n):
-        if start >= model.config.max_seq_len or not keep_going(i):
-            break
-        token = choose(logits)
-        step = _step(model, tokenizer, start, [token], trace.logits is not None)
-        steps.append(step)
-        logits, start = step.last_logits, start + 1
-        if token in tokenizer.stop_ids:
-            break
-    return trace.extended(*steps)
+    sync_cache(model, tokenizer, trace)
+    keep_logits = trace.logits is not None
+    return trace.extended(step_trace(model, tokenizer, trace.n_tokens, new_ids, keep_logits))

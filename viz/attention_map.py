@@ -1,4 +1,4 @@
-"""AttentionMap: one (layer, head, stage) attention matrix as a zoomable, labelled heatmap."""
+"""AttentionMap: one attention matrix as a zoomable, labelled heatmap with its mask."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from llamalens.viz.colormaps import (
     DEFAULT_COLORMAP,
-    STAGE_TITLES,
-    check_stage,
+    check_kind,
     color_levels,
     default_masked_color,
     get_colormap,
-    masked_and_visible,
     scaled_for_color,
+    visible_cells,
 )
 from llamalens.viz.heatmap_items import HeatmapPlot, TokenAxis, elide
 from llamalens.viz.token_text import visible_text
@@ -29,8 +28,8 @@ IDLE_READOUT = "hover a cell to read its value; click to pick a query"
 class AttentionMap(pg.GraphicsLayoutWidget):
     """Heatmap of one attention matrix: queries as rows (top to bottom), keys as columns.
 
-    Masked cells (``-inf`` scores, zero probabilities of future keys) are drawn in a flat
-    masked colour, never as the bottom of the colour scale. Zoom with the wheel, pan by
+    The cells of the mask the caller gives (the future keys a causal mask hid) are drawn
+    in a flat masked colour, never as the bottom of the colour scale. Zoom with the wheel, pan by
     dragging, double-click to see the whole map again.
 
     Signals:
@@ -58,8 +57,10 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._matrix = np.zeros((0, 0), dtype=np.float32)
         self._raw_labels: list[str] = []
         self._labels: list[str] = []
-        self._stage, self._title_text, self._readout_text = "probs", "", ""
+        self._kind, self._value_label = "probability", "probability"
+        self._title_text, self._readout_text = "", ""
         self._masked: np.ndarray | None = None
+        self._given_mask: np.ndarray | None = None  # the caller's mask (True = hidden)
         self._levels = (0.0, 1.0)
         self._fixed_probs = False
         self._scale, self._gamma = "linear", 0.5
@@ -90,20 +91,31 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         self._readout = self.ci.addLabel("", row=2, col=0, justify="left")
 
     def set_map(
-        self, matrix: np.ndarray, labels: Sequence[str], *, stage: str, title: str = ""
+        self,
+        matrix: np.ndarray,
+        labels: Sequence[str],
+        *,
+        mask: np.ndarray | None = None,
+        kind: str = "probability",
+        value_label: str = "",
+        title: str = "",
     ) -> None:
         """Show one attention matrix.
 
         Args:
-            matrix: (T, T) float values of ``stage``; row q holds query q's scores over keys.
+            matrix: (T, T) float values; row q holds query q's values over keys.
             labels: T token texts (whitespace is made visible on the axes).
-            stage: "scores" (raw QKᵀ/√d), "masked" (-inf above the diagonal) or "probs".
+            mask: (T, T) bool, True for cells to draw as masked (future keys); None
+                when nothing is masked.
+            kind: "probability" (coloured from 0) or "score" (from the visible minimum).
+            value_label: the colour bar's title, e.g. "softmax".
             title: text above the map, e.g. "layer 3 · head 5".
 
         Raises:
-            ValueError: for an unknown stage, a non-square matrix or a label count != T.
+            ValueError: for an unknown kind, a non-square matrix, a mask of another
+                shape or a label count != T.
         """
-        check_stage(stage)
+        check_kind(kind)
         values = np.asarray(matrix, dtype=np.float32)
         if values.ndim != 2 or values.shape[0] != values.shape[1]:
             raise ValueError(f"attention matrix has shape {values.shape}; expected (T, T)")
@@ -112,7 +124,14 @@ class AttentionMap(pg.GraphicsLayoutWidget):
                 f"got {len(labels)} labels for a matrix of shape {values.shape}; "
                 f"expected {values.shape[0]} labels"
             )
-        self._matrix, self._stage, self._title_text = values, stage, title
+        if mask is not None and (mask.shape != values.shape or mask.dtype != np.bool_):
+            raise ValueError(
+                f"mask has shape {mask.shape} and dtype {mask.dtype}; expected a bool "
+                f"array of shape {values.shape}"
+            )
+        self._matrix, self._given_mask = values, mask
+        self._kind, self._value_label = kind, value_label or kind
+        self._title_text = title
         self._recolor()
         if list(labels) != self._raw_labels:  # same tokens, other head: keep the axes
             self._raw_labels = list(labels)
@@ -130,31 +149,32 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def _recolor(self) -> None:
         """Masked cells, colour range and image of the current matrix."""
-        values, stage = self._matrix, self._stage
-        self._masked, visible = masked_and_visible(values, stage)
+        values, kind = self._matrix, self._kind
+        self._masked = self._given_mask
+        finite = np.isfinite(values)
+        if not finite.all():  # a value that cannot be coloured is drawn as masked
+            self._masked = ~finite if self._masked is None else self._masked | ~finite
         if self._hide_first and values.shape[0] > 1:
             # the attention sink: drawn as masked so the rest of the map gets the colours
             first = np.zeros(values.shape, dtype=bool)
             first[:, 0] = True
             self._masked = first if self._masked is None else self._masked | first
-            visible = visible & ~first
-        colored, suffix = scaled_for_color(values, visible, stage, self._scale, self._gamma)
+        visible = visible_cells(values, self._masked)
+        colored, suffix = scaled_for_color(values, visible, kind, self._scale, self._gamma)
         fixed = self._fixed_probs and self._scale == "linear"
         self._levels = color_levels(
-            colored, visible, "scores" if self._scale == "log" else stage, fixed
+            colored, visible, "score" if self._scale == "log" else kind, fixed
         )
-        shown = colored
-        if self._masked is not None and (stage != "probs" or colored is not values):
-            # -inf would poison downsampling; masked cells are covered by the overlay
-            shown = np.where(self._masked, np.float32(self._levels[0]), colored)
+        # masked cells are covered by the overlay; -inf or NaN would poison downsampling
+        shown = np.where(visible, colored, np.float32(self._levels[0]))
         self._plot.show_cells(shown, self._masked)
         self._bar.setLevels(self._levels)
-        self._bar.getAxis("left").setLabel(STAGE_TITLES[stage] + suffix, **self._label_style())
+        self._bar.getAxis("left").setLabel(self._value_label + suffix, **self._label_style())
 
     def set_color_scale(self, scale: str = "linear", gamma: float = 0.5) -> None:
         """Colour by "linear", "log" or "gamma" values (the readout shows the true value)."""
         scaled_for_color(
-            np.zeros((1, 1), np.float32), np.ones((1, 1), bool), "probs", scale, gamma
+            np.zeros((1, 1), np.float32), np.ones((1, 1), bool), "probability", scale, gamma
         )  # validates
         self._scale, self._gamma = scale, float(gamma)
         if self.n_tokens:
@@ -176,9 +196,13 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         return int(self._matrix.shape[0])
 
     @property
-    def stage(self) -> str:
-        """The stage of the current map: "scores", "masked" or "probs"."""
-        return self._stage
+    def kind(self) -> str:
+        """The kind of the current values: "probability" or "score"."""
+        return self._kind
+
+    def mask(self) -> np.ndarray | None:
+        """(T, T) bool cells drawn as masked (the given mask plus a hidden first column)."""
+        return self._masked
 
     def displayed_matrix(self) -> np.ndarray:
         """(T, T) float32: the matrix currently shown, as given to ``set_map``."""
@@ -260,7 +284,7 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         style = self._label_style()
         self.label_axis("left").setLabel("query", **style)
         self.label_axis("bottom").setLabel("key", **style)
-        self._bar.getAxis("left").setLabel(STAGE_TITLES[self._stage], **style)
+        self._bar.getAxis("left").setLabel(self._value_label, **style)
         self._plot.set_font(self._font)
         bar_axis = self._bar.axis
         bar_axis.setTickFont(self._font)
@@ -270,8 +294,8 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def _update_title(self) -> None:
         size = f"{self._font.pointSizeF() * 1.15:g}pt"
-        # the colour bar names the stage; the title is the caller's (or the stage's)
-        title = f"<b>{html.escape(self._title_text or STAGE_TITLES[self._stage])}</b>"
+        # the colour bar names the values; the title is the caller's (or the values')
+        title = f"<b>{html.escape(self._title_text or self._value_label)}</b>"
         if self._masked is not None:
             swatch = self.masked_color().name()
             title += f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> masked (future key)"

@@ -1,9 +1,12 @@
-"""Colour for attention matrices: colormaps, causally masked cells and colour ranges.
+"""Colour for attention matrices: colormaps, masked cells and colour ranges.
 
-A stage's matrix is coloured in two layers: the finite, visible values go through a
-perceptual colormap, and cells that the causal mask removed (``-inf`` in the masked
-scores, exact zeros above the diagonal in the probabilities) get one flat colour of
-their own, so they can never be mistaken for the low end of the colour scale.
+A matrix is coloured in two layers: the visible values go through a perceptual
+colormap, and the cells its mask hides (given explicitly by the caller, never guessed
+from the values) get one flat colour of their own, so they can never be mistaken for
+the low end of the colour scale.
+
+Values are of one of two kinds: ``"probability"`` (coloured from 0, log scale floored)
+or ``"score"`` (coloured from the smallest visible value).
 """
 
 from __future__ import annotations
@@ -14,12 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-STAGES = ("scores", "masked", "probs")
-STAGE_TITLES = {
-    "scores": "score  QKᵀ/√d",
-    "masked": "masked score",
-    "probs": "probability",
-}
+KINDS = ("probability", "score")
 COLORMAP_NAMES = ("viridis", "cividis", "magma", "inferno", "gray")
 DEFAULT_COLORMAP = "viridis"
 # Light neutral grey: no perceptual map above passes through it. The gray map does,
@@ -28,10 +26,10 @@ MASKED_COLORS = {"gray": "#c6dbef"}
 DEFAULT_MASKED_COLOR = "#d9d9d9"
 
 
-def check_stage(stage: str) -> None:
-    """Raise ValueError unless ``stage`` is one of STAGES."""
-    if stage not in STAGES:
-        raise ValueError(f"stage is {stage!r}; expected one of {', '.join(STAGES)}")
+def check_kind(kind: str) -> None:
+    """Raise ValueError unless ``kind`` is one of KINDS."""
+    if kind not in KINDS:
+        raise ValueError(f"value kind is {kind!r}; expected one of {', '.join(KINDS)}")
 
 
 def get_colormap(name: str) -> pg.ColorMap:
@@ -66,67 +64,35 @@ def alpha_ramp(color: QColor) -> np.ndarray:
     return lut
 
 
-@lru_cache(maxsize=2)
-def causal_triangles(n_tokens: int) -> tuple[np.ndarray, np.ndarray]:
-    """Boolean (T, T) masks: strictly above the diagonal (future keys) and its complement.
-
-    Cached per size: building them costs more than the comparisons that use them.
-    """
-    upper = np.triu(np.ones((n_tokens, n_tokens), dtype=bool), k=1)
-    lower = ~upper
-    upper.flags.writeable = False
-    lower.flags.writeable = False
-    return upper, lower
-
-
-def masked_and_visible(matrix: np.ndarray, stage: str) -> tuple[np.ndarray | None, np.ndarray]:
-    """Which cells are drawn in the masked colour and which set the colour range.
-
-    Args:
-        matrix: (T, T) attention matrix of one stage, queries as rows.
-        stage: "scores", "masked" or "probs".
-
-    Returns:
-        ``(masked, visible)``: masked is a (T, T) bool array, or None when no cell is
-        masked; visible is (T, T) bool: finite cells on or below the diagonal.
-        Non-finite cells (``-inf`` in "masked") and, in "probs", exact zeros above the
-        diagonal are masked; genuine small probabilities below it are not.
-    """
-    upper, lower = causal_triangles(matrix.shape[0])
+def visible_cells(matrix: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """(T, T) bool: the cells that set the colour range (not masked, finite)."""
     finite = np.isfinite(matrix)
-    all_finite = bool(finite.all())
-    masked = None if all_finite else ~finite
-    if stage == "probs":
-        future = upper & (matrix == 0)
-        masked = future if masked is None else masked | future
-    if masked is not None and not masked.any():
-        masked = None
-    visible = lower if all_finite else lower & finite
-    return masked, visible
+    return finite if mask is None else finite & ~mask
 
 
 def color_levels(
-    matrix: np.ndarray, visible: np.ndarray, stage: str, fixed_probs: bool = False
+    matrix: np.ndarray, visible: np.ndarray, kind: str, fixed_probs: bool = False
 ) -> tuple[float, float]:
-    """Colour range from the visible values: probs 0..max (or 0..1), scores min..max.
+    """Colour range from the visible values: probabilities 0..max (or 0..1), scores min..max.
 
     Args:
         matrix: (T, T) values.
-        visible: (T, T) bool, the cells that count (see ``masked_and_visible``).
-        stage: "scores", "masked" or "probs".
+        visible: (T, T) bool, the cells that count (see ``visible_cells``).
+        kind: "probability" or "score".
         fixed_probs: use 0..1 for probabilities instead of 0..max.
 
     Returns:
         ``(low, high)`` with ``low < high``, even for a constant or empty matrix.
     """
-    if stage == "probs" and fixed_probs:
+    probability = kind == "probability"
+    if probability and fixed_probs:
         return 0.0, 1.0
     high = float(np.max(matrix, where=visible, initial=-np.inf))
-    low = 0.0 if stage == "probs" else float(np.min(matrix, where=visible, initial=np.inf))
+    low = 0.0 if probability else float(np.min(matrix, where=visible, initial=np.inf))
     if not (np.isfinite(low) and np.isfinite(high)):
         return 0.0, 1.0
     if high <= low:  # a constant map still needs a non-empty range
-        return (low, low + 1.0) if stage == "probs" else (low - 0.5, high + 0.5)
+        return (low, low + 1.0) if probability else (low - 0.5, high + 0.5)
     return low, high
 
 
@@ -165,14 +131,14 @@ LOG_FLOOR = 1e-6  # probabilities below this share the bottom colour on the log 
 
 
 def scaled_for_color(
-    values: np.ndarray, visible: np.ndarray, stage: str, scale: str, gamma: float
+    values: np.ndarray, visible: np.ndarray, kind: str, scale: str, gamma: float
 ) -> tuple[np.ndarray, str]:
     """Values transformed for colouring (the readout keeps the originals).
 
     Args:
         values: (T, T) map.
         visible: (T, T) cells that count.
-        stage: "scores", "masked" or "probs".
+        kind: "probability" or "score".
         scale: "linear"; "log" (log₁₀ of probabilities, floored at LOG_FLOOR; for raw
             scores log₁₀ of the distance above the visible minimum + 1); or "gamma"
             (the visible range normalised to 0..1, then raised to ``gamma``).
@@ -190,13 +156,17 @@ def scaled_for_color(
     finite = np.where(visible, values, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         if scale == "log":
-            if stage == "probs":
+            if kind == "probability":
                 out = np.log10(np.maximum(values, LOG_FLOOR))
                 return out.astype(np.float32), " (log₁₀)"
             low = np.nanmin(finite) if np.isfinite(finite).any() else 0.0
             out = np.log10(np.maximum(values - low, 0.0) + 1.0)
             return out.astype(np.float32), " (log₁₀(x − min + 1))"
-        low = 0.0 if stage == "probs" else (np.nanmin(finite) if np.isfinite(finite).any() else 0.0)
+        low = (
+            0.0
+            if kind == "probability"
+            else (np.nanmin(finite) if np.isfinite(finite).any() else 0.0)
+        )
         high = np.nanmax(finite) if np.isfinite(finite).any() else 1.0
         span = high - low if high > low else 1.0
         out = np.clip((values - low) / span, 0.0, 1.0) ** gamma

@@ -10,33 +10,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from llamalens.viz.colormaps import default_masked_color, get_colormap, lookup_table, to_rgba
-from llamalens.viz.head_grid import block_max
+from llamalens.viz.colormaps import check_kind, default_masked_color, get_colormap
+from llamalens.viz.head_grid import thumbnail_rgba
 
 SHEET_PIXELS = 64  # each map is shrunk to at most this many cells a side
-
-
-def sheet_rgba(matrix: np.ndarray, colormap: str, masked_color: QColor) -> np.ndarray:
-    """(B, B, 4) uint8 picture of a (T, T) map, B <= SHEET_PIXELS, by block maximum.
-
-    Masked cells, non-finite values or exact zeros in blocks wholly above the diagonal
-    (future keys), get ``masked_color``. The rest is coloured on 0..max when no visible
-    value is negative (probabilities) and on min..max otherwise (scores).
-    """
-    values = np.asarray(matrix, dtype=np.float32)
-    if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] == 0:
-        raise ValueError(f"map has shape {values.shape}; expected (T, T) with T >= 1")
-    small, starts = block_max(values, SHEET_PIXELS)
-    ends = np.append(starts[1:], values.shape[0])
-    future = starts[None, :] >= ends[:, None]  # (B, B): every key after every query
-    finite = np.isfinite(small)
-    masked = ~finite | (future & (small == 0))
-    shown = small[~masked]
-    low, high = (float(shown.min()), float(shown.max())) if shown.size else (0.0, 1.0)
-    low = 0.0 if low >= 0 else low  # probabilities start at zero
-    if high <= low:
-        high = low + 1.0
-    return to_rgba(small, (low, high), lookup_table(colormap), masked, masked_color)
 
 
 class ContactSheet(pg.GraphicsLayoutWidget):
@@ -84,6 +61,8 @@ class ContactSheet(pg.GraphicsLayoutWidget):
         row_labels: Sequence[str],
         col_labels: Sequence[str],
         *,
+        mask: np.ndarray | None = None,
+        kind: str = "probability",
         colormap: str = "viridis",
         title: str = "",
     ) -> None:
@@ -94,6 +73,8 @@ class ContactSheet(pg.GraphicsLayoutWidget):
                 L rows of H probability maps for all layers × heads.
             row_labels: one label per row ("L0", ...), drawn left of the row.
             col_labels: one label per column ("H0", ...), drawn above the grid.
+            mask: (T, T) bool cells every map hides (True = masked), or None.
+            kind: "probability" (coloured from 0) or "score".
             colormap: one of viz.colormaps.COLORMAP_NAMES.
             title: text above the grid.
 
@@ -109,7 +90,7 @@ class ContactSheet(pg.GraphicsLayoutWidget):
                     f"row {r} has {len(row)} maps; expected {len(col_labels)} "
                     "(one per column label)"
                 )
-        self._show(maps, list(row_labels), list(col_labels), None, colormap, title)
+        self._show(maps, list(row_labels), list(col_labels), None, (mask, kind, colormap), title)
 
     def set_layer_maps(
         self,
@@ -118,6 +99,8 @@ class ContactSheet(pg.GraphicsLayoutWidget):
         n_kv_heads: int,
         columns: int | None = None,
         *,
+        mask: np.ndarray | None = None,
+        kind: str = "probability",
         colormap: str = "viridis",
     ) -> None:
         """Show every head of one layer, wrapped into a near-square grid.
@@ -127,6 +110,8 @@ class ContactSheet(pg.GraphicsLayoutWidget):
             layer: the layer's index, for the title.
             n_kv_heads: KV heads; head h shares KV head ``h // (H / n_kv_heads)``.
             columns: maps per row; default ceil(sqrt(H)).
+            mask: (T, T) bool cells every map hides (True = masked), or None.
+            kind: "probability" (coloured from 0) or "score".
             colormap: one of viz.colormaps.COLORMAP_NAMES.
 
         Raises:
@@ -146,7 +131,7 @@ class ContactSheet(pg.GraphicsLayoutWidget):
         grid = [list(maps[i : i + columns]) for i in range(0, n_heads, columns)]
         cells = [f"H{h} · kv{h // group}" for h in range(n_heads)]
         title = f"layer {layer} · {n_heads} heads, {n_kv_heads} KV heads"
-        self._show(grid, [], [], cells, colormap, title)
+        self._show(grid, [], [], cells, (mask, kind, colormap), title)
 
     def _label(
         self, text: str, *, bold: bool = False, size: float | None = None, **kwargs
@@ -164,13 +149,17 @@ class ContactSheet(pg.GraphicsLayoutWidget):
         row_labels: list[str],
         col_labels: list[str],
         cell_labels: list[str] | None,
-        colormap: str,
+        coloring: tuple[np.ndarray | None, str, str],
         title: str,
     ) -> None:
-        """Rebuild the layout: title, column labels, then per row its label and maps."""
-        get_colormap(colormap)  # ValueError for an unknown name, before anything changes
-        masked_color = default_masked_color(colormap)
-        pictures = [[sheet_rgba(m, colormap, masked_color) for m in row] for row in grid]
+        """Rebuild the layout: title, column labels, then per row its label and maps.
+
+        ``coloring`` is (mask, kind, colormap), checked before anything changes.
+        """
+        mask, kind, colormap = coloring
+        get_colormap(colormap)
+        check_kind(kind)
+        pictures = [[self._picture(m, mask, kind, colormap) for m in row] for row in grid]
         key = (
             title,
             tuple(row_labels),
@@ -209,6 +198,16 @@ class ContactSheet(pg.GraphicsLayoutWidget):
                     text = cell_labels[r * n_cols + c]
                     self.ci.addItem(self._label(text), row=at, col=c + first_col)
                 self.ci.addItem(self._map_view(rgba), row=at + rows_per_map - 1, col=c + first_col)
+
+    @staticmethod
+    def _picture(matrix, mask: np.ndarray | None, kind: str, colormap: str) -> np.ndarray:
+        values = np.asarray(matrix, dtype=np.float32)
+        if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] == 0:
+            raise ValueError(f"map has shape {values.shape}; expected (T, T) with T >= 1")
+        if mask is not None and mask.shape != values.shape:
+            raise ValueError(f"mask has shape {mask.shape}; expected {values.shape}")
+        masked_color = default_masked_color(colormap)
+        return thumbnail_rgba(values, mask, colormap, masked_color, kind, SHEET_PIXELS)
 
     def _map_view(self, rgba: np.ndarray) -> pg.ViewBox:
         """A fixed, square view of one map picture: queries top to bottom."""

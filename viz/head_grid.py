@@ -17,7 +17,9 @@ from llamalens.viz.colormaps import (
     get_colormap,
     lookup_table,
     to_rgba,
+    visible_cells,
 )
+from llamalens.viz.downsample import block_mask, block_max
 
 THUMB_PIXELS = 96  # thumbnails are shrunk to at most this many cells a side
 # Tableau 10: distinct hues that stay apart for most colour-vision deficiencies.
@@ -35,50 +37,24 @@ KV_COLORS = (
 )
 
 
-def block_max(matrix: np.ndarray, size: int = THUMB_PIXELS) -> tuple[np.ndarray, np.ndarray]:
-    """Shrink a (T, T) map to at most (size, size) cells by the maximum over square blocks.
+def thumbnail_rgba(
+    matrix: np.ndarray,
+    mask: np.ndarray | None,
+    colormap: str,
+    masked_color: QColor,
+    kind: str = "probability",
+    size: int = THUMB_PIXELS,
+) -> np.ndarray:
+    """(B, B, 4) uint8 picture of a (T, T) map by block maximum, B <= ``size``.
 
-    The maximum, not the mean: a head that puts all its attention on one key per row
-    (previous token, induction) would fade to nothing under a block mean.
-
-    Returns:
-        ``(small, starts)``: the (B, B) block maxima and the (B,) first index of each block.
+    Blocks whose cells are all masked (``mask`` True) get ``masked_color``; the rest is
+    coloured on 0..max (probabilities) or min..max (scores) of the visible blocks.
     """
-    n = matrix.shape[0]
-    block = max(1, math.ceil(n / size))
-    starts = np.arange(0, n, block)
-    if block == 1:
-        return matrix, starts
-    rows = _max_over_row_blocks(matrix, block)  # (B, T)
-    return _max_over_row_blocks(rows.T, block).T, starts  # (B, B)
-
-
-def _max_over_row_blocks(matrix: np.ndarray, block: int) -> np.ndarray:
-    """(R, C) -> (ceil(R / block), C): max over consecutive rows; the last block may be short.
-
-    A reshape keeps the reduction contiguous (np.maximum.reduceat along axis 0 is ~15x
-    slower on a 2048² map).
-    """
-    full = matrix.shape[0] // block * block
-    blocks = matrix[:full].reshape(-1, block, matrix.shape[1]).max(axis=1)
-    if full == matrix.shape[0]:
-        return blocks
-    return np.concatenate([blocks, matrix[full:].max(axis=0, keepdims=True)])
-
-
-def thumbnail_rgba(matrix: np.ndarray, colormap: str, masked_color: QColor) -> np.ndarray:
-    """(B, B, 4) uint8 thumbnail of a (T, T) probability map, B <= THUMB_PIXELS.
-
-    Blocks wholly above the diagonal whose values are all zero (causally masked), and
-    non-finite blocks, get ``masked_color``; the rest is coloured on 0..max.
-    """
-    small, starts = block_max(matrix)
-    ends = np.append(starts[1:], matrix.shape[0])
-    future = starts[None, :] >= ends[:, None]  # (B, B): every key after every query
-    finite = np.isfinite(small)
-    masked = ~finite | (future & (small == 0))
-    levels = color_levels(small, finite & ~future, "probs")
-    return to_rgba(small, levels, lookup_table(colormap), masked, masked_color)
+    small, _starts = block_max(matrix, size)
+    hidden = block_mask(mask, size)
+    visible = visible_cells(small, hidden)
+    levels = color_levels(small, visible, kind)
+    return to_rgba(small, levels, lookup_table(colormap), ~visible, masked_color)
 
 
 class HeadThumbnail(QWidget):
@@ -194,6 +170,7 @@ class HeadGrid(QWidget):
         get_colormap(colormap)  # validates the name
         self._colormap = colormap
         self._maps: list[np.ndarray] = []
+        self._mask: np.ndarray | None = None
         self._n_kv, self._selected = 1, 0
         self._thumbs: list[HeadThumbnail] = []
         self._header = QLabel(self)
@@ -213,12 +190,15 @@ class HeadGrid(QWidget):
         n_kv_heads: int,
         selected: int = 0,
         layer: int | None = None,
+        *,
+        mask: np.ndarray | None = None,
     ) -> None:
         """Show one layer's heads.
 
         Args:
             maps: H probability maps, each (T, T), queries as rows.
             n_kv_heads: KV heads; H must be a multiple (head h uses KV head h // (H / KV)).
+            mask: (T, T) bool cells every map hides (True = masked), or None.
             selected: the head drawn as selected (no signal is emitted).
             layer: shown in the header when given.
 
@@ -228,7 +208,9 @@ class HeadGrid(QWidget):
         """
         arrays = [np.asarray(m, dtype=np.float32) for m in maps]
         _check_maps(arrays, n_kv_heads, selected)
-        self._maps, self._n_kv = arrays, n_kv_heads
+        if mask is not None and mask.shape != arrays[0].shape:
+            raise ValueError(f"mask has shape {mask.shape}; expected {arrays[0].shape}")
+        self._maps, self._n_kv, self._mask = arrays, n_kv_heads, mask
         self._ensure_thumbnails(len(arrays))
         self._recolor()
         where = "" if layer is None else f"layer {layer} · "
@@ -243,7 +225,7 @@ class HeadGrid(QWidget):
         for head, (thumb, matrix) in enumerate(zip(self._thumbs, self._maps)):
             kv = self.kv_head(head)
             thumb.set_content(
-                thumbnail_rgba(matrix, self._colormap, masked),
+                thumbnail_rgba(matrix, self._mask, self._colormap, masked),
                 kv,
                 QColor(KV_COLORS[kv % len(KV_COLORS)]),
             )

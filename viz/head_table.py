@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-STAT_COLUMNS = ("entropy", "sink", "previous", "self", "induction")
-COLUMNS = ("layer", "head", *STAT_COLUMNS)
-ALIASES = {"self_attn": "self"}  # the field name of model.head_stats.HeadStats
-TIPS = {
-    "layer": "layer index",
-    "head": "query head index within the layer",
-    "entropy": "mean entropy of a query's attention over the keys, in nats (low = focused)",
-    "sink": "mean attention to the first token",
-    "previous": "mean attention to the previous token",
-    "self": "mean attention of a token to itself",
-    "induction": "mean attention to the token after an earlier copy of the current one, "
-    "on a repeated random sequence",
-}
+INDEX_COLUMNS = ("layer", "head")
+INDEX_TIPS = {"layer": "layer index", "head": "query head index within the layer"}
 MISSING = "–"
 BAR_COLOR = QColor(76, 120, 168)  # tint behind a value, stronger for larger values
 
@@ -69,11 +59,10 @@ class HeadStatsTable(QTableWidget):
     head_chosen = Signal(int, int)
 
     def __init__(self, parent=None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
+        super().__init__(0, len(INDEX_COLUMNS), parent)
         self.setObjectName("headStatsTable")
-        self.setHorizontalHeaderLabels(list(COLUMNS))
-        for column, name in enumerate(COLUMNS):
-            self.horizontalHeaderItem(column).setToolTip(TIPS[name])
+        self._columns: tuple[str, ...] = ()
+        self._set_headers((), {})
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -84,31 +73,45 @@ class HeadStatsTable(QTableWidget):
         self.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.cellDoubleClicked.connect(self._on_double_clicked)
 
-    def set_stats(self, stats: dict[str, np.ndarray]) -> None:
-        """Fill the table, one row per (layer, head).
+    def _set_headers(self, names: tuple[str, ...], tips: Mapping[str, str]) -> None:
+        columns = (*INDEX_COLUMNS, *names)
+        self.setColumnCount(len(columns))
+        self.setHorizontalHeaderLabels(list(columns))
+        for column, name in enumerate(columns):
+            self.horizontalHeaderItem(column).setToolTip(INDEX_TIPS.get(name) or tips.get(name, ""))
+        self._columns = names
+
+    def set_stats(
+        self, stats: Mapping[str, np.ndarray], tips: Mapping[str, str] | None = None
+    ) -> None:
+        """Fill the table, one row per (layer, head), one column per statistic.
 
         Args:
-            stats: arrays of shape (L, H) keyed by column name: "entropy", "sink",
-                "previous", "self" (or "self_attn") and "induction". Missing columns are
-                shown as "–".
+            stats: column name → (L, H) array, in the order the columns are shown. NaN
+                values are shown as "–" and sort last.
+            tips: column name → what it measures (the header's tooltip).
 
         Raises:
-            ValueError: for an unknown key, no known key, or arrays of different or
-                non-2-D shapes.
+            ValueError: no statistics, or arrays of different or non-2-D shapes.
         """
         columns = _columns(stats)
+        order = self.horizontalHeader().sortIndicatorOrder()
+        names = (*INDEX_COLUMNS, *self._columns)
+        section = self.horizontalHeader().sortIndicatorSection()
+        sort_name = names[section] if 0 <= section < len(names) else "layer"
+        if tuple(columns) != self._columns:
+            self._set_headers(tuple(columns), tips or {})
+        names = (*INDEX_COLUMNS, *self._columns)
+        sort_column = names.index(sort_name) if sort_name in names else 0
         n_layers, n_heads = next(iter(columns.values())).shape
         layer, head = np.divmod(np.arange(n_layers * n_heads), n_heads)
-        order = self.horizontalHeader().sortIndicatorOrder()
-        sort_column = self.horizontalHeader().sortIndicatorSection()
         self.setSortingEnabled(False)  # inserting into a sorted table reshuffles every row
         self.clearContents()
         self.setRowCount(n_layers * n_heads)
         self._fill(0, layer, 0)
         self._fill(1, head, 0)
-        for offset, name in enumerate(STAT_COLUMNS, start=2):
-            values = columns.get(name, np.full((n_layers, n_heads), np.nan)).ravel()
-            self._fill(offset, values, 3, tint=True)
+        for offset, values in enumerate(columns.values(), start=len(INDEX_COLUMNS)):
+            self._fill(offset, values.ravel(), 3, tint=True)
         self.setSortingEnabled(True)
         self.sortByColumn(sort_column, order)
 
@@ -144,7 +147,7 @@ class HeadStatsTable(QTableWidget):
 
     def column_values(self, name: str) -> list[float]:
         """The values of column ``name`` in display order (NaN for "–")."""
-        column = COLUMNS.index(ALIASES.get(name, name))
+        column = (*INDEX_COLUMNS, *self._columns).index(name)
         return [self.item(row, column).value for row in range(self.rowCount())]
 
     def _head_at(self, row: int) -> tuple[int, int]:
@@ -169,18 +172,14 @@ class HeadStatsTable(QTableWidget):
         self.sortByColumn(column, order)
 
 
-def _columns(stats: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The known columns of ``stats`` as float (L, H) arrays, validated."""
-    columns = {}
-    for key, values in stats.items():
-        name = ALIASES.get(key, key)
-        if name not in STAT_COLUMNS:
-            raise ValueError(
-                f"unknown statistic {key!r}; expected some of {', '.join(STAT_COLUMNS)}"
-            )
-        columns[name] = np.asarray(values, dtype=np.float64)
+def _columns(stats: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns of ``stats`` as float (L, H) arrays, validated."""
+    columns = {str(key): np.asarray(values, dtype=np.float64) for key, values in stats.items()}
     if not columns:
-        raise ValueError(f"set_stats got no statistics; expected some of {', '.join(STAT_COLUMNS)}")
+        raise ValueError("set_stats got no statistics; expected name → (L, H) arrays")
+    clash = sorted(set(columns) & set(INDEX_COLUMNS))
+    if clash:
+        raise ValueError(f"statistic names {clash} clash with the index columns")
     shapes = {name: a.shape for name, a in columns.items()}
     first = next(iter(shapes.values()))
     if len(first) != 2 or any(shape != first for shape in shapes.values()):

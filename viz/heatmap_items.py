@@ -11,7 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsPolygonItem, QGraphicsRectItem
 
-from llamalens.viz.colormaps import alpha_ramp, causal_triangles
+from llamalens.viz.colormaps import alpha_ramp
 
 QUERY_COLOR = "#0a84ff"  # outline of the selected query row
 KEY_COLOR = "#ff8c00"  # outline of the selected key column (dashed)
@@ -131,13 +131,31 @@ def elide(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def staircase(n_cells: int) -> QPolygonF:
-    """The outline of the cells above the diagonal (col > row) of an n x n grid."""
-    if n_cells < 2:
+def row_prefixes(mask: np.ndarray) -> np.ndarray | None:
+    """Visible keys per row when each row's visible cells are a prefix, else None.
+
+    A causal mask (and any mask that hides a suffix of every row) is then drawn as one
+    polygon, crisp at every zoom, instead of a per-cell image.
+
+    Args:
+        mask: (T, S) bool, True = hidden.
+
+    Returns:
+        (T,) int visible cells per row, or None when some row is not a prefix.
+    """
+    counts = (~mask).sum(axis=1)  # (T,)
+    prefix = np.arange(mask.shape[1])[None, :] >= counts[:, None]  # (T, S) hidden suffixes
+    return counts if np.array_equal(prefix, mask) else None
+
+
+def suffix_outline(counts: np.ndarray, n_cols: int) -> QPolygonF:
+    """The outline of the hidden cells right of ``counts[r]`` in every row r."""
+    n_rows = len(counts)
+    if n_rows == 0 or bool(np.all(counts >= n_cols)):
         return QPolygonF()
-    points = [QPointF(1, 0), QPointF(n_cells, 0)]
-    for k in range(n_cells - 1, 0, -1):  # down the right edge, then stepping up-left
-        points += [QPointF(k + 1, k), QPointF(k, k)]
+    points = [QPointF(float(counts[0]), 0.0), QPointF(n_cols, 0.0), QPointF(n_cols, n_rows)]
+    for r in range(n_rows - 1, -1, -1):  # up the left edge of the hidden region
+        points += [QPointF(float(counts[r]), r + 1.0), QPointF(float(counts[r]), float(r))]
     return QPolygonF(points)
 
 
@@ -190,7 +208,7 @@ class HeatmapPlot(pg.PlotItem):
         view.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="row-major")
         self.mask = pg.ImageItem(axisOrder="row-major")  # any mask, cell by cell
-        self.future = QGraphicsPolygonItem()  # the causal mask: one staircase polygon
+        self.future = QGraphicsPolygonItem()  # a row-prefix mask (causal): one polygon
         self.future.setPen(QPen(Qt.PenStyle.NoPen))
         for item in (self.mask, self.future):
             item.setZValue(1)
@@ -201,7 +219,7 @@ class HeatmapPlot(pg.PlotItem):
         for item in (self.image, self.mask):
             item.setAutoDownsample(True)  # 2048² maps stay smooth when zoomed out
         self.n_cells = 0
-        self._staircase_cells = -1  # the grid size the staircase polygon was built for
+        self._outlined: np.ndarray | None = None  # the mask the polygon was built for
         view.sigRangeChanged.connect(self._refresh_ticks)
         view.sigResized.connect(self._refresh_ticks)
 
@@ -214,15 +232,11 @@ class HeatmapPlot(pg.PlotItem):
         resized = values.shape[0] != self.n_cells
         self.n_cells = values.shape[0]
         self.image.setImage(values, autoLevels=False)
-        causal = masked is not None and np.array_equal(masked, causal_triangles(self.n_cells)[0])
-        if causal:  # the usual case: a polygon is crisp at any zoom and costs no rendering
-            if self._staircase_cells != self.n_cells:
-                self.future.setPolygon(staircase(self.n_cells))
-                self._staircase_cells = self.n_cells
-        elif masked is not None:
+        outlined = masked is not None and self._outline(masked)
+        if masked is not None and not outlined:
             self.mask.setImage(masked.view(np.uint8), autoLevels=False, levels=(0, 1))
-        self.future.setVisible(causal)
-        self.mask.setVisible(masked is not None and not causal)
+        self.future.setVisible(outlined)
+        self.mask.setVisible(masked is not None and not outlined)
         if resized:
             n = max(self.n_cells, 1)
             self.getViewBox().setLimits(
@@ -236,6 +250,20 @@ class HeatmapPlot(pg.PlotItem):
                 maxYRange=3 * n,
             )
             self.reset_view()
+
+    def _outline(self, masked: np.ndarray) -> bool:
+        """Draw a row-prefix mask as one polygon; False for any other mask.
+
+        The polygon is kept for the same mask array (a trace hands out one per size).
+        """
+        if masked is self._outlined:
+            return True
+        counts = row_prefixes(masked)
+        if counts is None:
+            return False
+        self.future.setPolygon(suffix_outline(counts, masked.shape[1]))
+        self._outlined = masked if not masked.flags.writeable else None
+        return True
 
     def set_labels(self, labels: list[str]) -> None:
         """Token labels of both axes: queries on the left, keys at the bottom."""

@@ -7,6 +7,8 @@ at n is Σ_i Re(q̃_i·conj(k̃_i)) / √hd, so the per-pair terms add up to the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
@@ -20,18 +22,68 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from llamalens.viz.rope_parts import (
+from llamalens.viz.plot_style import (
     HUES,
     NEGATIVE,
     POSITIVE,
-    SERIES,
-    TWO_PI,
-    _label,
-    _validated,
-    _View,
     pair_shades,
     styled_plot,
+    text_label,
 )
+
+SERIES = ("q_before", "q_after", "k_before", "k_after")
+TWO_PI = 2.0 * np.pi
+
+
+@dataclass(frozen=True)
+class _View:
+    q_before: np.ndarray
+    q_after: np.ndarray
+    theta: np.ndarray
+    q_pos: int
+    k_before: np.ndarray | None
+    k_after: np.ndarray | None
+    k_pos: int | None
+    contributions: np.ndarray | None
+
+
+def _complex_vector(name: str, value: np.ndarray, n: int) -> np.ndarray:
+    arr = np.asarray(value)
+    if not np.iscomplexobj(arr):
+        raise ValueError(f"{name} must be complex (one number per pair), got dtype {arr.dtype}")
+    if arr.shape != (n,):
+        raise ValueError(f"{name} has shape {arr.shape}, expected ({n},) = (hd/2,) like theta")
+    return arr.astype(np.complex128)
+
+
+def _validated(q_before, q_after, theta, q_pos, k_before, k_after, k_pos, contributions) -> _View:
+    theta = np.asarray(theta, dtype=np.float64)
+    if theta.ndim != 1 or theta.size == 0:
+        raise ValueError(f"theta has shape {theta.shape}, expected (hd/2,) with hd/2 >= 1")
+    if not np.all(np.isfinite(theta) & (theta > 0)):
+        raise ValueError("theta must be finite and positive (radians per position)")
+    n = theta.size
+    if (k_before is None) != (k_after is None) or (k_after is not None and k_pos is None):
+        raise ValueError("k_before, k_after and k_pos must be given together (or all None)")
+    k_b = None if k_before is None else _complex_vector("k_before", k_before, n)
+    k_a = None if k_after is None else _complex_vector("k_after", k_after, n)
+    q_a = _complex_vector("q_after", q_after, n)
+    if contributions is not None:
+        contributions = np.asarray(contributions, dtype=np.float64)
+        if contributions.shape != (n,):
+            raise ValueError(f"contributions has shape {contributions.shape}, expected ({n},)")
+    elif k_a is not None:  # the same per-pair terms the score is made of
+        contributions = (q_a * np.conj(k_a)).real / np.sqrt(2.0 * n)
+    return _View(
+        _complex_vector("q_before", q_before, n),
+        q_a,
+        theta,
+        int(q_pos),
+        k_b,
+        k_a,
+        None if k_pos is None else int(k_pos),
+        contributions,
+    )
 
 
 class RopePlane(QWidget):
@@ -140,13 +192,13 @@ class RopePlane(QWidget):
         self._bars = pg.BarGraphItem(x=[0.0], height=[0.0], width=0.8, brush="#4c78a8")
         c.addItem(self._bars)
         c.scene().sigMouseClicked.connect(lambda ev: self._on_plot_clicked(self.contrib, ev))
-        self.sum_label = _label("Σ —", 15, True, "ropeContributionSum")
+        self.sum_label = text_label("Σ —", 15, True, "ropeContributionSum")
         self.sum_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def _build_layout(self) -> None:
-        self.title_label = _label("", 13, True, "ropeTitle")
+        self.title_label = text_label("", 13, True, "ropeTitle")
         self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.info_label = _label("", 11, False, "ropeInfo")
+        self.info_label = text_label("", 11, False, "ropeInfo")
         self.info_label.setWordWrap(True)
         self.info_label.setMinimumHeight(2 * self.info_label.fontMetrics().lineSpacing() + 4)
         self.pair_spin = QSpinBox()
@@ -157,7 +209,7 @@ class RopePlane(QWidget):
         self.pair_spin.valueChanged.connect(lambda v: self._choose(None if v < 0 else v))
         header = QHBoxLayout()
         header.addWidget(self.title_label, 1)
-        header.addWidget(_label("pair i:", 13))
+        header.addWidget(text_label("pair i:", 13))
         header.addWidget(self.pair_spin)
         box = QWidget()
         box_layout = QVBoxLayout(box)

@@ -14,7 +14,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from llamalens.app.state import STAGE_NAMES, STAGES, InspectorState
+from llamalens.app.stage_view import map_style
+from llamalens.app.state import InspectorState
+from llamalens.model.attention import STAGE_LABELS, STAGES
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
@@ -34,7 +36,7 @@ class AttentionPanel(QWidget):
         self.stage_combo = QComboBox()
         self.stage_combo.setObjectName("stageCombo")
         for stage in STAGES:
-            self.stage_combo.addItem(STAGE_NAMES[stage], stage)
+            self.stage_combo.addItem(STAGE_LABELS[stage], stage)
         self.stage_combo.setCurrentIndex(STAGES.index(state.stage))
         self.map = AttentionMap()
         self.readout = QLabel(KEY_HELP)
@@ -64,7 +66,9 @@ class AttentionPanel(QWidget):
         self.cmap_combo = QComboBox()
         self.cmap_combo.setObjectName("colormapCombo")
         self.cmap_combo.addItems(list(COLORMAP_NAMES))
-        self.cmap_combo.currentTextChanged.connect(self.map.set_colormap)
+        self.cmap_combo.currentTextChanged.connect(
+            lambda name: self.state.set_display(colormap=name)
+        )
         self.scale_combo = QComboBox()
         self.scale_combo.setObjectName("scaleCombo")
         self.scale_combo.addItems(list(SCALES))
@@ -74,23 +78,19 @@ class AttentionPanel(QWidget):
         self.gamma_spin.setSingleStep(0.1)
         self.gamma_spin.setValue(0.5)
         self.gamma_spin.setPrefix("γ ")
-        for w in (self.scale_combo, self.gamma_spin):
-            (w.currentTextChanged if w is self.scale_combo else w.valueChanged).connect(
-                lambda *_: self.map.set_color_scale(
-                    self.scale_combo.currentText(), self.gamma_spin.value()
-                )
-            )
+        self.scale_combo.currentTextChanged.connect(lambda v: self.state.set_display(scale=v))
+        self.gamma_spin.valueChanged.connect(lambda v: self.state.set_display(gamma=v))
         self.fixed_check = QCheckBox("0–1 range")
         self.fixed_check.setObjectName("fixedRangeCheck")
         self.fixed_check.setToolTip("Colour probabilities on a fixed 0..1 range")
-        self.fixed_check.toggled.connect(self.map.set_fixed_prob_range)
+        self.fixed_check.toggled.connect(lambda on: self.state.set_display(fixed_range=on))
         self.sink_check = QCheckBox("Hide first column")
         self.sink_check.setObjectName("hideSinkCheck")
         self.sink_check.setToolTip(
             "Draw the first key (the attention sink) as masked so the "
             "rest of the map gets the colour range"
         )
-        self.sink_check.toggled.connect(self.map.set_hide_first_column)
+        self.sink_check.toggled.connect(lambda on: self.state.set_display(hide_first=on))
         row = QHBoxLayout()
         for label, w in (
             ("Colours", self.cmap_combo),
@@ -115,8 +115,27 @@ class AttentionPanel(QWidget):
         self.map.cell_clicked.connect(self._clicked)
         for sig in (s.trace_changed, s.layer_changed, s.head_changed, s.stage_changed):
             sig.connect(self.refresh)
+        s.display_changed.connect(self._apply_display)
         s.token_changed.connect(lambda row: self.map.set_query_row(row))
         s.key_changed.connect(lambda col: self.map.set_key_col(col))
+
+    def _apply_display(self) -> None:
+        """The state's colour settings onto the map and the controls."""
+        d = self.state.display
+        self.map.set_colormap(d.colormap)
+        self.map.set_color_scale(d.scale, d.gamma)
+        self.map.set_fixed_prob_range(d.fixed_range)
+        self.map.set_hide_first_column(d.hide_first)
+        for widget, setter, value in (
+            (self.cmap_combo, self.cmap_combo.setCurrentText, d.colormap),
+            (self.scale_combo, self.scale_combo.setCurrentText, d.scale),
+            (self.gamma_spin, self.gamma_spin.setValue, d.gamma),
+            (self.fixed_check, self.fixed_check.setChecked, d.fixed_range),
+            (self.sink_check, self.sink_check.setChecked, d.hide_first),
+        ):
+            widget.blockSignals(True)
+            setter(value)
+            widget.blockSignals(False)
 
     def _clicked(self, query: int, key: int) -> None:
         self.state.set_token(query)
@@ -139,8 +158,9 @@ class AttentionPanel(QWidget):
         self.stage_combo.setCurrentIndex(STAGES.index(s.stage))
         self.stage_combo.blockSignals(False)
         kv = s.trace.kv_head(s.head)
-        title = f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_NAMES[s.stage]}"
-        self.map.set_map(s.current_map(), s.trace.token_strs, stage=s.stage, title=title)
+        title = f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_LABELS[s.stage]}"
+        style = map_style(s.trace, s.stage)
+        self.map.set_map(s.current_map(), s.trace.token_strs, title=title, **style)
         self.map.set_query_row(s.token)
         self.map.set_key_col(s.key)
 

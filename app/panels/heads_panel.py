@@ -6,6 +6,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
+from llamalens.model.analysis import STAT_HELP, STAT_NAMES
 from llamalens.viz.head_grid import HeadGrid
 from llamalens.viz.head_table import HeadStatsTable
 
@@ -42,7 +43,8 @@ class HeadGridPanel(QWidget):
         if s.trace is None or not self.isVisible():
             return
         maps = s.trace.layer_maps(s.layer, "probs")
-        self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer)
+        mask = s.trace.map_mask("probs")
+        self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer, mask=mask)
         self.caption.setText(
             f"Layer {s.layer}: {s.n_heads} heads, {s.trace.n_kv_heads} KV "
             "heads (same colour = same keys and values)"
@@ -70,11 +72,18 @@ class HeadStatsPanel(QWidget):
         lay.addWidget(self.table, 1)
         lay.addWidget(self.note)
         self.table.head_chosen.connect(self._jump)
+        state.analysis_changed.connect(self.refresh)
 
     def _jump(self, layer: int, head: int) -> None:
         self.state.set_layer(layer)
         self.state.set_head(head)
 
-    def set_stats(self, stats: dict) -> None:
-        self.table.set_stats(stats)
+    def refresh(self) -> None:
+        """Show the state's head statistics (cleared when there are none for this trace)."""
+        analysis = self.state.current_analysis()
+        if analysis is None or not analysis.stats:
+            self.table.setRowCount(0)
+            return
+        stats = {name: analysis.stats[name] for name in STAT_NAMES if name in analysis.stats}
+        self.table.set_stats(stats, STAT_HELP)
         self.table.select_head(self.state.layer, self.state.head)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -19,12 +18,18 @@ class LensPanel(QWidget):
         lay.addWidget(QLabel("Final norm + output applied after each layer (last positions)"))
         lay.addWidget(self.table, 1)
         self.table.cell_chosen.connect(self._chosen)
+        state.analysis_changed.connect(self.refresh)
 
     def _chosen(self, layer: int, position: int) -> None:
         self.state.set_layer(layer)
         self.state.set_token(position)
 
-    def set_lens(self, text, probs, positions) -> None:
-        t = self.state.trace
-        labels = [t.token_strs[p] if t is not None and p < t.n_tokens else "" for p in positions]
-        self.table.set_lens(np.array(text, dtype=object), probs, list(positions), labels)
+    def refresh(self) -> None:
+        """Show the state's logit lens (cleared when there is none for this trace)."""
+        analysis, trace = self.state.current_analysis(), self.state.trace
+        if analysis is None or analysis.lens is None:
+            self.table.setRowCount(0)
+            return
+        lens = analysis.lens
+        labels = [trace.token_strs[p] for p in lens.positions]
+        self.table.set_lens(lens.text, lens.probs, list(lens.positions), labels)

@@ -13,6 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from llamalens.app.state import InspectorState, PromptSettings
+
 EXAMPLES = [
     "The capital of France is",
     "What is the capital of France?",
@@ -24,12 +26,17 @@ EXAMPLES = [
 
 
 class PromptPanel(QWidget):
-    """Signals: run_requested()."""
+    """The state's prompt: text, chat template, special tokens as text; Run.
+
+    Signals:
+        run_requested(): the user asked to run the prompt.
+    """
 
     run_requested = Signal()
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, state: InspectorState, parent=None) -> None:
         super().__init__(parent)
+        self.state = state
         self.edit = QPlainTextEdit(EXAMPLES[0])
         self.edit.setObjectName("promptEdit")
         self.edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter")
@@ -60,6 +67,29 @@ class PromptPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.edit)
         lay.addLayout(row)
+        self._store()
+        self.edit.textChanged.connect(self._store)
+        self.chat.toggled.connect(self._store)
+        self.plain.toggled.connect(self._store)
+        state.prompt_changed.connect(self._show)
+        state.model_changed.connect(self._model_changed)
+
+    def _store(self, *_args) -> None:
+        self.state.set_prompt(
+            PromptSettings(self.edit.toPlainText(), self.chat.isChecked(), self.plain.isChecked())
+        )
+
+    def _show(self) -> None:
+        """The state's prompt onto the editor and check boxes (a restored session)."""
+        p = self.state.prompt
+        if self.edit.toPlainText() != p.text:
+            self.edit.setPlainText(p.text)
+        self.chat.setChecked(p.chat)
+        self.plain.setChecked(p.plain)
+
+    def _model_changed(self) -> None:
+        model = self.state.model
+        self.chat.setEnabled(model is None or model.has_chat)
 
     def text(self) -> str:
         return self.edit.toPlainText()

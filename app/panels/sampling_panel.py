@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from llamalens.app.state import InspectorState
-from llamalens.model.sampling import SamplingParams, nucleus, sample, softmax
+from llamalens.model.sampling import SamplingParams, distribution, sample
 from llamalens.viz.logit_bars import LogitBars
 from llamalens.viz.token_text import visible_text
 
@@ -26,11 +28,15 @@ P_STEPS = 100
 
 
 class SamplingPanel(QWidget):
-    """Signals: append_requested(int token), generate_requested(int n, float T, float p,
-    int k, int seed)."""
+    """The state's sampling settings and history; choose, append and generate tokens.
+
+    Signals:
+        append_requested(int): the chosen token id to append.
+        generate_requested(int): how many tokens to generate with the state's settings.
+    """
 
     append_requested = Signal(int)
-    generate_requested = Signal(int, float, float, int, int)
+    generate_requested = Signal(int)
 
     def __init__(self, state: InspectorState, parent=None) -> None:
         super().__init__(parent)
@@ -39,6 +45,9 @@ class SamplingPanel(QWidget):
         self.bars = LogitBars()
         self._build_controls()
         state.trace_changed.connect(self._on_trace)
+        state.sampling_changed.connect(self._show_settings)
+        state.history_changed.connect(self._show_history)
+        self._show_settings()
 
     # ---- widgets --------------------------------------------------------------------------
     def _slider(self, name: str, top: int, value: int) -> QSlider:
@@ -46,7 +55,7 @@ class SamplingPanel(QWidget):
         s.setObjectName(name)
         s.setRange(0 if name == "temperatureSlider" else 1, top)
         s.setValue(value)
-        s.valueChanged.connect(self.redraw)
+        s.valueChanged.connect(self._store_settings)
         return s
 
     def _spin(self, name: str, lo: int, hi: int, value: int, tip: str) -> QSpinBox:
@@ -61,10 +70,11 @@ class SamplingPanel(QWidget):
         self.temperature_slider = self._slider("temperatureSlider", 2 * TEMP_STEPS, TEMP_STEPS)
         self.top_p_slider = self._slider("topPSlider", P_STEPS, P_STEPS)
         self.top_k_spin = self._spin("topKSpin", 0, 100_000, 0, "0 = no top-k limit")
-        self.top_k_spin.valueChanged.connect(self.redraw)
+        self.top_k_spin.valueChanged.connect(self._store_settings)
         self.shown_spin = self._spin("shownSpin", 3, 50, 12, "tokens shown")
         self.shown_spin.valueChanged.connect(self.redraw)
         self.seed_spin = self._spin("seedSpin", 0, 2**31 - 1, 0, "seed of the next draw")
+        self.seed_spin.valueChanged.connect(self._store_settings)
         self.n_spin = self._spin("generateSpin", 1, 4096, 10, "tokens to generate")
         self.t_label, self.p_label = QLabel(), QLabel()
         self.chosen_label = QLabel("Choose a token with Greedy or Sample, then Append it.")
@@ -114,12 +124,39 @@ class SamplingPanel(QWidget):
 
     # ---- values ---------------------------------------------------------------------------
     def params(self, seed: int | None = None) -> SamplingParams:
-        return SamplingParams(
-            temperature=self.temperature_slider.value() / TEMP_STEPS,
-            top_p=self.top_p_slider.value() / P_STEPS,
-            top_k=self.top_k_spin.value(),
-            seed=seed,
+        """The state's settings, with another seed when given."""
+        p = self.state.sampling
+        return p if seed is None else replace(p, seed=seed)
+
+    def _store_settings(self, *_args) -> None:
+        """The controls' values into the state."""
+        self.state.set_sampling(
+            SamplingParams(
+                temperature=self.temperature_slider.value() / TEMP_STEPS,
+                top_p=self.top_p_slider.value() / P_STEPS,
+                top_k=self.top_k_spin.value(),
+                seed=self.seed_spin.value(),
+            )
         )
+
+    def _show_settings(self) -> None:
+        """The state's settings onto the controls, then the bars."""
+        p = self.state.sampling
+        for widget, value in (
+            (self.temperature_slider, round(p.temperature * TEMP_STEPS)),
+            (self.top_p_slider, round(p.top_p * P_STEPS)),
+            (self.top_k_spin, p.top_k),
+            (self.seed_spin, p.seed or 0),
+        ):
+            widget.blockSignals(True)
+            widget.setValue(value)
+            widget.blockSignals(False)
+        self.redraw()
+
+    def _show_history(self) -> None:
+        self.history.clear()
+        self.history.addItems(list(self.state.history))
+        self.history.scrollToBottom()
 
     def _update_labels(self) -> None:
         self.t_label.setText(
@@ -138,28 +175,18 @@ class SamplingPanel(QWidget):
         t = self.state.trace
         if t is None:
             return
-        logits = t.last_logits
-        p = self.params()
-        probs = softmax(logits)
-        tempered = probs if p.temperature == 0 else softmax(logits, p.temperature)
-        kept = (
-            np.array([int(np.argmax(logits))])
-            if p.temperature == 0
-            else nucleus(tempered, p.top_p, p.top_k)
-        )
-        final = np.zeros_like(tempered)
-        final[kept] = tempered[kept] / tempered[kept].sum()
-        order = np.argsort(-tempered, kind="stable")[: self.shown_spin.value()]
-        kept_mask = np.isin(order, kept)
-        shown = np.where(kept_mask, final[order], tempered[order])
+        d = distribution(t.last_logits, self.state.sampling)
+        order = np.argsort(-d.tempered, kind="stable")[: self.shown_spin.value()]
+        kept_mask = np.isin(order, d.kept)
+        shown = np.where(kept_mask, d.final[order], d.tempered[order])
         labels = [t_.text for t_ in self._tokens(order)]
         chosen = int(np.flatnonzero(order == self.chosen)[0]) if self.chosen in order else None
-        self.bars.set_distribution(labels, probs[order], shown, kept_mask, chosen)
-        self.kept_count = len(kept)
+        self.bars.set_distribution(labels, d.probs[order], shown, kept_mask, chosen)
+        self.kept_count = len(d.kept)
 
     def _tokens(self, ids):
-        tok = self.state.tokenizer
-        return [tok.token(int(i)) for i in ids]
+        vocab = self.state.vocab
+        return [vocab.token(int(i)) for i in ids]
 
     # ---- actions --------------------------------------------------------------------------
     def choose_greedy(self) -> None:
@@ -170,11 +197,12 @@ class SamplingPanel(QWidget):
     def choose_sample(self) -> None:
         if self.state.trace is None:
             return
-        seed = self.seed_spin.value()
-        result = sample(self.state.trace.last_logits, self.params(seed))
-        how = f"sampled T={self.params().temperature:.2f} seed {seed}"
+        params = self.state.sampling
+        result = sample(self.state.trace.last_logits, params)
+        how = f"sampled T={params.temperature:.2f} seed {params.seed}"
         self._choose(result.token, how, float(result.final[result.token]))
-        self.seed_spin.setValue(seed + 1)  # the next draw differs, and stays reproducible
+        # the next draw differs, and stays reproducible
+        self.state.set_sampling(replace(params, seed=(params.seed or 0) + 1))
 
     def _choose(self, token: int, how: str, prob: float | None = None) -> None:
         self.chosen = token
@@ -189,18 +217,16 @@ class SamplingPanel(QWidget):
             self.chosen_label.setText("Choose a token first (Greedy or Sample).")
             return
         token, how = self.last_choice
-        self.history.addItem(
+        self.state.add_history(
             f"+ {visible_text(self._tokens([token])[0].text)}  (id {token}, {how})"
         )
-        self.history.scrollToBottom()
         self.append_requested.emit(token)
 
     def _generate(self) -> None:
-        p = self.params()
-        seed = self.seed_spin.value()
-        self.generate_requested.emit(self.n_spin.value(), p.temperature, p.top_p, p.top_k, seed)
-        self.history.addItem(
-            f"generate {self.n_spin.value()} (T={p.temperature:.2f}, "
-            f"top-p {p.top_p:.2f}, top-k {p.top_k}, seed {seed})"
+        p, n = self.state.sampling, self.n_spin.value()
+        self.generate_requested.emit(n)
+        self.state.add_history(
+            f"generate {n} (T={p.temperature:.2f}, top-p {p.top_p:.2f}, top-k {p.top_k}, "
+            f"seed {p.seed})"
         )
-        self.seed_spin.setValue(seed + 1)
+        self.state.set_sampling(replace(p, seed=(p.seed or 0) + 1))

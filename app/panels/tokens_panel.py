@@ -21,7 +21,6 @@ class TokensPanel(QWidget):
         self.strip.token_selected.connect(state.set_token)
         state.trace_changed.connect(self.refresh)
         state.token_changed.connect(self.strip.select_token)
-        self.dropped: tuple = ()
 
     def refresh(self) -> None:
         t = self.state.trace
@@ -31,7 +30,6 @@ class TokensPanel(QWidget):
             t.token_strs, t.token_ids.tolist(), [b.hex() for b in t.token_bytes], t.token_special
         )
         self.strip.select_token(self.state.token)
-        note = (
-            f" · {len(self.dropped)} byte(s) without a token were dropped" if self.dropped else ""
-        )
+        dropped = self.state.run.dropped
+        note = f" · {len(dropped)} byte(s) without a token were dropped" if dropped else ""
         self.label.setText(f"{t.n_tokens} tokens (click one to select it as the query)" + note)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from llamalens.app.cli import main
-from llamalens.model.runtime import load_model
+from llamalens.model.engine import Engine
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
 
@@ -74,7 +74,7 @@ def test_next_json_equals_model(capsys, tiny_hf):
     )
     assert code == 0
     obj = json.loads(out)
-    model = load_model(tiny_hf, device="cpu")
+    model = Engine.load(tiny_hf, device="cpu")
     logits = model.logits(obj["ids"])[-1]
     assert [t["id"] for t in obj["top"]] == list(np.argsort(-logits)[:5])
     probs = [t["prob"] for t in obj["top"]]

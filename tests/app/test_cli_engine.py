@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from llamalens.app.cli import main
-from llamalens.model.runtime import load_model
+from llamalens.model.engine import Engine
 from llamalens.model.sampling import SamplingParams, sample
 from tests.writers.checkpoints import tiny_config, tiny_tensors, write_hf
 from tests.writers.tiny_vocab import tiny_vocab
@@ -31,8 +31,8 @@ def test_dump_writes_the_documented_arrays(capsys, tiny_hf, tmp_path):
     out = tmp_path / "d.npz"
     code, _, _ = cli(capsys, "dump", "--model", tiny_hf, "--prompt", "hello world", "--out", out)
     assert code == 0
-    model = load_model(tiny_hf, device="cpu")
-    ids = model.encode("hello world")
+    model = Engine.load(tiny_hf, device="cpu")
+    ids = model.encode("hello world").ids
     t, cfg = len(ids), model.checkpoint.config
     L, H, KV, hd = cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.head_dim  # noqa: N806
     with np.load(out, allow_pickle=False) as d:
@@ -91,8 +91,8 @@ def test_sample_json(capsys, tiny_hf):
     assert code == 0 and len(obj["ids"]) == 200
     assert set(obj["ids"]) <= set(obj["kept"])
     assert sum(obj["probs"].values()) == pytest.approx(1.0)
-    model = load_model(tiny_hf, device="cpu")
-    expected = sample(model.logits(model.encode("the cat"))[-1], SamplingParams(0.8, 0.9))
+    model = Engine.load(tiny_hf, device="cpu")
+    expected = sample(model.logits(model.encode("the cat").ids)[-1], SamplingParams(0.8, 0.9))
     assert obj["kept"] == expected.kept.tolist()
 
 
@@ -112,8 +112,8 @@ def test_sample_temperature_zero_is_greedy(capsys, tiny_hf):
         "5",
         "--json",
     )
-    model = load_model(tiny_hf, device="cpu")
-    top = int(np.argmax(model.logits(model.encode("the cat"))[-1]))
+    model = Engine.load(tiny_hf, device="cpu")
+    top = int(np.argmax(model.logits(model.encode("the cat").ids)[-1]))
     assert json.loads(out)["ids"] == [top] * 5
 
 
@@ -130,27 +130,33 @@ def test_generate_json_equals_greedy(capsys, tiny_hf):
         "--json",
     )
     obj = json.loads(out)
-    model = load_model(tiny_hf, device="cpu")
-    assert obj["ids"] == model.greedy(model.encode("the cat"), 6)
+    model = Engine.load(tiny_hf, device="cpu")
+    assert obj["ids"] == sampled_without_cache(model, "the cat", 6, SamplingParams(0.0))
     assert obj["text"] == model.tokenizer.decode(obj["ids"])
 
 
-def test_generate_streams_text(capsys, tiny_hf):
-    code, out, _ = cli(
-        capsys,
-        "generate",
-        "--model",
-        tiny_hf,
-        "--prompt",
-        "the cat",
-        "--max-new-tokens",
-        "4",
-        "--temperature",
-        "1.0",
-        "--seed",
-        "3",
-    )
-    assert code == 0 and out.endswith("\n") and len(out) > 1
+def sampled_without_cache(model, prompt: str, n: int, params: SamplingParams) -> list[int]:
+    """The reference for generate: a full forward pass per token, no KV cache, one rng."""
+    ids, new = model.encode(prompt).ids, []
+    rng = np.random.default_rng(params.seed)
+    for _ in range(n):
+        token = sample(model.logits(ids + new)[-1], params, rng).token
+        new.append(token)
+        if token in model.tokenizer.stop_ids:
+            break
+    return new
+
+
+def test_generate_streams_the_sampled_text(capsys, tiny_hf):
+    args = ["generate", "--model", tiny_hf, "--prompt", "the cat", "--max-new-tokens", "8"]
+    code, out, _ = cli(capsys, *args, "--temperature", "1.0", "--seed", "3")
+    model = Engine.load(tiny_hf, device="cpu")
+    expected = sampled_without_cache(model, "the cat", 8, SamplingParams(1.0, seed=3))
+    assert code == 0 and out == model.tokenizer.decode(expected) + "\n"
+    assert len(set(expected)) > 1  # a sampled run, not one token repeated
+    code, again, _ = cli(capsys, *args, "--temperature", "1.0", "--seed", "4")
+    expected = sampled_without_cache(model, "the cat", 8, SamplingParams(1.0, seed=4))
+    assert again == model.tokenizer.decode(expected) + "\n" != out
 
 
 def test_bench_json(capsys, tiny_hf):

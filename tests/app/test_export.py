@@ -9,8 +9,10 @@ import pytest
 from PySide6.QtGui import QImage
 
 from llamalens.app.cli import main
+from llamalens.model.tracing import run_trace
 from llamalens.viz.token_text import visible_text
-from tests.app.test_inspector import tiny_hf, window  # noqa: F401 (fixtures)
+from tests.app.test_inspector import reference, tiny_hf, window  # noqa: F401 (fixtures)
+from tests.viz.test_export import pdf_text
 
 
 def png_ok(path, width: int | None = None) -> QImage:
@@ -39,8 +41,12 @@ def test_window_exports_png_svg_pdf_and_data(qtbot, window, tmp_path):  # noqa: 
     for label in trace.token_strs[:3]:
         assert visible_text(label) in texts
     assert "layer 0" in texts and "head 0" in texts
-    assert (tmp_path / "map.pdf").exists() is False
-    assert ex.export(amap, tmp_path / "map.pdf").read_bytes().startswith(b"%PDF")
+    pdf = ex.export(amap, tmp_path / "map.pdf")
+    assert pdf.read_bytes().startswith(b"%PDF")
+    words = pdf_text(pdf)
+    assert "layer 0" in words and "head 0" in words
+    for label in trace.token_strs[:3]:
+        assert " ".join(visible_text(label).split()) in words, label
     csv_path = ex.export_data(tmp_path / "map.csv")
     rows = csv_path.read_text(encoding="utf-8").splitlines()
     assert len(rows) == trace.n_tokens + 1
@@ -89,54 +95,35 @@ def test_cli_export_each_figure(what, tiny_hf, tmp_path, capsys):  # noqa: F811
     png_ok(out, 800)
 
 
-def test_cli_export_svg_pdf_and_options(tiny_hf, tmp_path, capsys):  # noqa: F811
+def test_cli_export_svg_pdf_and_options(tiny_hf, reference, tmp_path, capsys):  # noqa: F811
+    def export(prompt: str, out, *options: str) -> None:
+        args = ["export", "--model", str(tiny_hf), "--prompt", prompt, "--out", str(out)]
+        assert main([*args, *options]) == 0
+
+    def labels(prompt: str) -> list[str]:
+        ids = reference.encode(prompt).ids
+        return [
+            visible_text(label)
+            for label in run_trace(reference.module, reference.tokenizer, ids).token_strs
+        ]
+
     svg = tmp_path / "m.svg"
-    assert (
-        main(
-            [
-                "export",
-                "--model",
-                str(tiny_hf),
-                "--prompt",
-                "hello world",
-                "--stage",
-                "raw",
-                "--out",
-                str(svg),
-                "--theme",
-                "dark",
-                "--cmap",
-                "magma",
-                "--scale",
-                "log",
-            ]
-        )
-        == 0
+    export(
+        "hello world", svg, "--stage", "raw", "--theme", "dark", "--cmap", "magma", "--scale", "log"
     )
     texts = svg_texts(svg)
-    assert "hello" in texts or "he" in texts
-    assert "raw" in texts
+    for label in labels("hello world"):
+        assert label in texts, label
+    assert "raw" in texts and "layer 0" in texts
     pdf = tmp_path / "m.pdf"
-    assert (
-        main(
-            [
-                "export",
-                "--model",
-                str(tiny_hf),
-                "--prompt",
-                "hello",
-                "--out",
-                str(pdf),
-                "--stage",
-                "masked",
-            ]
-        )
-        == 0
-    )
+    export("hello", pdf, "--stage", "masked")
     assert pdf.read_bytes().startswith(b"%PDF")
+    words = pdf_text(pdf)
+    assert "masked" in words and all(" ".join(t.split()) in words for t in labels("hello"))
     npy = tmp_path / "m.npy"
-    assert main(["export", "--model", str(tiny_hf), "--prompt", "hello", "--out", str(npy)]) == 0
-    assert np.load(npy, allow_pickle=False).ndim == 2
+    export("the cat sat", npy, "--layer", "1", "--head", "3")
+    trace = run_trace(reference.module, reference.tokenizer, reference.encode("the cat sat").ids)
+    np.testing.assert_array_equal(np.load(npy, allow_pickle=False), trace.probs(1, 3))
 
 
 @pytest.mark.parametrize(

@@ -56,17 +56,17 @@ def _arrange(win) -> None:
     panel.top_p_slider.setValue(85)
     panel.top_k_spin.setValue(4)
     panel.seed_spin.setValue(11)
-    panel.history.addItem("+ cat  (id 9, greedy)")
+    s.add_history("+ cat  (id 9, greedy)")
 
 
 def test_session_reopens_identically_without_a_model(qtbot, window, empty, tmp_path):
     _arrange(window)
     path = tmp_path / "a.llamalens"
     save_session(window, path)
-    assert window.last_analysis is not None
+    assert window.state.analysis is not None
     open_session(empty, path)
     a, b = window.state, empty.state
-    assert empty.info is None and isinstance(b.tokenizer, VocabTable)
+    assert empty.state.model is None and isinstance(b.vocab, VocabTable)
     assert (b.layer, b.head, b.stage, b.token, b.key) == (1, 2, "masked", 5, 3)
     np.testing.assert_array_equal(
         empty.attention.map.displayed_matrix(), window.attention.map.displayed_matrix()
@@ -116,7 +116,7 @@ def test_corrupt_session_changes_nothing(qtbot, window, empty, tmp_path, content
     s = empty.state
     before = (
         s.trace,
-        s.tokenizer,
+        s.vocab,
         s.layer,
         s.head,
         s.stage,
@@ -132,7 +132,7 @@ def test_corrupt_session_changes_nothing(qtbot, window, empty, tmp_path, content
     assert empty.error_box.windowTitle() == "Could not open the session"
     assert (
         s.trace,
-        s.tokenizer,
+        s.vocab,
         s.layer,
         s.head,
         s.stage,

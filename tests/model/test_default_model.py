@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-transformers = pytest.importorskip("transformers")
+import transformers
 
 PROMPTS = [
     "The capital of France is",
@@ -37,7 +36,7 @@ def test_config_is_smollm2(default_model):
 
 @pytest.mark.parametrize("prompt", PROMPTS)
 def test_logits_and_every_attention_map_equal_transformers(default_model, reference, prompt):
-    ids = default_model.encode(prompt)
+    ids = default_model.encode(prompt).ids
     tokens = torch.tensor([ids])
     with torch.no_grad():
         ref = reference(tokens, output_attentions=True)
@@ -64,7 +63,7 @@ def test_logits_and_every_attention_map_equal_transformers(default_model, refere
 
 
 def test_fused_and_explicit_attention_agree(default_model):
-    ids = torch.tensor([default_model.encode(PROMPTS[2])])
+    ids = torch.tensor([default_model.encode(PROMPTS[2]).ids])
     module = default_model.module
     fused = module(ids)
     module.set_explicit_attention(True)
@@ -76,15 +75,15 @@ def test_fused_and_explicit_attention_agree(default_model):
 
 
 def test_greedy_chat_answer_names_paris(default_model):
-    ids = default_model.encode("What is the capital of France?", chat=True)
+    ids = default_model.encode("What is the capital of France?", chat=True).ids
     assert ids[0] == default_model.tokenizer.encode("<|im_start|>")[0]
-    out = default_model.greedy(ids, 24)
+    out = default_model.generate(ids, 24)
     answer = default_model.tokenizer.decode(out)
     assert "Paris" in answer, answer
 
 
 def test_kv_cache_steps_equal_one_full_run(default_model):
-    ids = default_model.encode(PROMPTS[0])
+    ids = default_model.encode(PROMPTS[0]).ids
     full = default_model.logits(ids)
     module = default_model.module
     with torch.no_grad():
@@ -98,7 +97,7 @@ def test_kv_cache_steps_equal_one_full_run(default_model):
 def test_trace_maps_equal_transformers(default_model, reference):
     from llamalens.model.tracing import run_trace
 
-    ids = default_model.encode(PROMPTS[1])
+    ids = default_model.encode(PROMPTS[1]).ids
     trace = run_trace(default_model.module, default_model.tokenizer, ids)
     with torch.no_grad():
         ref = reference(torch.tensor([ids]), output_attentions=True)

@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import transformers
 
+from llamalens.model.engine import build_model
 from llamalens.model.loaders import load_checkpoint
-from llamalens.model.runtime import build_model
 from llamalens.model.tokenizer import HfTokenizer, SentencePieceTokenizer, Tokenizer
 from tests.writers.families import (
     EXACT,
@@ -27,8 +28,6 @@ from tests.writers.families import (
     llama3_family,
     qwen2_family,
 )
-
-transformers = pytest.importorskip("transformers")
 
 PROMPT = "the quick brown fox: attention rotates pairs. hello world! 这是 12345"
 MAX_LOGIT, MAX_PROB = 1e-4, 1e-5

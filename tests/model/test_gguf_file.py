@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,6 @@ import gguf
 import numpy as np
 import pytest
 
-from llamalens.model.errors import CheckpointError
 from llamalens.model.loaders.gguf_file import GGUFFile, read_gguf
 from llamalens.model.loaders.gguf_meta import open_reader, read_metadata
 from tests.writers.checkpoints import tiny_config, tiny_tensors
@@ -178,7 +176,8 @@ def test_version_2_files_parse_the_same(tmp_path: Path) -> None:
     assert v2.version == 2 and v2.metadata == v3.metadata and v2.tensors == v3.tensors
 
 
-def test_a_large_vocabulary_parses_fast(tmp_path: Path) -> None:
+def test_a_large_vocabulary_parses_exactly(tmp_path: Path) -> None:
+    """300,000 strings round-trip (their parse time is in benchmarks/gguf_parse.py)."""
     tokens = [f"tok{i}\u0120{i % 97}" for i in range(150_000)]
     merges = [f"t{i % 500} o{i}" for i in range(150_000)]
     writer = gguf.GGUFWriter(tmp_path / "v.gguf", "llama")
@@ -188,13 +187,10 @@ def test_a_large_vocabulary_parses_fast(tmp_path: Path) -> None:
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.close()
-    start = time.perf_counter()
     parsed = read_gguf(tmp_path / "v.gguf")
-    elapsed = time.perf_counter() - start
     assert parsed.metadata["tokenizer.ggml.tokens"] == tokens
     assert parsed.metadata["tokenizer.ggml.merges"] == merges
-    assert parsed.metadata["tokenizer.ggml.scores"][-1] == 149_999.0
-    assert elapsed < 2.0, f"{elapsed:.2f} s for 300k strings (expected about 0.1 s)"
+    assert parsed.metadata["tokenizer.ggml.scores"] == [float(i) for i in range(150_000)]
 
 
 def test_read_metadata_accepts_a_path_or_a_parsed_file(
@@ -220,11 +216,7 @@ def test_read_metadata_accepts_a_path_or_a_parsed_file(
 
 @pytest.fixture(scope="module")
 def default_pair(default_gguf: Path) -> tuple[GGUFFile, gguf.GGUFReader]:
-    try:
-        parsed = read_gguf(default_gguf)
-    except CheckpointError as exc:
-        pytest.skip(f"default model unreadable: {exc}")
-    return parsed, gguf.GGUFReader(default_gguf)
+    return read_gguf(default_gguf), gguf.GGUFReader(default_gguf)
 
 
 @pytest.mark.slow
@@ -242,15 +234,6 @@ def test_default_model_matches_the_reference_reader(default_pair) -> None:
     assert parsed.metadata["general.architecture"] == "llama"
     last = max(parsed.tensors, key=lambda t: t.offset)
     assert last.offset + last.nbytes <= parsed.file_size
-
-
-@pytest.mark.slow
-def test_default_model_parses_in_well_under_a_second(default_gguf: Path) -> None:
-    read_gguf(default_gguf)  # warm the page cache
-    start = time.perf_counter()
-    read_gguf(default_gguf)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"parsing took {elapsed:.2f} s (expected about 0.1 s)"
 
 
 def test_q8_1_tensors_have_ggml_block_size(tmp_path: Path) -> None:

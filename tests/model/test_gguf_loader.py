@@ -12,11 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from llamalens.model.loaders import gguf_loader
 from llamalens.model.loaders.gguf_file import read_gguf
 from llamalens.model.loaders.gguf_loader import config_from_metadata, load_gguf, meta_name
+from llamalens.model.tokenizer import load_gguf_tokenizer
 from tests.writers.checkpoints import tiny_config, tiny_tensors
 from tests.writers.gguf_writer import write_gguf
+from tests.writers.tiny_vocab import tiny_vocab
+from tests.writers.tokenizer_files import gguf_tokenizer_metadata
 
 
 @pytest.fixture
@@ -89,16 +91,14 @@ def test_tied_embeddings_bias_rope_freqs_and_head_dim(tiny) -> None:
 
 
 def test_tokenizer_comes_from_metadata(tiny) -> None:
-    files = pytest.importorskip("tests.writers.tokenizer_files")
-    tokenizer_module = pytest.importorskip("llamalens.model.tokenizer")
-    if not hasattr(tokenizer_module, "load_gguf_tokenizer"):
-        pytest.skip("model.tokenizer.load_gguf_tokenizer is not written yet")
-    from tests.writers.tiny_vocab import tiny_vocab
-
     vocab = tiny_vocab()
-    path = _write(tiny, tokenizer_metadata=files.gguf_tokenizer_metadata(vocab))
+    path = _write(tiny, tokenizer_metadata=gguf_tokenizer_metadata(vocab))
     ckpt = load_gguf(path)
     assert ckpt.tokenizer is not None and ckpt.tokenizer.n_vocab == vocab.size
+    expected = load_gguf_tokenizer(read_gguf(path).metadata, path)
+    text = "the cat sat on the mat. hello world!"
+    assert ckpt.tokenizer.encode(text) == expected.encode(text)
+    assert ckpt.tokenizer.decode(ckpt.tokenizer.encode(text)) == text
 
 
 def test_meta_names() -> None:
@@ -147,13 +147,7 @@ def test_progress_is_bounded_monotonic_and_complete(tiny) -> None:
 @pytest.fixture(scope="module")
 def smollm2(default_gguf: Path):
     """The default model's parsed header and its loaded checkpoint: (gguf_file, checkpoint)."""
-    with pytest.MonkeyPatch.context() as mp:
-        try:
-            from llamalens.model.tokenizer import load_gguf_tokenizer  # noqa: F401
-        except ImportError:  # the tokenizer package is not there yet: check the weights only
-            mp.setattr(gguf_loader, "_load_tokenizer", lambda _m, _p: None)
-        ckpt = load_gguf(default_gguf)
-    return read_gguf(default_gguf), ckpt
+    return read_gguf(default_gguf), load_gguf(default_gguf)
 
 
 @pytest.mark.slow
@@ -191,6 +185,8 @@ def test_default_model_tensor_equals_reference(smollm2, gguf_name: str, name: st
 @pytest.mark.slow
 def test_default_model_tokenizer(smollm2) -> None:
     _, ckpt = smollm2
-    if ckpt.tokenizer is None:
-        pytest.skip("model.tokenizer.load_gguf_tokenizer is not written yet")
-    assert ckpt.tokenizer.n_vocab == 49152
+    tok = ckpt.tokenizer
+    assert tok is not None and tok.n_vocab == 49152 and tok.name == "gpt2-bpe:smollm"
+    # ids from SmolLM2's own tokenizer (tests/model/test_tokenizer_smollm2.py checks many more)
+    assert tok.encode("This is a test sentence.") == [1348, 314, 253, 1028, 6330, 30]
+    assert tok.encode("<|im_start|>user\nhi<|im_end|>") == [1, 4093, 198, 6004, 2]

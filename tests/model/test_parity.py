@@ -5,13 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import transformers
 
 from llamalens.model.config import RopeScaling
+from llamalens.model.engine import build_model
 from llamalens.model.loaders import load_checkpoint
-from llamalens.model.runtime import build_model
 from tests.model.tiny import make_all_formats
-
-transformers = pytest.importorskip("transformers")
 
 PROMPT = "the quick brown fox: attention rotates pairs. hello world!"
 

@@ -8,10 +8,10 @@ import zipfile
 import numpy as np
 import pytest
 
+from llamalens.model.analysis import Analysis, LogitLens
+from llamalens.model.engine import Engine
 from llamalens.model.head_stats import head_stats, logit_lens
-from llamalens.model.runtime import load_model
 from llamalens.model.session_io import (
-    Analysis,
     Session,
     load_session,
     new_meta,
@@ -31,7 +31,7 @@ def loaded(tmp_path_factory):
     vocab = tiny_vocab()
     cfg = tiny_config(vocab)
     path = write_hf(tmp_path_factory.mktemp("session") / "hf", tiny_tensors(cfg, 5), cfg, vocab)
-    return load_model(path, device="cpu")
+    return Engine.load(path, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +43,8 @@ def session(loaded):
     ids, probs = logit_lens(loaded.module, trace, positions)
     text = np.array([[[tok.token(int(i)).text for i in cell] for cell in row] for row in ids])
     analysis = Analysis(
-        stats={"entropy": stats.entropy, "sink": stats.sink},
-        lens_text=text,
-        lens_probs=probs,
-        positions=tuple(positions),
+        stats={"entropy": stats["entropy"], "sink": stats["sink"]},
+        lens=LogitLens(ids, probs, text, tuple(positions)),
     )
     meta = new_meta(
         model={"name": "tiny", "path": "/x", "format": "hf", "device": "cpu", "quantization": None},
@@ -79,9 +77,11 @@ def test_round_trip_keeps_maps_tokens_analysis_and_vocab(saved, session, loaded)
     assert back.meta["history"][1] == "généré ✓"
     for name, arr in session.analysis.stats.items():
         np.testing.assert_array_equal(back.analysis.stats[name], arr)
-    np.testing.assert_array_equal(back.analysis.lens_text, session.analysis.lens_text)
-    np.testing.assert_array_equal(back.analysis.lens_probs, session.analysis.lens_probs)
-    assert back.analysis.positions == session.analysis.positions
+    lens, saved_lens = back.analysis.lens, session.analysis.lens
+    np.testing.assert_array_equal(lens.text, saved_lens.text)
+    np.testing.assert_array_equal(lens.probs, saved_lens.probs)
+    np.testing.assert_array_equal(lens.ids, saved_lens.ids)
+    assert lens.positions == saved_lens.positions
     tok = loaded.tokenizer
     assert back.vocab.n_vocab == tok.n_vocab
     assert back.vocab.tokens(range(tok.n_vocab)) == tok.tokens(range(tok.n_vocab))
@@ -159,7 +159,7 @@ def test_inconsistent_view_or_stats_are_refused(tmp_path, session):
     arrays = session_arrays(session)
     arrays["stats_sink"] = np.zeros((1, 1))
     _write(tmp_path / "stats.llamalens", arrays)
-    with pytest.raises(ValueError, match="stats_sink has shape"):
+    with pytest.raises(ValueError, match="statistic 'sink' has shape"):
         load_session(tmp_path / "stats.llamalens")
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import transformers
 
 from llamalens.model.errors import CheckpointError
 from llamalens.model.tokenizer import ChatTemplate, Tokenizer, builtin_chat_template, load_tokenizer
@@ -22,8 +23,6 @@ from tests.writers.tokenizer_files import (
     write_tokenizer_config,
     write_tokenizer_json,
 )
-
-transformers = pytest.importorskip("transformers")
 
 SMOLLM2_TEMPLATE = (
     "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"

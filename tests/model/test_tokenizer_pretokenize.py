@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from llama_models.llama3.tokenizer import Tokenizer as MetaTokenizer
 from tokenizers import Tokenizer as HFTokenizer
 
 from llamalens.model.tokenizer import Tokenizer, load_hf_tokenizer_json
@@ -73,8 +74,7 @@ TEXT = st.one_of(
 
 
 def meta_split(text: str, limit: int) -> list[str]:
-    llama3 = pytest.importorskip("llama_models.llama3.tokenizer")
-    return list(llama3.Tokenizer._split_whitespaces_or_nonwhitespaces(text, limit))
+    return list(MetaTokenizer._split_whitespaces_or_nonwhitespaces(text, limit))
 
 
 @RANDOM

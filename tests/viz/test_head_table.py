@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from llamalens.viz.head_table import COLUMNS, HeadStatsTable
+from llamalens.viz.head_table import HeadStatsTable
 
 NAN = float("nan")
+COLUMNS = ("layer", "head", "entropy", "sink", "previous", "self", "induction")
 
 
 def stats() -> dict[str, np.ndarray]:
@@ -19,7 +18,8 @@ def stats() -> dict[str, np.ndarray]:
         "entropy": np.array([[9.0, 10.0], [2.5, NAN]]),
         "sink": np.array([[0.9, 0.1], [0.5, 0.25]]),
         "previous": np.array([[0.0, 0.7], [0.2, 0.1]]),
-        "self_attn": np.array([[0.1, 0.2], [0.3, 0.4]]),
+        "self": np.array([[0.1, 0.2], [0.3, 0.4]]),
+        "induction": np.full((2, 2), NAN),
     }
 
 
@@ -55,6 +55,11 @@ def test_rows_columns_and_formatting(table):
     assert column_texts(table, "entropy") == ["9.000", "10.000", "2.500", "–"]
     assert column_texts(table, "self") == ["0.100", "0.200", "0.300", "0.400"]
     assert column_texts(table, "induction") == ["–"] * 4  # not measured
+    tips = {"entropy": "mean row entropy"}
+    table.set_stats({"sink": stats()["sink"], "entropy": stats()["entropy"]}, tips)
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert headers == ["layer", "head", "sink", "entropy"]  # the columns given, in order
+    assert table.horizontalHeaderItem(3).toolTip() == "mean row entropy"
 
 
 def test_sorting_is_numeric_with_nan_last_both_ways(table):
@@ -107,13 +112,13 @@ def test_select_head_selects_without_emitting(table, qtbot):
 def test_new_stats_keep_the_sort_order(table):
     table.sortByColumn(COLUMNS.index("previous"), Qt.SortOrder.DescendingOrder)
     table.set_stats({"previous": np.array([[0.3, 0.9, 0.1]]), "induction": np.ones((1, 3))})
-    assert table.column_values("previous") == [0.9, 0.3, 0.1]
-    assert all(math.isnan(v) for v in table.column_values("entropy"))
+    assert table.column_values("previous") == [0.9, 0.3, 0.1]  # sorted by name, not index
+    assert table.column_values("induction") == [1.0, 1.0, 1.0]
 
 
 def test_invalid_stats_are_rejected(table):
-    with pytest.raises(ValueError, match="unknown statistic 'beauty'"):
-        table.set_stats({"beauty": np.zeros((2, 2))})
+    with pytest.raises(ValueError, match="clash with the index columns"):
+        table.set_stats({"layer": np.zeros((2, 2))})
     with pytest.raises(ValueError, match="no statistics"):
         table.set_stats({})
     with pytest.raises(ValueError, match="expected one \\(L, H\\) shape"):

@@ -1,18 +1,8 @@
-"""The ``llamalens`` command: the app by default, plus headless subcommands.
-
-``llamalens [PATH]`` opens the window (default model without PATH);
-``llamalens info|tokens|next ...`` run without a window and print text or JSON.
-Bad input ends with a one-line ``llamalens: error: ...`` and a non-zero exit.
-"""
+"""The ``llamalens`` command line: the app's arguments and every subcommand's."""
 
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
-from collections.abc import Sequence
-
-from llamalens.app import cli_commands
 
 SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench", "export")
 
@@ -33,10 +23,19 @@ def _add_prompts(p: argparse.ArgumentParser) -> None:
     src.add_argument(
         "--input", metavar="FILE", help="a file with one JSON string (a prompt) per line"
     )
-    p.add_argument(
-        "--chat", action="store_true", help="wrap each prompt in the model's chat template"
-    )
+    _add_encoding(p)
     p.add_argument("--json", action="store_true", help="print one JSON object per prompt")
+
+
+def _add_encoding(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--chat", action="store_true", help="wrap the prompt in the model's chat template"
+    )
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="keep special-token text (e.g. <|im_start|>) as plain text",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,11 +64,6 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--tokenizer", metavar="PATH", help="tokenizer.model, tokenizer.json or .gguf file"
     )
-    tokens.add_argument(
-        "--plain",
-        action="store_true",
-        help="keep special-token text (e.g. <|im_start|>) as plain text",
-    )
     _add_prompts(tokens)
     nxt = sub.add_parser(
         "next",
@@ -89,9 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_prompt(p: argparse.ArgumentParser) -> None:
     _add_model(p)
     p.add_argument("--prompt", metavar="TEXT", required=True, help="the prompt")
-    p.add_argument(
-        "--chat", action="store_true", help="wrap the prompt in the model's chat template"
-    )
+    _add_encoding(p)
 
 
 def _add_sampling(p: argparse.ArgumentParser, required: bool) -> None:
@@ -232,23 +224,3 @@ def build_app_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     return p
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``llamalens`` console script."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    logging.basicConfig(level=logging.WARNING, format="llamalens: %(levelname)s: %(message)s")
-    if args_list and args_list[0] in SUBCOMMANDS:
-        args = build_parser().parse_args(args_list)
-        return cli_commands.run(args)
-    if args_list and args_list[0] in ("-h", "--help"):
-        build_app_parser().print_help()
-        return 0
-    args = build_app_parser().parse_args(args_list)
-    from llamalens.app.main_window import run_app
-
-    return run_app(args.path, args.device)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

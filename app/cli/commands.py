@@ -1,0 +1,284 @@
+"""The headless subcommands: arguments → :class:`~llamalens.model.engine.Engine` → output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from llamalens.app.cli.progress import TextProgress
+from llamalens.model.errors import CheckpointError
+
+EXIT_BAD_INPUT = 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one subcommand; bad input becomes one line on stderr and exit code 2."""
+    from llamalens.app.cli.export import cmd_export
+
+    commands = {
+        "info": cmd_info,
+        "tokens": cmd_tokens,
+        "next": cmd_next,
+        "dump": cmd_dump,
+        "sample": cmd_sample,
+        "generate": cmd_generate,
+        "bench": cmd_bench,
+        "export": cmd_export,
+    }
+    try:
+        return commands[args.command](args)
+    except (CheckpointError, ValueError, OSError) as exc:
+        print(f"llamalens: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("llamalens: cancelled", file=sys.stderr)
+        return 130
+
+
+def load(args: argparse.Namespace):
+    """The engine of ``--model`` (the default model without it) on ``--device``."""
+    from llamalens.model.engine import Engine
+
+    device = getattr(args, "device", None)
+    with TextProgress() as bar:
+        return Engine.load(args.model, device=None if device == "auto" else device, progress=bar)
+
+
+def read_prompts(args: argparse.Namespace) -> Iterator[str]:
+    """--prompt, or --input's lines (one JSON string each; blank lines skipped)."""
+    if args.prompt is not None:
+        yield args.prompt
+        return
+    path = Path(args.input)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise ValueError(f"{path}: no such input file") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: is not UTF-8 text ({exc.reason})") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            prompt = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: is not a JSON string ({exc.msg})") from exc
+        if not isinstance(prompt, str):
+            raise ValueError(
+                f"{path}:{number}: holds a {type(prompt).__name__}, expected a JSON string"
+            )
+        yield prompt
+
+
+def sampling_params(args: argparse.Namespace):
+    """--temperature, --top-p, --top-k and --seed, validated."""
+    from llamalens.model.sampling import SamplingParams
+
+    return SamplingParams(args.temperature, args.top_p, args.top_k, args.seed)
+
+
+def prompt_ids(engine, args: argparse.Namespace) -> list[int]:
+    """--prompt encoded by the engine's one rule (--chat, --plain)."""
+    return engine.encode(args.prompt, chat=args.chat, plain=args.plain).ids
+
+
+# ---- info, tokens, next ---------------------------------------------------------------------
+def cmd_info(args: argparse.Namespace) -> int:
+    info = load(args).info()
+    if args.json:
+        print(json.dumps(info.to_dict(), ensure_ascii=False))
+        return 0
+    cfg, tok = info.config, info.tokenizer
+    stored = f"  (stored as {info.quantization})" if info.quantization else ""
+    print(f"{info.name}  ({info.format}, {info.path})")
+    print(f"  parameters   {info.parameters:,}{stored}")
+    print(
+        f"  layers {cfg['n_layers']}, dim {cfg['dim']}, heads {cfg['n_heads']} "
+        f"(KV {cfg['n_kv_heads']}), head_dim {cfg['head_dim']}, ffn {cfg['hidden_dim']}"
+    )
+    print(
+        f"  vocab {cfg['vocab_size']}, rope θ {cfg['rope_theta']:g}, context "
+        f"{cfg['max_seq_len']}, tied embeddings {cfg['tie_embeddings']}"
+    )
+    print(
+        f"  tokenizer    {tok['name']}, {tok['n_vocab']} tokens, chat template "
+        f"{tok['chat_template']}"
+    )
+    print(f"  runs on      {info.device} as {info.dtype}; loaded in {info.load_seconds:.2f} s")
+    return 0
+
+
+def _tokenizer(args: argparse.Namespace):
+    from llamalens.model.tokenizer import load_tokenizer
+
+    if args.tokenizer:
+        return load_tokenizer(args.tokenizer)
+    if args.model:
+        from llamalens.model.loaders import detect_format
+
+        fmt, location = detect_format(args.model)
+        if fmt == "gguf":
+            return load_tokenizer(location)
+        for name in ("tokenizer.model", "tokenizer.json"):
+            if (location / name).exists():
+                return load_tokenizer(location / name)
+        raise CheckpointError(location, "has no tokenizer.model or tokenizer.json")
+    from llamalens.model.default_model import default_model_path
+
+    with TextProgress() as bar:
+        return load_tokenizer(default_model_path(bar))
+
+
+def cmd_tokens(args: argparse.Namespace) -> int:
+    from llamalens.model.engine import encode_prompt
+
+    tok = _tokenizer(args)
+    for prompt in read_prompts(args):
+        enc = encode_prompt(tok, prompt, chat=args.chat, plain=args.plain)
+        for d in enc.dropped:
+            print(
+                f"llamalens: warning: byte 0x{d.byte:02x} at character {d.offset} has no "
+                "token in this vocabulary and was dropped",
+                file=sys.stderr,
+            )
+        toks = tok.tokens(enc.ids)
+        if args.json:
+            tokens = [
+                {"id": t.id, "text": t.text, "bytes": t.bytes.hex(), "special": t.special}
+                for t in toks
+            ]
+            print(json.dumps({"ids": enc.ids, "tokens": tokens}, ensure_ascii=False))
+        else:
+            shown = " ".join(f"[{t.id}:{t.text!r}{'*' if t.special else ''}]" for t in toks)
+            print(f"{len(toks)} tokens: {shown}")
+    return 0
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise ValueError(f"--top is {args.top}, expected a positive number")
+    engine = load(args)
+    for prompt in read_prompts(args):
+        ids = engine.encode(prompt, chat=args.chat, plain=args.plain).ids
+        start = time.perf_counter()
+        top = engine.top_next(ids, min(args.top, engine.config.vocab_size))
+        elapsed = time.perf_counter() - start
+        if args.json:
+            rows = [{"id": t.id, "text": t.text, "logit": t.logit, "prob": t.prob} for t in top]
+            print(json.dumps({"ids": ids, "top": rows}, ensure_ascii=False))
+            continue
+        print(f"{len(ids)} tokens, forward in {elapsed * 1000:.0f} ms; next token:")
+        for t in top:
+            print(f"  {t.prob:7.2%}  {t.logit:8.3f}  {t.id:>7}  {t.text!r}")
+    return 0
+
+
+# ---- dump, sample, generate, bench ----------------------------------------------------------
+def cmd_dump(args: argparse.Namespace) -> int:
+    from llamalens.model.trace_io import dump_arrays, parse_layers
+
+    if not str(args.out).endswith(".npz"):
+        raise ValueError(f"--out {args.out!r}: expected a .npz file name")
+    engine = load(args)
+    layers = parse_layers(args.layers, engine.config.n_layers)
+    trace = engine.trace(prompt_ids(engine, args), keep_logits=True)
+    np.savez(args.out, **dump_arrays(trace, layers))
+    print(
+        f"wrote {args.out}: {trace.n_tokens} tokens, layers {args.layers or 'all'}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from llamalens.model.sampling import sample
+
+    if args.n < 1:
+        raise ValueError(f"--n is {args.n}, expected a positive number")
+    params = sampling_params(args)
+    engine = load(args)
+    logits = engine.logits(prompt_ids(engine, args))[-1]
+    rng = np.random.default_rng(params.seed)
+    draws = [sample(logits, params, rng) for _ in range(args.n)]
+    first = draws[0]
+    obj = {
+        "ids": [d.token for d in draws],
+        "kept": [int(i) for i in first.kept],
+        "probs": {str(int(i)): float(first.final[i]) for i in first.kept},
+    }
+    if args.json:
+        print(json.dumps(obj))
+    else:
+        shown = " ".join(repr(engine.tokenizer.token(i).text) for i in obj["ids"][:50])
+        print(f"{len(first.kept)} tokens kept; draws: {shown}")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    if args.max_new_tokens < 0:
+        raise ValueError(f"--max-new-tokens is {args.max_new_tokens}, expected >= 0")
+    params = sampling_params(args)
+    engine = load(args)
+    tok = engine.tokenizer
+    pending: list[int] = []
+
+    def stream(token_id: int) -> None:
+        pending.append(token_id)
+        text = tok.decode(pending)
+        if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            pending.clear()
+
+    new = engine.generate(
+        prompt_ids(engine, args),
+        args.max_new_tokens,
+        params,
+        on_token=None if args.json else stream,
+    )
+    if args.json:
+        print(json.dumps({"ids": new, "text": tok.decode(new)}, ensure_ascii=False))
+    else:
+        sys.stdout.write(tok.decode(pending) + "\n")
+    return 0
+
+
+def parse_lengths(spec: str) -> list[int]:
+    """``"32,256,1024"`` → [32, 256, 1024]."""
+    try:
+        lengths = [int(x) for x in spec.split(",") if x.strip()]
+    except ValueError as exc:
+        raise ValueError(f"--tokens {spec!r}: expected numbers like 32,256,1024") from exc
+    if not lengths or min(lengths) < 1:
+        raise ValueError(f"--tokens {spec!r}: expected positive lengths")
+    return lengths
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from llamalens.model.bench import bench_lengths
+
+    lengths = parse_lengths(args.tokens)
+    engine = load(args)
+    start = time.perf_counter()
+    rows = bench_lengths(engine, lengths, with_transformers=not args.no_transformers)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{engine.name} on {engine.device} ({time.perf_counter() - start:.0f} s)")
+    print(
+        f"{'tokens':>7} {'plain_s':>9} {'captured_s':>11} {'ratio':>6} {'trace_MB':>9} "
+        f"{'transformers_s':>15}"
+    )
+    for r in rows:
+        tf = f"{r['transformers_s']:.3f}" if r.get("transformers_s") is not None else "-"
+        print(
+            f"{r['tokens']:>7} {r['plain_s']:>9.3f} {r['captured_s']:>11.3f} "
+            f"{r['capture_ratio']:>6.2f} {r['trace_mb']:>9.1f} {tf:>15}"
+        )
+    return 0
