@@ -30,6 +30,10 @@ from jinja2.utils import Namespace
 
 MAX_STEPS = 1_000_000
 MAX_LENGTH = 1_000_000
+# A call or filter whose two largest arguments (the string it is called on included) weigh
+# more together than this is refused: replace, join, indent and the like can make a result
+# about that large before anything could check it.
+MAX_PRODUCT = 10 * MAX_LENGTH
 # '%' and str.format fields with a width or precision of a million or more
 _PERCENT_WIDTH = re.compile(r"%[-+ #0]*(?:\d{7,}|\d*\.\d{7,})")
 _BRACE_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\d{7,}[^{}]*\}")
@@ -44,12 +48,41 @@ class _OutOfSteps(BaseException):
     can swallow it (the tracer only fires once)."""
 
 
+def _weight(value: Any, limit: int = MAX_LENGTH) -> int:
+    """Characters and items a value stands for (strings inside lists count), counted until
+    past ``limit``: a list of a million references to one long string weighs its text."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, dict):
+        items: Any = (*value.keys(), *value.values())
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        items = value
+    else:
+        return 1
+    total = len(items)
+    for item in items:
+        if total > limit:
+            break
+        total += _weight(item, limit)
+    return total
+
+
 def _check_length(value: Any, what: str) -> Any:
-    if isinstance(value, (str, bytes, list, tuple, dict)) and len(value) > MAX_LENGTH:
+    weight = _weight(value)
+    if weight > MAX_LENGTH:
         raise TemplateLimitError(
-            f"{what} made a value of {len(value):,} items (at most {MAX_LENGTH:,})"
+            f"{what} made a value of {weight:,} items (at most {MAX_LENGTH:,})"
         )
     return value
+
+
+def _check_product(values: Any, what: str) -> None:
+    weights = sorted(_weight(v) for v in values if isinstance(v, (str, bytes, list, tuple, dict)))
+    if len(weights) > 1 and weights[-1] * weights[-2] > MAX_PRODUCT:
+        raise TemplateLimitError(
+            f"{what} got arguments of {weights[-1]:,} and {weights[-2]:,} items, which could "
+            f"make a result of up to {weights[-1] * weights[-2]:,}"
+        )
 
 
 def _check_numbers(args: tuple[Any, ...], kwargs: Mapping[str, Any], what: str) -> None:
@@ -123,14 +156,15 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         elif operator == "*":
             seq, times = (left, right) if isinstance(right, int) else (right, left)
             sized = isinstance(seq, (str, list, tuple)) and isinstance(times, int)
-            if sized and len(seq) * times > MAX_LENGTH:
-                raise TemplateLimitError(f"'*' would make {len(seq) * times:,} items")
+            if sized and _weight(seq) * times > MAX_LENGTH:
+                raise TemplateLimitError(f"'*' would make {_weight(seq) * times:,} items")
         elif operator == "%":
             _check_format(left, "'%'")
         return _check_length(super().call_binop(context, operator, left, right), operator)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
         _check_numbers(args, kwargs, "a call")
+        _check_product((getattr(__obj, "__self__", None), *args, *kwargs.values()), "a call")
         return _check_length(super().call(__context, __obj, *args, **kwargs), "a call")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -150,6 +184,7 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
     @wraps(function)  # keeps Jinja's pass_context / pass_environment mark
     def bounded(*args: Any, **kwargs: Any) -> Any:
         _check_numbers(args[skip:], kwargs, f"filter '{name}'")
+        _check_product((*args[skip - 1 :], *kwargs.values()), f"filter '{name}'")
         if name == "format":
             _check_format(args[skip - 1], f"filter '{name}'")
         return _check_length(function(*args, **kwargs), f"filter '{name}'")
@@ -225,6 +260,8 @@ def render_template(template: jinja2.Template, variables: Mapping[str, Any]) -> 
 
     def count(frame: Any, event: str, arg: Any) -> Any:
         nonlocal steps
+        if frame.f_code.co_filename == __file__:
+            return None  # the budget checks themselves are not the template's steps
         steps += 1
         if steps > MAX_STEPS:
             raise _OutOfSteps

@@ -260,12 +260,16 @@ HOSTILE = [
         "'~' made a value of 1,048,576",
     ),
     ("{{ 'x' * 10**9 }}", "would make 1,000,000,000"),
-    ("{{ [0] * 10**9 }}", "would make 1,000,000,000"),
+    ("{{ [0] * 10**9 }}", "would make 2,000,000,000"),  # items and their own weight
     ("{{ 'x'|center(10**9) }}", "filter 'center' got the number"),
     ("{{ 'x'.ljust(10**9) }}", "a call got the number"),
     ("{{ '{:>999999999}'.format(1) }}", "huge width"),
     ("{{ '%999999999d' % 1 }}", "huge width"),
     ("{{ 7 ** 999999 }}", "too large"),
+    ("{% set s = 'a' * 999999 %}{{ s | replace('a', s) }}", "could make a result of up to"),
+    ("{% set s = 'x' * 99999 %}{{ s.join(['ab'] * 99999) }}", "could make a result of up to"),
+    ("{% set s = 'a' * 999 %}{{ ([s] * 999999) | join }}", "would make 999,999,000 items"),
+    ("{% set s = '\\n' * 99999 %}{{ s | indent(s) }}", "could make a result of up to"),
     ("{% for i in range(300) %}{{ 'y' * 999999 }}{% endfor %}", "output is longer"),
 ]
 
