@@ -8,6 +8,8 @@ dtype unless the compute dtype is narrower (float32 weights under bf16 compute).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from llamalens.model.checkpoint import Checkpoint
@@ -15,16 +17,22 @@ from llamalens.model.device import weight_dtype
 from llamalens.model.llama import Llama
 from llamalens.model.stored import materialize
 
+Progress = Callable[[float, str], None]
+
 
 def take_weights(
-    ckpt: Checkpoint, device: torch.device, compute: torch.dtype
+    ckpt: Checkpoint, device: torch.device, compute: torch.dtype, progress: Progress | None = None
 ) -> dict[str, torch.Tensor]:
     """Every weight of the checkpoint on ``device`` in its kept dtype, emptying the checkpoint.
 
-    ``rope_freqs`` stays in the checkpoint (it is not a parameter).
+    ``rope_freqs`` stays in the checkpoint (it is not a parameter). ``progress`` hears of
+    each tensor (an exception raised there stops the build).
     """
     state: dict[str, torch.Tensor] = {}
-    for name in [n for n in ckpt.tensors if n != "rope_freqs"]:
+    names = [n for n in ckpt.tensors if n != "rope_freqs"]
+    for i, name in enumerate(names):
+        if progress is not None:
+            progress(i / len(names), f"Reading {name}")
         t = materialize(ckpt.tensors.pop(name))
         state[name] = t.to(device=device, dtype=weight_dtype(t.dtype, compute))
     if ckpt.config.tie_embeddings:
@@ -56,7 +64,10 @@ def finish(model: Llama, ckpt: Checkpoint) -> Llama:
 
 
 def build_model(
-    ckpt: Checkpoint, device: torch.device | str = "cpu", compute: torch.dtype = torch.float32
+    ckpt: Checkpoint,
+    device: torch.device | str = "cpu",
+    compute: torch.dtype = torch.float32,
+    progress: Progress | None = None,
 ) -> Llama:
     """Instantiate :class:`Llama` from a checkpoint on one device.
 
@@ -64,5 +75,6 @@ def build_model(
     """
     device = torch.device(device)
     model = empty_model(ckpt, device, compute)
-    model.load_state_dict(take_weights(ckpt, device, compute), strict=True, assign=True)
+    state = take_weights(ckpt, device, compute, progress)
+    model.load_state_dict(state, strict=True, assign=True)
     return finish(model, ckpt)

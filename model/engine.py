@@ -97,6 +97,7 @@ class Engine:
         max_memory: str | None = None,
         offload_dir: str | Path | None = None,
         load_seconds: float = 0.0,
+        progress: Progress | None = None,
     ) -> None:
         if ckpt.tokenizer is None:
             raise CheckpointError(
@@ -116,7 +117,7 @@ class Engine:
             problem = check_fits(need, available_bytes(self.device), self.device, self.dtype)
             if problem:
                 raise CheckpointError(ckpt.path, problem)
-            self.module = build_model(ckpt, self.device, self.dtype)
+            self.module = build_model(ckpt, self.device, self.dtype, progress)
         else:
             from llamalens.model.offload import build_offloaded, parse_max_memory
 
@@ -160,8 +161,15 @@ class Engine:
         ckpt = load_checkpoint(path, lambda f, m: report(0.1 + 0.8 * f, m))
         if default:
             ckpt.metadata["name"] = DISPLAY_NAME  # the GGUF's own name is a training-run label
-        report(0.92, "Building the model")
-        engine = cls(ckpt, device, dtype, max_memory=max_memory, offload_dir=offload_dir)
+        report(0.9, "Building the model")
+        engine = cls(
+            ckpt,
+            device,
+            dtype,
+            max_memory=max_memory,
+            offload_dir=offload_dir,
+            progress=lambda f, m: report(0.9 + 0.09 * f, m),
+        )
         engine.load_seconds = time.perf_counter() - start
         report(1.0, "Ready")
         return engine

@@ -48,6 +48,13 @@ class StoredTensor:
 Weight = torch.Tensor | StoredTensor
 
 
+def derived(weight: Weight, fn: Callable[[torch.Tensor], torch.Tensor]) -> StoredTensor:
+    """``fn`` of ``weight``, applied when it is read (``fn`` keeps the shape and dtype)."""
+    return StoredTensor(
+        tuple(weight.shape), weight.dtype, stored_name(weight), lambda: fn(materialize(weight))
+    )
+
+
 def materialize(weight: Weight) -> torch.Tensor:
     """The tensor itself (in memory or memory-mapped)."""
     return weight.materialize() if isinstance(weight, StoredTensor) else weight
