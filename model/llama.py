@@ -27,16 +27,28 @@ class Tap(nn.Identity):
     """A named point in the computation; hooks on it see the value flowing through."""
 
 
+UPCAST_ROWS_BYTES = 64 * 2**20  # a weight upcast for a product, at most this much at a time
+
+
 class Linear(nn.Linear):
     """A linear layer whose weights stay as stored and meet the input in its dtype.
 
     With bf16 weights and float32 activations, the weight is upcast for this one
-    product: the transient cost is one matrix, never a float32 copy of the model.
+    product, a block of rows at a time: the transient cost is a few tens of MB, never a
+    float32 copy of the model (nor of its 128k-row output projection).
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         bias = None if self.bias is None else self.bias.to(x.dtype)
-        return F.linear(x, self.weight.to(x.dtype), bias)
+        w = self.weight
+        if w.dtype == x.dtype:
+            return F.linear(x, w, bias)
+        rows = max(1, UPCAST_ROWS_BYTES // (w.shape[1] * x.element_size()))
+        if rows >= w.shape[0]:
+            return F.linear(x, w.to(x.dtype), bias)
+        parts = [F.linear(x, w[i : i + rows].to(x.dtype)) for i in range(0, w.shape[0], rows)]
+        out = torch.cat(parts, dim=-1)  # (..., out_features)
+        return out if bias is None else out + bias
 
 
 class RMSNorm(nn.Module):

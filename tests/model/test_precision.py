@@ -105,3 +105,16 @@ def test_a_model_that_does_not_fit_is_refused_before_it_is_built(dirs, monkeypat
 def test_bad_dtype_is_named():
     with pytest.raises(ValueError, match="--dtype is 'fp64'"):
         Engine.load(None, dtype="fp64")
+
+
+def test_a_large_upcast_goes_a_block_of_rows_at_a_time(monkeypatch):
+    import llamalens.model.llama as llama
+
+    layer = llama.Linear(48, 100, bias=True)
+    layer.weight.data = layer.weight.data.to(torch.bfloat16)
+    layer.bias.data = layer.bias.data.to(torch.bfloat16)
+    x = torch.randn(3, 5, 48)
+    whole = torch.nn.functional.linear(x, layer.weight.float(), layer.bias.float())
+    monkeypatch.setattr(llama, "UPCAST_ROWS_BYTES", 7 * 48 * 4)  # blocks of 7 rows
+    with torch.no_grad():
+        np.testing.assert_allclose(layer(x).numpy(), whole.detach().numpy(), atol=1e-6)
