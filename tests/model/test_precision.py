@@ -118,3 +118,26 @@ def test_a_large_upcast_goes_a_block_of_rows_at_a_time(monkeypatch):
     monkeypatch.setattr(llama, "UPCAST_ROWS_BYTES", 7 * 48 * 4)  # blocks of 7 rows
     with torch.no_grad():
         np.testing.assert_allclose(layer(x).numpy(), whole.detach().numpy(), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def bf16_default(default_gguf):
+    return Engine.load(default_gguf, device="cpu", dtype="bf16")
+
+
+@pytest.mark.parametrize(
+    "prompt, chat",
+    [
+        ("The capital of France is", False),
+        ("def fibonacci(n):\n    if n < 2:\n        return n\n    return", False),
+        ("法国的首都是", False),
+        ("What is the capital of France?", True),
+    ],
+)
+def test_bf16_keeps_the_default_models_next_token(bf16_default, default_model, prompt, chat):
+    bf16 = bf16_default
+    ids = default_model.encode(prompt, chat=chat).ids
+    exact, half = default_model.trace(ids), bf16.trace(ids)
+    assert int(np.argmax(half.last_logits)) == int(np.argmax(exact.last_logits))
+    assert np.abs(half.last_logits - exact.last_logits).max() < 1.5  # measured: 0.4-0.7
+    np.testing.assert_allclose(half.probs(29, 4).sum(-1), 1.0, atol=1e-5)
