@@ -131,8 +131,7 @@ def build_figure(spec: FigureSpec, trace, vocab):
         ValueError: the layer, head, positions or subsets are outside the trace.
     """
     for layer in (spec.layer, *(spec.layers or ())):
-        if not 0 <= layer < trace.n_layers:
-            raise ValueError(f"layer {layer} is out of range 0..{trace.n_layers - 1}")
+        trace.slot(layer)  # ValueError naming the captured layers
     for head in (spec.head, *(spec.heads or ())):
         if not 0 <= head < trace.n_heads:
             raise ValueError(f"head {head} is out of range 0..{trace.n_heads - 1}")
@@ -227,7 +226,7 @@ def _grid(spec: FigureSpec, trace, _vocab):
 def _sheet(spec: FigureSpec, trace, _vocab):
     from llamalens.viz.contact_sheet import ContactSheet
 
-    layers = list(spec.layers or range(trace.n_layers))
+    layers = list(spec.layers or trace.layers)
     heads = list(spec.heads or range(trace.n_heads))
     w = ContactSheet(font_size=spec.font_points or 9.0)
     w.resize(*_size(spec, (len(heads) * SHEET_CELL + 170, len(layers) * SHEET_CELL + 110)))

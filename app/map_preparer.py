@@ -151,10 +151,12 @@ class MapPreparer(QObject):
         if stage != "probs":
             order += [(layer, h, "probs") for h in heads]
         order += [(layer, h, stage) for h in heads if h != head]
+        captured = list(trace.layers)  # a run may capture some layers only
+        at = captured.index(layer)
         for step in range(1, NEIGHBOUR_LAYERS + 1):
-            for near in (layer + step, layer - step):
-                if 0 <= near < trace.n_layers:
-                    order += [(near, h, stage) for h in heads]
+            for near in (at + step, at - step):
+                if 0 <= near < len(captured):
+                    order += [(captured[near], h, stage) for h in heads]
         jobs = []
         for lay, h, st in order:
             key = self.key(trace, lay, h, st)

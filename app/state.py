@@ -114,6 +114,11 @@ class InspectorState(QObject):
         return self.trace.n_layers if self.trace is not None else 1
 
     @property
+    def layers(self) -> tuple[int, ...]:
+        """The model layers the trace captured (all of them unless a run chose fewer)."""
+        return self.trace.layers if self.trace is not None else (0,)
+
+    @property
     def n_heads(self) -> int:
         return self.trace.n_heads if self.trace is not None else 1
 
@@ -145,7 +150,7 @@ class InspectorState(QObject):
         """
         self.trace = trace
         self.run = run or RunInfo()
-        self.layer = min(self.layer, self.n_layers - 1)
+        self.layer = self._captured(self.layer)
         self.head = min(self.head, self.n_heads - 1)
         self.token = min(self.token, self.n_tokens - 1) if keep_token else self.n_tokens - 1
         self.key = min(self.key, self.token)
@@ -185,8 +190,12 @@ class InspectorState(QObject):
             self.display_changed.emit()
 
     # ---- selection ------------------------------------------------------------------------
+    def _captured(self, layer: int) -> int:
+        """The captured layer nearest to ``layer`` (the first of two equally near)."""
+        return min(self.layers, key=lambda captured: (abs(captured - int(layer)), captured))
+
     def set_layer(self, layer: int) -> None:
-        layer = max(0, min(int(layer), self.n_layers - 1))
+        layer = self._captured(layer)
         if layer != self.layer:
             self.layer = layer
             self.layer_changed.emit(layer)
@@ -222,15 +231,17 @@ class InspectorState(QObject):
         self.set_head(self.head + delta)
 
     def step_layer(self, delta: int) -> None:
-        self.set_layer(self.layer + delta)
+        """The next (delta > 0) or previous captured layer, stopping at the ends."""
+        i = self.layers.index(self.layer) + delta
+        self.set_layer(self.layers[max(0, min(i, len(self.layers) - 1))])
 
     def advance(self, delta: int) -> None:
         """Step ``delta`` heads through all layers, as slides: after the last head of a
         layer comes head 0 of the next (what a presenter remote's PageDown does)."""
-        index = self.layer * self.n_heads + self.head + delta
-        index = max(0, min(index, self.n_layers * self.n_heads - 1))
-        layer, head = divmod(index, self.n_heads)
-        self.set_layer(layer)
+        index = self.layers.index(self.layer) * self.n_heads + self.head + delta
+        index = max(0, min(index, len(self.layers) * self.n_heads - 1))
+        slot, head = divmod(index, self.n_heads)
+        self.set_layer(self.layers[slot])
         self.set_head(head)
 
     def next_stage(self, delta: int = 1) -> None:
