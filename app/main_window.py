@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setMaximumWidth(320)
+        self.progress_bar.setFixedWidth(320)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.cancel)
@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
         if request_id in (self._load_id, self._trace_id):
             self.progress_bar.setValue(int(fraction * 1000))
-            self.progress_bar.setFormat(f"{message}  %p%")
+            self._progress_text(message)
 
     def _on_loaded(self, request_id: int, result: ModelLoaded) -> None:
         if request_id != self._load_id:
@@ -346,7 +346,17 @@ class MainWindow(QMainWindow):
             self.statusBar().setVisible(busy)  # presenting: a status bar only for progress
         if busy:
             self.progress_bar.setValue(0)
-            self.progress_bar.setFormat(message)
+            self._progress_text(message, percent=False)
+
+    def _progress_text(self, message: str, percent: bool = True) -> None:
+        """The message inside the progress bar, shortened in the middle to fit it (the
+        whole message is the bar's tooltip)."""
+        bar = self.progress_bar
+        suffix = "  %p%" if percent else ""
+        room = bar.width() - bar.fontMetrics().horizontalAdvance("  100%") - 12
+        fitted = bar.fontMetrics().elidedText(message, Qt.TextElideMode.ElideMiddle, room)
+        bar.setFormat(fitted.replace("%", "%%") + suffix)
+        bar.setToolTip(message)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         st = app_settings.settings()
@@ -393,7 +403,17 @@ def create_main_window(
 
 
 def run_app(model: str | None = None, options: LoadOptions | None = None) -> int:
-    """Start Qt, show the window, run the event loop."""
+    """Start Qt, show the window, run the event loop.
+
+    Returns 1 after one line on stderr when Qt could not open a window here (no display,
+    a missing system library) instead of letting Qt abort.
+    """
+    from llamalens.app.qt_start import qt_start_problem
+
+    problem = None if QApplication.instance() else qt_start_problem()
+    if problem:
+        print(f"llamalens: cannot open the window: {problem}", file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")

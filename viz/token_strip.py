@@ -12,6 +12,7 @@ from llamalens.viz.token_text import visible_text
 
 SPECIAL_BG = QColor("#f3e0ff")
 NORMAL_BG = QColor("#e8f0fe")
+PIECE_BG = QColor("#fff1d6")  # byte pieces of one character
 CHIP_TEXT = QColor("#111111")
 
 
@@ -49,14 +50,18 @@ class TokenStrip(QListWidget):
         ids: Sequence[int],
         byte_hex: Sequence[str],
         special: Sequence[bool],
+        pieces: Sequence[tuple[int, int] | None] | None = None,
     ) -> None:
         """Show tokens.
 
         Args:
-            texts: decoded text of each token (invalid UTF-8 already escaped).
+            texts: decoded text of each token (invalid UTF-8 already escaped; the pieces
+                of one character all carry that character).
             ids: token ids, same length.
             byte_hex: each token's bytes as hex, same length.
             special: whether each token is a special/control token, same length.
+            pieces: for a token that is the k-th of n byte pieces of one character,
+                (k, n); None for whole tokens (or for all).
         """
         n = len(texts)
         if not (len(ids) == len(byte_hex) == len(special) == n):
@@ -67,15 +72,22 @@ class TokenStrip(QListWidget):
         self.blockSignals(True)
         self.setUpdatesEnabled(False)
         self.clear()
+        pieces = pieces or [None] * n
         for i, (text, tid, hx, sp) in enumerate(zip(texts, ids, byte_hex, special)):
-            item = QListWidgetItem(f"{visible_text(text)}\n{tid}")
+            piece = pieces[i]
+            mark = "" if piece is None else f" {piece[0]}/{piece[1]}"
+            item = QListWidgetItem(f"{visible_text(text)}{mark}\n{tid}")
             item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             item.setFont(self._font)
-            item.setBackground(QBrush(SPECIAL_BG if sp else NORMAL_BG))
+            background = SPECIAL_BG if sp else (PIECE_BG if piece else NORMAL_BG)
+            item.setBackground(QBrush(background))
             item.setForeground(QBrush(CHIP_TEXT))  # chips are light in every theme
             spaced = " ".join(hx[j : j + 2] for j in range(0, len(hx), 2))
             kind = "special token" if sp else "token"
-            item.setToolTip(f"position {i}\n{kind} id {tid}\ntext {text!r}\nbytes {spaced}")
+            tip = f"position {i}\n{kind} id {tid}\ntext {text!r}\nbytes {spaced}"
+            if piece is not None:
+                tip += f"\nbyte piece {piece[0]} of the {piece[1]} that make {text!r}"
+            item.setToolTip(tip)
             self.addItem(item)
         self.setUpdatesEnabled(True)
         self.blockSignals(False)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llamalens.app.cli.progress import TextProgress
+from llamalens.app.cli.progress import TextProgress, mode_of
 from llamalens.model.errors import CheckpointError
 
 EXIT_BAD_INPUT = 2
@@ -46,7 +46,7 @@ def load(args: argparse.Namespace):
     from llamalens.model.engine import Engine
 
     device = getattr(args, "device", None)
-    with TextProgress() as bar:
+    with TextProgress(mode=mode_of(args)) as bar:
         return Engine.load(
             args.model,
             device=None if device == "auto" else device,
@@ -138,12 +138,13 @@ def _tokenizer(args: argparse.Namespace):
         raise CheckpointError(location, "has no tokenizer.model or tokenizer.json")
     from llamalens.model.default_model import default_model_path
 
-    with TextProgress() as bar:
+    with TextProgress(mode=mode_of(args)) as bar:
         return load_tokenizer(default_model_path(bar))
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
     from llamalens.model.engine import encode_prompt
+    from llamalens.model.tokenizer.core import character_spans
 
     tok = _tokenizer(args)
     for prompt in read_prompts(args):
@@ -155,16 +156,42 @@ def cmd_tokens(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         toks = tok.tokens(enc.ids)
+        spans = character_spans([(t.bytes, t.special) for t in toks])
         if args.json:
-            tokens = [
-                {"id": t.id, "text": t.text, "bytes": t.bytes.hex(), "special": t.special}
-                for t in toks
-            ]
-            print(json.dumps({"ids": enc.ids, "tokens": tokens}, ensure_ascii=False))
+            print(json.dumps(tokens_json(enc.ids, toks, spans), ensure_ascii=False))
         else:
-            shown = " ".join(f"[{t.id}:{t.text!r}{'*' if t.special else ''}]" for t in toks)
-            print(f"{len(toks)} tokens: {shown}")
+            print(f"{len(toks)} tokens: {tokens_text(toks, spans)}")
     return 0
+
+
+def tokens_json(ids: list[int], toks, spans: list[tuple[int, int]]) -> dict:
+    """``{"ids", "tokens"}``; a token that is a piece of a character says which and how many
+    (``"piece": [2, 3]``: the second of three) and carries the character as its text."""
+    rows = [
+        {"id": t.id, "text": t.text, "bytes": t.bytes.hex(), "special": t.special} for t in toks
+    ]
+    for start, end in spans:
+        for k in range(start, end):
+            rows[k]["piece"] = [k - start + 1, end - start]
+    return {"ids": ids, "tokens": rows}
+
+
+def tokens_text(toks, spans: list[tuple[int, int]]) -> str:
+    """``[id:'text']`` per token; the pieces of one character in one bracket with the
+    character: ``[245+246+247:'猫' = 3 byte pieces]``."""
+    starts = dict(spans)
+    out, i = [], 0
+    while i < len(toks):
+        end = starts.get(i)
+        if end is not None:
+            joined = "+".join(str(t.id) for t in toks[i:end])
+            out.append(f"[{joined}:{toks[i].text!r} = {end - i} byte pieces]")
+            i = end
+            continue
+        t = toks[i]
+        out.append(f"[{t.id}:{t.text!r}{'*' if t.special else ''}]")
+        i += 1
+    return " ".join(out)
 
 
 def cmd_next(args: argparse.Namespace) -> int:
@@ -230,29 +257,30 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     if args.max_new_tokens < 0:
         raise ValueError(f"--max-new-tokens is {args.max_new_tokens}, expected >= 0")
+    from llamalens.model.tokenizer.stream import TextStream
+
     params = sampling_params(args)
     engine = load(args)
-    tok = engine.tokenizer
-    pending: list[int] = []
+    stream = TextStream(engine.tokenizer)
 
-    def stream(token_id: int) -> None:
-        pending.append(token_id)
-        text = tok.decode(pending)
-        if not text.endswith("\ufffd"):  # wait for the rest of a multi-byte character
-            sys.stdout.write(text)
+    def show(token_id: int) -> None:
+        piece = stream.push(token_id)  # whole characters only; a stop token is no text
+        if piece and not args.json:
+            sys.stdout.write(piece)
             sys.stdout.flush()
-            pending.clear()
 
-    new = engine.generate(
-        prompt_ids(engine, args),
-        args.max_new_tokens,
-        params,
-        on_token=None if args.json else stream,
-    )
+    new = engine.generate(prompt_ids(engine, args), args.max_new_tokens, params, on_token=show)
     if args.json:
-        print(json.dumps({"ids": new, "text": tok.decode(new)}, ensure_ascii=False))
+        obj = {"ids": new, "text": stream.text, "stopped": stream.stopped}
+        print(json.dumps(obj, ensure_ascii=False))
     else:
-        sys.stdout.write(tok.decode(pending) + "\n")
+        sys.stdout.write("\n")
+    if stream.held_back():
+        print(
+            f"llamalens: the run ended inside a character; its first {stream.held_back()} "
+            "byte(s) are not shown",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -7,7 +7,19 @@ import argparse
 SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench", "export")
 
 
+def _add_verbosity(p: argparse.ArgumentParser) -> None:
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("--quiet", "-q", action="store_true", help="no progress, also on a terminal")
+    talk.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="progress as lines, also when stderr is not a terminal (logs, pipes)",
+    )
+
+
 def _add_model(p: argparse.ArgumentParser) -> None:
+    _add_verbosity(p)
     p.add_argument(
         "--model",
         metavar="PATH",
@@ -76,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="tokenize prompts",
         description="Tokenize prompts with a model's tokenizer (only the tokenizer is loaded).",
     )
+    _add_verbosity(tokens)
     which = tokens.add_mutually_exclusive_group()
     which.add_argument("--model", metavar="PATH", help="checkpoint whose tokenizer to use")
     which.add_argument(

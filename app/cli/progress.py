@@ -1,29 +1,50 @@
-"""A one-line text progress bar on stderr for the CLI."""
+"""Progress of loading and running on stderr for the CLI: a bar on a terminal, else silence.
+
+``--quiet`` turns the bar off; ``--verbose`` prints each step as a line, also into a log
+file or a pipe (where a redrawn bar would leave dozens of lines of "Dequantizing ...").
+"""
 
 from __future__ import annotations
 
+import argparse
+import shutil
 import sys
 import time
 
+MODES = ("auto", "quiet", "verbose")
+
+
+def mode_of(args: argparse.Namespace) -> str:
+    """``quiet``, ``verbose`` or ``auto`` from the command's --quiet / --verbose."""
+    if getattr(args, "quiet", False):
+        return "quiet"
+    return "verbose" if getattr(args, "verbose", False) else "auto"
+
 
 class TextProgress:
-    """Callable ``(fraction, message)``; draws ``[#####.....]  50% message`` on a tty.
+    """Callable ``(fraction, message)``.
 
-    When stderr is not a terminal, prints only when the message changes, so logs
-    stay readable. Use as a context manager to end the line cleanly.
+    auto: ``[#####.....]  50% message`` redrawn in place when stderr is a terminal, and
+    nothing otherwise; quiet: nothing; verbose: one line per new message, anywhere. Use as
+    a context manager to end the bar's line cleanly.
     """
 
-    def __init__(self, width: int = 30, stream=None) -> None:
+    def __init__(self, width: int = 30, stream=None, mode: str = "auto") -> None:
+        if mode not in MODES:
+            raise ValueError(f"progress mode is {mode!r}, expected one of {MODES}")
         self.width = width
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.mode = mode
         self._last_msg = ""
         self._last_draw = 0.0
         self._drawn = False
 
     def __call__(self, fraction: float, message: str) -> None:
         fraction = min(max(fraction, 0.0), 1.0)
-        if not self.tty:
+        if self.mode == "quiet" or (self.mode == "auto" and not self.tty):
+            return
+        if self.mode == "verbose":
             if message != self._last_msg:
                 print(f"llamalens: {message}", file=self.stream, flush=True)
             self._last_msg = message
@@ -33,7 +54,9 @@ class TextProgress:
             return
         filled = int(fraction * self.width)
         bar = "#" * filled + "." * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {fraction:4.0%} {message[:60]:<60}")
+        room = max(0, shutil.get_terminal_size((80, 24)).columns - self.width - 9)
+        shown = message if len(message) <= room else message[: max(room - 1, 0)] + "…"
+        self.stream.write(f"\r[{bar}] {fraction:4.0%} {shown:<{room}}")
         self.stream.flush()
         self._last_msg, self._last_draw, self._drawn = message, now, True
 
@@ -41,6 +64,6 @@ class TextProgress:
         return self
 
     def __exit__(self, *exc) -> None:
-        if self.tty and self._drawn:
+        if self._drawn:
             self.stream.write("\n")
             self.stream.flush()

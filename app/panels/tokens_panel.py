@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
+from llamalens.model.tokenizer.core import character_spans
 from llamalens.viz.placeholder import Placeholder
 from llamalens.viz.token_strip import TokenStrip
 
@@ -32,8 +33,17 @@ class TokensPanel(QWidget):
         self.view.show_content(t is not None)
         if t is None:
             return
+        spans = character_spans(list(zip(t.token_bytes, t.token_special)))
+        pieces: list[tuple[int, int] | None] = [None] * t.n_tokens
+        for start, end in spans:  # pieces of one character: marked k/n on their chips
+            for k in range(start, end):
+                pieces[k] = (k - start + 1, end - start)
         self.strip.set_tokens(
-            t.token_strs, t.token_ids.tolist(), [b.hex() for b in t.token_bytes], t.token_special
+            t.token_strs,
+            t.token_ids.tolist(),
+            [b.hex() for b in t.token_bytes],
+            t.token_special,
+            pieces,
         )
         self.strip.select_token(self.state.token)
         dropped = self.state.run.dropped

@@ -78,26 +78,42 @@ def with_characters(tokens: Sequence[Token]) -> list[Token]:
     Tokens that cannot be completed by their neighbours keep their ``\\xNN`` text.
     """
     out = list(tokens)
-    i = 0
-    while i < len(out):
-        end = _character_run_end(out, i)
-        if end > i + 1:
-            text = b"".join(t.bytes for t in out[i:end]).decode("utf-8")
-            out[i:end] = [replace(t, text=text) for t in out[i:end]]
-            i = end
-        else:
-            i += 1
+    for start, end in character_spans([(t.bytes, t.special) for t in out]):
+        text = b"".join(t.bytes for t in out[start:end]).decode("utf-8")
+        out[start:end] = [replace(t, text=text) for t in out[start:end]]
     return out
 
 
-def _character_run_end(tokens: Sequence[Token], start: int) -> int:
+def character_spans(pieces: Sequence[tuple[bytes, bool]]) -> list[tuple[int, int]]:
+    """The runs of tokens that are pieces of characters and together make them.
+
+    Args:
+        pieces: each token's (bytes, special).
+
+    Returns:
+        (start, end) index ranges, each of two or more tokens none of which is text on
+        its own (``<0xE7>`` ``<0x8C>`` ``<0xAB>`` make ``猫``): what a token list shows
+        as one character.
+    """
+    spans, i = [], 0
+    while i < len(pieces):
+        end = _character_run_end(pieces, i)
+        if end > i + 1:
+            spans.append((i, end))
+            i = end
+        else:
+            i += 1
+    return spans
+
+
+def _character_run_end(pieces: Sequence[tuple[bytes, bool]], start: int) -> int:
     """End of the shortest run of partial tokens from ``start`` that decodes, else ``start``."""
     joined = b""
-    for end in range(start, min(len(tokens), start + _MAX_PIECES_PER_CHARACTER)):
-        token = tokens[end]
-        if token.special or _is_utf8(token.bytes):
+    for end in range(start, min(len(pieces), start + _MAX_PIECES_PER_CHARACTER)):
+        data, special = pieces[end]
+        if special or _is_utf8(data):
             return start
-        joined += token.bytes
+        joined += data
         if _is_utf8(joined):
             return end + 1
     return start
