@@ -2,7 +2,7 @@
 
 The logit lens applies the final norm and the output matrix to every layer's residual
 stream. Rows are layers (L0 at the top), columns are the chosen positions; each cell
-shows the top token and is shaded light → dark blue by its probability.
+shows the top token with its probability and is shaded light → dark blue by it.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ def text_color(background: QColor) -> QColor:
     return QColor("#000000") if luminance > 0.45 else QColor("#ffffff")
 
 
+def cell_text(token: str, prob: float) -> str:
+    """A lens cell: the top token and its probability, ``·Paris 42%`` (``<1%`` below 0.5 %)."""
+    share = "<1%" if prob < 0.005 else f"{prob:.0%}"
+    return f"{visible_text(token)} {share}"
+
+
 def _header_label(position: int, label: str) -> str:
     # spaces stay spaces inside the quotes; newlines and control bytes become visible
     shown = "".join(" " if ch == " " else visible_text(ch) for ch in label)
@@ -61,9 +67,11 @@ class LogitLensTable(QTableWidget):
         self.setObjectName("logitLensTable")
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
+        # columns as wide as their header and cells, rows as tall as the font, whatever
+        # the UI scale: a header or a cell is never cut to "…"
+        for header in (self.horizontalHeader(), self.verticalHeader()):
+            header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.setWordWrap(False)
         self.setStyleSheet("QTableWidget::item { padding: 0px 8px; }")
         font = QFont(self.font())
@@ -125,13 +133,12 @@ class LogitLensTable(QTableWidget):
                 self.setItem(
                     layer, col, self._cell(layer, col, text[layer, col], probs[layer, col])
                 )
-        self.resizeColumnsToContents()  # once, not per cell
         self.setUpdatesEnabled(True)
 
     def _cell(
         self, layer: int, col: int, tokens: np.ndarray, probs: np.ndarray
     ) -> QTableWidgetItem:
-        item = QTableWidgetItem(visible_text(str(tokens[0])))
+        item = QTableWidgetItem(cell_text(str(tokens[0]), float(probs[0])))
         item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
         background = probability_color(float(probs[0]))
         item.setBackground(QBrush(background))

@@ -124,3 +124,17 @@ def test_invalid_stats_are_rejected(table):
     with pytest.raises(ValueError, match="expected one \\(L, H\\) shape"):
         table.set_stats({"sink": np.zeros((2, 2)), "entropy": np.zeros((2, 3))})
     assert table.rowCount() == 4  # unchanged
+
+
+def test_headers_are_never_cut_in_a_narrow_panel_or_with_large_fonts(table, qtbot):
+    font = table.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    table.setFont(font)
+    table.horizontalHeader().setFont(font)
+    table.resize(200, 200)  # far narrower than seven columns: it scrolls instead
+    qtbot.wait(10)
+    header = table.horizontalHeader()
+    for column, name in enumerate(COLUMNS):
+        assert header.sectionSize(column) >= header.sectionSizeHint(column), name
+        assert header.sectionSize(column) >= header.fontMetrics().horizontalAdvance(name)
+    assert table.horizontalScrollBar().maximum() > 0

@@ -47,7 +47,9 @@ def test_cells_show_top_token_and_headers(table):
         for col in range(P):
             item = table.item(layer, col)
             top = text[layer, col, 0]
-            assert item.text() == shown.get(top, top.replace(" ", "·"))
+            p = probs[layer, col, 0]
+            share = "<1%" if p < 0.005 else f"{p:.0%}"
+            assert item.text() == f"{shown.get(top, top.replace(' ', '·'))} {share}"
             assert item.data(Qt.ItemDataRole.UserRole) == pytest.approx(probs[layer, col, 0])
 
 
@@ -102,3 +104,25 @@ def test_shapes_are_validated(table):
         table.set_lens(text[..., 0], probs[..., 0], POSITIONS, LABELS)
     with pytest.raises(ValueError, match="got 7 positions and 8 position labels, expected 8"):
         table.set_lens(text, probs, POSITIONS[:7], LABELS)
+
+
+def test_cells_and_headers_are_never_cut(table):
+    text, probs = lens_case(2)
+    table.set_lens(text, probs, POSITIONS, LABELS)
+    font = table.font()
+    font.setPointSizeF(font.pointSizeF() * 2)  # presentation mode's fonts
+    table.setFont(font)
+    for header in (table.horizontalHeader(), table.verticalHeader()):
+        header.setFont(font)
+    table.resize(400, 300)  # narrower than the columns: a scroll bar, not cut cells
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    header = table.horizontalHeader()
+    metrics = table.fontMetrics()
+    for col in range(P):
+        assert header.sectionSize(col) >= header.sectionSizeHint(col)
+        for layer in (0, L - 1):
+            need = metrics.horizontalAdvance(table.item(layer, col).text())
+            assert header.sectionSize(col) >= need
+    assert table.verticalHeader().sectionSize(0) >= metrics.height()
