@@ -32,6 +32,7 @@ from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.llama import Llama
 from llamalens.model.loaders import load_checkpoint
 from llamalens.model.model_info import ModelInfo, describe
+from llamalens.model.position_capture import PositionDetail, capture_positions
 from llamalens.model.sampling import SamplingParams, sample, softmax
 from llamalens.model.tokenizer import Encoded
 from llamalens.model.trace import Trace
@@ -223,6 +224,25 @@ class Engine:
         return run_trace(
             self.module, self.tokenizer, ids, keep_logits=keep_logits, on_layer=on_layer
         )
+
+    def walk(
+        self,
+        ids: Sequence[int],
+        positions: Sequence[int],
+        *,
+        on_layer: Callable[[int], None] | None = None,
+    ) -> PositionDetail:
+        """The forward pass's own values at ``positions``, for the walkthrough.
+
+        The residual stream, both RMSNorms, the attention output before and after ``wo``,
+        the SwiGLU intermediates, the final norm and the logits of each kept position
+        (O(L·(d + d_ff)) per position). The KV cache is left as it was.
+
+        Raises:
+            ValueError: the prompt is empty or too long, or a position is out of range.
+        """
+        self.check_length(len(ids))
+        return capture_positions(self.module, ids, positions, on_layer=on_layer)
 
     def append(self, trace: Trace, ids: Sequence[int]) -> Trace:
         """``trace`` followed by ``ids``, computing only the new query rows (KV cache)."""
