@@ -15,11 +15,13 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from llamalens.app import i18n
 from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
 from llamalens.app.export_actions import ExportActions
 from llamalens.app.menus import build_menus
 from llamalens.app.panels.attention_panel import AttentionPanel
+from llamalens.app.panels.head_view_panel import AttentionTextPanel, HeadViewPanel
 from llamalens.app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
 from llamalens.app.panels.lens_panel import LensPanel
 from llamalens.app.panels.prompt_panel import PromptPanel
@@ -36,6 +38,7 @@ from llamalens.app.requests import (
     TraceResult,
 )
 from llamalens.app.state import InspectorState, PromptSettings
+from llamalens.app.walkthrough.mode import WalkthroughMode
 from llamalens.app.worker import start_worker
 from llamalens.model.analysis import Analysis
 
@@ -58,6 +61,9 @@ class MainWindow(QMainWindow):
         self.device = device
         self.error_box: QMessageBox | None = None
         self.state = InspectorState(self)
+        self.state.language = i18n.default_language()
+        i18n.install(self.state.language)
+        self.state.language_changed.connect(i18n.install)
         self._next_id = 0
         self._load_id = self._trace_id = -1
         self._build_panels()
@@ -66,6 +72,8 @@ class MainWindow(QMainWindow):
         self.menus = build_menus(self)
         self.exports = ExportActions(self)
         self._start_worker()
+        self.walkthrough = WalkthroughMode(self)
+        self.menus.add_walkthrough(self.walkthrough.action)
         self._restore_layout()
         self.appearance.apply()
         if app_settings.settings().value("appearance/presentation", False, type=bool):
@@ -101,6 +109,10 @@ class MainWindow(QMainWindow):
         self.sampling.append_requested.connect(self.append_token)
         self.sampling.generate_requested.connect(self.generate)
         self.lens = LensPanel(s)
+        self.head_view = HeadViewPanel(s)
+        self.attention_text = AttentionTextPanel(s)
+        for panel in (self.head_view, self.attention_text):
+            panel.export_requested.connect(lambda w: self.exports.export_dialog(w))
         self._dock("Prompt", "promptDock", self.prompt, Qt.DockWidgetArea.TopDockWidgetArea)
         self._dock("Tokens", "tokensDock", self.tokens, Qt.DockWidgetArea.TopDockWidgetArea)
         self._dock("Heads of this layer", "headsDock", self.heads, left)
@@ -108,9 +120,13 @@ class MainWindow(QMainWindow):
         self._dock("Logit lens", "lensDock", self.lens, left)
         self._dock("RoPE", "ropeDock", self.rope, right)
         self._dock("Next token", "samplingDock", self.sampling, right)
+        self._dock("Head view", "headViewDock", self.head_view, right)
+        self._dock("Attention as text", "attentionTextDock", self.attention_text, right)
         self.tabifyDockWidget(self.docks["headsDock"], self.docks["statsDock"])
         self.tabifyDockWidget(self.docks["statsDock"], self.docks["lensDock"])
         self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
+        self.tabifyDockWidget(self.docks["samplingDock"], self.docks["headViewDock"])
+        self.tabifyDockWidget(self.docks["headViewDock"], self.docks["attentionTextDock"])
         self.docks["headsDock"].raise_()
         self.docks["ropeDock"].raise_()
         self.splitDockWidget(

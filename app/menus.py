@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from llamalens.app import session
 from llamalens.app import settings as app_settings
+from llamalens.app.i18n import LANGUAGE_NAMES, LANGUAGES
 
 SHORTCUTS = [
     ("Ctrl+Enter", "run the prompt"),
@@ -24,6 +26,9 @@ SHORTCUTS = [
     ("Ctrl+Shift+E", "export the map's numbers (CSV, NPY)"),
     ("Ctrl+Alt+G / Ctrl+Alt+L", "export all heads of the layer / all layers × heads"),
     ("F11", "presentation mode (fullscreen, large fonts)"),
+    ("F5", "walkthrough of one forward pass"),
+    ("→ Space PgDn / ← PgUp", "walkthrough: next / previous step"),
+    ("Home / End", "walkthrough: first / last step"),
     ("F1", "this sheet"),
     ("Ctrl+Q", "quit"),
 ]
@@ -68,10 +73,12 @@ class Menus:
         self._action(run, "&Cancel", "Esc", win.cancel)
         self._device_menu(bar.addMenu("&Model"))
         view = bar.addMenu("&View")
+        self.view_menu = view
         for dock in win.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         self._appearance_menu(view)
+        self._language_menu(view)
         view.addSeparator()
         self._action(view, "&Reset Layout", None, win.reset_layout)
         help_menu = bar.addMenu("&Help")
@@ -115,6 +122,33 @@ class Menus:
             act.triggered.connect(lambda _c=False, s=scale: look.set_scale(s))
             group.addAction(act)
             scales.addAction(act)
+
+    def _language_menu(self, view) -> None:
+        """View ▸ Language: one checkable action per shipped language (data: its locale)."""
+        state = self.win.state
+        self.language_menu = view.addMenu(QCoreApplication.translate("Menus", "&Language"))
+        group = QActionGroup(self.win)
+        group.setObjectName("languageGroup")
+        for locale in LANGUAGES:
+            act = QAction(LANGUAGE_NAMES[locale], self.win, checkable=True)
+            act.setData(locale)
+            act.setChecked(locale == state.language)
+            act.triggered.connect(lambda _c=False, loc=locale: state.set_language(loc))
+            group.addAction(act)
+            self.language_menu.addAction(act)
+        self.language_group = group
+
+        def check(locale: str) -> None:
+            for act in group.actions():
+                act.setChecked(act.data() == locale)
+
+        state.language_changed.connect(check)
+
+    def add_walkthrough(self, action: QAction) -> None:
+        """The walkthrough toggle, at the top of the View menu."""
+        first = self.view_menu.actions()[0]
+        self.view_menu.insertAction(first, action)
+        self.view_menu.insertSeparator(first)
 
     def set_recent(self, paths: list[str]) -> None:
         self.recent.clear()

@@ -25,6 +25,7 @@ from llamalens.app.requests import (
     ModelLoaded,
     TraceRequest,
     TraceResult,
+    WalkRequest,
 )
 from llamalens.app.state import RunInfo
 
@@ -49,6 +50,7 @@ class ModelWorker(QObject):
     loaded = Signal(int, object)  # request id, ModelLoaded
     traced = Signal(int, object)  # request id, TraceResult
     analysed = Signal(int, object)  # request id, llamalens.model.analysis.Analysis
+    walked = Signal(int, object)  # request id, llamalens.model.position_capture.PositionDetail
     failed = Signal(int, str)  # request id, message
 
     def __init__(self) -> None:
@@ -97,6 +99,8 @@ class ModelWorker(QObject):
                 self._append(request)
             elif isinstance(request, GenerateRequest):
                 self._generate(request)
+            elif isinstance(request, WalkRequest):
+                self._walk(request)
         except Cancelled:
             self.failed.emit(request.request_id, "Cancelled.")
         except Exception as exc:  # shown to the user, never swallowed
@@ -168,6 +172,14 @@ class ModelWorker(QObject):
         run = RunInfo("generate", new_ids=new, seconds=time.perf_counter() - start)
         self.traced.emit(req.request_id, TraceResult(self.trace, run))
         self._analyse(req)
+
+    def _walk(self, req: WalkRequest) -> None:
+        """The per-position values of the walkthrough, if the loaded model made the trace."""
+        if not self.engine.fits(req.trace):
+            raise ValueError("the loaded model is not the one that made this trace")
+        progress = self._layer_progress(req.request_id, "Walkthrough")
+        detail = self.engine.walk(req.trace.token_ids.tolist(), req.positions, on_layer=progress)
+        self.walked.emit(req.request_id, detail)
 
     def _analyse(self, req) -> None:
         """Head statistics and logit lens, skipped when a newer trace request waits."""

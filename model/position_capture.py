@@ -112,6 +112,17 @@ class PositionDetail:
         )
         return same and position in self.positions
 
+    def agrees_with(self, resid_post: np.ndarray) -> bool:
+        """Whether a trace's (L, T, d) residual stream equals this detail's at its positions.
+
+        The same model on the same ids computes the same numbers; a detail made by another
+        model (a session's trace, a different checkpoint of the same shape) does not.
+        """
+        if resid_post.shape[0] != self.n_layers or resid_post.shape[1] != len(self.token_ids):
+            return False
+        theirs = resid_post[:, list(self.positions)]  # (L, P, d)
+        return bool(np.allclose(theirs, self.resid_post, rtol=1e-4, atol=1e-4))
+
     @property
     def nbytes(self) -> int:
         return int(sum(getattr(self, name).nbytes for name in LAYER_ROWS) + self.logits.nbytes)

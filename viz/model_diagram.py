@@ -125,8 +125,8 @@ class ModelDiagram(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().windowText().color()
-        self._paint_layer_frame(p, text)
         self._paint_arrows(p, text)
+        self._paint_layer_frame(p, text)
         for block in self._blocks:
             self._paint_block(p, block)
         p.end()
@@ -142,10 +142,13 @@ class ModelDiagram(QWidget):
         p.setPen(pen)
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(frame, 6, 6)
-        p.setPen(text)
         p.setFont(self.font())
+        width = min(frame.width() - 12, m.horizontalAdvance(self._layer_caption) + 8)
+        box = QRectF(frame.left() + 4, top + 1, width, m.height() * 1.1)
+        p.fillRect(box, self.palette().window())  # the caption is not crossed by the arrow
+        p.setPen(text)
         p.drawText(
-            QRectF(frame.left() + 6, top, frame.width() - 12, m.height() * 1.1),
+            box.adjusted(2, 0, 0, 0),
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
             self._layer_caption,
         )

@@ -148,7 +148,8 @@ class TensorMap(pg.GraphicsLayoutWidget):
         Args:
             values: (C,) or (R, C) real numbers (a vector is one row).
             title: text above the cells, e.g. "resid_pre · layer 3 · (576,)".
-            row_labels: R labels (tokens, layers, names); default the row indices.
+            row_labels: R labels (tokens, layers, names); default the row indices
+                (none for a single row).
             signed: diverging scale centred at 0; default when any value is negative.
             row_scaled: colour each row on its own scale (rows of unlike magnitude).
             clip: quantile of |values| at the ends of the scale (1 = the maximum; 0.99
@@ -168,7 +169,8 @@ class TensorMap(pg.GraphicsLayoutWidget):
         if arr.ndim != 2:
             raise ValueError(f"tensor has shape {np.shape(values)}, expected (C,) or (R, C)")
         rows, cols = arr.shape
-        labels = [str(r) for r in range(rows)] if row_labels is None else list(row_labels)
+        default = [""] if rows == 1 else [str(r) for r in range(rows)]
+        labels = default if row_labels is None else list(row_labels)
         if len(labels) != rows:
             raise ValueError(f"got {len(labels)} row labels for a tensor of {rows} rows")
         if not 0 < clip <= 1:
@@ -274,6 +276,9 @@ class TensorMap(pg.GraphicsLayoutWidget):
         self._title.setText(
             f"<b>{html.escape(self._title_text)}</b>", size=size, color=self._fg.name()
         )
+        # no title, no empty line above the cells (a one-row strip needs the height)
+        self._title.setVisible(bool(self._title_text))
+        self._title.setMaximumHeight(16777215 if self._title_text else 0)
 
     def _set_readout(self, text: str) -> None:
         self._readout_text = text
