@@ -104,6 +104,8 @@ class WalkthroughMode(QObject):
         ):
             signal.connect(self._schedule)
         s.trace_changed.connect(self._trace_changed)
+        # after the window's translator switch (connected first): redraw in the new language
+        s.language_changed.connect(self._language_changed)
         for signal in (s.token_changed, s.model_changed):
             signal.connect(self._position_changed)
         v.step_requested.connect(s.set_walk_step)
@@ -116,6 +118,10 @@ class WalkthroughMode(QObject):
         v.position_chosen.connect(s.set_token)
         self.win.worker.walked.connect(self._on_walked)
         self.win.worker.failed.connect(self._on_failed)
+
+    def _language_changed(self, _locale: str) -> None:
+        self.retranslate()
+        self.view.retranslate()
 
     # ---- the mode --------------------------------------------------------------------------
     @property
