@@ -178,7 +178,8 @@ class TensorMap(pg.GraphicsLayoutWidget):
         self._signed = bool(np.nanmin(arr) < 0) if signed is None and arr.size else bool(signed)
         self._values, self._row_labels, self._title_text = arr, labels, title
         rgba, self._tops = tensor_rgba(arr, self._signed, row_scaled, clip, colormap)
-        self._image.setImage(rgba, autoLevels=False)
+        # levels for the RGBA bytes: downsampling a long strip averages them into floats
+        self._image.setImage(rgba, autoLevels=False, levels=(0, 255))
         self._image.setRect(QRectF(0, 0, cols, rows))
         self._plot.getViewBox().setRange(QRectF(0, 0, max(cols, 1), max(rows, 1)), padding=0.0)
         self._place_segments(segment, highlight_segment)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
     QTextEdit,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
@@ -49,6 +50,23 @@ STEP_KEYS = {
 TYPING = (QLineEdit, QAbstractSpinBox, QPlainTextEdit, QComboBox)
 
 
+class PageStack(QStackedWidget):
+    """A stack as large as its current page: the hidden inspector does not widen the
+    walkthrough (a 1024×768 projector in presentation mode)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.currentChanged.connect(lambda _i: self.updateGeometry())
+
+    def sizeHint(self):  # noqa: N802 (Qt override)
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self):  # noqa: N802 (Qt override)
+        page = self.currentWidget()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
+
+
 class WalkthroughMode(QObject):
     """Owns the walkthrough page of a MainWindow and keeps it in step with the state."""
 
@@ -56,7 +74,7 @@ class WalkthroughMode(QObject):
         super().__init__(win)
         self.win, self.state = win, win.state
         self.view = WalkthroughView()
-        self.stack = QStackedWidget()
+        self.stack = PageStack()
         self.stack.setObjectName("centralStack")
         self.stack.addWidget(win.takeCentralWidget())
         self.stack.addWidget(self.view)
@@ -70,7 +88,7 @@ class WalkthroughMode(QObject):
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh)
-        QApplication.instance().installEventFilter(self)
+        win.installEventFilter(self)  # its language changes and its close
 
     # ---- construction ----------------------------------------------------------------------
     def _build_action(self) -> None:
@@ -85,6 +103,10 @@ class WalkthroughMode(QObject):
         bar.addAction(act)
         self.win.addToolBar(bar)
         self.toolbar = bar
+        self.corner = QToolButton()  # the toggle while the toolbars are hidden
+        self.corner.setObjectName("walkthroughCorner")
+        self.corner.setDefaultAction(act)
+        self.corner.hide()
         self.retranslate()
 
     def retranslate(self) -> None:
@@ -131,17 +153,27 @@ class WalkthroughMode(QObject):
     def _apply(self, on: bool) -> None:
         win = self.win
         if on:
+            # keys anywhere in the window step, whichever widget has the focus
+            QApplication.instance().installEventFilter(self)
             self._saved_layout = win.saveState()
             for dock in win.docks.values():
                 dock.hide()
+            for bar in win.findChildren(QToolBar):
+                bar.hide()  # the page has its controls; the toggle moves into the menu bar
+            win.menuBar().setCornerWidget(self.corner)
+            self.corner.show()
+            win.statusBar().hide()
             self.stack.setCurrentWidget(self.view)
             self.view.setFocus()
             self._ensure_detail()
             self.refresh()
         else:
+            QApplication.instance().removeEventFilter(self)
             self.stack.setCurrentIndex(0)
+            self.corner.hide()
+            win.statusBar().show()
             if self._saved_layout is not None:
-                win.restoreState(self._saved_layout)
+                win.restoreState(self._saved_layout)  # docks and toolbars as they were
             self._saved_layout = None
         if self.action.isChecked() != on:
             self.action.setChecked(on)

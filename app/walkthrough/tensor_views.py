@@ -10,7 +10,7 @@ Widgets are kept in a pool and reused, so stepping does not rebuild plots.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -28,15 +28,25 @@ STRETCH = {"matrix": 4, "attention": 6, "rows": 2, "vector": 1, "bars": 4, "toke
 def _heights(tensor: StepTensor, font_px: float) -> tuple[int, int]:
     """(minimum, maximum) height of a tensor's widget, in pixels."""
     if tensor.kind == "vector":
-        return int(font_px * 6.5), int(font_px * 10)
+        return int(font_px * 3), int(font_px * 10)
     if tensor.kind == "rows":
         rows = 1 if tensor.display is None else tensor.display.shape[0]
-        return int(font_px * (3.5 + 1.3 * rows)), int(font_px * (4 + 4 * rows))
-    return int(font_px * 8), UNBOUNDED
+        return int(font_px * (3 + 0.9 * rows)), int(font_px * (4 + 4 * rows))
+    if tensor.kind in ("ids", "token"):
+        return int(font_px * 1.5), UNBOUNDED
+    return int(font_px * 4), UNBOUNDED
 
 
 class TensorViews(QWidget):
-    """A column of captioned tensor widgets for one step (the exported figure's body)."""
+    """A column of captioned tensor widgets for one step (the exported figure's body).
+
+    Signals:
+        token_chosen(int): a click on a token (a chip, a token row, an attention row).
+        layer_chosen(int): a click on a layer's row.
+    """
+
+    token_chosen = Signal(int)
+    layer_chosen = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,7 +55,12 @@ class TensorViews(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._pool: dict[str, list[QWidget]] = {}
         self._captions: list[QLabel] = []
+        self._caption_points = 0.0
         self.shown: list[tuple[StepTensor, QWidget]] = []
+        self._refit = QTimer(self)
+        self._refit.setSingleShot(True)
+        self._refit.setInterval(0)
+        self._refit.timeout.connect(self._fit_maps)
 
     # ---- the pool ------------------------------------------------------------------------
     def _take(self, kind: str, index: int) -> QWidget:
@@ -57,8 +72,10 @@ class TensorViews(QWidget):
     def _make(self, kind: str) -> QWidget:
         if kind == "tokens":
             widget = TokenStrip()
+            widget.token_selected.connect(self.token_chosen)
         elif kind == "attention":
             widget = AttentionMap()
+            widget.cell_clicked.connect(lambda query, _key: self.token_chosen.emit(query))
         elif kind == "bars":
             widget = LogitBars()
         elif kind in ("ids", "token"):
@@ -70,6 +87,7 @@ class TensorViews(QWidget):
             widget.setFont(font)
         else:
             widget = TensorMap()
+            widget.row_clicked.connect(lambda row, w=widget: self._row_clicked(w, row))
         widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         widget.setParent(self)
         widget.hide()
@@ -81,6 +99,10 @@ class TensorViews(QWidget):
             label.setObjectName("walkthroughTensor")
             label.setWordWrap(True)
             label.hide()
+            if self._caption_points:
+                font = QFont(label.font())
+                font.setPointSizeF(self._caption_points)
+                label.setFont(font)
             self._captions.append(label)
         return self._captions[index]
 
@@ -112,6 +134,24 @@ class TensorViews(QWidget):
             self.shown.append((tensor, widget))
         if all(w.maximumHeight() < UNBOUNDED for _, w in self.shown):
             self._layout.addStretch(1)  # bounded plots sit at the top, not in the middle
+        self._refit.start()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._refit.start()
+
+    def _fit_maps(self) -> None:
+        """Zoom every shown attention map out to all its cells once the layout settled."""
+        for tensor, widget in self.shown:
+            if tensor.kind == "attention":
+                widget.reset_view()
+
+    def _row_clicked(self, widget: QWidget, row: int) -> None:
+        for tensor, shown in self.shown:
+            if shown is widget and tensor.rows_are == "tokens":
+                self.token_chosen.emit(row)
+            elif shown is widget and tensor.rows_are == "layers":
+                self.layer_chosen.emit(row)
 
     def captions(self) -> list[str]:
         return [label.text() for label in self._captions if label.isVisibleTo(self)]
@@ -131,6 +171,8 @@ class TensorViews(QWidget):
         elif kind == "token":
             widget.setText(tensor.text)
         elif kind == "attention":
+            # the page is wider than tall: cells fill it rather than keep square
+            widget.plot_item.getViewBox().setAspectLocked(False)
             widget.set_readout_visible(True)
             widget.set_map(tensor.value, t.token_strs, **map_style(t, tensor.stage))
             widget.set_query_row(ctx.position)
@@ -148,6 +190,14 @@ class TensorViews(QWidget):
                 highlight_segment=tensor.highlight_segment,
                 highlight_row=tensor.highlight_row,
             )
+
+    def set_caption_font(self, points: float) -> None:
+        """Point size of the captions (name, shape and a few words above each tensor)."""
+        self._caption_points = points
+        for label in self._captions:
+            font = QFont(label.font())
+            font.setPointSizeF(points)
+            label.setFont(font)
 
     def set_font_size(self, points: float) -> None:
         """Fonts of the plots (their own labels, not the Qt widget font)."""

@@ -57,6 +57,8 @@ class StepTensor:
         stage: for ``attention``: scores, masked or probs.
         bars: for ``bars``: what the bars show.
         text: for ``token``: the decoded token and how it was chosen.
+        rows_are: ``tokens`` or ``layers`` when a drawn row stands for one (a click on it
+            selects that token or layer), else "".
     """
 
     name: str
@@ -73,6 +75,7 @@ class StepTensor:
     stage: str = ""
     bars: Bars | None = None
     text: str = ""
+    rows_are: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -157,6 +160,7 @@ def _embedding(ctx: WalkContext) -> list[StepTensor]:
             row_labels=ctx.token_labels(),
             highlight_row=ctx.position,
             clip=0.995,
+            rows_are="tokens",
         )
     ]
 
@@ -215,33 +219,36 @@ def _projection(ctx: WalkContext, which: str) -> list[StepTensor]:
             caption,
             row_labels=ctx.token_labels(),
             highlight_row=ctx.position,
+            rows_are="tokens",
         )
     ]
 
 
 def _rope(ctx: WalkContext) -> list[StepTensor]:
+    """The query and the key of the position before and after rotation; under the query,
+    the angle m·θᵢ each pair turns by (drawn under both numbers of the pair)."""
     t, ly, p = ctx.trace, ctx.layer, ctx.position
+    angles = np.repeat(np.angle(t.freqs_cis()[p]), 2)  # (hd,) pair i under columns 2i, 2i+1
     out = []
     for which, before, after in (
         ("q", t.q[ly, ctx.head, p], t.q_rot[ly, ctx.head, p]),
         ("k", t.k[ly, ctx.kv, p], t.k_rot[ly, ctx.kv, p]),
     ):
         caption = tr(T.CAPTIONS["rope" if which == "q" else "rope_key"], token=ctx.token())
+        rows = [before, after] + ([angles] if which == "q" else [])
+        labels = [f"{tr(T.ROW_BEFORE)} {which}_per_token[{p}]", tr(T.ROW_AFTER)]
+        labels += [tr(T.ROW_ANGLE)] if which == "q" else []
         out.append(
             StepTensor(
                 f"{which}_per_token_rotated[{p}]",
                 after,
                 "rows",
                 caption,
-                np.stack([before, after]),
-                (f"{tr(T.ROW_BEFORE)} {which}_per_token[{p}]", tr(T.ROW_AFTER)),
+                np.stack(rows),
+                tuple(labels),
+                row_scaled=True,
             )
         )
-    rotation = t.freqs_cis()[p]  # (hd/2,) complex
-    angles = np.angle(rotation)[None, :]
-    out.append(
-        StepTensor(f"freqs_cis[{p}]", rotation, "rows", tr(T.ROW_ANGLE), angles, (tr(T.ROW_ANGLE),))
-    )
     return out
 
 
@@ -275,6 +282,7 @@ def _weighted_values(ctx: WalkContext) -> list[StepTensor]:
             "matrix",
             tr(T.CAPTIONS["values"]),
             row_labels=weighted,
+            rows_are="tokens",
         ),
         StepTensor(
             f"qkv_attention[{p}]",
@@ -365,6 +373,7 @@ def _layers(ctx: WalkContext) -> list[StepTensor]:
             row_labels=labels,
             highlight_row=ctx.layer,
             clip=0.99,
+            rows_are="layers",
         )
     ]
 

@@ -33,7 +33,17 @@ from llamalens.app.walkthrough.texts import tr
 from llamalens.viz.model_diagram import Block, ModelDiagram
 
 STATUSES = ("ready", "waiting", "needs_model", "no_trace")
-SIZES = {"title": 1.7, "formula": 1.35, "explanation": 1.12, "code": 0.95, "counter": 1.0}
+# relative to the UI font (presentation mode doubles it): readable at 1024×768 and above
+SIZES = {
+    "title": 1.15,
+    "formula": 0.95,
+    "explanation": 0.8,
+    "code": 0.65,
+    "counter": 0.7,
+    "button": 0.8,
+}
+DIAGRAM_SIZE = 0.7
+CAPTION_SIZE = 0.75
 
 
 class WalkthroughView(QWidget):
@@ -86,6 +96,8 @@ class WalkthroughView(QWidget):
         self.explanation = self._label("walkthroughExplanation")
         self.status_label = self._label("walkthroughStatus")
         self.tensors = TensorViews()
+        self.tensors.token_chosen.connect(self.position_chosen)
+        self.tensors.layer_chosen.connect(self.layer_chosen)
         self.figure = QWidget()
         self.figure.setObjectName("stepFigure")
         self.figure.setAutoFillBackground(True)
@@ -96,7 +108,7 @@ class WalkthroughView(QWidget):
         body.addWidget(self.code)
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
-        header.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignTop)
+        header.addLayout(self._selection(), 0)
         right = QVBoxLayout()
         right.addLayout(header)
         right.addWidget(self.figure, 1)
@@ -136,24 +148,33 @@ class WalkthroughView(QWidget):
         )
         self.rope_button = self._button("walkthroughRope", self.open_rope_requested.emit)
         self.export_button = self._button("walkthroughExport", self.export_requested.emit)
-        self.layer_spin = self._spin("walkthroughLayer", self.layer_chosen)
-        self.head_spin = self._spin("walkthroughHead", self.head_chosen)
-        self.position_spin = self._spin("walkthroughPosition", self.position_chosen)
-        self.spin_labels = [QLabel(), QLabel(), QLabel()]
-        for label, name in zip(self.spin_labels, ("Layer", "Head", "Position")):
-            label.setObjectName(f"walkthrough{name}Label")
         row = QHBoxLayout()
         for w in (self.prev_button, self.next_button, self.walk_button, self.skip_button):
             row.addWidget(w)
         row.addWidget(self.rope_button)
         row.addStretch(1)
-        for label, spin in zip(
-            self.spin_labels, (self.layer_spin, self.head_spin, self.position_spin)
-        ):
-            row.addWidget(label)
-            row.addWidget(spin)
         row.addWidget(self.export_button)
         return row
+
+    def _selection(self) -> QVBoxLayout:
+        """The step counter above the layer, head and token walked (top right)."""
+        self.layer_spin = self._spin("walkthroughLayer", self.layer_chosen)
+        self.head_spin = self._spin("walkthroughHead", self.head_chosen)
+        self.position_spin = self._spin("walkthroughPosition", self.position_chosen)
+        self.spin_labels = [QLabel(), QLabel(), QLabel()]
+        spins = QHBoxLayout()
+        for label, name, spin in zip(
+            self.spin_labels,
+            ("Layer", "Head", "Position"),
+            (self.layer_spin, self.head_spin, self.position_spin),
+        ):
+            label.setObjectName(f"walkthrough{name}Label")
+            spins.addWidget(label)
+            spins.addWidget(spin)
+        column = QVBoxLayout()
+        column.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignRight)
+        column.addLayout(spins)
+        return column
 
     def _walk_next_layer(self) -> None:
         if self.ctx is not None:
@@ -184,11 +205,22 @@ class WalkthroughView(QWidget):
 
     def _apply_fonts(self) -> None:
         base = self.font().pointSizeF()
+        small = [*self.spin_labels, self.layer_spin, self.head_spin, self.position_spin]
+        buttons = [
+            self.prev_button,
+            self.next_button,
+            self.walk_button,
+            self.skip_button,
+            self.rope_button,
+            self.export_button,
+        ]
         for label, key in (
             (self.title, "title"),
             (self.formula, "formula"),
             (self.explanation, "explanation"),
             (self.counter, "counter"),
+            *((w, "counter") for w in small),
+            *((w, "button") for w in buttons),
         ):
             font = QFont(self.font())
             font.setPointSizeF(base * SIZES[key])
@@ -199,9 +231,11 @@ class WalkthroughView(QWidget):
         mono.setPointSizeF(base * SIZES["code"])
         self.code.setFont(mono)
         diagram = QFont(self.font())
-        diagram.setPointSizeF(base * 0.9)
+        diagram.setPointSizeF(base * DIAGRAM_SIZE)
         self.diagram.setFont(diagram)
-        self.tensors.set_font_size(base * 1.05)
+        self.diagram.setFixedWidth(self.diagram.sizeHint().width())  # labels never elided
+        self.tensors.set_font_size(base * 0.9)
+        self.tensors.set_caption_font(base * CAPTION_SIZE)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

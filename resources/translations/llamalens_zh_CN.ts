@@ -650,8 +650,16 @@
         <translation>旋转后</translation>
     </message>
     <message>
-        <source>angle m·θᵢ</source>
-        <translation>角度 m·θᵢ</translation>
+        <source>angle m·θᵢ of the pair</source>
+        <translation>该数对的旋转角 m·θᵢ</translation>
+    </message>
+    <message>
+        <source>To the output</source>
+        <translation>跳到输出</translation>
+    </message>
+    <message>
+        <source>RoPE panel</source>
+        <translation>RoPE 面板</translation>
     </message>
     <message>
         <source>after layer {layer}</source>
@@ -796,14 +804,6 @@
     <message>
         <source>Walk layer {layer}</source>
         <translation>讲解第 {layer} 层</translation>
-    </message>
-    <message>
-        <source>Skip to the output</source>
-        <translation>跳到输出</translation>
-    </message>
-    <message>
-        <source>Open the RoPE panel</source>
-        <translation>打开 RoPE 面板</translation>
     </message>
     <message>
         <source>Layer</source>

@@ -189,3 +189,24 @@ def test_export_step_writes_a_titled_figure(qtbot, window, tmp_path):
     svg = window.walkthrough.export_step(tmp_path / "step.svg")
     text = svg.read_text(encoding="utf-8")
     assert "Softmax" in text and "qk_per_token_after_masking_after_softmax" in text
+
+
+def test_clicking_a_row_selects_its_token_or_layer(qtbot, window):
+    walk_on(qtbot, window)
+    view = window.walkthrough.view
+    window.state.set_walk_step("embedding")
+    window.walkthrough.refresh()
+    [(tensor, tmap)] = view.tensors.shown
+    assert tensor.rows_are == "tokens"
+    with qtbot.waitSignal(window.state.token_changed) as blocker:
+        point = tmap.mapFromScene(tmap.scene_pos_of(1, 3))
+        qtbot.mouseClick(tmap.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert blocker.args == [1]
+    window.state.set_walk_step("next_layer")
+    qtbot.waitUntil(lambda: window.walkthrough.status() == "ready", timeout=30_000)
+    window.walkthrough.refresh()
+    [(tensor, tmap)] = view.tensors.shown
+    assert tensor.rows_are == "layers"
+    point = tmap.mapFromScene(tmap.scene_pos_of(1, 3))
+    qtbot.mouseClick(tmap.viewport(), Qt.MouseButton.LeftButton, pos=point)
+    assert window.state.layer == 1

@@ -76,7 +76,7 @@ def forward_values(engine: Engine, ids: list[int], position: int) -> dict:
         for h in handles:
             h.remove()
     explicit = {k: v for k, v in seen.items() if isinstance(k, tuple) and k[0] in ATTENTION_TAPS}
-    return {**fused, **explicit, "freqs_cis": model.freqs_cis(0, len(ids))}
+    return {**fused, **explicit}
 
 
 def expected(step: str, f: dict, ctx: WalkContext, engine: Engine, ids: list[int]) -> list:
@@ -95,11 +95,7 @@ def expected(step: str, f: dict, ctx: WalkContext, engine: Engine, ids: list[int
         "wq": [f[("q", ly)][:, h].numpy()],
         "wk": [f[("k", ly)][:, kv].numpy()],
         "wv": [f[("v", ly)][:, kv].numpy()],
-        "rope": [
-            f[("q_rot", ly)][p, h].numpy(),
-            f[("k_rot", ly)][p, kv].numpy(),
-            f["freqs_cis"][p].numpy(),
-        ],
+        "rope": [f[("q_rot", ly)][p, h].numpy(), f[("k_rot", ly)][p, kv].numpy()],
         "scores": [f[("scores", ly)][h].numpy()],
         "mask": [f[("masked", ly)][h].numpy()],
         "softmax": [f[("probs", ly)][h].numpy()],
