@@ -187,7 +187,8 @@ class HeadCanvas(QWidget):
             batches.setdefault((head, level), []).append(
                 QLineF(left, self.y_of(i), right, self.y_of(j))
             )
-        for (head, level), segment in batches.items():
+        # faint lines first: the strong ones stay on top whatever their head
+        for (head, level), segment in sorted(batches.items(), key=lambda b: b[0][1]):
             color = QColor(self.layer.colors[head])
             color.setAlphaF(level / ALPHA_LEVELS)
             pen = QPen(color, LINE_WIDTH)
