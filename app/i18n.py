@@ -10,6 +10,7 @@ redraws its texts. The choice is kept in the settings (``language``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -93,3 +94,31 @@ TRANSLATORS = Translators()
 def install(locale: str) -> None:
     """Switch the application's language (see :meth:`Translators.install`)."""
     TRANSLATORS.install(locale)
+
+
+class TextBinder:
+    """Texts set from translatable sources and set again when the language changes.
+
+    ``bind(label.setText, QT_TRANSLATE_NOOP("Menus", "&File"))`` sets the translation now
+    and remembers the pair; :meth:`retranslate` sets every bound text again. The sources
+    stay literal in the calls, where ``lupdate`` finds them.
+    """
+
+    def __init__(self, context: str) -> None:
+        self.context = context
+        self._bound: list[tuple[Callable[[str], object], str, dict]] = []
+
+    def tr(self, source: str, **values) -> str:
+        text = QCoreApplication.translate(self.context, source)
+        return text.format(**values) if values else text
+
+    def bind(self, setter: Callable[[str], object], source: str, **values) -> str:
+        """Set ``setter(translation)`` now and after every language change."""
+        self._bound.append((setter, source, values))
+        text = self.tr(source, **values)
+        setter(text)
+        return text
+
+    def retranslate(self) -> None:
+        for setter, source, values in self._bound:
+            setter(self.tr(source, **values))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -43,6 +43,11 @@ from llamalens.app.worker import start_worker
 from llamalens.model.analysis import Analysis
 
 LAYOUT_VERSION = 1
+RUN_KINDS = {
+    "run": QT_TRANSLATE_NOOP("MainWindow", "run"),
+    "append": QT_TRANSLATE_NOOP("MainWindow", "append"),
+    "generate": QT_TRANSLATE_NOOP("MainWindow", "generate"),
+}
 
 
 class MainWindow(QMainWindow):
@@ -66,6 +71,7 @@ class MainWindow(QMainWindow):
         self.state.language_changed.connect(i18n.install)
         self._next_id = 0
         self._load_id = self._trace_id = -1
+        self.texts = i18n.TextBinder("MainWindow")
         self._build_panels()
         self._build_status()
         self.appearance = Appearance(self)
@@ -83,7 +89,8 @@ class MainWindow(QMainWindow):
 
     # ---- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(self)
+        self.texts.bind(dock.setWindowTitle, title)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -113,15 +120,38 @@ class MainWindow(QMainWindow):
         self.attention_text = AttentionTextPanel(s)
         for panel in (self.head_view, self.attention_text):
             panel.export_requested.connect(lambda w: self.exports.export_dialog(w))
-        self._dock("Prompt", "promptDock", self.prompt, Qt.DockWidgetArea.TopDockWidgetArea)
-        self._dock("Tokens", "tokensDock", self.tokens, Qt.DockWidgetArea.TopDockWidgetArea)
-        self._dock("Heads of this layer", "headsDock", self.heads, left)
-        self._dock("Head statistics", "statsDock", self.stats, left)
-        self._dock("Logit lens", "lensDock", self.lens, left)
-        self._dock("RoPE", "ropeDock", self.rope, right)
-        self._dock("Next token", "samplingDock", self.sampling, right)
-        self._dock("Head view", "headViewDock", self.head_view, right)
-        self._dock("Attention as text", "attentionTextDock", self.attention_text, right)
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Prompt"),
+            "promptDock",
+            self.prompt,
+            Qt.DockWidgetArea.TopDockWidgetArea,
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Tokens"),
+            "tokensDock",
+            self.tokens,
+            Qt.DockWidgetArea.TopDockWidgetArea,
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Heads of this layer"), "headsDock", self.heads, left
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Head statistics"), "statsDock", self.stats, left
+        )
+        self._dock(QT_TRANSLATE_NOOP("MainWindow", "Logit lens"), "lensDock", self.lens, left)
+        self._dock(QT_TRANSLATE_NOOP("MainWindow", "RoPE"), "ropeDock", self.rope, right)
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Next token"), "samplingDock", self.sampling, right
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Head view"), "headViewDock", self.head_view, right
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Attention as text"),
+            "attentionTextDock",
+            self.attention_text,
+            right,
+        )
         self.tabifyDockWidget(self.docks["headsDock"], self.docks["statsDock"])
         self.tabifyDockWidget(self.docks["statsDock"], self.docks["lensDock"])
         self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
@@ -138,12 +168,14 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_status(self) -> None:
-        self.model_label, self.count_label, self.time_label = QLabel("No model"), QLabel(), QLabel()
+        self.model_label, self.count_label, self.time_label = QLabel(), QLabel(), QLabel()
+        self.model_label.setText(self.tr("No model"))
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setMaximumWidth(320)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton()
+        self.texts.bind(self.cancel_button.setText, QT_TRANSLATE_NOOP("MainWindow", "Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.cancel)
         bar = self.statusBar()
@@ -192,7 +224,12 @@ class MainWindow(QMainWindow):
         """Load a checkpoint (None: the default model); the current one stays on error."""
         self._load_id = self._new_id()
         self._pending_path = path
-        self._set_busy(True, "Loading the default model…" if path is None else f"Loading {path}…")
+        self._set_busy(
+            True,
+            self.tr("Loading the default model…")
+            if path is None
+            else self.tr("Loading {path}…").format(path=path),
+        )
         self._submit(LoadRequest(self._load_id, path, self.device))
 
     def set_device(self, device: str | None) -> None:
@@ -202,7 +239,7 @@ class MainWindow(QMainWindow):
     def run_prompt(self) -> None:
         p = self.state.prompt
         self._trace_id = self._new_id()
-        self._set_busy(True, "Running…")
+        self._set_busy(True, self.tr("Running…"))
         self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain))
 
     def append_token(self, token: int) -> None:
@@ -212,7 +249,7 @@ class MainWindow(QMainWindow):
     def generate(self, n: int) -> None:
         """Generate up to n tokens with the state's sampling settings."""
         self._trace_id = self._new_id()
-        self._set_busy(True, f"Generating {n} tokens…")
+        self._set_busy(True, self.tr("Generating {n} tokens…").format(n=n))
         self._submit(GenerateRequest(self._trace_id, n, self.state.sampling))
 
     def adopt_trace(self, trace) -> None:
@@ -271,27 +308,49 @@ class MainWindow(QMainWindow):
         if request_id == self._load_id:
             self._set_busy(False)
             model = self.state.model
-            kept = f" Still using {model.name}." if model else ""
-            self.show_error("Could not load the model", message + kept)
+            kept = self.tr(" Still using {name}.").format(name=model.name) if model else ""
+            self.show_error(self.tr("Could not load the model"), message + kept)
         elif request_id == self._trace_id:
             self._set_busy(False)
-            self.show_error("Could not run", message)
+            self.show_error(self.tr("Could not run"), message)
 
     # ---- status bar -----------------------------------------------------------------------
     def _show_model(self) -> None:
         s = self.state
         if "session" not in s.source:
-            self.model_label.setText(s.model.summary() if s.model else "No model")
+            self.model_label.setText(s.model.summary() if s.model else self.tr("No model"))
             return
         name = s.source["session"]
-        loaded = "no model loaded" if s.model is None else f"model: {s.model.name}"
-        self.model_label.setText(f"session: {name} ({loaded})")
+        loaded = (
+            self.tr("no model loaded")
+            if s.model is None
+            else self.tr("model: {name}").format(name=s.model.name)
+        )
+        self.model_label.setText(
+            self.tr("session: {name} ({loaded})").format(name=name, loaded=loaded)
+        )
 
     def _show_run(self) -> None:
         s = self.state
-        self.count_label.setText(f"{s.trace.n_tokens} tokens")
+        self.count_label.setText(self.tr("{n} tokens").format(n=s.trace.n_tokens))
         kind, seconds = s.run.kind, s.run.seconds
-        self.time_label.setText("" if kind == "session" else f"{kind} {seconds * 1000:.0f} ms")
+        word = self.tr(RUN_KINDS[kind]) if kind in RUN_KINDS else kind
+        self.time_label.setText("" if kind == "session" else f"{word} {seconds * 1000:.0f} ms")
+
+    # ---- language -------------------------------------------------------------------------
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "walkthrough"):
+            self.retranslate()  # (a switch during construction is shown once it is built)
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Dock titles, menus, toolbars and the status bar in the current language."""
+        self.texts.retranslate()
+        self.menus.retranslate()
+        self.exports.retranslate()
+        self._show_model()
+        if self.state.trace is not None:
+            self._show_run()
 
     def show_error(self, title: str, message: str) -> None:
         """A non-blocking message box (kept in ``error_box`` for tests)."""

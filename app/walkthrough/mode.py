@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from llamalens.app.export_actions import FIGURE_FILTER, NOTHING, RUN_FIRST
 from llamalens.app.requests import WalkRequest
 from llamalens.app.walkthrough import texts as T
 from llamalens.app.walkthrough.steps import FIRST_LAYER_STEP, STEP_IDS, step_after
@@ -39,7 +40,6 @@ from llamalens.viz.export import export_figure
 ACTION_TEXT = QT_TRANSLATE_NOOP("Walkthrough", "Walkthrough")
 ACTION_TIP = QT_TRANSLATE_NOOP("Walkthrough", "Walk through one forward pass, step by step (F5)")
 TOGGLE_KEY = "F5"
-FIGURE_FILTER = "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
 STEP_KEYS = {
     Qt.Key.Key_Right: 1,
     Qt.Key.Key_Space: 1,
@@ -288,18 +288,21 @@ class WalkthroughMode(QObject):
     def export_step(self, path: str | Path | None = None, width: int | None = None) -> Path | None:
         """Save the current step (formula, tensors, code) as a titled PNG, SVG or PDF."""
         if self.state.trace is None:
-            self.win.show_error("Nothing to export", "Run a prompt first.")
+            self.win.show_error(self.win.exports.tr(NOTHING), self.win.exports.tr(RUN_FIRST))
             return None
         if path is None:
             suggested = f"llamalens-walkthrough-{STEP_IDS.index(self.state.walk_step) + 1:02d}-"
             suggested += f"{self.state.walk_step}.png"
             path, _ = QFileDialog.getSaveFileName(
-                self.win, "Export step", str(Path.home() / suggested), FIGURE_FILTER
+                self.win,
+                tr(T.EXPORT),
+                str(Path.home() / suggested),
+                self.win.exports.tr(FIGURE_FILTER),
             )
             if not path:
                 return None
         out = export_figure(self.view.figure, path, title=self.figure_title(), width=width)
-        self.win.statusBar().showMessage(f"Exported {out}", 5000)
+        self.win.statusBar().showMessage(tr(T.EXPORTED, path=out), 5000)
         return out
 
     # ---- keys and window events ------------------------------------------------------------

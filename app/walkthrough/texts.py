@@ -472,6 +472,7 @@ CAPTIONS: dict[str, str] = {
 PREVIOUS = QT_TRANSLATE_NOOP("Walkthrough", "◀ Previous")
 NEXT = QT_TRANSLATE_NOOP("Walkthrough", "Next ▶")
 EXPORT = QT_TRANSLATE_NOOP("Walkthrough", "Export step…")
+EXPORTED = QT_TRANSLATE_NOOP("Walkthrough", "Exported {path}")
 WALK_LAYER = QT_TRANSLATE_NOOP("Walkthrough", "Walk layer {layer}")
 SKIP_TO_OUTPUT = QT_TRANSLATE_NOOP("Walkthrough", "To the output")
 OPEN_ROPE = QT_TRANSLATE_NOOP("Walkthrough", "RoPE panel")
