@@ -2,6 +2,92 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>AttentionMap</name>
+    <message>
+        <source>hover a cell to read its value; click to pick a query</source>
+        <translation>鼠标移到格子上查看数值；点击选择查询</translation>
+    </message>
+    <message>
+        <source>query</source>
+        <translation>查询</translation>
+    </message>
+    <message>
+        <source>key</source>
+        <translation>键</translation>
+    </message>
+    <message>
+        <source>masked (future key)</source>
+        <translation>被掩码（未来的键）</translation>
+    </message>
+    <message>
+        <source>(masked)</source>
+        <translation>（被掩码）</translation>
+    </message>
+    <message>
+        <source>query {row} &apos;{query}&apos; → key {col} &apos;{key}&apos; : {value}</source>
+        <translation>查询 {row} &apos;{query}&apos; → 键 {col} &apos;{key}&apos;：{value}</translation>
+    </message>
+</context>
+<context>
+    <name>AttentionPanel</name>
+    <message>
+        <source>←/→ head · ↑/↓ layer · Tab stage · Home/End first/last head</source>
+        <translation>←/→ 切换头 · ↑/↓ 切换层 · Tab 切换阶段 · Home/End 第一个/最后一个头</translation>
+    </message>
+    <message>
+        <source>linear</source>
+        <translation>线性</translation>
+    </message>
+    <message>
+        <source>log</source>
+        <translation>对数</translation>
+    </message>
+    <message>
+        <source>gamma</source>
+        <translation>伽马</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>层</translation>
+    </message>
+    <message>
+        <source>Head</source>
+        <translation>头</translation>
+    </message>
+    <message>
+        <source>Stage</source>
+        <translation>阶段</translation>
+    </message>
+    <message>
+        <source>Colours</source>
+        <translation>配色</translation>
+    </message>
+    <message>
+        <source>Scale</source>
+        <translation>刻度</translation>
+    </message>
+    <message>
+        <source>0–1 range</source>
+        <translation>0–1 范围</translation>
+    </message>
+    <message>
+        <source>Colour probabilities on a fixed 0..1 range</source>
+        <translation>按固定的 0..1 范围给概率着色</translation>
+    </message>
+    <message>
+        <source>Hide first column</source>
+        <translation>隐藏第一列</translation>
+    </message>
+    <message>
+        <source>Draw the first key (the attention sink) as masked so the rest of the map gets the colour range</source>
+        <translation>把第一个键（注意力汇聚点）画成被掩码，让图的其余部分用满整个色阶</translation>
+    </message>
+    <message>
+        <source>layer {layer} · head {head} (KV {kv}) · {stage}</source>
+        <translation>第 {layer} 层 · 第 {head} 个头（KV {kv}）· {stage}</translation>
+    </message>
+</context>
+<context>
     <name>AttentionViews</name>
     <message>
         <source>Export Figure…</source>
@@ -33,10 +119,728 @@
     </message>
 </context>
 <context>
+    <name>ExportActions</name>
+    <message>
+        <source>PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)</source>
+        <translation>PNG 图像 (*.png);;SVG 矢量图 (*.svg);;PDF 文档 (*.pdf)</translation>
+    </message>
+    <message>
+        <source>CSV table (*.csv);;NumPy array (*.npy)</source>
+        <translation>CSV 表格 (*.csv);;NumPy 数组 (*.npy)</translation>
+    </message>
+    <message>
+        <source>Nothing to export</source>
+        <translation>没有可导出的内容</translation>
+    </message>
+    <message>
+        <source>Run a prompt first.</source>
+        <translation>请先运行一个提示词。</translation>
+    </message>
+    <message>
+        <source>Export Figure…</source>
+        <translation>导出图像…</translation>
+    </message>
+    <message>
+        <source>Copy Figure</source>
+        <translation>复制图像</translation>
+    </message>
+    <message>
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Export Map Data…</source>
+        <translation>导出注意力图数据…</translation>
+    </message>
+    <message>
+        <source>Export Layer Grid…</source>
+        <translation>导出整层的头…</translation>
+    </message>
+    <message>
+        <source>Export All Layers × Heads…</source>
+        <translation>导出所有层 × 头…</translation>
+    </message>
+    <message>
+        <source>Export Map Data (CSV / NPY)…</source>
+        <translation>导出注意力图数据（CSV / NPY）…</translation>
+    </message>
+    <message>
+        <source>Export figure</source>
+        <translation>导出图像</translation>
+    </message>
+    <message>
+        <source>PNG width</source>
+        <translation>PNG 宽度</translation>
+    </message>
+    <message>
+        <source>Width in pixels:</source>
+        <translation>宽度（像素）：</translation>
+    </message>
+    <message>
+        <source>Could not export</source>
+        <translation>无法导出</translation>
+    </message>
+    <message>
+        <source>Exported {path}</source>
+        <translation>已导出 {path}</translation>
+    </message>
+    <message>
+        <source>Figure copied to the clipboard</source>
+        <translation>图像已复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Export map data</source>
+        <translation>导出注意力图数据</translation>
+    </message>
+</context>
+<context>
+    <name>HeadGrid</name>
+    <message>
+        <source>head {head} · KV head {kv}
+click to inspect this head</source>
+        <translation>第 {head} 个头 · KV 头 {kv}
+点击查看这个头</translation>
+    </message>
+    <message>
+        <source>layer {layer} · </source>
+        <translation>第 {layer} 层 · </translation>
+    </message>
+    <message>
+        <source>{n} heads</source>
+        <translation>{n} 个头</translation>
+    </message>
+    <message>
+        <source>{kv} KV heads · {tokens} tokens</source>
+        <translation>{kv} 个 KV 头 · {tokens} 个词元</translation>
+    </message>
+</context>
+<context>
+    <name>HeadGridPanel</name>
+    <message>
+        <source>Layer {layer}: {heads} heads, {kv} KV heads (same colour = same keys and values)</source>
+        <translation>第 {layer} 层：{heads} 个头，{kv} 个 KV 头（颜色相同 = 键和值相同）</translation>
+    </message>
+</context>
+<context>
+    <name>HeadStatsPanel</name>
+    <message>
+        <source>Induction is measured on a repeated random-token sequence. Double-click a row to show that head.</source>
+        <translation>归纳（induction）得分是在一段重复的随机词元序列上测得的。双击一行即可显示那个头。</translation>
+    </message>
+</context>
+<context>
+    <name>LensPanel</name>
+    <message>
+        <source>Final norm + output applied after each layer (last positions)</source>
+        <translation>在每一层之后接上最后的归一化和输出投影（最后几个位置）</translation>
+    </message>
+</context>
+<context>
+    <name>LogitBars</name>
+    <message>
+        <source>probability</source>
+        <translation>概率</translation>
+    </message>
+    <message>
+        <source>solid: sampled from (T, top-p, top-k) · dashed: model at T = 1 · grey: cut</source>
+        <translation>实心：实际采样的分布（T、top-p、top-k）· 虚线：模型在 T = 1 时的分布 · 灰色：被截掉</translation>
+    </message>
+    <message>
+        <source>next-token probabilities</source>
+        <translation>下一个词元的概率</translation>
+    </message>
+    <message>
+        <source>{p}  ◀ chosen</source>
+        <translation>{p}  ◀ 已选</translation>
+    </message>
+    <message>
+        <source>cut ({p})</source>
+        <translation>截掉（{p}）</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>append</source>
+        <translation>追加</translation>
+    </message>
+    <message>
+        <source>generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>Prompt</source>
+        <translation>提示词</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>词元（token）</translation>
+    </message>
+    <message>
+        <source>Heads of this layer</source>
+        <translation>这一层的头</translation>
+    </message>
+    <message>
+        <source>Head statistics</source>
+        <translation>头的统计</translation>
+    </message>
+    <message>
+        <source>Logit lens</source>
+        <translation>Logit 透镜</translation>
+    </message>
+    <message>
+        <source>RoPE</source>
+        <translation>RoPE 旋转位置编码</translation>
+    </message>
+    <message>
+        <source>Next token</source>
+        <translation>下一个词元</translation>
+    </message>
+    <message>
+        <source>Head view</source>
+        <translation>头视图</translation>
+    </message>
+    <message>
+        <source>Attention as text</source>
+        <translation>文本上的注意力</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>没有模型</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Loading the default model…</source>
+        <translation>正在加载默认模型…</translation>
+    </message>
+    <message>
+        <source>Loading {path}…</source>
+        <translation>正在加载 {path}…</translation>
+    </message>
+    <message>
+        <source>Running…</source>
+        <translation>正在运行…</translation>
+    </message>
+    <message>
+        <source>Generating {n} tokens…</source>
+        <translation>正在生成 {n} 个词元…</translation>
+    </message>
+    <message>
+        <source> Still using {name}.</source>
+        <translation> 仍在使用 {name}。</translation>
+    </message>
+    <message>
+        <source>Could not load the model</source>
+        <translation>无法加载模型</translation>
+    </message>
+    <message>
+        <source>Could not run</source>
+        <translation>无法运行</translation>
+    </message>
+    <message>
+        <source>no model loaded</source>
+        <translation>未加载模型</translation>
+    </message>
+    <message>
+        <source>model: {name}</source>
+        <translation>模型：{name}</translation>
+    </message>
+    <message>
+        <source>session: {name} ({loaded})</source>
+        <translation>会话：{name}（{loaded}）</translation>
+    </message>
+    <message>
+        <source>{n} tokens</source>
+        <translation>{n} 个词元</translation>
+    </message>
+</context>
+<context>
     <name>Menus</name>
+    <message>
+        <source>run the prompt</source>
+        <translation>运行提示词</translation>
+    </message>
+    <message>
+        <source>previous / next head</source>
+        <translation>上一个 / 下一个头</translation>
+    </message>
+    <message>
+        <source>previous / next layer</source>
+        <translation>上一层 / 下一层</translation>
+    </message>
+    <message>
+        <source>next / previous stage (raw, masked, softmax)</source>
+        <translation>下一个 / 上一个阶段（原始、掩码后、softmax 之后）</translation>
+    </message>
+    <message>
+        <source>first / last head</source>
+        <translation>第一个 / 最后一个头</translation>
+    </message>
+    <message>
+        <source>first / last layer</source>
+        <translation>第一层 / 最后一层</translation>
+    </message>
+    <message>
+        <source>click a map cell</source>
+        <translation>点击注意力图中的格子</translation>
+    </message>
+    <message>
+        <source>select query (row) and key (column) tokens</source>
+        <translation>选择查询（行）和键（列）词元</translation>
+    </message>
+    <message>
+        <source>open a checkpoint file / folder</source>
+        <translation>打开检查点文件 / 文件夹</translation>
+    </message>
+    <message>
+        <source>save / open a session (trace, view, analysis)</source>
+        <translation>保存 / 打开会话（记录、视图、分析）</translation>
+    </message>
+    <message>
+        <source>cancel loading or running</source>
+        <translation>取消加载或运行</translation>
+    </message>
+    <message>
+        <source>export the attention map as PNG, SVG or PDF</source>
+        <translation>把注意力图导出为 PNG、SVG 或 PDF</translation>
+    </message>
+    <message>
+        <source>copy the attention map figure</source>
+        <translation>复制注意力图</translation>
+    </message>
+    <message>
+        <source>export the map&apos;s numbers (CSV, NPY)</source>
+        <translation>导出注意力图的数值（CSV、NPY）</translation>
+    </message>
+    <message>
+        <source>export all heads of the layer / all layers × heads</source>
+        <translation>导出这一层的所有头 / 所有层 × 头</translation>
+    </message>
+    <message>
+        <source>presentation mode (fullscreen, large fonts)</source>
+        <translation>演示模式（全屏、大字体）</translation>
+    </message>
+    <message>
+        <source>walkthrough of one forward pass</source>
+        <translation>逐步讲解一次前向计算</translation>
+    </message>
+    <message>
+        <source>walkthrough: next / previous step</source>
+        <translation>逐步讲解：下一步 / 上一步</translation>
+    </message>
+    <message>
+        <source>walkthrough: first / last step</source>
+        <translation>逐步讲解：第一步 / 最后一步</translation>
+    </message>
+    <message>
+        <source>this sheet</source>
+        <translation>本快捷键表</translation>
+    </message>
+    <message>
+        <source>quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open Checkpoint File…</source>
+        <translation>打开检查点文件(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open Checkpoint &amp;Folder…</source>
+        <translation>打开检查点文件夹(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Default Model</source>
+        <translation>打开默认模型(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Recent Models</source>
+        <translation>最近的模型(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Open &amp;Session…</source>
+        <translation>打开会话(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Save Session…</source>
+        <translation>保存会话(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Run Prompt</source>
+        <translation>运行提示词(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Model</source>
+        <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Reset Layout</source>
+        <translation>重置布局(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&amp;Device</source>
+        <translation>设备(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;Presentation Mode</source>
+        <translation>演示模式(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Theme</source>
+        <translation>主题(&amp;T)</translation>
+    </message>
+    <message>
+        <source>UI &amp;Scale</source>
+        <translation>界面缩放(&amp;S)</translation>
+    </message>
     <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>Open checkpoint</source>
+        <translation>打开检查点</translation>
+    </message>
+    <message>
+        <source>Checkpoints (*.gguf *.safetensors *.pth *.json);;All files (*)</source>
+        <translation>检查点 (*.gguf *.safetensors *.pth *.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Open checkpoint folder</source>
+        <translation>打开检查点文件夹</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+</context>
+<context>
+    <name>ModelWorker</name>
+    <message>
+        <source>no model is loaded yet: open a checkpoint first</source>
+        <translation>尚未加载模型：请先打开一个检查点</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>{label}: layer {layer}/{n}</source>
+        <translation>{label}：第 {layer}/{n} 层</translation>
+    </message>
+    <message>
+        <source>Running</source>
+        <translation>运行中</translation>
+    </message>
+    <message>
+        <source>run a prompt first: there is nothing to append to</source>
+        <translation>请先运行一个提示词：没有可以追加的内容</translation>
+    </message>
+    <message>
+        <source>run a prompt first: there is nothing to continue</source>
+        <translation>请先运行一个提示词：没有可以继续的内容</translation>
+    </message>
+    <message>
+        <source>Generated {i}/{n}</source>
+        <translation>已生成 {i}/{n}</translation>
+    </message>
+    <message>
+        <source>the loaded model is not the one that made this trace</source>
+        <translation>已加载的模型不是生成这份记录的模型</translation>
+    </message>
+    <message>
+        <source>Walkthrough</source>
+        <translation>逐步讲解</translation>
+    </message>
+</context>
+<context>
+    <name>PromptPanel</name>
+    <message>
+        <source>Type a prompt, then press Ctrl+Enter</source>
+        <translation>输入提示词，然后按 Ctrl+Enter</translation>
+    </message>
+    <message>
+        <source>Chat template</source>
+        <translation>对话模板</translation>
+    </message>
+    <message>
+        <source>Wrap the prompt as a user message in the model&apos;s chat format</source>
+        <translation>把提示词包装成模型对话格式中的一条用户消息</translation>
+    </message>
+    <message>
+        <source>Special tokens as text</source>
+        <translation>特殊词元按文本处理</translation>
+    </message>
+    <message>
+        <source>Keep text like &lt;|im_start|&gt; as plain text instead of the special token</source>
+        <translation>把 &lt;|im_start|&gt; 这样的文本当作普通文本，而不是特殊词元</translation>
+    </message>
+    <message>
+        <source>Examples…</source>
+        <translation>示例…</translation>
+    </message>
+    <message>
+        <source>Run  (Ctrl+Enter)</source>
+        <translation>运行（Ctrl+Enter）</translation>
+    </message>
+</context>
+<context>
+    <name>RopePanel</name>
+    <message>
+        <source>layer {layer} · head {head} · query {q} {q_text} · key {k} {k_text}</source>
+        <translation>第 {layer} 层 · 第 {head} 个头 · 查询 {q} {q_text} · 键 {k} {k_text}</translation>
+    </message>
+    <message>
+        <source>Raw score at (query {q}, key {k}) = {score}: the sum of the per-pair contributions below.</source>
+        <translation>（查询 {q}，键 {k}）处的原始得分 = {score}：等于下面各数对贡献之和。</translation>
+    </message>
+    <message>
+        <source>Click a cell of the attention map to choose the query (row) and key (column) tokens.</source>
+        <translation>点击注意力图中的一个格子，选择查询（行）和键（列）词元。</translation>
+    </message>
+</context>
+<context>
+    <name>RopePlane</name>
+    <message>
+        <source>pair i:</source>
+        <translation>数对 i：</translation>
+    </message>
+    <message>
+        <source>Σ —  (no key token chosen)</source>
+        <translation>Σ —（尚未选择键词元）</translation>
+    </message>
+    <message>
+        <source>Σ = {sum} (= score)</source>
+        <translation>Σ = {sum}（= 得分）</translation>
+    </message>
+    <message>
+        <source>all {n} pairs (hd = {hd}); θᵢ runs from {first} to {last} rad per position. Click a point or bar to pick a pair.</source>
+        <translation>全部 {n} 个数对（hd = {hd}）；θᵢ 从每个位置 {first} 弧度变到 {last} 弧度。点击一个点或一根柱子选择数对。</translation>
+    </message>
+    <message>
+        <source>pair i = {i}: θᵢ = {theta} rad/position</source>
+        <translation>数对 i = {i}：θᵢ = {theta} 弧度/位置</translation>
+    </message>
+    <message>
+        <source>query m = {m}: m·θᵢ = {angle} rad = {turns} turns</source>
+        <translation>查询 m = {m}：m·θᵢ = {angle} 弧度 = {turns} 圈</translation>
+    </message>
+    <message>
+        <source>key n = {n}: n·θᵢ = {angle} rad; (m−n)·θᵢ = {delta} rad</source>
+        <translation>键 n = {n}：n·θᵢ = {angle} 弧度；(m−n)·θᵢ = {delta} 弧度</translation>
+    </message>
+    <message>
+        <source>contribution {value}</source>
+        <translation>贡献 {value}</translation>
+    </message>
+</context>
+<context>
+    <name>SamplingPanel</name>
+    <message>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p 阈值</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k 个数</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>历史</translation>
+    </message>
+    <message>
+        <source>Greedy</source>
+        <translation>贪心</translation>
+    </message>
+    <message>
+        <source>Sample</source>
+        <translation>采样一个</translation>
+    </message>
+    <message>
+        <source>Append</source>
+        <translation>追加</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <source>0 = no top-k limit</source>
+        <translation>0 = 不限制 top-k</translation>
+    </message>
+    <message>
+        <source>tokens shown</source>
+        <translation>显示的词元数</translation>
+    </message>
+    <message>
+        <source>seed of the next draw</source>
+        <translation>下一次抽样的随机种子</translation>
+    </message>
+    <message>
+        <source>tokens to generate</source>
+        <translation>要生成的词元数</translation>
+    </message>
+    <message>
+        <source>Choose a token with Greedy or Sample, then Append it.</source>
+        <translation>用“贪心”或“采样一个”选出一个词元，再“追加”它。</translation>
+    </message>
+    <message>
+        <source> (greedy)</source>
+        <translation>（贪心）</translation>
+    </message>
+    <message>
+        <source>greedy</source>
+        <translation>贪心</translation>
+    </message>
+    <message>
+        <source>sampled T={t} seed {seed}</source>
+        <translation>采样 T={t} 种子 {seed}</translation>
+    </message>
+    <message>
+        <source>Chosen: {text} (id {id}, {how}{p}). Append adds it.</source>
+        <translation>已选：{text}（id {id}，{how}{p}）。点“追加”加入。</translation>
+    </message>
+    <message>
+        <source>Choose a token first (Greedy or Sample).</source>
+        <translation>请先选出一个词元（贪心或采样）。</translation>
+    </message>
+</context>
+<context>
+    <name>Session</name>
+    <message>
+        <source>LlamaLens sessions (*.llamalens);;All files (*)</source>
+        <translation>LlamaLens 会话 (*.llamalens);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Could not save the session</source>
+        <translation>无法保存会话</translation>
+    </message>
+    <message>
+        <source>Saved session {name}</source>
+        <translation>已保存会话 {name}</translation>
+    </message>
+    <message>
+        <source>Could not open the session</source>
+        <translation>无法打开会话</translation>
+    </message>
+    <message>
+        <source>Save session</source>
+        <translation>保存会话</translation>
+    </message>
+    <message>
+        <source>Open session</source>
+        <translation>打开会话</translation>
+    </message>
+</context>
+<context>
+    <name>Stages</name>
+    <message>
+        <source>raw QKᵀ/√d</source>
+        <translation>原始 QKᵀ/√d</translation>
+    </message>
+    <message>
+        <source>masked</source>
+        <translation>掩码后</translation>
+    </message>
+    <message>
+        <source>softmax</source>
+        <translation>softmax 之后</translation>
+    </message>
+</context>
+<context>
+    <name>TokenStrip</name>
+    <message>
+        <source>position {i}
+token id {id}
+text {text}
+bytes {bytes}</source>
+        <translation>位置 {i}
+词元 id {id}
+文本 {text}
+字节 {bytes}</translation>
+    </message>
+    <message>
+        <source>position {i}
+special token id {id}
+text {text}
+bytes {bytes}</source>
+        <translation>位置 {i}
+特殊词元 id {id}
+文本 {text}
+字节 {bytes}</translation>
+    </message>
+</context>
+<context>
+    <name>TokensPanel</name>
+    <message>
+        <source>Tokens</source>
+        <translation>词元（token）</translation>
+    </message>
+    <message>
+        <source> · {n} byte(s) without a token were dropped</source>
+        <translation> · 有 {n} 个字节在词表中没有对应词元，已丢弃</translation>
+    </message>
+    <message>
+        <source>{n} tokens (click one to select it as the query)</source>
+        <translation>{n} 个词元（点击一个把它选为查询）</translation>
     </message>
 </context>
 <context>
@@ -652,6 +1456,10 @@
     <message>
         <source>angle m·θᵢ of the pair</source>
         <translation>该数对的旋转角 m·θᵢ</translation>
+    </message>
+    <message>
+        <source>Exported {path}</source>
+        <translation>已导出 {path}</translation>
     </message>
     <message>
         <source>To the output</source>

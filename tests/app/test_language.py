@@ -41,6 +41,53 @@ def choose(window, locale: str) -> None:
     group = window.findChild(QActionGroup, "languageGroup")
     [action] = [a for a in group.actions() if a.data() == locale]
     action.trigger()
+    QCoreApplication.processEvents()  # LanguageChange events are posted to the widgets
+
+
+# names that stay as they are in every language: the app, devices, colormaps, languages
+NAMES = {"LlamaLens", "CPU", "CUDA", "Apple MPS", "English", "简体中文", "F11"}
+NAMES |= {"viridis", "cividis", "magma", "inferno", "gray"}
+
+
+def window_texts(window) -> dict[str, str]:
+    """Every text of the window's widgets, menus and actions that could carry words."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QComboBox,
+        QDockWidget,
+        QGraphicsScene,
+        QLabel,
+        QMenu,
+    )
+
+    texts = {}
+    for w in window.findChildren(QLabel) + window.findChildren(QAbstractButton):
+        if w.text() and w.window() is window:
+            texts[f"{type(w).__name__} {w.objectName()} {id(w)}"] = w.text()
+    for w in window.findChildren(QComboBox):
+        for i in range(w.count()):
+            texts[f"combo {w.objectName()} {i}"] = w.itemText(i)
+    for d in window.findChildren(QDockWidget):
+        texts[f"dock {d.objectName()}"] = d.windowTitle()
+    for m in window.findChildren(QMenu):
+        texts[f"menu {id(m)}"] = m.title()
+    recent = set(app_settings.recent_models())
+    for a in window.findChildren(QAction):
+        if isinstance(a.parent(), QGraphicsScene) or a.text() in recent:
+            continue  # pyqtgraph's own scene menu (hidden by ours); recent files' paths
+        texts[f"action {id(a)}"] = a.text()
+    return {k: v for k, v in texts.items() if v}
+
+
+def english_words(text: str) -> bool:
+    """True for text with a run of Latin letters and no Chinese (numbers and names excepted)."""
+    import re
+
+    if text in NAMES or re.search(r"[\u4e00-\u9fff]", text):
+        return False
+    words = re.findall(r"[A-Za-z]{3,}", text)
+    return bool(words)
 
 
 def all_step_texts(window) -> dict[tuple[str, str], str]:
@@ -93,3 +140,28 @@ def test_the_choice_is_remembered(qtbot, window, tiny_hf):
     choose(window, "en")
     assert QCoreApplication.translate("Walkthrough", "Tokens") == "Tokens"
     assert app_settings.settings().value("language") == "en"
+
+
+def test_no_english_left_in_the_window_in_chinese(qtbot, window):
+    """Menus, docks, panels, buttons and combo items: every text with words is translated.
+
+    The exceptions are data, not interface: the prompt, its tokens, the model's name and
+    the examples (prompts to try), the colormaps' and devices' names.
+    """
+    choose(window, "zh_CN")
+    texts = window_texts(window)
+    data = set(window.state.trace.token_strs) | {window.state.prompt.text}
+    summary = window.state.model.summary()
+    examples = window.prompt.examples
+    example_texts = {examples.itemText(i) for i in range(1, examples.count())}
+    left = {
+        k: v
+        for k, v in texts.items()
+        if english_words(v)
+        and v not in data
+        and v not in example_texts
+        and v != summary
+        and not k.startswith("QLabel walkthrough")  # the walkthrough test covers these
+        and "\n" not in v  # token chips (text and id)
+    }
+    assert not left, left

@@ -86,3 +86,33 @@ def test_compiled_file_is_the_ts_compiled(ts_file, tmp_path):
     done = subprocess.run([qt_tool("lrelease"), str(ts_file), "-qm", str(out)], capture_output=True)
     assert done.returncode == 0, done.stderr
     assert out.read_bytes() == qm_path(locale).read_bytes(), "run lrelease: the .qm is stale"
+
+
+def test_translated_literals_are_where_lupdate_finds_them():
+    """A literal passed to a helper (``_tr("…")``, ``texts.tr("…")``) is never extracted:
+    literals go through ``self.tr``, ``QCoreApplication.translate`` or
+    ``QT_TRANSLATE_NOOP``; helpers receive the marked constants."""
+    import ast
+
+    offenders = []
+    for name in sources():
+        tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+            if called not in ("tr", "_tr"):
+                continue
+            on_self = isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "self"
+            literal = isinstance(node.args[0], (ast.Constant, ast.JoinedStr))
+            if literal and not on_self:
+                offenders.append(f"{name}:{node.lineno}")
+    assert not offenders, offenders
+
+
+def test_stage_names_are_the_models():
+    from llamalens.app.stage_view import STAGE_TEXT
+    from llamalens.model.attention import STAGE_LABELS
+
+    assert STAGE_TEXT == STAGE_LABELS
