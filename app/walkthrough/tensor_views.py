@@ -133,7 +133,7 @@ class TensorViews(QWidget):
             widget.show()
             self.shown.append((tensor, widget))
         if all(w.maximumHeight() < UNBOUNDED for _, w in self.shown):
-            self._layout.addStretch(1)  # bounded plots sit at the top, not in the middle
+            self._layout.addStretch(0)  # bounded plots grow first, then sit at the top
         self._refit.start()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)

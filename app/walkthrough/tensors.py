@@ -186,12 +186,12 @@ def _norm(ctx: WalkContext, which: str) -> list[StepTensor]:
             d.attn_gain[ly],
             d.attn_normed[ly, r],
         )
-        names = (f"final_embedding[{p}]", f"layers.{ly}.attention_norm", "layer_embedding_norm")
+        names = (f"final_embedding[{p}]", "attention_norm", "layer_embedding_norm")
     elif which == "ffn":
         x, rms, g, out = d.resid_mid[ly, r], d.ffn_rms[ly, r], d.ffn_gain[ly], d.ffn_normed[ly, r]
         names = (
             f"embedding_after_edit[{p}]",
-            f"layers.{ly}.ffn_norm",
+            "ffn_norm",
             "embedding_after_edit_normalized",
         )
     else:

@@ -15,6 +15,7 @@ from dataclasses import replace
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -108,16 +109,19 @@ class WalkthroughView(QWidget):
         body.addWidget(self.code)
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
-        header.addLayout(self._selection(), 0)
+        header.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignTop)
         right = QVBoxLayout()
         right.addLayout(header)
         right.addWidget(self.figure, 1)
         right.addWidget(self.status_label)
         right.addWidget(self.explanation)
         right.addLayout(self._controls())
+        left = QVBoxLayout()
+        left.addWidget(self.diagram, 1)
+        left.addLayout(self._selection())
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
-        lay.addWidget(self.diagram)
+        lay.addLayout(left)
         lay.addLayout(right, 1)
         self._font_timer = QTimer(self)  # owned: stops with the view
         self._font_timer.setSingleShot(True)
@@ -156,25 +160,24 @@ class WalkthroughView(QWidget):
         row.addWidget(self.export_button)
         return row
 
-    def _selection(self) -> QVBoxLayout:
-        """The step counter above the layer, head and token walked (top right)."""
+    def _selection(self) -> QGridLayout:
+        """The layer, head and token walked, under the diagram."""
         self.layer_spin = self._spin("walkthroughLayer", self.layer_chosen)
         self.head_spin = self._spin("walkthroughHead", self.head_chosen)
         self.position_spin = self._spin("walkthroughPosition", self.position_chosen)
         self.spin_labels = [QLabel(), QLabel(), QLabel()]
-        spins = QHBoxLayout()
-        for label, name, spin in zip(
-            self.spin_labels,
-            ("Layer", "Head", "Position"),
-            (self.layer_spin, self.head_spin, self.position_spin),
+        grid = QGridLayout()
+        for row, (label, name, spin) in enumerate(
+            zip(
+                self.spin_labels,
+                ("Layer", "Head", "Position"),
+                (self.layer_spin, self.head_spin, self.position_spin),
+            )
         ):
             label.setObjectName(f"walkthrough{name}Label")
-            spins.addWidget(label)
-            spins.addWidget(spin)
-        column = QVBoxLayout()
-        column.addWidget(self.counter, 0, Qt.AlignmentFlag.AlignRight)
-        column.addLayout(spins)
-        return column
+            grid.addWidget(label, row, 0)
+            grid.addWidget(spin, row, 1)
+        return grid
 
     def _walk_next_layer(self) -> None:
         if self.ctx is not None:

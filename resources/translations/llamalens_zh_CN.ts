@@ -1347,7 +1347,7 @@ bytes {bytes}</source>
     </message>
     <message>
         <source>p = softmax(logits / T), then the top-p nucleus · T = {temp}, top-p = {top_p}</source>
-        <translation>p = softmax(logits / T)，再取 top-p 核心集合 · T = {temp}，top-p = {top_p}</translation>
+        <translation>p = softmax(logits / T)，再做 top-p 截断（核采样）· T = {temp}，top-p = {top_p}</translation>
     </message>
     <message>
         <source>Dividing the logits by the temperature sharpens (T &lt; 1) or flattens (T &gt; 1) the distribution; top-p keeps the most likely tokens until their probability reaches p and renormalises them. {kept} tokens remain; the cut ones are grey. The settings are those of the Next token panel.</source>
