@@ -18,6 +18,7 @@ from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QFileDialog
 
 from llamalens.app.state import InspectorState, PromptSettings, RunInfo
+from llamalens.app.walkthrough.steps import STEP_IDS
 from llamalens.model import session_io
 from llamalens.model.sampling import SamplingParams
 from llamalens.model.session_io import Session
@@ -55,6 +56,7 @@ def session_from_state(state: InspectorState) -> Session:
             "stage": state.stage,
             "token": state.token,
             "key": state.key,
+            "walk_step": state.walk_step,
         },
         sampling={
             "temperature": s.temperature,
@@ -64,7 +66,7 @@ def session_from_state(state: InspectorState) -> Session:
         },
         history=list(state.history),
     )
-    return Session(state.trace, vocab, meta, state.current_analysis())
+    return Session(state.trace, vocab, meta, state.current_analysis(), state.current_detail())
 
 
 # ---- session → state -----------------------------------------------------------------------
@@ -88,6 +90,9 @@ def restore_state(state: InspectorState, session: Session, name: str) -> None:
     state.set_token(int(view.get("token", state.n_tokens - 1)))
     state.set_key(int(view.get("key", 0)))
     state.set_analysis(session.analysis)
+    state.set_detail(session.detail)
+    step = view.get("walk_step")
+    state.set_walk_step(step if step in STEP_IDS else STEP_IDS[0])
 
 
 def _sampling(saved: dict[str, Any]) -> SamplingParams:

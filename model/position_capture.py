@@ -41,6 +41,18 @@ LAYER_ROWS = (
 )
 
 
+ARRAY_FIELDS = (
+    *LAYER_ROWS,
+    "embeddings",
+    "final_rms",
+    "final_normed",
+    "logits",
+    "attn_gain",
+    "ffn_gain",
+    "final_gain",
+)
+
+
 @dataclass(frozen=True)
 class PositionDetail:
     """The forward pass's values at a few positions (float32 numpy, batch 0).
@@ -126,6 +138,67 @@ class PositionDetail:
     @property
     def nbytes(self) -> int:
         return int(sum(getattr(self, name).nbytes for name in LAYER_ROWS) + self.logits.nbytes)
+
+
+def detail_arrays(detail: PositionDetail) -> dict[str, np.ndarray]:
+    """The detail as named arrays (a session file stores them ``detail_`` prefixed)."""
+    out = {name: np.asarray(getattr(detail, name)) for name in ARRAY_FIELDS}
+    out["positions"] = np.asarray(detail.positions, dtype=np.int64)
+    return out
+
+
+def detail_from_arrays(
+    data: dict[str, np.ndarray], token_ids: np.ndarray, config: dict, source: str
+) -> PositionDetail:
+    """Rebuild a detail saved with :func:`detail_arrays`, checking every shape.
+
+    Args:
+        data: the arrays, without prefix.
+        token_ids: (T,) the ids of the trace it belongs to.
+        config: that trace's model config (``dim``, ``hidden_dim``, ``n_layers`` …).
+        source: the file, for messages.
+
+    Raises:
+        ValueError: a missing array, a shape that does not fit the trace, or positions
+            out of range; the message names the file and the array.
+    """
+    try:
+        positions = check_positions(np.asarray(data["positions"]).tolist(), len(token_ids))
+        want = _shapes(config, len(token_ids), len(positions))
+        arrays = {name: np.asarray(data[name]) for name in want}
+    except KeyError as exc:
+        raise ValueError(f"{source}: walkthrough detail lacks the {exc.args[0]!r} array") from exc
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: walkthrough detail is corrupt ({exc})") from exc
+    for name, shape in want.items():
+        if arrays[name].shape != shape or arrays[name].dtype.kind != "f":
+            raise ValueError(
+                f"{source}: walkthrough detail {name} has shape {arrays[name].shape} and "
+                f"dtype {arrays[name].dtype}, expected float {shape}"
+            )
+    return PositionDetail(
+        token_ids=np.asarray(token_ids, dtype=np.int64), positions=positions, **arrays
+    )
+
+
+def _shapes(config: dict, n_tokens: int, n_kept: int) -> dict[str, tuple[int, ...]]:
+    """Every array's shape for a model config, T tokens and P kept positions."""
+    L, d, F = config["n_layers"], config["dim"], config["hidden_dim"]  # noqa: N806
+    width = config["n_heads"] * config["head_dim"]
+    row = {"heads": width, "gate": F, "up": F, "act": F, "hidden": F}
+    shapes = {n: (L, n_kept, row.get(n, d)) for n in LAYER_ROWS if not n.endswith("_rms")}
+    shapes.update(
+        attn_rms=(L, n_kept),
+        ffn_rms=(L, n_kept),
+        embeddings=(n_tokens, d),
+        final_rms=(n_kept,),
+        final_normed=(n_kept, d),
+        logits=(n_kept, config["vocab_size"]),
+        attn_gain=(L, d),
+        ffn_gain=(L, d),
+        final_gain=(d,),
+    )
+    return shapes
 
 
 def check_positions(positions: Sequence[int], n_tokens: int) -> tuple[int, ...]:
