@@ -1,8 +1,8 @@
 """What the walkthrough costs (run: python benchmarks/walkthrough_capture.py).
 
 - ``decode_ms`` / ``decode_untapped_ms``: one generated token with the KV cache, with the
-  feed-forward taps the walkthrough reads and with a forward that skips them (median of
-  many steps; the taps must not slow the plain forward).
+  feed-forward taps the walkthrough reads and with a forward that skips them (medians of
+  rounds that alternate the two; the taps must not slow the plain forward).
 - ``walk_s`` vs ``plain_s``: one position's detail (:meth:`Engine.walk`) against a plain
   forward pass of the same prompt, and the detail's size in KB.
 """
@@ -19,6 +19,7 @@ from llamalens.model.engine import Engine
 from llamalens.model.llama import FeedForward
 
 PROMPT = "The capital of France is Paris. " * 8
+ROUNDS, STEPS = 5, 20
 
 
 def untapped(self: FeedForward, x: torch.Tensor) -> torch.Tensor:
@@ -49,14 +50,18 @@ def seconds(call, repeat: int = 5) -> float:
 def main() -> None:
     engine = Engine.load(device="cpu")
     ids = engine.encode(PROMPT).ids
-    tapped = decode_ms(engine, ids)
+    # alternate the two, so that a busy machine slows both alike
     original = FeedForward.forward
-    FeedForward.forward = untapped
-    try:
-        plain = decode_ms(engine, ids)
-    finally:
-        FeedForward.forward = original
-    print(f"decode_ms {tapped:.2f}  decode_untapped_ms {plain:.2f}  ratio {tapped / plain:.3f}")
+    tapped, plain = [], []
+    for _ in range(ROUNDS):
+        tapped.append(decode_ms(engine, ids, STEPS))
+        FeedForward.forward = untapped
+        try:
+            plain.append(decode_ms(engine, ids, STEPS))
+        finally:
+            FeedForward.forward = original
+    t, u = statistics.median(tapped), statistics.median(plain)
+    print(f"decode_ms {t:.2f}  decode_untapped_ms {u:.2f}  ratio {t / u:.3f}")
     tokens = torch.tensor([ids])
     plain_s = seconds(lambda: engine.module(tokens, last_only=True))
     walk_s = seconds(lambda: engine.walk(ids, [len(ids) - 1]))
