@@ -47,6 +47,12 @@ DEVICES = (
     ("CUDA", "cuda"),
     ("Apple MPS", "mps"),
 )
+PRECISIONS = (
+    (QT_TRANSLATE_NOOP("Menus", "Automatic (fp32)"), None),
+    (QT_TRANSLATE_NOOP("Menus", "fp32: exact"), "fp32"),
+    (QT_TRANSLATE_NOOP("Menus", "bf16: half the memory"), "bf16"),
+    ("fp16", "fp16"),
+)
 THEME_NAMES = {
     "light": QT_TRANSLATE_NOOP("Menus", "Light"),
     "dark": QT_TRANSLATE_NOOP("Menus", "Dark"),
@@ -114,6 +120,7 @@ class Menus:
         run = self._menu(bar, QT_TRANSLATE_NOOP("Menus", "&Run"))
         self._action(run, QT_TRANSLATE_NOOP("Menus", "&Run Prompt"), "Ctrl+Return", win.run_prompt)
         self._action(run, QT_TRANSLATE_NOOP("Menus", "&Cancel"), "Esc", win.cancel)
+        self._action(run, QT_TRANSLATE_NOOP("Menus", "Capture &Layers…"), None, self.choose_layers)
         self._device_menu(self._menu(bar, QT_TRANSLATE_NOOP("Menus", "&Model")))
         view = self._menu(bar, QT_TRANSLATE_NOOP("Menus", "&View"))
         self.view_menu = view
@@ -145,13 +152,22 @@ class Menus:
         return act
 
     def _device_menu(self, menu) -> None:
-        sub = self._menu(menu, QT_TRANSLATE_NOOP("Menus", "&Device"))
+        self._choices(self._menu(menu, QT_TRANSLATE_NOOP("Menus", "&Device")), DEVICES, "device")
+        self._choices(
+            self._menu(menu, QT_TRANSLATE_NOOP("Menus", "&Precision")), PRECISIONS, "dtype"
+        )
+
+    def _choices(self, sub, choices, option: str) -> None:
+        """Exclusive actions that reload the model with another ``option`` value."""
         group = QActionGroup(self.win)
-        for label, device in DEVICES:
+        current = getattr(self.win.options, option)
+        for label, value in choices:
             act = QAction(self.win, checkable=True)
             self.texts.bind(act.setText, label)
-            act.setChecked(device == self.win.device)
-            act.triggered.connect(lambda _c=False, d=device: self.win.set_device(d))
+            act.setChecked(value == current)
+            act.triggered.connect(
+                lambda _c=False, v=value: self.win.set_load_options(**{option: v})
+            )
             group.addAction(act)
             sub.addAction(act)
 
@@ -217,6 +233,39 @@ class Menus:
             act = self.recent.addAction(path)
             act.triggered.connect(lambda _c=False, p=path: self.win.open_model(p))
         self.recent.setEnabled(bool(paths))
+
+    def choose_layers(self) -> None:
+        """Ask which layers to capture (a long prompt's trace grows with every layer)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from llamalens.model.trace_io import parse_layers
+
+        tr = self.texts.tr
+        model = self.win.state.model
+        if model is None:
+            self.win.show_error(
+                tr(QT_TRANSLATE_NOOP("Menus", "No model")),
+                tr(QT_TRANSLATE_NOOP("Menus", "Open a model first.")),
+            )
+            return
+        current = self.win.capture_layers
+        shown = "all" if current is None else ",".join(map(str, current))
+        title = tr(QT_TRANSLATE_NOOP("Menus", "Capture layers"))
+        prompt = tr(
+            QT_TRANSLATE_NOOP("Menus", "Layers to capture (0..{last}), e.g. 0-3,10 or all:")
+        )
+        spec, ok = QInputDialog.getText(
+            self.win, title, prompt.format(last=model.n_layers - 1), text=shown
+        )
+        if not ok:
+            return
+        try:
+            layers = parse_layers(spec, model.n_layers)
+        except ValueError as exc:
+            self.win.show_error(title, str(exc))
+            return
+        full = len(layers) == model.n_layers
+        self.win.set_capture_layers(None if full else tuple(layers))
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

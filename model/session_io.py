@@ -265,9 +265,7 @@ def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -
         raise ValueError(f"{source}: view stage is {stage!r}, expected one of {STAGES}")
     _check_sampling(meta["sampling"], source)
     if not (
-        0 <= layer < trace.n_layers
-        and 0 <= head < trace.n_heads
-        and 0 <= key <= token < trace.n_tokens
+        layer in trace.layers and 0 <= head < trace.n_heads and 0 <= key <= token < trace.n_tokens
     ):
         raise ValueError(
             f"{source}: view (layer {layer}, head {head}, token {token}, "

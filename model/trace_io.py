@@ -19,6 +19,7 @@ last_logits       float32 [V]
 logits            float32 [T,V]       only if the run kept them
 resid_norms       float32 [L,3,T]     L2 norms of resid_pre, resid_mid, resid_post
 resid_post        float32 [L,T,d]     residual stream after each block
+layers            int64 [L]           the model layers captured (absent: all, 0..L-1)
 ================  ==================  =====================================================
 
 ``dump_arrays`` builds the flat arrays of ``llamalens dump`` (see the README).
@@ -52,6 +53,7 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
         "token_special": np.array(trace.token_special, dtype=bool),
     }
     out.update({name: getattr(trace, name) for name in _ARRAYS})
+    out["layers"] = np.asarray(trace.layers, dtype=np.int64)
     if trace.logits is not None:
         out["logits"] = trace.logits
     return out
@@ -84,6 +86,7 @@ def trace_from_arrays(data, source: str = "<arrays>") -> Trace:
             token_special=list(data["token_special"]),
             config=json.loads(str(data["config"])),
             logits=data.get("logits"),
+            layers=None if "layers" not in data else np.asarray(data["layers"]).tolist(),
             **{name: data[name] for name in _ARRAYS},
         )
     except KeyError as exc:
@@ -137,7 +140,7 @@ def dump_arrays(trace: Trace, layers: list[int]) -> dict[str, np.ndarray]:
             ]
         )
     for name in ("q", "q_rot", "k", "k_rot", "v"):
-        out[name] = getattr(trace, name)[layers]
+        out[name] = getattr(trace, name)[[trace.slot(layer) for layer in layers]]
     if trace.logits is None:
         raise ValueError("this trace did not keep the logits of every position")
     out["logits"] = trace.logits

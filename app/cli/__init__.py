@@ -28,5 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     args = build_app_parser().parse_args(args_list)
     from llamalens.app.main_window import run_app
+    from llamalens.app.requests import LoadOptions
 
-    return run_app(args.path, args.device)
+    options = LoadOptions(
+        device=None if args.device == "auto" else args.device,
+        dtype=None if args.dtype == "auto" else args.dtype,
+        max_memory=args.max_memory,
+        offload_dir=args.offload_dir,
+    )
+    return run_app(args.path, options)

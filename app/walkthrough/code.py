@@ -23,7 +23,7 @@ def _short_list(values: list[int], limit: int = 16) -> str:
 def _lines(ctx: WalkContext) -> dict[str, list[str]]:
     t, cfg = ctx.trace, ctx.trace.config
     n, d, hd, F, V = t.n_tokens, cfg["dim"], t.head_dim, cfg["hidden_dim"], cfg["vocab_size"]
-    H, KV, L = t.n_heads, t.n_kv_heads, t.n_layers  # noqa: N806 (the notebook's names)
+    H, KV, L = t.n_heads, t.n_kv_heads, ctx.n_layers  # noqa: N806 (the notebook's names)
     lay, h, p = ctx.layer, ctx.head, ctx.position
     w = f'model["layers.{lay}'
     return {

@@ -29,7 +29,7 @@ def sizes(ctx: WalkContext) -> dict[str, object]:
         "half": hd // 2,
         "n_heads": t.n_heads,
         "n_kv": t.n_kv_heads,
-        "n_layers": t.n_layers,
+        "n_layers": ctx.n_layers,
         "layer": ctx.layer,
         "head": h,
         "kv": ctx.kv,

@@ -282,7 +282,8 @@ class WalkthroughMode(QObject):
         excerpt = " ".join(s.prompt.text.split())
         excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
         step = self.view.title.text()
-        layer = tr(T.LAYER_CAPTION, layer=s.layer, n_layers=s.n_layers)
+        n_layers = s.trace.config["n_layers"]
+        layer = tr(T.LAYER_CAPTION, layer=s.layer, n_layers=n_layers)
         return f"{s.model_name} · “{excerpt}” · {layer} · {step}"
 
     def export_step(self, path: str | Path | None = None, width: int | None = None) -> Path | None:

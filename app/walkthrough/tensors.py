@@ -112,6 +112,21 @@ class WalkContext:
     def kv(self) -> int:
         return self.trace.kv_head(self.head)
 
+    @property
+    def slot(self) -> int:
+        """The layer's place in the trace's arrays (a run may capture some layers only)."""
+        return self.trace.slot(self.layer)
+
+    @property
+    def n_layers(self) -> int:
+        """The model's layers (all of them, captured or not)."""
+        return int(self.trace.config["n_layers"])
+
+    def next_layer(self) -> int:
+        """The next layer the trace captured after this one (the first after the last)."""
+        layers = self.trace.layers
+        return layers[(layers.index(self.layer) + 1) % len(layers)]
+
     def token(self, position: int | None = None) -> str:
         """A token's text, quoted, whitespace made visible."""
         p = self.position if position is None else position
@@ -208,7 +223,7 @@ def _norm(ctx: WalkContext, which: str) -> list[StepTensor]:
 
 # ---- attention ------------------------------------------------------------------------------
 def _projection(ctx: WalkContext, which: str) -> list[StepTensor]:
-    t, ly = ctx.trace, ctx.layer
+    t, ly = ctx.trace, ctx.slot
     source = {"q": t.q[ly, ctx.head], "k": t.k[ly, ctx.kv], "v": t.v[ly, ctx.kv]}[which]
     caption = tr(T.CAPTIONS[which], head=ctx.head, kv=ctx.kv)
     return [
@@ -227,7 +242,7 @@ def _projection(ctx: WalkContext, which: str) -> list[StepTensor]:
 def _rope(ctx: WalkContext) -> list[StepTensor]:
     """The query and the key of the position before and after rotation; under the query,
     the angle m·θᵢ each pair turns by (drawn under both numbers of the pair)."""
-    t, ly, p = ctx.trace, ctx.layer, ctx.position
+    t, ly, p = ctx.trace, ctx.slot, ctx.position
     angles = np.repeat(np.angle(t.freqs_cis()[p]), 2)  # (hd,) pair i under columns 2i, 2i+1
     out = []
     for which, before, after in (
@@ -278,7 +293,7 @@ def _weighted_values(ctx: WalkContext) -> list[StepTensor]:
         ),
         StepTensor(
             "v_per_token",
-            t.v[ly, ctx.kv],
+            t.v[ctx.slot, ctx.kv],
             "matrix",
             tr(T.CAPTIONS["values"]),
             row_labels=weighted,

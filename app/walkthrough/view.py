@@ -181,7 +181,7 @@ class WalkthroughView(QWidget):
 
     def _walk_next_layer(self) -> None:
         if self.ctx is not None:
-            self.walk_layer_requested.emit((self.ctx.layer + 1) % self.ctx.trace.n_layers)
+            self.walk_layer_requested.emit(self.ctx.next_layer())
 
     # ---- language --------------------------------------------------------------------------
     def retranslate(self) -> None:
@@ -280,7 +280,7 @@ class WalkthroughView(QWidget):
         self._sync_spins(ctx)
         ready = self.status == "ready" or not step.needs_detail
         facts = step_facts(step.id, ctx if ready else _without_detail(ctx))
-        self.walk_button.setText(tr(T.WALK_LAYER, layer=(ctx.layer + 1) % ctx.trace.n_layers))
+        self.walk_button.setText(tr(T.WALK_LAYER, layer=ctx.next_layer()))
         self._show_texts(texts, facts, step_code(step.id, ctx))
         self.tensors.show_tensors(step_tensors(step.id, ctx) if ready else [], ctx)
         if ready:
@@ -304,14 +304,14 @@ class WalkthroughView(QWidget):
         blocks = [Block(b, tr(T.BLOCK_LABELS[b]), inside) for b, inside in BLOCKS]
         caption = ""
         if ctx is not None:
-            caption = tr(T.LAYER_CAPTION, layer=ctx.layer, n_layers=ctx.trace.n_layers)
+            caption = tr(T.LAYER_CAPTION, layer=ctx.layer, n_layers=ctx.n_layers)
         self.diagram.set_blocks(blocks, caption)
         self.diagram.set_current(BY_ID[self.step_id].block, note)
 
     def _sync_spins(self, ctx: WalkContext) -> None:
         t = ctx.trace
         for spin, value, top in (
-            (self.layer_spin, ctx.layer, t.n_layers - 1),
+            (self.layer_spin, ctx.layer, ctx.n_layers - 1),
             (self.head_spin, ctx.head, t.n_heads - 1),
             (self.position_spin, ctx.position, t.n_tokens - 1),
         ):

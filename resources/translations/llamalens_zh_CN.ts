@@ -452,6 +452,18 @@ click to inspect this head</source>
         <translation>自动</translation>
     </message>
     <message>
+        <source>Automatic (fp32)</source>
+        <translation>自动（fp32）</translation>
+    </message>
+    <message>
+        <source>fp32: exact</source>
+        <translation>fp32：精确</translation>
+    </message>
+    <message>
+        <source>bf16: half the memory</source>
+        <translation>bf16：内存减半</translation>
+    </message>
+    <message>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
@@ -504,6 +516,10 @@ click to inspect this head</source>
         <translation>取消(&amp;C)</translation>
     </message>
     <message>
+        <source>Capture &amp;Layers…</source>
+        <translation>记录哪些层(&amp;L)…</translation>
+    </message>
+    <message>
         <source>&amp;Model</source>
         <translation>模型(&amp;M)</translation>
     </message>
@@ -528,6 +544,10 @@ click to inspect this head</source>
         <translation>设备(&amp;D)</translation>
     </message>
     <message>
+        <source>&amp;Precision</source>
+        <translation>精度(&amp;P)</translation>
+    </message>
+    <message>
         <source>&amp;Presentation Mode</source>
         <translation>演示模式(&amp;P)</translation>
     </message>
@@ -542,6 +562,22 @@ click to inspect this head</source>
     <message>
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
+    </message>
+    <message>
+        <source>No model</source>
+        <translation>没有模型</translation>
+    </message>
+    <message>
+        <source>Open a model first.</source>
+        <translation>请先打开一个模型。</translation>
+    </message>
+    <message>
+        <source>Capture layers</source>
+        <translation>记录哪些层</translation>
+    </message>
+    <message>
+        <source>Layers to capture (0..{last}), e.g. 0-3,10 or all:</source>
+        <translation>要记录的层（0..{last}），例如 0-3,10，或 all 表示全部：</translation>
     </message>
     <message>
         <source>Open checkpoint</source>

@@ -114,9 +114,7 @@ def expected(step: str, f: dict, ctx: WalkContext, engine: Engine, ids: list[int
         "product": [per_layer("hidden")],
         "w2_down": [per_layer("w2")],
         "ffn_residual": [per_layer("resid_post")],
-        "next_layer": [
-            np.stack([f[("resid_post", i)][p].numpy() for i in range(ctx.trace.n_layers)])
-        ],
+        "next_layer": [np.stack([f[("resid_post", i)][p].numpy() for i in range(ctx.n_layers)])],
         "final_norm": [f["final"][0].numpy()],
         "logits": [logits, softmax(logits)[order]],
         "sampling": [distribution(logits, params).final],
@@ -125,9 +123,11 @@ def expected(step: str, f: dict, ctx: WalkContext, engine: Engine, ids: list[int
     return table[step]
 
 
-def check_every_step(engine: Engine, prompt: str, layer: int, head: int, position: int) -> None:
+def check_every_step(
+    engine: Engine, prompt: str, layer: int, head: int, position: int, layers=None
+) -> None:
     ids = engine.encode(prompt).ids
-    trace = engine.trace(ids)
+    trace = engine.trace(ids, layers=layers)
     detail = engine.walk(ids, [position])
     params = SamplingParams(temperature=0.8, top_p=0.9, seed=3)
     ctx = WalkContext(trace, detail, layer, head, position, params, engine.tokenizer)
@@ -151,6 +151,8 @@ def test_every_step_equals_the_forward_pass_tiny(tiny):
     n = len(tiny.encode(prompt).ids)
     check_every_step(tiny, prompt, layer=1, head=3, position=n - 1)
     check_every_step(tiny, prompt, layer=0, head=0, position=4)
+    # a run that captured only the last layer: the walkthrough reads it at its own slot
+    check_every_step(tiny, prompt, layer=1, head=2, position=3, layers=[1])
 
 
 @pytest.mark.slow
