@@ -23,10 +23,12 @@ SIDE_SHARE_PRESENTING = 0.36
 TITLE_GROWTH = 1.2  # dock titles of presentation mode, relative to its UI font
 COMPACT_WIDTH = 1200  # narrower windows get one tabbed side column instead of two
 COMPACT_SIDE = ("headsDock", "ropeDock", "samplingDock", "statsDock", "lensDock")
+# Panels a narrow window starts without (their tabs would widen it); the View menu shows them.
+COMPACT_HIDDEN = ("headViewDock", "attentionTextDock")
 COMPACT_SHARE = 0.42
 # The side panels of presentation mode, tabbed in one column (first one raised).
 PRESENTATION_SIDE = ("headsDock", "ropeDock", "samplingDock")
-PRESENTATION_HIDDEN = ("promptDock", "statsDock", "lensDock")
+PRESENTATION_HIDDEN = ("promptDock", "statsDock", "lensDock", "headViewDock", "attentionTextDock")
 
 
 def fitted(rect: QRect, available: QRect, frame: QSize | None = None) -> QRect:
@@ -63,6 +65,7 @@ class WindowLayouts:
         for dock in win.docks.values():
             dock.dockLocationChanged.connect(lambda *_: self._tidy.start())
             dock.visibilityChanged.connect(lambda *_: self._tidy.start())
+        win.state.walkthrough_changed.connect(self._walkthrough_changed)
 
     # ---- normal layout ---------------------------------------------------------------------
     def _frame(self) -> QSize:
@@ -108,7 +111,9 @@ class WindowLayouts:
         win, d = self.win, self.win.docks
         width, height = win.width(), win.height()
         if width < COMPACT_WIDTH:
-            self.tab_together(Qt.DockWidgetArea.RightDockWidgetArea, COMPACT_SIDE)
+            self.tab_together(Qt.DockWidgetArea.RightDockWidgetArea, COMPACT_SIDE + COMPACT_HIDDEN)
+            for name in COMPACT_HIDDEN:
+                d[name].hide()
             # moving docks between areas can stack them for a moment, and the window
             # grows with them: take back the size it had
             win.layout().activate()
@@ -167,25 +172,56 @@ class WindowLayouts:
         look.set_presenting(presentation_scale(look.scale, screen.height()))
         for bar in win.findChildren(QToolBar):
             bar.hide()
-        docks = win.docks
+        win.attention.set_presentation(True)
+        win.show_status_details(False)
+        self._large_titles(True)
+        # docks first: a window whose minimum grows after showFullScreen() is resized
+        # and loses its full-screen state
+        walking = win.state.walkthrough  # the walkthrough page has the whole window
+        if not walking:
+            self._present_docks()
+        win.showFullScreen()
+        if not walking:
+            self._share_side(screen.width())
+        self._tidy.start()
+
+    def _present_docks(self) -> None:
+        """The tokens above the map, one tabbed side column, the rest hidden."""
+        win, docks = self.win, self.win.docks
         for name in PRESENTATION_HIDDEN:
             docks[name].hide()
         tokens = docks["tokensDock"]
         tokens.setFloating(False)
         win.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, tokens)
         tokens.show()
-        side = [docks[name] for name in PRESENTATION_SIDE]
-        for dock in side:
-            dock.show()
+        for name in PRESENTATION_SIDE:
+            docks[name].show()
         self.tab_together(Qt.DockWidgetArea.RightDockWidgetArea, PRESENTATION_SIDE)
-        win.attention.set_presentation(True)
-        win.show_status_details(False)
-        self._large_titles(True)
-        win.showFullScreen()
-        win.resizeDocks(
-            [side[0]], [int(screen.width() * SIDE_SHARE_PRESENTING)], Qt.Orientation.Horizontal
+
+    def _share_side(self, width: int) -> None:
+        """The side column's share of a presentation window ``width`` pixels wide."""
+        self.win.resizeDocks(
+            [self.win.docks[PRESENTATION_SIDE[0]]],
+            [int(width * SIDE_SHARE_PRESENTING)],
+            Qt.Orientation.Horizontal,
         )
-        self._tidy.start()
+
+    def _walkthrough_changed(self, on: bool) -> None:
+        """Back from the walkthrough while presenting: the presentation's docks, toolbars
+        and status bar, once the walkthrough has put back the layout it left."""
+        if self.presenting and not on:
+            QTimer.singleShot(0, self._back_from_walkthrough)
+
+    def _back_from_walkthrough(self) -> None:
+        if not self.presenting or self.win.state.walkthrough:
+            return
+        for bar in self.win.findChildren(QToolBar):
+            bar.hide()
+        self.win.show_status_details(False)
+        self._present_docks()
+        if not self.win.isFullScreen():  # the docks' minimum may have resized the window
+            self.win.showFullScreen()
+        self._share_side(self.win.width())
 
     def _large_titles(self, on: bool) -> None:
         """Dock titles a class can read (the style draws the usual ones small), without
@@ -201,6 +237,7 @@ class WindowLayouts:
             font.setBold(True)
             title.setFont(font)
             title.setContentsMargins(6, 2, 6, 2)
+            dock.windowTitleChanged.connect(title.setText)  # a language switch
             dock.setTitleBarWidget(title)
 
     def _leave(self) -> None:

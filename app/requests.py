@@ -65,6 +65,15 @@ class AdoptRequest:
     trace: Any
 
 
+@dataclass(frozen=True)
+class WalkRequest:
+    """The walkthrough's values at some positions of a trace (``Engine.walk``)."""
+
+    request_id: int
+    trace: Any
+    positions: tuple[int, ...]
+
+
 TRACE_KINDS = (TraceRequest, AppendRequest, GenerateRequest, AdoptRequest)
 
 

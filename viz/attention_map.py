@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from shiboken6 import isValid
 
@@ -31,7 +31,14 @@ from llamalens.viz.colormaps import (
 from llamalens.viz.heatmap_items import TokenAxis
 from llamalens.viz.heatmap_plot import HeatmapPlot
 from llamalens.viz.map_overview import MapOverview
-from llamalens.viz.map_readout import IDLE_READOUT, HoverReadout
+from llamalens.viz.map_readout import (
+    IDLE_READOUT,
+    KEY,
+    MASKED_LEGEND,
+    QUERY,
+    HoverReadout,
+    map_tr,
+)
 from llamalens.viz.map_source import (
     MapSource,
     Picture,
@@ -197,7 +204,7 @@ class AttentionMap(HoverReadout, pg.GraphicsLayoutWidget):
             self.show_cell(*self._hover)
         else:
             self._hover = None
-            self._set_readout(IDLE_READOUT)
+            self._set_readout(map_tr(IDLE_READOUT))
 
     def _recolor(self) -> None:
         """Colour range of the visible cells, masks, and the pictures for the view."""
@@ -386,7 +393,7 @@ class AttentionMap(HoverReadout, pg.GraphicsLayoutWidget):
             axis.set_color(self._fg)
         self._apply_fonts()
         self._update_title()
-        self._set_readout(self._readout_text or IDLE_READOUT)
+        self._set_readout(self._readout_text or map_tr(IDLE_READOUT))
 
     def set_font_size(self, points: float) -> None:
         """Point size of labels, title and readout (make it big for a projector)."""
@@ -400,8 +407,8 @@ class AttentionMap(HoverReadout, pg.GraphicsLayoutWidget):
 
     def _apply_fonts(self) -> None:
         style = self._label_style()
-        self.label_axis("left").setLabel("query", **style)
-        self.label_axis("bottom").setLabel("key", **style)
+        self.label_axis("left").setLabel(map_tr(QUERY), **style)
+        self.label_axis("bottom").setLabel(map_tr(KEY), **style)
         self._bar.getAxis("left").setLabel(self._value_label, **style)
         self._plot.set_font(self._font)
         bar_axis = self._bar.axis
@@ -417,13 +424,24 @@ class AttentionMap(HoverReadout, pg.GraphicsLayoutWidget):
         source = self._source
         if source is not None and (source.mask is not None or source.overview.hidden is not None):
             swatch = self.masked_color().name()
-            title += f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> masked (future key)"
+            legend = html.escape(map_tr(MASKED_LEGEND))
+            title += f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> {legend}"
         self._title.setText(title, size=size, color=self._fg.name())
 
     def set_title(self, title: str) -> None:
         """The text above the map."""
         self._title_text = title
         self._update_title()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "_title"):
+            self._apply_fonts()
+            self._update_title()
+            if self._hover is None:
+                self._set_readout(map_tr(IDLE_READOUT))
+            elif self._source is not None and max(self._hover) < self._source.n:
+                self.show_cell(*self._hover)
+        super().changeEvent(event)
 
     def set_query_row(self, row: int | None) -> None:
         """Outline query row ``row`` across all keys; None removes the outline."""

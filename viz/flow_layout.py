@@ -84,15 +84,16 @@ class FlowLayout(QLayout):
         return y + line - rect.y() + m.bottom()
 
 
-def labelled(text: str, widget: QWidget, name: str = "") -> QWidget:
-    """``text`` and ``widget`` side by side, kept together when a flow wraps."""
+def labelled(text: str | QLabel, widget: QWidget, name: str = "") -> QWidget:
+    """``text`` (or a label the caller keeps, to translate it) and ``widget`` side by
+    side, kept together when a flow wraps."""
     box = QWidget()
     if name:
         box.setObjectName(name)
     row = QHBoxLayout(box)
     row.setContentsMargins(0, 0, 0, 0)
     row.setSpacing(4)
-    label = QLabel(text)
+    label = text if isinstance(text, QLabel) else QLabel(text)
     label.setBuddy(widget)
     row.addWidget(label)
     row.addWidget(widget)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 
 from llamalens.viz.token_text import visible_text
@@ -30,6 +30,19 @@ _BRUSHES = {
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 _CHOSEN_PEN = pg.mkPen("#111", width=2.5)
 _TEXT_COLORS = {"kept": QColor("#222"), "chosen": QColor("#a0440a"), "cut": QColor("#888")}
+
+
+PROBABILITY = QT_TRANSLATE_NOOP("LogitBars", "probability")
+LEGEND = QT_TRANSLATE_NOOP(
+    "LogitBars", "Solid: sampled from (T, top-p, top-k) · dashed: the model at T = 1 · grey: cut."
+)
+PLAIN_TITLE = QT_TRANSLATE_NOOP("LogitBars", "Next-token probabilities.")
+CHOSEN = QT_TRANSLATE_NOOP("LogitBars", "{p}  ◀ chosen")
+CUT = QT_TRANSLATE_NOOP("LogitBars", "cut ({p})")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("LogitBars", text)
 
 
 def _as_vector(name: str, value: np.ndarray, n: int, dtype: type) -> np.ndarray:
@@ -66,7 +79,7 @@ class LogitBars(pg.PlotWidget):
             axis.setTextPen("#222")
             axis.setTickFont(font)
             axis.enableAutoSIPrefix(False)
-        plot.setLabel("bottom", "probability", color="#222", **{"font-size": "12pt"})
+        plot.setLabel("bottom", _tr(PROBABILITY), color="#222", **{"font-size": "12pt"})
         self.bar_item = pg.BarGraphItem(
             x0=[0.0], y=[0.0], height=BAR_HEIGHT, width=[0.0], brush=KEPT_COLOR, pen=None
         )
@@ -194,9 +207,11 @@ class LogitBars(pg.PlotWidget):
                 item.setVisible(False)
                 continue
             p = float(self.probs[i])
-            text = {"kept": f"{p:.1%}", "chosen": f"{p:.1%}  ◀ chosen", "cut": f"cut ({p:.1%})"}[
-                kinds[i]
-            ]
+            text = {
+                "kept": f"{p:.1%}",
+                "chosen": _tr(CHOSEN).format(p=f"{p:.1%}"),
+                "cut": _tr(CUT).format(p=f"{p:.1%}"),
+            }[kinds[i]]
             end = p if self.original is None else max(p, float(self.original[i]))
             item.setText(text, color=self._text_color(kinds[i]))
             item.setPos(end + 0.004, float(y[i]))
@@ -210,7 +225,7 @@ class LogitBars(pg.PlotWidget):
         for side in ("left", "bottom"):
             plot.getAxis(side).setPen(foreground)
             plot.getAxis(side).setTextPen(foreground)
-        plot.setLabel("bottom", "probability", color=foreground, **{"font-size": "12pt"})
+        plot.setLabel("bottom", _tr(PROBABILITY), color=foreground, **{"font-size": "12pt"})
         self.outline_item.setOpts(pen=pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine))
         for item, kind in zip(self._texts, self._kinds):
             item.setColor(self._text_color(kind))
@@ -222,7 +237,7 @@ class LogitBars(pg.PlotWidget):
         for side in ("left", "bottom"):
             plot.getAxis(side).setTickFont(self._font)
         plot.setLabel(
-            "bottom", "probability", color=self._fg.name(), **{"font-size": f"{points:g}pt"}
+            "bottom", _tr(PROBABILITY), color=self._fg.name(), **{"font-size": f"{points:g}pt"}
         )
         for item in self._texts:
             item.setFont(self._font)
@@ -230,9 +245,7 @@ class LogitBars(pg.PlotWidget):
 
     def legend_text(self) -> str:
         """What the bars mean, for a caption beside the plot (the plot has no title)."""
-        if self.original is None:
-            return "Next-token probabilities."
-        return "Solid: sampled from (T, top-p, top-k) · dashed: the model at T = 1 · grey: cut."
+        return _tr(PLAIN_TITLE) if self.original is None else _tr(LEGEND)
 
     def _fit(self, *_args) -> None:
         """X range holding every bar and its percentage label; all bars in the Y range.
@@ -242,7 +255,15 @@ class LogitBars(pg.PlotWidget):
         """
         plot = self.getPlotItem()
         n = len(self.labels)
-        plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
+        # the outer labels are as tall as the font, the bars as tall as the plot allows:
+        # a margin m (in bars) keeps half a label above the first and below the last bar
+        height = plot.getViewBox().height()
+        label = max((t.textItem.boundingRect().height() for t in self._texts[:n]), default=0.0)
+        span = max(n, 1) + 0.2
+        margin = 0.0
+        if height > 2 * label > 0:
+            margin = max(0.0, (label / 2 * span - 0.6 * height) / (height - label))
+        plot.setYRange(-0.6 - margin, max(n, 1) - 0.4 + margin, padding=0)
         pixels = max(plot.getViewBox().width(), 1.0)
         need = 0.05
         for i, item in enumerate(self._texts[:n]):
@@ -253,3 +274,13 @@ class LogitBars(pg.PlotWidget):
             share = min(text / pixels, 0.8)  # of the plot's width the label takes
             need = max(need, (end + 0.004) / (1.0 - share))
         plot.setXRange(0, need, padding=0)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "_fg"):
+            points = f"{self._font.pointSizeF():g}pt"
+            self.getPlotItem().setLabel(
+                "bottom", _tr(PROBABILITY), color=self._fg.name(), **{"font-size": points}
+            )
+            if self.labels:
+                self._show(self.labels, self.original, self.probs, self.kept, self.chosen)
+        super().changeEvent(event)

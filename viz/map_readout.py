@@ -5,11 +5,23 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPointF, Qt
 
 from llamalens.viz.heatmap_items import elide
 
-IDLE_READOUT = "hover a cell to read its value; click to pick a query"
+IDLE_READOUT = QT_TRANSLATE_NOOP(
+    "AttentionMap", "hover a cell to read its value; click to pick a query"
+)
+QUERY = QT_TRANSLATE_NOOP("AttentionMap", "query")
+KEY = QT_TRANSLATE_NOOP("AttentionMap", "key")
+MASKED_LEGEND = QT_TRANSLATE_NOOP("AttentionMap", "masked (future key)")
+MASKED_VALUE = QT_TRANSLATE_NOOP("AttentionMap", "(masked)")
+READOUT = QT_TRANSLATE_NOOP("AttentionMap", "query {row} '{query}' → key {col} '{key}' : {value}")
+
+
+def map_tr(text: str) -> str:
+    """``text`` (one of the sources above) in the current language."""
+    return QCoreApplication.translate("AttentionMap", text)
 
 
 class HoverReadout:
@@ -46,10 +58,11 @@ class HoverReadout:
             self._hide_first and col == 0 and source.n > 1
         )
         masked = masked or not np.isfinite(value)
-        shown = f"{value:g} (masked)" if masked else f"{value:.4f}"
+        shown = f"{value:g} {map_tr(MASKED_VALUE)}" if masked else f"{value:.4f}"
         query, key = (elide(self._labels[i], 24) for i in (row, col))
         self._hover = (row, col)
-        self._set_readout(f"query {row} '{query}' → key {col} '{key}' : {shown}")
+        readout = map_tr(READOUT)
+        self._set_readout(readout.format(row=row, query=query, col=col, key=key, value=shown))
         self.cell_hovered.emit(row, col, value)
 
     def readout_text(self) -> str:

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -86,7 +86,7 @@ def spectrum_caption(q_pos: int, k_pos: int | None) -> str:
     if k_pos is not None:
         parts.append(swatch(HUES["k"][2], f"{k_pos}·θᵢ"))
     parts.append("┄&nbsp;2π")
-    return "Angles: " + " ".join(parts)
+    return QCoreApplication.translate("RopePlane", "Angles:") + " " + " ".join(parts)
 
 
 def caption(text: str, name: str) -> QLabel:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QSpinBox, QVBoxLayout, QWidget
 
@@ -28,12 +28,22 @@ from llamalens.viz.plot_style import (
     text_label,
 )
 from llamalens.viz.rope_data import RopeData, validated
+from llamalens.viz.rope_texts import (
+    ALL,
+    ALL_PAIRS,
+    CONTRIBUTION,
+    KEY_ANGLE,
+    NO_KEY,
+    ONE_PAIR,
+    PAIR,
+    PLANE_CAPTION,
+    QUERY_ANGLE,
+    SUM,
+    rope_tr,
+)
 
 SERIES = ("q_before", "q_after", "k_before", "k_after")
 TWO_PI = 2.0 * np.pi
-PLANE_CAPTION = (
-    "Each pair as a complex number: dashed before RoPE, solid after; darker pairs turn faster."
-)
 
 
 class RopePlane(QWidget):
@@ -136,11 +146,12 @@ class RopePlane(QWidget):
         self.pair_spin = QSpinBox()
         self.pair_spin.setObjectName("ropePairSpin")
         self.pair_spin.setRange(-1, 0)
-        self.pair_spin.setSpecialValueText("all")
+        self.pair_spin.setSpecialValueText(rope_tr(ALL))
         self.pair_spin.valueChanged.connect(lambda v: self._choose(None if v < 0 else v))
         controls = FlowLayout()
-        controls.addWidget(labelled("pair i:", self.pair_spin))
-        self.plane_caption = caption(PLANE_CAPTION, "ropePlaneCaption")
+        self.pair_label = text_label(rope_tr(PAIR), 11)
+        controls.addWidget(labelled(self.pair_label, self.pair_spin))
+        self.plane_caption = caption(rope_tr(PLANE_CAPTION), "ropePlaneCaption")
         self.spectrum_caption = caption("", "ropeSpectrumCaption")
         self._cards = (
             card(self.plane_caption, self.plane),
@@ -403,7 +414,7 @@ class RopePlane(QWidget):
         c = self._view.contributions
         self._bars.setVisible(c is not None)
         if c is None:
-            self.sum_label.setText("Σ —  (no key token chosen)")
+            self.sum_label.setText(rope_tr(NO_KEY))
             return
         fade = 255 if self._pair is None else 90
         brushes = [
@@ -417,30 +428,42 @@ class RopePlane(QWidget):
         self._bars.setOpts(
             x=np.arange(c.size, dtype=float), height=c, width=0.8, brushes=brushes, pens=pens
         )
-        self.sum_label.setText(
-            f"Σ = {self.contribution_sum():.4f} = the score: Re(q̃ᵢ·k̃ᵢ*)/√hd per pair"
-        )
+        self.sum_label.setText(rope_tr(SUM).format(sum=f"{self.contribution_sum():.4f}"))
 
     def _draw_info(self) -> None:
         view, i = self._view, self._pair
         n, hd = view.theta.size, 2 * view.theta.size
         if i is None:
             self.info_label.setText(
-                f"{n} pairs (hd = {hd}), θᵢ from {view.theta[0]:.3g} to {view.theta[-1]:.3g} "
-                "rad/position; click a point or bar to pick one."
+                rope_tr(ALL_PAIRS).format(
+                    n=n, hd=hd, first=f"{view.theta[0]:.3g}", last=f"{view.theta[-1]:.3g}"
+                )
             )
             return
         th, m = view.theta[i], view.q_pos
         parts = [
-            f"pair i = {i}: θᵢ = {th:.4g} rad/position",
-            f"query m = {m}: m·θᵢ = {m * th:.4g} rad = {m * th / TWO_PI:.3g} turns",
+            rope_tr(ONE_PAIR).format(i=i, theta=f"{th:.4g}"),
+            rope_tr(QUERY_ANGLE).format(m=m, angle=f"{m * th:.4g}", turns=f"{m * th / TWO_PI:.3g}"),
         ]
         if view.k_pos is not None:
             k = view.k_pos
-            parts.append(f"key n = {k}: n·θᵢ = {k * th:.4g} rad; (m−n)·θᵢ = {(m - k) * th:.4g} rad")
+            parts.append(
+                rope_tr(KEY_ANGLE).format(n=k, angle=f"{k * th:.4g}", delta=f"{(m - k) * th:.4g}")
+            )
         if view.contributions is not None:
-            parts.append(f"contribution {view.contributions[i]:+.4f}")
+            parts.append(rope_tr(CONTRIBUTION).format(value=f"{view.contributions[i]:+.4f}"))
         self.info_label.setText(" · ".join(parts))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "pair_label"):
+            self.pair_label.setText(rope_tr(PAIR))
+            self.pair_spin.setSpecialValueText(rope_tr(ALL))
+            self.plane_caption.setText(rope_tr(PLANE_CAPTION))
+            if getattr(self, "_view", None) is not None:
+                self._draw_contributions()
+                self._draw_info()
+                self._draw_spectrum()
+        super().changeEvent(event)
 
     # ----------------------------------------------------------------- interaction
     def _sync_spin(self, n: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
@@ -14,6 +14,13 @@ SPECIAL_BG = QColor("#f3e0ff")
 NORMAL_BG = QColor("#e8f0fe")
 PIECE_BG = QColor("#fff1d6")  # byte pieces of one character
 CHIP_TEXT = QColor("#111111")
+TOKEN_TIP = QT_TRANSLATE_NOOP(
+    "TokenStrip", "position {i}\ntoken id {id}\ntext {text}\nbytes {bytes}"
+)
+SPECIAL_TIP = QT_TRANSLATE_NOOP(
+    "TokenStrip", "position {i}\nspecial token id {id}\ntext {text}\nbytes {bytes}"
+)
+PIECE_TIP = QT_TRANSLATE_NOOP("TokenStrip", "byte piece {k} of the {n} that make {text}")
 
 
 class TokenStrip(QListWidget):
@@ -83,10 +90,12 @@ class TokenStrip(QListWidget):
             item.setBackground(QBrush(background))
             item.setForeground(QBrush(CHIP_TEXT))  # chips are light in every theme
             spaced = " ".join(hx[j : j + 2] for j in range(0, len(hx), 2))
-            kind = "special token" if sp else "token"
-            tip = f"position {i}\n{kind} id {tid}\ntext {text!r}\nbytes {spaced}"
+            tip = QCoreApplication.translate("TokenStrip", SPECIAL_TIP if sp else TOKEN_TIP)
+            tip = tip.format(i=i, id=tid, text=repr(text), bytes=spaced)
             if piece is not None:
-                tip += f"\nbyte piece {piece[0]} of the {piece[1]} that make {text!r}"
+                tip += "\n" + QCoreApplication.translate("TokenStrip", PIECE_TIP).format(
+                    k=piece[0], n=piece[1], text=repr(text)
+                )
             item.setToolTip(tip)
             self.addItem(item)
         self.setUpdatesEnabled(True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -15,19 +15,27 @@ from PySide6.QtWidgets import (
 )
 
 from llamalens.app.map_preparer import MapPreparer
-from llamalens.app.stage_view import map_style
+from llamalens.app.stage_view import map_style, stage_label
 from llamalens.app.state import InspectorState
-from llamalens.model.attention import STAGE_LABELS, STAGES
+from llamalens.model.attention import STAGES
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 from llamalens.viz.flow_layout import FlowLayout, labelled
 from llamalens.viz.placeholder import Placeholder
 
-KEY_HELP = "←/→ head · ↑/↓ layer · PgDn/PgUp next/previous head · Tab stage · Home/End"
-EMPTY = (
-    "The attention map of the selected layer and head appears here: one row per query "
-    "token, one column per key. Type a prompt and press Run (Ctrl+Enter)."
+KEY_HELP = QT_TRANSLATE_NOOP(
+    "AttentionPanel", "←/→ head · ↑/↓ layer · PgDn/PgUp next/previous head · Tab stage · Home/End"
 )
+EMPTY = QT_TRANSLATE_NOOP(
+    "AttentionPanel",
+    "The attention map of the selected layer and head appears here: one row per query "
+    "token, one column per key. Type a prompt and press Run (Ctrl+Enter).",
+)
+SCALE_NAMES = {
+    "linear": QT_TRANSLATE_NOOP("AttentionPanel", "linear"),
+    "log": QT_TRANSLATE_NOOP("AttentionPanel", "log"),
+    "gamma": QT_TRANSLATE_NOOP("AttentionPanel", "gamma"),
+}
 
 
 class AttentionPanel(QWidget):
@@ -44,22 +52,19 @@ class AttentionPanel(QWidget):
         self.stage_combo = QComboBox()
         self.stage_combo.setObjectName("stageCombo")
         for stage in STAGES:
-            self.stage_combo.addItem(STAGE_LABELS[stage], stage)
+            self.stage_combo.addItem(stage_label(stage), stage)
         self.stage_combo.setCurrentIndex(STAGES.index(state.stage))
         self.map = AttentionMap()
-        self.readout = QLabel(KEY_HELP)
+        self.readout = QLabel()
         self.readout.setObjectName("attentionReadout")
         self.readout.setWordWrap(True)
         self.selection_label = QLabel("")
         self.selection_label.setObjectName("selectionReadout")
         self.selection_label.setWordWrap(True)
         self.selection_label.hide()  # the large layer · head · stage line of presentation mode
+        self.row_labels = [QLabel(), QLabel(), QLabel(), QLabel(), QLabel()]
         controls = FlowLayout()
-        for label, w in (
-            ("Layer", self.layer_spin),
-            ("Head", self.head_spin),
-            ("Stage", self.stage_combo),
-        ):
+        for label, w in zip(self.row_labels, (self.layer_spin, self.head_spin, self.stage_combo)):
             controls.addWidget(labelled(label, w))
         self.display_controls = self._color_controls()
         controls.addWidget(self.display_controls)
@@ -67,13 +72,49 @@ class AttentionPanel(QWidget):
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.selection_label)
         lay.addLayout(controls)
-        self.view = Placeholder(self.map, EMPTY)
+        self.view = Placeholder(self.map, "")
         lay.addWidget(self.view, 1)
         lay.addWidget(self.readout)
         self._connect()
+        self.retranslate()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         for w in (self, self.map, self.layer_spin, self.head_spin, self.stage_combo):
             w.installEventFilter(self)
+
+    def retranslate(self) -> None:
+        """Every text of the panel in the current language."""
+        for label, text in zip(
+            self.row_labels,
+            (
+                self.tr("Layer"),
+                self.tr("Head"),
+                self.tr("Stage"),
+                self.tr("Colours"),
+                self.tr("Scale"),
+            ),
+        ):
+            label.setText(text)
+        for i, stage in enumerate(STAGES):
+            self.stage_combo.setItemText(i, stage_label(stage))
+        for i, scale in enumerate(SCALES):
+            self.scale_combo.setItemText(i, self.tr(SCALE_NAMES[scale]))
+        self.readout.setText(self.tr(KEY_HELP))
+        self.view.set_text(self.tr(EMPTY))
+        self.fixed_check.setText(self.tr("0–1 range"))
+        self.fixed_check.setToolTip(self.tr("Colour probabilities on a fixed 0..1 range"))
+        self.sink_check.setText(self.tr("Hide first column"))
+        self.sink_check.setToolTip(
+            self.tr(
+                "Draw the first key (the attention sink) as masked so the "
+                "rest of the map gets the colour range"
+            )
+        )
+        self.refresh()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _color_controls(self) -> QWidget:
         """Colormap, colour scale (γ), fixed 0–1 range and the hidden sink column."""
@@ -85,31 +126,29 @@ class AttentionPanel(QWidget):
         )
         self.scale_combo = QComboBox()
         self.scale_combo.setObjectName("scaleCombo")
-        self.scale_combo.addItems(list(SCALES))
+        for scale in SCALES:
+            self.scale_combo.addItem(self.tr(SCALE_NAMES[scale]), scale)
         self.gamma_spin = QDoubleSpinBox()
         self.gamma_spin.setObjectName("gammaSpin")
         self.gamma_spin.setRange(0.1, 3.0)
         self.gamma_spin.setSingleStep(0.1)
         self.gamma_spin.setValue(0.5)
         self.gamma_spin.setPrefix("γ ")
-        self.scale_combo.currentTextChanged.connect(lambda v: self.state.set_display(scale=v))
-        self.gamma_spin.valueChanged.connect(lambda v: self.state.set_display(gamma=v))
-        self.fixed_check = QCheckBox("0–1 range")
-        self.fixed_check.setObjectName("fixedRangeCheck")
-        self.fixed_check.setToolTip("Colour probabilities on a fixed 0..1 range")
-        self.fixed_check.toggled.connect(lambda on: self.state.set_display(fixed_range=on))
-        self.sink_check = QCheckBox("Hide first column")
-        self.sink_check.setObjectName("hideSinkCheck")
-        self.sink_check.setToolTip(
-            "Draw the first key (the attention sink) as masked so the "
-            "rest of the map gets the colour range"
+        self.scale_combo.currentIndexChanged.connect(
+            lambda i: self.state.set_display(scale=self.scale_combo.itemData(i))
         )
+        self.gamma_spin.valueChanged.connect(lambda v: self.state.set_display(gamma=v))
+        self.fixed_check = QCheckBox()
+        self.fixed_check.setObjectName("fixedRangeCheck")
+        self.fixed_check.toggled.connect(lambda on: self.state.set_display(fixed_range=on))
+        self.sink_check = QCheckBox()
+        self.sink_check.setObjectName("hideSinkCheck")
         self.sink_check.toggled.connect(lambda on: self.state.set_display(hide_first=on))
         box = QWidget()
         box.setObjectName("displayControls")
         flow = FlowLayout(box)
-        flow.addWidget(labelled("Colours", self.cmap_combo))
-        flow.addWidget(labelled("Scale", self.scale_combo))
+        flow.addWidget(labelled(self.row_labels[3], self.cmap_combo))
+        flow.addWidget(labelled(self.row_labels[4], self.scale_combo))
         for w in (self.gamma_spin, self.fixed_check, self.sink_check):
             flow.addWidget(w)
         return box
@@ -161,7 +200,7 @@ class AttentionPanel(QWidget):
         self.map.set_hide_first_column(d.hide_first)
         for widget, setter, value in (
             (self.cmap_combo, self.cmap_combo.setCurrentText, d.colormap),
-            (self.scale_combo, self.scale_combo.setCurrentText, d.scale),
+            (self.scale_combo, self.scale_combo.setCurrentIndex, SCALES.index(d.scale)),
             (self.gamma_spin, self.gamma_spin.setValue, d.gamma),
             (self.fixed_check, self.fixed_check.setChecked, d.fixed_range),
             (self.sink_check, self.sink_check.setChecked, d.hide_first),
@@ -192,10 +231,14 @@ class AttentionPanel(QWidget):
         self.stage_combo.setCurrentIndex(STAGES.index(s.stage))
         self.stage_combo.blockSignals(False)
         kv = s.trace.kv_head(s.head)
-        title = f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_LABELS[s.stage]}"
+        stage = stage_label(s.stage)
+        title = self.tr("layer {layer} · head {head} (KV {kv}) · {stage}").format(
+            layer=s.layer, head=s.head, kv=kv, stage=stage
+        )
         self.selection_label.setText(
-            f"Layer {s.layer} / {s.layers[-1]} · Head {s.head} / {s.n_heads - 1} · "
-            f"{STAGE_LABELS[s.stage]}"
+            self.tr("Layer {layer} / {last} · Head {head} / {heads} · {stage}").format(
+                layer=s.layer, last=s.layers[-1], head=s.head, heads=s.n_heads - 1, stage=stage
+            )
         )
         if self.maps is not None and self.maps.wanted(s.trace):
             if not self._show_prepared(title):
@@ -214,7 +257,7 @@ class AttentionPanel(QWidget):
         self.maps.request(trace, layer, head, stage)
         overview = self.maps.overview(trace, layer, head, stage)
         if overview is None:  # drawn when it arrives (see _prepared)
-            self.map.set_title(f"{title} · preparing…")
+            self.map.set_title(self.tr("{title} · preparing…").format(title=title))
             return False
         self.map.set_overview(
             overview,

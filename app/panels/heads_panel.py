@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.map_preparer import MapPreparer
@@ -23,7 +23,7 @@ class HeadGridPanel(QWidget):
         self.grid = HeadGrid()
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
-        self.view = Placeholder(self.grid, "Every head of the selected layer appears here.")
+        self.view = Placeholder(self.grid, "")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.caption)
@@ -47,6 +47,7 @@ class HeadGridPanel(QWidget):
 
     def refresh(self, *_args) -> None:
         s = self.state
+        self.view.set_text(self.tr("Every head of the selected layer appears here."))
         self.view.show_content(s.trace is not None)
         if s.trace is None or not self.isVisible():
             return
@@ -58,7 +59,11 @@ class HeadGridPanel(QWidget):
             maps = s.trace.layer_maps(s.layer, "probs")
             mask = s.trace.map_mask("probs")
             self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer, mask=mask)
-        self.caption.setText("Same colour: heads that read the same keys and values (KV head).")
+        self.caption.setText(
+            self.tr(
+                "Layer {layer}: {heads} heads, {kv} KV heads (same colour = same keys and values)"
+            ).format(layer=s.layer, heads=s.n_heads, kv=s.trace.n_kv_heads)
+        )
 
     def _prepared(self, key) -> None:
         """A thumbnail of the shown layer arrived: redraw the grid once the burst is over."""
@@ -70,6 +75,11 @@ class HeadGridPanel(QWidget):
         super().showEvent(event)
         self.refresh()
 
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.refresh()
+        super().changeEvent(event)
+
 
 class HeadStatsPanel(QWidget):
     """Entropy, sink, previous-token, self and induction scores; double-click jumps."""
@@ -78,15 +88,8 @@ class HeadStatsPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.table = HeadStatsTable()
-        self.view = Placeholder(
-            self.table,
-            "Entropy, sink, previous-token, self and induction scores of every "
-            "head appear here after a run.",
-        )
-        self.note = QLabel(
-            "Induction is measured on a repeated random-token sequence. "
-            "Double-click a row to show that head."
-        )
+        self.view = Placeholder(self.table, "")
+        self.note = QLabel()
         self.note.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -94,6 +97,27 @@ class HeadStatsPanel(QWidget):
         lay.addWidget(self.note)
         self.table.head_chosen.connect(self._jump)
         state.analysis_changed.connect(self.refresh)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.view.set_text(
+            self.tr(
+                "Entropy, sink, previous-token, self and induction scores of every "
+                "head appear here after a run."
+            )
+        )
+        self.note.setText(
+            self.tr(
+                "Induction is measured on a repeated random-token sequence. "
+                "Double-click a row to show that head."
+            )
+        )
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            self.refresh()
+        super().changeEvent(event)
 
     def _jump(self, layer: int, head: int) -> None:
         self.state.set_layer(layer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -16,16 +17,30 @@ class LensPanel(QWidget):
         self.table = LogitLensTable()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        note = QLabel("Final norm + output applied after each layer (last positions)")
-        note.setWordWrap(True)
-        lay.addWidget(note)
-        self.view = Placeholder(
-            self.table,
-            "The token each layer would predict, for the last positions, appears here after a run.",
-        )
+        self.caption = QLabel()
+        self.caption.setWordWrap(True)
+        lay.addWidget(self.caption)
+        self.view = Placeholder(self.table, "")
         lay.addWidget(self.view, 1)
         self.table.cell_chosen.connect(self._chosen)
         state.analysis_changed.connect(self.refresh)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.view.set_text(
+            self.tr(
+                "The token each layer would predict, for the last positions, "
+                "appears here after a run."
+            )
+        )
+        self.caption.setText(
+            self.tr("Final norm + output applied after each layer (last positions)")
+        )
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _chosen(self, layer: int, position: int) -> None:
         self.state.set_layer(layer)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QTimer
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -10,10 +10,11 @@ from llamalens.viz.placeholder import Placeholder
 from llamalens.viz.rope_plane import RopePlane
 
 DEBOUNCE_MS = 150
-EMPTY = (
+EMPTY = QT_TRANSLATE_NOOP(
+    "RopePanel",
     "RoPE turns each query and key, pair by pair, by an angle that grows with the "
     "position. Run a prompt, then click a cell of the attention map to choose the query "
-    "(row) and the key (column) shown here."
+    "(row) and the key (column) shown here.",
 )
 
 
@@ -22,7 +23,7 @@ class RopePanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.plane = RopePlane()
-        self.view = Placeholder(self.plane, EMPTY)
+        self.view = Placeholder(self.plane, "")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.view, 1)
@@ -40,6 +41,7 @@ class RopePanel(QWidget):
             state.key_changed,
         ):
             sig.connect(lambda *_: self._timer.start())
+        self._retranslate()
 
     def refresh(self, *_args) -> None:
         s = self.state
@@ -50,9 +52,15 @@ class RopePanel(QWidget):
         q = t.rope_query(s.layer, s.head, s.token)
         k = t.rope_key(s.layer, s.head, s.key)
         parts = t.pair_contributions(s.layer, s.head, s.token, s.key)
-        title = (
-            f"layer {s.layer} · head {s.head} · query {s.token} "
-            f"{t.token_strs[s.token]!r} · key {s.key} {t.token_strs[s.key]!r}"
+        title = self.tr(
+            "layer {layer} · head {head} · query {q} {q_text} · key {k} {k_text}"
+        ).format(
+            layer=s.layer,
+            head=s.head,
+            q=s.token,
+            q_text=repr(t.token_strs[s.token]),
+            k=s.key,
+            k_text=repr(t.token_strs[s.key]),
         )
         self.plane.set_view(
             q.before,
@@ -65,6 +73,15 @@ class RopePanel(QWidget):
             contributions=parts,
             title=title,
         )
+
+    def _retranslate(self) -> None:
+        self.view.set_text(self.tr(EMPTY))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self.refresh()
+        super().changeEvent(event)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -17,9 +18,7 @@ class TokensPanel(QWidget):
         self.strip = TokenStrip()
         self.label = QLabel("")
         self.label.setWordWrap(True)
-        self.view = Placeholder(
-            self.strip, "The prompt's tokens appear here, one chip each, with their ids."
-        )
+        self.view = Placeholder(self.strip, "")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.label)
@@ -27,6 +26,12 @@ class TokensPanel(QWidget):
         self.strip.token_selected.connect(state.set_token)
         state.trace_changed.connect(self.refresh)
         state.token_changed.connect(self.strip.select_token)
+        self._retranslate()
+
+    def _retranslate(self) -> None:
+        self.view.set_text(
+            self.tr("The prompt's tokens appear here, one chip each, with their ids.")
+        )
 
     def refresh(self) -> None:
         t = self.state.trace
@@ -47,5 +52,16 @@ class TokensPanel(QWidget):
         )
         self.strip.select_token(self.state.token)
         dropped = self.state.run.dropped
-        note = f" · {len(dropped)} byte(s) without a token were dropped" if dropped else ""
-        self.label.setText(f"{t.n_tokens} tokens (click one to select it as the query)" + note)
+        note = (
+            self.tr(" · {n} byte(s) without a token were dropped").format(n=len(dropped))
+            if dropped
+            else ""
+        )
+        label = self.tr("{n} tokens (click one to select it as the query)")
+        self.label.setText(label.format(n=t.n_tokens) + note)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._retranslate()
+            self.refresh()
+        super().changeEvent(event)

@@ -4,8 +4,10 @@
 ``offscreen:configfile=screens.json`` (see :func:`screen_config`): Qt's offscreen
 platform then has one screen per size, side by side. A fresh window opens on each
 screen in turn; for each the probe prints one line ``PROBE {"screen": [w, h],
-"normal": [...], "presentation": [...], "restored": [...]}``: problems, one line each,
-for the default layout, for presentation mode (F11) and after leaving it.
+"normal": [...], "presentation": [...], "restored": [...], "walkthrough": [...],
+"walkthrough presentation": [...]}``: problems, one line each, for the default layout,
+for presentation mode (F11), after leaving it, and for the walkthrough page (F5) in
+both modes.
 """
 
 from __future__ import annotations
@@ -88,6 +90,48 @@ def check_view(app, win) -> list[str]:
     return sorted(set(out))
 
 
+def check_walkthrough(app, win, steps: tuple[str, ...]) -> list[str]:
+    """Problems of the walkthrough page at some of its steps (the window frame, clipped
+    text, plots and titles)."""
+    from tests.app import layout_checks as lc
+
+    screen = win.screen().availableGeometry()
+    out = []
+    for step in steps:
+        win.state.set_walk_step(step)
+        settle(app, 0.5)
+        win.grab()
+        frame = win.frameGeometry()
+        if not screen.contains(frame):
+            out.append(f"{step}: window frame {frame.getRect()} is larger than {screen.getRect()}")
+        out += [f"{step}: {p}" for p in lc.text_problems(win) + lc.graphics_problems(win)]
+    return sorted(set(out))
+
+
+def probe_walkthrough(app, win, report: dict) -> None:
+    """The walkthrough in the normal window and in presentation mode, then back."""
+    from llamalens.app.walkthrough.steps import STEP_IDS
+
+    steps = (STEP_IDS[0], "attention_norm", "softmax", STEP_IDS[-1])
+    steps = tuple(s for s in steps if s in STEP_IDS)
+    before = win.geometry()
+    win.state.set_walkthrough(True)
+    wait(app, win.worker.walked, 60)  # the selected position's values
+    settle(app)
+    report["walkthrough"] = check_walkthrough(app, win, steps)
+    win.menus.presentation.trigger()
+    settle(app)
+    report["walkthrough presentation"] = check_walkthrough(app, win, steps)
+    win.menus.presentation.trigger()
+    settle(app)
+    win.state.set_walkthrough(False)
+    settle(app)
+    if win.geometry() != before:
+        report["restored"].append(
+            f"geometry {win.geometry().getRect()} after the walkthrough, was {before.getRect()}"
+        )
+
+
 def probe_screen(app, screen, model: str) -> dict:
     """A fresh window (own settings) on ``screen``: its problems in both modes."""
     os.environ["LLAMALENS_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "settings.ini")
@@ -116,6 +160,7 @@ def probe_screen(app, screen, model: str) -> dict:
         if win.geometry() == before
         else [f"geometry {win.geometry().getRect()} after F11 twice, was {before.getRect()}"]
     )
+    probe_walkthrough(app, win, report)
     dispose(win)
     return report
 

@@ -2,7 +2,8 @@
 mode: its frame lies inside the screen, every label, button, combo box, tab and table
 header shows its whole text, plot titles, axis labels and legends stay inside their
 plots, and the attention map, the tokens and the RoPE and next-token plots lie fully on
-the screen. Leaving presentation mode gives back the exact geometry.
+the screen. Leaving presentation mode gives back the exact geometry. The walkthrough page
+(F5) fits too, in both modes.
 
 Qt's offscreen platform takes its screens from a JSON file; one process per screen size
 runs the real window on the default model (tests/app/layout_probe.py) and reports.
@@ -55,3 +56,5 @@ def test_window_fits_the_screen_in_both_modes(width, height, reports):
     assert report["normal"] == [], "\n".join(report["normal"])
     assert report["presentation"] == [], "\n".join(report["presentation"])
     assert report["restored"] == [], "\n".join(report["restored"])
+    assert report["walkthrough"] == [], "\n".join(report["walkthrough"])
+    assert report["walkthrough presentation"] == [], "\n".join(report["walkthrough presentation"])
