@@ -56,6 +56,7 @@ class WindowLayouts:
     def __init__(self, win: QMainWindow) -> None:
         self.win = win
         self.presenting = False
+        self._before_walk: QRect | None = None  # the window when the walkthrough began
         self._saved: tuple | None = None  # geometry, dock state, maximised: before F11
         self._tidy = QTimer(win)
         self._tidy.setSingleShot(True)
@@ -207,10 +208,25 @@ class WindowLayouts:
         )
 
     def _walkthrough_changed(self, on: bool) -> None:
-        """Back from the walkthrough while presenting: the presentation's docks, toolbars
-        and status bar, once the walkthrough has put back the layout it left."""
-        if self.presenting and not on:
+        """Back from the walkthrough: the window as it was (the docks it brings back can
+        stretch it past the screen), or, while presenting, the presentation's docks,
+        toolbars and status bar, once the walkthrough has put back the layout it left."""
+        if on:
+            self._before_walk = None if self.presenting else self.win.geometry()
+        elif self.presenting:
             QTimer.singleShot(0, self._back_from_walkthrough)
+        else:
+            QTimer.singleShot(0, self._geometry_after_walk)
+
+    def _geometry_after_walk(self) -> None:
+        win = self.win
+        if self.presenting or win.state.walkthrough or win.isMaximized() or win.isFullScreen():
+            return
+        before = self._before_walk
+        if before is None:  # it began in presentation mode
+            self.fit_to_screen()
+        elif win.geometry() != before:
+            win.setGeometry(before)
 
     def _back_from_walkthrough(self) -> None:
         if not self.presenting or self.win.state.walkthrough:

@@ -256,13 +256,14 @@ class LogitBars(pg.PlotWidget):
         plot = self.getPlotItem()
         n = len(self.labels)
         # the outer labels are as tall as the font, the bars as tall as the plot allows:
-        # a margin m (in bars) keeps half a label above the first and below the last bar
+        # a margin m (in bars) keeps half a label above the top bar (0.4 from the edge)
+        # and below the bottom one (0.6)
         height = plot.getViewBox().height()
         label = max((t.textItem.boundingRect().height() for t in self._texts[:n]), default=0.0)
         span = max(n, 1) + 0.2
         margin = 0.0
-        if height > 2 * label > 0:
-            margin = max(0.0, (label / 2 * span - 0.6 * height) / (height - label))
+        if height > label > 0:
+            margin = max(0.0, (label / 2 * span - 0.4 * height) / (height - label))
         plot.setYRange(-0.6 - margin, max(n, 1) - 0.4 + margin, padding=0)
         pixels = max(plot.getViewBox().width(), 1.0)
         need = 0.05

@@ -216,6 +216,7 @@ def test_cli_writes_many_paper_figures_from_one_model_load(
     grid = svg_texts(next(p for p in files if "grid" in p.name))
     assert "H0 · kv0" in grid and "H2 · kv" in grid and "H1 · kv" not in grid
     assert visible_text(" the") in grid  # token labels on the grid's maps
+    assert "softmax" in grid  # the shared colour bar's title
 
 
 def test_cli_spec_file_titles_and_sizes(tiny_hf, tmp_path, capsys):  # noqa: F811
