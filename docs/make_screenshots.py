@@ -35,6 +35,11 @@ def use_screens(folder: Path) -> None:
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
 
 
+def screen_of(app, width: int):
+    """The virtual screen ``width`` pixels wide (Qt does not keep the configured order)."""
+    return next(s for s in app.screens() if s.geometry().width() == width)
+
+
 def wait_for(app, signal, timeout_ms: int = 300_000) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -134,8 +139,7 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     OUT.mkdir(parents=True, exist_ok=True)
-    large, small = app.screens()[:2]
-    win = window_on(app, large, folder)
+    win = window_on(app, screen_of(app, 1920), folder)
     panels(app, win)
     figures(win)
     for theme in ("light", "dark"):
@@ -143,7 +147,8 @@ def main() -> None:
         presentation(app, win, f"presentation_{theme}.png")
     win.appearance.set_theme("light")
     dispose(win)
-    win = window_on(app, small, folder)
+    # the screens fetched anew: disposing a window can leave older wrappers dangling
+    win = window_on(app, screen_of(app, 1024), folder)
     save(win, "window_1024x768.png")
     presentation(app, win, "presentation_1024x768.png")
     dispose(win)

@@ -47,7 +47,7 @@ def settle(app, seconds: float = 0.8) -> None:
 def walkthrough_shots(app, win) -> None:
     s = win.state
     win.walkthrough.action.trigger()
-    win.appearance.set_presentation(True)
+    win.menus.presentation.trigger()  # presentation mode (F11)
     if s.current_detail() is None:
         wait_for(s.detail_changed)
     settle(app)
@@ -63,7 +63,7 @@ def walkthrough_shots(app, win) -> None:
             shot.save(str(OUT / f"walkthrough_{locale}_{step}.png"))
     s.set_language("en")
     win.walkthrough.action.trigger()
-    win.appearance.set_presentation(False)
+    win.menus.presentation.trigger()
 
 
 def panel_shots(app, win) -> None:

@@ -29,6 +29,8 @@ from llamalens.viz.heatmap_items import (
 )
 from llamalens.viz.map_source import Picture
 
+UNSIZED_PX = 16  # a view box this small has not been laid out yet
+
 
 class HeatmapPlot(pg.PlotItem):
     """A square grid of cells with its token axes; see the module docstring."""
@@ -71,6 +73,8 @@ class HeatmapPlot(pg.PlotItem):
         self._outlined: np.ndarray | None = None  # the mask the polygon was built for
         view.sigRangeChanged.connect(self._refresh_ticks)
         view.sigResized.connect(self._refresh_ticks)
+        view.sigResized.connect(self._fit_when_sized)
+        self._fit_pending = False
 
     # ---- geometry --------------------------------------------------------------------------
     def set_size(self, n: int) -> None:
@@ -191,9 +195,17 @@ class HeatmapPlot(pg.PlotItem):
         self.col_box.place(None if col is None else QRectF(col, 0, 1, n))
 
     def reset_view(self) -> None:
-        """Zoom out to the whole grid."""
+        """Zoom out to the whole grid (again once the view has a size: a range fitted to
+        a view without one is squeezed by the locked aspect and the minimum range)."""
         n = max(self.n_cells, 1)
-        self.getViewBox().setRange(QRectF(0, 0, n, n), padding=0.0)
+        view = self.getViewBox()
+        self._fit_pending = min(view.width(), view.height()) < UNSIZED_PX
+        view.setRange(QRectF(0, 0, n, n), padding=0.0)
+
+    def _fit_when_sized(self, *_args) -> None:
+        view = self.getViewBox()
+        if self._fit_pending and min(view.width(), view.height()) >= UNSIZED_PX:
+            self.reset_view()
 
     def _refresh_ticks(self, *_args) -> None:
         for axis in self.token_axes.values():

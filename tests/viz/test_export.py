@@ -219,3 +219,27 @@ def test_save_matrix_rejects_bad_input(tmp_path):
         save_matrix(np.eye(3), tmp_path / "m.csv", row_labels=["a", "b"])
     with pytest.raises(ValueError, match="2-D"):
         save_matrix(np.zeros(3), tmp_path / "m.npy")
+
+
+def test_a_figure_never_shown_shows_the_whole_map_under_its_axes(qtbot, tmp_path):
+    """A figure widget sized before it is laid out (as ``llamalens export`` builds it)
+    fits the map to the final view: first and last rows and columns inside, the
+    tighter axis exactly the map, and the first row's colour at the top of the plot."""
+    n = 14
+    probs = causal_probs(n)
+    probs[:, 0] = 0.0
+    probs[0, 0] = 1.0  # the brightest cell: top left
+    widget = AttentionMap(font_size=8.0)
+    qtbot.addWidget(widget)
+    widget.resize(336, 250)
+    widget.set_map(probs, [f"t{i}" for i in range(n)], **stage_args("probs", probs))
+    out = export_figure(widget, tmp_path / "m.png", dpi=300)
+    (x0, x1), (y0, y1) = widget.plot_item.getViewBox().viewRange()
+    assert x0 <= 0 and y0 <= 0 and x1 >= n and y1 >= n
+    assert min(x1 - x0, y1 - y0) == pytest.approx(n)
+    image = QImage(str(out))
+    scale = image.width() / widget.width()
+    top_left = widget.scene_pos_of(0, 0)
+    top_left = widget.mapFromScene(top_left)
+    color = image.pixelColor(int(top_left.x() * scale), int(top_left.y() * scale))
+    assert luminance(color) > 0.6  # viridis at 1.0 is yellow, not the dark rest
