@@ -74,6 +74,7 @@ class HeatmapPlot(pg.PlotItem):
         view.sigRangeChanged.connect(self._refresh_ticks)
         view.sigResized.connect(self._refresh_ticks)
         view.sigResized.connect(self._fit_when_sized)
+        view.sigRangeChangedManually.connect(self._zoomed)
         self._fit_pending = False
 
     # ---- geometry --------------------------------------------------------------------------
@@ -195,16 +196,21 @@ class HeatmapPlot(pg.PlotItem):
         self.col_box.place(None if col is None else QRectF(col, 0, 1, n))
 
     def reset_view(self) -> None:
-        """Zoom out to the whole grid (again once the view has a size: a range fitted to
-        a view without one is squeezed by the locked aspect and the minimum range)."""
+        """Zoom out to the whole grid, and again when the view is resized until the whole
+        grid fits (a view not laid out yet squeezes the range: locked aspect, limits)."""
         n = max(self.n_cells, 1)
         view = self.getViewBox()
-        self._fit_pending = min(view.width(), view.height()) < UNSIZED_PX
         view.setRange(QRectF(0, 0, n, n), padding=0.0)
+        (x0, x1), (y0, y1) = view.viewRange()
+        eps = 1e-6 * n
+        whole = x0 <= eps and y0 <= eps and x1 >= n - eps and y1 >= n - eps
+        self._fit_pending = not whole or min(view.width(), view.height()) < UNSIZED_PX
+
+    def _zoomed(self, *_args) -> None:
+        self._fit_pending = False  # the user's zoom stays
 
     def _fit_when_sized(self, *_args) -> None:
-        view = self.getViewBox()
-        if self._fit_pending and min(view.width(), view.height()) >= UNSIZED_PX:
+        if self._fit_pending:
             self.reset_view()
 
     def _refresh_ticks(self, *_args) -> None:
