@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
+from llamalens.app.crash_dialog import install_excepthook
 from llamalens.app.export_actions import ExportActions
 from llamalens.app.menus import build_menus
 from llamalens.app.panels.attention_panel import AttentionPanel
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
     run_shown = Signal(object)  # TraceResult, after the panels have been updated
     analysis_shown = Signal(object)  # Analysis, after the panels have been updated
     error_shown = Signal(str)  # the message of the dialog just opened
+    cancelled_shown = Signal(int)  # a request stopped at the user's Cancel (Esc)
 
     def __init__(self, model: str | None = None, device: str | None = None) -> None:
         super().__init__()
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         self.worker.traced.connect(self._on_traced)
         self.worker.analysed.connect(self._on_analysed)
         self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
 
     def _restore_layout(self) -> None:
         st = app_settings.settings()
@@ -208,8 +211,11 @@ class MainWindow(QMainWindow):
         self._submit(AdoptRequest(self._trace_id, trace))
 
     def cancel(self) -> None:
+        """Stop loading, running or generating (the worker stops within one layer)."""
         self.worker.cancel(self._load_id)
         self.worker.cancel(self._trace_id)
+        if self.progress_bar.isVisible():
+            self.progress_bar.setFormat("Cancelling…")
 
     # ---- answers --------------------------------------------------------------------------
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
@@ -261,6 +267,13 @@ class MainWindow(QMainWindow):
             self._set_busy(False)
             self.show_error("Could not run", message)
 
+    def _on_cancelled(self, request_id: int) -> None:
+        if request_id in (self._load_id, self._trace_id):
+            self._set_busy(False)
+            what = "Loading" if request_id == self._load_id else "The run"
+            self.statusBar().showMessage(f"{what} was cancelled.", 5000)
+            self.cancelled_shown.emit(request_id)
+
     # ---- status bar -----------------------------------------------------------------------
     def _show_model(self) -> None:
         s = self.state
@@ -285,6 +298,12 @@ class MainWindow(QMainWindow):
         self.error_box = box
         box.open()
         self.error_shown.emit(message)
+
+    def show_bug(self, exc: BaseException, title: str) -> None:
+        """An unexpected exception: its traceback to the error log, one short dialog."""
+        from llamalens.app.bug_report import user_message
+
+        self.show_error(title, user_message(exc))
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.progress_bar.setVisible(busy)
@@ -336,6 +355,7 @@ def run_app(model: str | None = None, device: str | None = None) -> int:
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")
     window = create_main_window(model, None if device == "auto" else device)
+    install_excepthook(window)
     window.show()
     code = app.exec()
     dispose(window)

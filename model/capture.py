@@ -13,7 +13,7 @@ tokens that is 62 s → 17 s and no 1.8 GB transient per layer.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -94,5 +94,25 @@ def capture(model: Llama, *, maps: bool = False) -> Iterator[Recording]:
         yield rec
     finally:
         model.set_explicit_attention(False)
+        for h in handles:
+            h.remove()
+
+
+@contextmanager
+def each_layer(model: Llama, on_layer: Callable[[int], None] | None) -> Iterator[None]:
+    """Call ``on_layer(i)`` after block i of every forward pass run inside the block.
+
+    It reports progress and is where a cancel takes effect: an exception raised in it
+    stops the forward pass at that layer (the hooks are removed either way).
+    """
+    handles = []
+    if on_layer is not None:
+        handles = [
+            layer.resid_post.register_forward_hook(lambda *_a, i=i: on_layer(i))
+            for i, layer in enumerate(model.layers)
+        ]
+    try:
+        yield
+    finally:
         for h in handles:
             h.remove()

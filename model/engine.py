@@ -25,9 +25,10 @@ import numpy as np
 import torch
 
 from llamalens.model.analysis import Analysis, LogitLens
+from llamalens.model.capture import each_layer
 from llamalens.model.checkpoint import Checkpoint
 from llamalens.model.device import default_dtype, pick_device
-from llamalens.model.errors import CheckpointError
+from llamalens.model.errors import Cancelled, CheckpointError
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.llama import Llama
 from llamalens.model.loaders import load_checkpoint
@@ -38,6 +39,7 @@ from llamalens.model.trace import Trace
 from llamalens.model.tracing import extend_trace, run_trace, step_trace, sync_cache
 
 Progress = Callable[[float, str], None]
+LayerCallback = Callable[[int], None]  # called after each block; raising stops the run
 LENS_POSITIONS = 12  # the logit lens decodes the last positions (L·P·V work)
 
 
@@ -209,7 +211,7 @@ class Engine:
         ids: Sequence[int],
         *,
         keep_logits: bool = False,
-        on_layer: Callable[[int], None] | None = None,
+        on_layer: LayerCallback | None = None,
     ) -> Trace:
         """One captured forward pass; the KV cache is left ready for :meth:`append`.
 
@@ -224,10 +226,12 @@ class Engine:
             self.module, self.tokenizer, ids, keep_logits=keep_logits, on_layer=on_layer
         )
 
-    def append(self, trace: Trace, ids: Sequence[int]) -> Trace:
+    def append(
+        self, trace: Trace, ids: Sequence[int], *, on_layer: LayerCallback | None = None
+    ) -> Trace:
         """``trace`` followed by ``ids``, computing only the new query rows (KV cache)."""
         self.check_length(trace.n_tokens + len(ids))
-        return extend_trace(self.module, self.tokenizer, trace, list(ids))
+        return extend_trace(self.module, self.tokenizer, trace, list(ids), on_layer)
 
     def fits(self, trace: Trace) -> bool:
         """Whether ``trace`` has this model's shape (so :meth:`append` can continue it)."""
@@ -248,17 +252,22 @@ class Engine:
         *,
         on_token: Callable[[int], None] | None = None,
         keep_going: Callable[[int], bool] | None = None,
+        on_layer: LayerCallback | None = None,
     ) -> list[int]:
         """Sample up to ``max_new_tokens`` after ``ids`` with the KV cache (no capture).
 
         Stops after a stop token, at the model's context, or when ``keep_going(i)``
-        (asked before token i) is False. ``on_token`` sees each id as it is chosen.
+        (asked before token i) is False. ``on_token`` sees each id as it is chosen;
+        ``on_layer`` is called after every block of every forward pass (raising in it
+        stops the generation at once).
         """
         self.check_length(len(ids))
-        first = self.module(self._tensor(ids), use_cache=True, last_only=True)[0, -1]
+        with each_layer(self.module, on_layer):
+            first = self.module(self._tensor(ids), use_cache=True, last_only=True)[0, -1]
 
         def step(token: int, position: int) -> np.ndarray:
-            out = self.module(self._tensor([token]), start_pos=position, use_cache=True)
+            with each_layer(self.module, on_layer):
+                out = self.module(self._tensor([token]), start_pos=position, use_cache=True)
             return out[0, -1].float().cpu().numpy()
 
         logits = first.float().cpu().numpy()
@@ -272,24 +281,36 @@ class Engine:
         *,
         on_token: Callable[[int], None] | None = None,
         keep_going: Callable[[int], bool] | None = None,
+        on_layer: LayerCallback | None = None,
     ) -> Trace:
         """:meth:`generate` from the end of ``trace``, capturing every new token.
 
-        The tokens made before a stop (or a cancel through ``keep_going``) are kept; the
-        trace's arrays are copied once at the end.
+        The tokens made before a stop, a ``keep_going`` that says no, or a
+        :class:`~llamalens.model.errors.Cancelled` raised in ``on_layer`` (mid-token: that
+        token is dropped) are kept; the trace's arrays are copied once at the end.
         """
         steps: list[Trace] = []
-        sync_cache(self.module, self.tokenizer, trace)
         keep_logits = trace.logits is not None
 
         def step(token: int, position: int) -> np.ndarray:
-            steps.append(step_trace(self.module, self.tokenizer, position, [token], keep_logits))
-            return steps[-1].last_logits
+            new = step_trace(self.module, self.tokenizer, position, [token], keep_logits, on_layer)
+            steps.append(new)
+            return new.last_logits
 
-        self._decode(
-            trace.last_logits, trace.n_tokens, max_new_tokens, params, step, on_token, keep_going
-        )
-        return trace.extended(*steps)
+        try:
+            sync_cache(self.module, self.tokenizer, trace, on_layer)
+            self._decode(
+                trace.last_logits,
+                trace.n_tokens,
+                max_new_tokens,
+                params,
+                step,
+                on_token,
+                keep_going,
+            )
+        except Cancelled:
+            pass  # the caller knows it cancelled; what was made so far is the answer
+        return trace.extended(*steps) if steps else trace
 
     def _decode(self, logits, start, max_new, params, step, on_token, keep_going) -> list[int]:
         """The one generation loop: choose from logits, step the model, repeat."""
@@ -311,11 +332,22 @@ class Engine:
         return out
 
     # ---- analysis --------------------------------------------------------------------------
-    def analyse(self, trace: Trace, lens_positions: int = LENS_POSITIONS) -> Analysis:
-        """Head statistics of every (layer, head) and the logit lens of the last positions."""
+    def analyse(
+        self,
+        trace: Trace,
+        lens_positions: int = LENS_POSITIONS,
+        *,
+        on_layer: LayerCallback | None = None,
+    ) -> Analysis:
+        """Head statistics of every (layer, head) and the logit lens of the last positions.
+
+        ``on_layer`` is called after each layer of each part (raising in it stops).
+        """
         if self._induction is None:
-            self._induction = induction_scores(self.module, high=self.config.vocab_size)
-        stats = head_stats(trace, self._induction)
+            self._induction = induction_scores(
+                self.module, high=self.config.vocab_size, on_layer=on_layer
+            )
+        stats = head_stats(trace, self._induction, on_layer)
         positions = tuple(range(max(0, trace.n_tokens - lens_positions), trace.n_tokens))
         ids, probs = logit_lens(self.module, trace, positions)
         token = self.tokenizer.token

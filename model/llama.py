@@ -253,12 +253,22 @@ class Llama(nn.Module):
         h = self.tok_embeddings(tokens)  # (B, T, d)
         freqs_cis = self.freqs_cis(start_pos, t)  # (T, hd/2)
         visible = causal_mask(t, start_pos, tokens.device)  # (T, S), once for every layer
-        for layer in self.layers:
-            h = layer(h, freqs_cis, visible, start_pos, use_cache)
+        try:
+            for layer in self.layers:
+                h = layer(h, freqs_cis, visible, start_pos, use_cache)
+        except BaseException:
+            if use_cache:  # stopped half-way (a cancel): some layers' caches are ahead
+                self.clear_cache()
+            raise
         if last_only:
             h = h[:, -1:]  # (B, 1, d)
         h = self.final_norm(self.norm(h))
         return self.logits(self.output(h).float())  # (B, T, V) or (B, 1, V)
+
+    def clear_cache(self) -> None:
+        """Forget every layer's cached keys and values."""
+        for layer in self.layers:
+            layer.attention.cache_k = layer.attention.cache_v = None
 
     def set_explicit_attention(self, on: bool) -> None:
         """Materialise QKᵀ, mask and softmax (for capture) or use fused SDPA."""
