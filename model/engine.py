@@ -16,6 +16,7 @@ Answers are plain Python and numpy, never torch tensors.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from llamalens.model.tracing import extend_trace, run_trace, step_trace, sync_ca
 
 Progress = Callable[[float, str], None]
 LayerCallback = Callable[[int], None]  # called after each block; raising stops the run
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 LENS_POSITIONS = 12  # the logit lens decodes the last positions (L·P·V work)
 
 
@@ -54,9 +56,13 @@ def encode_prompt(tokenizer, prompt: str, *, chat: bool = False, plain: bool = F
         plain: keep special-token text (``<|im_start|>``) as ordinary text; ignored with
             ``chat``, whose template is made of special tokens.
 
+    A lone surrogate (a byte a terminal could not decode, passed on by Python as
+    U+DC80..U+DCFF) has no UTF-8 form: it becomes U+FFFD, the replacement character.
+
     Returns:
         The ids and the bytes the vocabulary had no token for (left out, reported).
     """
+    prompt = _LONE_SURROGATE.sub("\ufffd", prompt)
     if chat:
         return tokenizer.encode_detailed(
             tokenizer.apply_chat(prompt), allow_special=True, bos=False
