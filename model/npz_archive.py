@@ -234,7 +234,8 @@ class NpzArchive:
             try:
                 with self._zip.open(info) as f:
                     header, offset = _read_header(f)
-            except _READ_ERRORS + (SyntaxError, TypeError) as exc:
+            except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError,
+                # tokenize.TokenError, TypeError... on text it cannot read: all mean "corrupt"
                 raise self._fail(f"member {name!r} has a corrupt .npy header ({exc})") from exc
             self._check_header(name, header, offset, info)
             self._headers[name] = (header, offset)
