@@ -6,7 +6,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from llamalens.model.config import LIMITS
 from llamalens.model.errors import CheckpointError
+from llamalens.model.fields import Fields, shown
 from llamalens.model.tokenizer.bpe_convert import (
     BpeTables,
     decode_byte_level,
@@ -38,13 +40,8 @@ def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer
         CheckpointError: another tokenizer kind, missing or malformed keys.
     """
     path = Path(path)
-    kind = metadata.get("tokenizer.ggml.model")
-    if kind not in ("gpt2", "llama"):
-        raise CheckpointError(
-            path,
-            f"tokenizer.ggml.model is {kind!r}, expected 'gpt2' (byte-level BPE) or 'llama' "
-            "(SentencePiece)",
-        )
+    f = Fields(metadata, path, what="GGUF metadata")
+    kind = f.string("tokenizer.ggml.model", max_len=64, choices=("gpt2", "llama"))
     tokens = _gguf_list(metadata, path, "tokenizer.ggml.tokens", str)
     ids = {
         key: _gguf_id(metadata, path, f"tokenizer.ggml.{key}_token_id", len(tokens))
@@ -64,18 +61,14 @@ def _byte_level(
     metadata: dict[str, Any], path: Path, tokens: list[str], ids: dict[str, int | None]
 ) -> BpeTokenizer:
     merges = _gguf_list(metadata, path, "tokenizer.ggml.merges", str)
-    types = metadata.get("tokenizer.ggml.token_type") or [1] * len(tokens)
-    if not isinstance(types, list) or len(types) != len(tokens):
-        raise CheckpointError(
-            path,
-            f"tokenizer.ggml.token_type has {len(types)} entries, "
-            f"expected {len(tokens)} (one per token)",
-        )
+    types = token_types(metadata, path, len(tokens))
     try:
         tables = _gguf_tables(tokens, types, merges)
     except ValueError as exc:
         raise CheckpointError(path, f"tokenizer: {exc}") from exc
-    pre = metadata.get("tokenizer.ggml.pre")
+    f = Fields(metadata, path, what="GGUF metadata")
+    pre = f.string("tokenizer.ggml.pre", None, max_len=256)
+    add_bos = f.boolean("tokenizer.ggml.add_bos_token", False)
     stops = [ids["eot"], ids["eom"], *_end_of_turn_ids(tables.literal_ids)]
     return BpeTokenizer(
         name=f"gpt2-bpe:{pre or 'default'}",
@@ -84,7 +77,7 @@ def _byte_level(
         bos_id=ids["bos"],
         eos_id=ids["eos"],
         stop_ids=[i for i in stops if i is not None],
-        add_bos=bool(metadata.get("tokenizer.ggml.add_bos_token", False)),
+        add_bos=add_bos,
     )
 
 
@@ -110,14 +103,38 @@ def _gguf_tables(tokens: list[str], types: list[int], merges: list[str]) -> BpeT
 
 
 def _gguf_list(metadata: dict[str, Any], path: Path, key: str, kind: type) -> list:
+    """A non-empty list whose every item is a ``kind``, of at most LIMITS vocab_size items."""
     value = metadata.get(key)
     if not isinstance(value, list) or not value:
         raise CheckpointError(path, f"metadata has no {key} list (got {type(value).__name__})")
-    if not isinstance(value[0], kind):
+    if len(value) > LIMITS["vocab_size"]:
         raise CheckpointError(
-            path, f"{key} holds {type(value[0]).__name__}, expected {kind.__name__}"
+            path, f"{key} has {len(value):,} entries, expected at most {LIMITS['vocab_size']:,}"
+        )
+    bad = next((v for v in value if not isinstance(v, kind) or isinstance(v, bool)), None)
+    if bad is not None:
+        raise CheckpointError(
+            path, f"{key} holds {type(bad).__name__} {shown(bad)}, expected {kind.__name__} items"
         )
     return value
+
+
+def token_types(metadata: dict[str, Any], path: Path, n_tokens: int) -> list[int]:
+    """``tokenizer.ggml.token_type``: one llama.cpp token type (0..6) per token; all normal
+    when absent."""
+    if metadata.get("tokenizer.ggml.token_type") is None:
+        return [GGUF_NORMAL] * n_tokens
+    types = _gguf_list(metadata, path, "tokenizer.ggml.token_type", int)
+    if len(types) != n_tokens:
+        raise CheckpointError(
+            path,
+            f"tokenizer.ggml.token_type has {len(types)} entries, "
+            f"expected {n_tokens} (one per token)",
+        )
+    bad = next((t for t in types if not 0 <= t <= GGUF_BYTE), None)
+    if bad is not None:
+        raise CheckpointError(path, f"tokenizer.ggml.token_type holds {bad}, expected 0..6")
+    return types
 
 
 def _gguf_id(metadata: dict[str, Any], path: Path, key: str, n_tokens: int) -> int | None:

@@ -28,6 +28,7 @@ from llamalens.model.tokenizer.core import (
 from llamalens.model.tokenizer.spm_proto import BPE, SpmSettings, model_proto
 
 SPACE = "\u2581"  # ▁, SentencePiece's visible space
+_FLOAT32_MAX = 3.4028234663852886e38
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 
@@ -266,4 +267,6 @@ def _gguf_numbers(
         raise CheckpointError(path, f"{key} has {len(value)} entries, expected {n} (one per token)")
     if n and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         raise CheckpointError(path, f"{key} holds non-numbers, expected {kind.__name__} values")
+    if n and not all(abs(v) <= _FLOAT32_MAX for v in value):  # also refuses NaN
+        raise CheckpointError(path, f"{key} holds a value that is not a finite float32")
     return [kind(v) for v in value]
