@@ -117,29 +117,36 @@ def check_config(path: str | Path, cfg: LlamaConfig) -> None:
 
 
 def check_tensors(path: str | Path, tensors: dict[str, torch.Tensor], cfg: LlamaConfig) -> None:
-    """Raise CheckpointError unless ``tensors`` are exactly what ``cfg`` needs.
+    """:func:`check_shapes` of loaded tensors."""
+    check_shapes(path, {name: tuple(t.shape) for name, t in tensors.items()}, cfg)
+
+
+def check_shapes(path: str | Path, shapes: dict[str, tuple[int, ...]], cfg: LlamaConfig) -> None:
+    """Raise CheckpointError unless ``shapes`` (Meta names, from headers) are exactly what
+    ``cfg`` needs.
 
     Checks, in order: the config itself, missing tensors, unexpected tensors and
-    shapes (actual vs expected) — the first problem found is reported.
+    shapes (actual vs expected) — the first problem found is reported. Call it before
+    reading tensor data, and after :func:`check_layers` (it builds a name per layer).
     """
     check_config(path, cfg)
-    shapes = expected_shapes(cfg)
-    if "rope_freqs" in tensors:
-        shapes["rope_freqs"] = (cfg.head_dim // 2,)
-    missing = [name for name in shapes if name not in tensors]
+    want = expected_shapes(cfg)
+    if "rope_freqs" in shapes:
+        want["rope_freqs"] = (cfg.head_dim // 2,)
+    missing = [name for name in want if name not in shapes]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise CheckpointError(path, f"tensor {missing[0]!r} is missing{more}")
-    unknown = sorted(set(tensors) - set(shapes))
+    unknown = sorted(set(shapes) - set(want))
     if unknown:
         raise CheckpointError(
             path,
             f"unexpected tensor {unknown[0]!r} for a Llama with this "
             f"config ({len(unknown)} unexpected in all)",
         )
-    for name, want in shapes.items():
-        got = tuple(tensors[name].shape)
-        if got != want:
+    for name, expected in want.items():
+        got = tuple(shapes[name])
+        if got != expected:
             raise CheckpointError(
-                path, f"tensor {name!r} has shape {got}, but the config implies {want}"
+                path, f"tensor {name!r} has shape {got}, but the config implies {expected}"
             )
