@@ -17,6 +17,7 @@ from typing import Any
 import sentencepiece
 
 from llamalens.model.errors import CheckpointError
+from llamalens.model.files import open_regular, read_limited
 from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, ChatTemplate
 from llamalens.model.tokenizer.core import (
     Encoded,
@@ -29,6 +30,7 @@ from llamalens.model.tokenizer.spm_proto import BPE, SpmSettings, model_proto
 
 SPACE = "\u2581"  # ▁, SentencePiece's visible space
 _FLOAT32_MAX = 3.4028234663852886e38
+MAX_MODEL_BYTES = 2**27  # Llama 2's is 500 kB, Gemma's 4 MB
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 
@@ -109,9 +111,9 @@ def is_sentencepiece_file(path: Path) -> bool:
     """True for a protobuf ``tokenizer.model`` (Llama 1/2), False for tiktoken's
     ``base64 rank`` lines (Llama 3) and for unreadable files."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(256)
-    except OSError:
+    except CheckpointError:
         return False
     return bool(head) and _TIKTOKEN_LINE.match(head) is None
 
@@ -137,10 +139,7 @@ def load_sentencepiece_model(
             pieces.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    data = read_limited(path, MAX_MODEL_BYTES, "a SentencePiece tokenizer.model")
     processor = _processor(path, data)
     config = config or {}
     where = config_path or path
