@@ -16,12 +16,11 @@ from typing import Any
 from llamalens.model.errors import CheckpointError
 from llamalens.model.files import read_limited
 from llamalens.model.tokenizer.chat import SPECIAL_TOKEN_NAMES, ChatTemplate
-from llamalens.model.tokenizer.jinja_sandbox import compile_template
+from llamalens.model.tokenizer.jinja_sandbox import MAX_TEMPLATE_CHARS, compile_template
 
 logger = logging.getLogger(__name__)
 
 JINJA_FILE = "chat_template.jinja"
-MAX_TEMPLATE_BYTES = 2**20  # published templates are a few kB
 
 
 def make_template(
@@ -60,7 +59,7 @@ def hf_chat_template(
     jinja = directory / JINJA_FILE
     if jinja.is_file():
         try:
-            source = read_limited(jinja, MAX_TEMPLATE_BYTES, "a chat template").decode("utf-8")
+            source = read_limited(jinja, 4 * MAX_TEMPLATE_CHARS, "a chat template").decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CheckpointError(jinja, f"cannot be read as UTF-8 text ({exc})") from exc
         if not source.strip():

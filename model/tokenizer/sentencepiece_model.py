@@ -16,6 +16,7 @@ from typing import Any
 
 import sentencepiece
 
+from llamalens.model.config import LIMITS
 from llamalens.model.errors import CheckpointError
 from llamalens.model.files import open_regular, read_limited
 from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, ChatTemplate
@@ -162,6 +163,10 @@ def _processor(
         raise CheckpointError(path, f"{what} ({first})") from None
     if processor.get_piece_size() == 0:
         raise CheckpointError(path, "is a SentencePiece model without pieces")
+    if processor.get_piece_size() > LIMITS["vocab_size"]:
+        raise CheckpointError(
+            path, f"has {processor.get_piece_size():,} pieces, more than {LIMITS['vocab_size']:,}"
+        )
     return processor
 
 
