@@ -83,7 +83,10 @@ def read_limited(
         size = os.fstat(fh.fileno()).st_size
         if size > limit:
             raise error(path, f"is {size:,} bytes; {what} is at most {limit:,} bytes")
-        return fh.read(limit + 1)[:limit]
+        data = fh.read(size + 1)  # (read(n) allocates n bytes first: never the limit)
+        if len(data) > limit:
+            raise error(path, f"grew past {limit:,} bytes while it was read")
+        return data
 
 
 def inside(root: Path, name: object, source: Path, field: str) -> Path:

@@ -193,7 +193,7 @@ def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
             opened.close()
     tokenizer = None
     for name in ("tokenizer.json", "tokenizer.model"):  # transformers prefers tokenizer.json
-        if (directory / name).is_file():
+        if (directory / name).exists():  # not is_file(): a FIFO there is refused, not skipped
             from llamalens.model.tokenizer import load_tokenizer
 
             report(0.95, f"Loading {name}")

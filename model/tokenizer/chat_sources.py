@@ -57,7 +57,7 @@ def hf_chat_template(
             not compile.
     """
     jinja = directory / JINJA_FILE
-    if jinja.is_file():
+    if jinja.exists():
         try:
             source = read_limited(jinja, 4 * MAX_TEMPLATE_CHARS, "a chat template").decode("utf-8")
         except UnicodeDecodeError as exc:

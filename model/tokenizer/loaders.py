@@ -150,10 +150,10 @@ def load_tokenizer_model(path: str | Path) -> Tokenizer:
         CheckpointError: missing, unreadable or malformed file or config.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(path, "does not exist")
     config_path = path.parent / "tokenizer_config.json"
-    config = read_json_object(config_path, "a tokenizer") if config_path.is_file() else None
+    config = read_json_object(config_path, "a tokenizer") if config_path.exists() else None
     if not is_sentencepiece_file(path):
         template = None
         if config is not None:
@@ -185,7 +185,7 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
     path = Path(path)
     if path.is_dir():
         for name in ("tokenizer.json", "tokenizer.model"):
-            if (path / name).is_file():
+            if (path / name).exists():
                 return load_tokenizer(path / name)
         raise CheckpointError(path, "has no tokenizer.json or tokenizer.model")
     if not path.exists():
