@@ -19,6 +19,7 @@ from llamalens.model.tokenizer.byte_bpe import BpeTokenizer
 from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, SPECIAL_TOKEN_NAMES
 from llamalens.model.tokenizer.chat_sources import hf_chat_template, special_token_texts
 from llamalens.model.tokenizer.core import Tokenizer
+from llamalens.model.tokenizer.hf_json_schema import check_tokenizer_json
 from llamalens.model.tokenizer.hf_tokenizers import is_sentencepiece_kind, load_sentencepiece_json
 from llamalens.model.tokenizer.pretokenize import hf_pretokenizer
 
@@ -43,6 +44,7 @@ def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
     data = _read_json(path)
     if data is None:
         raise CheckpointError(path, "does not exist")
+    check_tokenizer_json(path, data)
     config_path = path.parent / "tokenizer_config.json"
     config = _read_json(config_path) or {}
     try:

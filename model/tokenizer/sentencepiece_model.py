@@ -158,15 +158,19 @@ def _processor(
     processor = sentencepiece.SentencePieceProcessor()
     try:
         processor.LoadFromSerializedProto(data)
-    except (RuntimeError, OSError, TypeError) as exc:
+    except (RuntimeError, OSError, TypeError, ValueError) as exc:  # ValueError: bad UTF-8
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(path, f"{what} ({first})") from None
-    if processor.get_piece_size() == 0:
+    n = processor.get_piece_size()
+    if n == 0:
         raise CheckpointError(path, "is a SentencePiece model without pieces")
-    if processor.get_piece_size() > LIMITS["vocab_size"]:
-        raise CheckpointError(
-            path, f"has {processor.get_piece_size():,} pieces, more than {LIMITS['vocab_size']:,}"
-        )
+    if n > LIMITS["vocab_size"]:
+        raise CheckpointError(path, f"has {n:,} pieces, more than {LIMITS['vocab_size']:,}")
+    for i in range(n):  # the library hands pieces out as str: each must be valid UTF-8
+        try:
+            processor.id_to_piece(i)
+        except ValueError:
+            raise CheckpointError(path, f"piece {i} is not valid UTF-8") from None
     return processor
 
 
