@@ -144,7 +144,7 @@ def test_foreign_and_incomplete_files_are_refused(tmp_path, session):
     arrays = session_arrays(session)
     arrays["session"] = np.array("{not json")
     _write(tmp_path / "json.llamalens", arrays)
-    with pytest.raises(ValueError, match=r"json\.llamalens \(session JSON\): is not valid JSON"):
+    with pytest.raises(ValueError, match=r"json\.llamalens: the session JSON is not valid JSON"):
         load_session(tmp_path / "json.llamalens")
 
 
