@@ -95,12 +95,9 @@ class ModelWorker(QObject):
                 self._adopt(request)
             elif self.engine is None:
                 raise ValueError("no model is loaded yet: open a checkpoint first")
-            elif isinstance(request, TraceRequest):
-                self._trace(request)
-            elif isinstance(request, AppendRequest):
-                self._append(request)
-            elif isinstance(request, GenerateRequest):
-                self._generate(request)
+            else:
+                with self.engine.interruptible(lambda: self._check(request.request_id)):
+                    self._run(request)
         except Cancelled:
             self.cancelled.emit(request.request_id)
         except Exception as exc:  # one message for the user; a bug's traceback goes to the log
@@ -109,6 +106,14 @@ class ModelWorker(QObject):
         finally:
             with self._lock:
                 self._cancelled.discard(request.request_id)
+
+    def _run(self, request) -> None:
+        if isinstance(request, TraceRequest):
+            self._trace(request)
+        elif isinstance(request, AppendRequest):
+            self._append(request)
+        elif isinstance(request, GenerateRequest):
+            self._generate(request)
 
     def _reporter(self, request_id: int):
         def report(fraction: float, message: str) -> None:

@@ -9,6 +9,8 @@ is hooked attention takes the explicit scores → mask → softmax path.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -175,6 +177,8 @@ class TransformerBlock(nn.Module):
         self.attention_norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.resid_pre, self.resid_mid, self.resid_post = Tap(), Tap(), Tap()
+        # called between the attention and the feed-forward (a cancel takes effect there)
+        self.interrupt: Callable[[], None] | None = None
 
     def forward(
         self,
@@ -187,6 +191,8 @@ class TransformerBlock(nn.Module):
         x = self.resid_pre(x)
         attended = self.attention(self.attention_norm(x), freqs_cis, visible, start_pos, use_cache)
         h = self.resid_mid(x + attended)
+        if self.interrupt is not None:
+            self.interrupt()
         return self.resid_post(h + self.feed_forward(self.ffn_norm(h)))
 
 

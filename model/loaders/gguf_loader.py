@@ -121,8 +121,7 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     tensors = _dequantize_all(path, plan, report.span(0.05, 0.95))
     if arch in _HALVES_LAYOUT:
         _to_adjacent_pairs(tensors, config)
-    report(0.97, "Loading tokenizer")
-    tokenizer = _load_tokenizer(metadata, path)
+    tokenizer = _load_tokenizer(metadata, path, lambda: report(0.97, "Loading tokenizer"))
     report(1.0, "Done")
     log.info("loaded %s: %d tensors", path, len(tensors))
     return Checkpoint(
@@ -288,13 +287,15 @@ def _to_adjacent_pairs(tensors: dict[str, torch.Tensor], config: LlamaConfig) ->
             tensors[name] = unpermute(tensor, config.n_kv_heads).contiguous()
 
 
-def _load_tokenizer(metadata: dict[str, Any], path: Path) -> Tokenizer | None:
-    """The file's tokenizer, or None when it ships none."""
+def _load_tokenizer(
+    metadata: dict[str, Any], path: Path, step: Callable[[], None]
+) -> Tokenizer | None:
+    """The file's tokenizer, or None when it ships none (``step`` between its stages)."""
     if "tokenizer.ggml.model" not in metadata:
         return None
     from llamalens.model.tokenizer import load_gguf_tokenizer
 
-    return load_gguf_tokenizer(metadata, path)
+    return load_gguf_tokenizer(metadata, path, step)
 
 
 def _summary(path: Path, metadata: dict[str, Any], plan: list) -> dict:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,9 @@ from llamalens.model.tokenizer.sentencepiece_model import gguf_sentencepiece
 GGUF_NORMAL, GGUF_UNKNOWN, GGUF_CONTROL, GGUF_USER_DEFINED, GGUF_UNUSED, GGUF_BYTE = range(1, 7)
 
 
-def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer:
+def load_gguf_tokenizer(
+    metadata: dict[str, Any], path: str | Path, step: Callable[[], None] | None = None
+) -> Tokenizer:
     """The tokenizer in GGUF metadata, with the file's chat template.
 
     ``tokenizer.ggml.model`` ``"gpt2"`` is byte-level BPE (tiktoken); ``"llama"`` is a
@@ -35,6 +37,7 @@ def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer
     Args:
         metadata: plain values from :func:`model.loaders.gguf_meta.read_metadata`.
         path: the GGUF file, named in errors.
+        step: called between the stages of building the tables (raising in it stops).
 
     Raises:
         CheckpointError: another tokenizer kind, missing or malformed keys.
@@ -47,10 +50,13 @@ def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer
         key: _gguf_id(metadata, path, f"tokenizer.ggml.{key}_token_id", len(tokens))
         for key in ("bos", "eos", "eot", "eom", "unknown", "padding")  # llama.cpp's key names
     }
+    step = step or (lambda: None)
+    step()
     if kind == "llama":
         tok: Tokenizer = gguf_sentencepiece(metadata, path, tokens, ids)
     else:
-        tok = _byte_level(metadata, path, tokens, ids)
+        tok = _byte_level(metadata, path, tokens, ids, step)
+    step()
     roles = {"bos_token": "bos", "eos_token": "eos", "unk_token": "unknown", "pad_token": "padding"}
     texts = {name: tokens[i] for name, key in roles.items() if (i := ids[key]) is not None}
     tok.chat_template = gguf_chat_template(metadata, path, special_token_texts(texts))
@@ -58,12 +64,17 @@ def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer
 
 
 def _byte_level(
-    metadata: dict[str, Any], path: Path, tokens: list[str], ids: dict[str, int | None]
+    metadata: dict[str, Any],
+    path: Path,
+    tokens: list[str],
+    ids: dict[str, int | None],
+    step: Callable[[], None],
 ) -> BpeTokenizer:
     merges = _gguf_list(metadata, path, "tokenizer.ggml.merges", str)
     types = token_types(metadata, path, len(tokens))
+    step()
     try:
-        tables = _gguf_tables(tokens, types, merges)
+        tables = _gguf_tables(tokens, types, merges, step)
     except ValueError as exc:
         raise CheckpointError(path, f"tokenizer: {exc}") from exc
     f = Fields(metadata, path, what="GGUF metadata")
@@ -81,7 +92,9 @@ def _byte_level(
     )
 
 
-def _gguf_tables(tokens: list[str], types: list[int], merges: list[str]) -> BpeTables:
+def _gguf_tables(
+    tokens: list[str], types: list[int], merges: list[str], step: Callable[[], None]
+) -> BpeTables:
     spelled: dict[str, bytes] = {}
     vocab: dict[bytes, int] = {}
     literal: dict[str, int] = {}
@@ -98,7 +111,9 @@ def _gguf_tables(tokens: list[str], types: list[int], merges: list[str]) -> BpeT
         else:
             spelled[token] = data = decode_byte_level(token)
             vocab[data] = i
+    step()
     pairs = decode_merges(merges, spelled)
+    step()
     return tables_from_merges(vocab, pairs, literal, special, inert)
 
 
@@ -111,8 +126,8 @@ def _gguf_list(metadata: dict[str, Any], path: Path, key: str, kind: type) -> li
         raise CheckpointError(
             path, f"{key} has {len(value):,} entries, expected at most {LIMITS['vocab_size']:,}"
         )
-    bad = next((v for v in value if not isinstance(v, kind) or isinstance(v, bool)), None)
-    if bad is not None:
+    if set(map(type, value)) - {kind}:  # (a bool is not an int here; one C-level pass)
+        bad = next(v for v in value if type(v) is not kind)
         raise CheckpointError(
             path, f"{key} holds {type(bad).__name__} {shown(bad)}, expected {kind.__name__} items"
         )

@@ -103,3 +103,22 @@ def test_a_cancelled_analysis_stops_at_that_layer(engine):
     analysis = engine.analyse(trace)  # and it runs whole afterwards
     rows = trace.probs(0, 0)[1:]
     np.testing.assert_allclose(analysis.stats["sink"][0, 0], rows[:, 0].mean(), rtol=1e-5)
+
+
+def test_interruptible_stops_half_way_through_a_layer(engine):
+    """The worker's check also runs between each layer's attention and feed-forward."""
+    ids = engine.encode(PROMPT).ids
+    halves, layers = [], []
+
+    def check() -> None:
+        halves.append(len(layers))
+        if len(halves) == 3:
+            raise Cancelled()
+
+    with engine.interruptible(check), pytest.raises(Cancelled):
+        engine.trace(ids, on_layer=layers.append)
+    assert halves == [0, 1, 2] and layers == [0, 1]  # stopped inside layer 2, before its FFN
+    assert all(layer.interrupt is None for layer in engine.module.layers)
+    np.testing.assert_allclose(
+        engine.trace(ids).last_logits, engine.logits(ids)[-1], rtol=1e-4, atol=1e-4
+    )
