@@ -93,7 +93,9 @@ class Fields:
         self.part = part
         if not isinstance(data, Mapping):
             where = prefix.rstrip(".") or part or "the file"
-            raise error(path, f"{where} holds a {type(data).__name__}, expected {what}")
+            kind = type(data).__name__
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise error(path, f"{where} holds {article} {kind}, expected {what}")
 
     def _problem(self, text: str) -> FileError:
         return self.error(self.path, f"{self.part}: {text}" if self.part else text)
@@ -121,7 +123,8 @@ class Fields:
             return default
         number = as_integer(value)
         if number is None or not lo <= number <= hi:
-            raise self.fail(key, value, f"an integer in {lo}..{hi:,}")
+            span = f"in {lo}..{hi:,}" if hi < 2**53 else f">= {lo}"
+            raise self.fail(key, value, f"an integer {span}")
         return number
 
     def number(

@@ -139,7 +139,7 @@ CASES = {
     ),
     "config rope_scaling int": (
         lambda p, t: _config(p, t, rope_scaling=3),
-        "rope_scaling holds a int, expected an object",
+        "rope_scaling holds an int, expected an object",
     ),
     "config rope_scaling list": (
         lambda p, t: _config(p, t, rope_scaling=["llama3"]),
