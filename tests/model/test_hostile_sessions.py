@@ -81,15 +81,20 @@ def test_member_header_claiming_2_40_elements(tmp_path, good, session):
     refused(tmp_path / "t2.npz", "'logits'", "declares shape", loader=load_trace)
 
 
-def test_zip_bombs_are_refused_before_inflating(tmp_path, good):
+@pytest.mark.parametrize("kind", ["session", "trace"])
+def test_zip_bombs_are_refused_before_inflating(tmp_path, good, session, kind):
     """5 GiB of zeros in a few MB: refused from the directory, known member or not."""
-    base = members_of(good)
-    for name in ("vocab_bytes.npy", "unknown_member.npy"):
+    if kind == "trace":
+        save_trace(session.trace, tmp_path / "t.npz")
+        base, loader, known = members_of(tmp_path / "t.npz"), load_trace, "logits.npy"
+    else:
+        base, loader, known = members_of(good), load_session, "vocab_bytes.npy"
+    for name in (known, "unknown_member.npy"):
         members = [m for m in base if m.name != name]
         bomb = zeros_member(name, "|u1", 5 * 2**30)
         assert len(bomb.data) < 8 * 2**20
-        path = write_zip(tmp_path / f"bomb-{name}.llamalens", [*members, bomb])
-        refused(path, repr(name), "zip bomb")
+        path = write_zip(tmp_path / f"bomb-{name}.{kind}", [*members, bomb])
+        refused(path, repr(name), "zip bomb", loader=loader)
 
 
 def test_vocabulary_that_expands_past_a_gigabyte(tmp_path, good, session):
