@@ -46,16 +46,35 @@ def measure(worker, request, delay: float) -> float:
     return done.get("at", float("inf")) - asked
 
 
+def run_all(worker, path: str) -> list[tuple[str, float, float, str]]:
+    """(what, delay before the cancel, latency, last progress message) for each case."""
+    from llamalens.app.requests import GenerateRequest, LoadRequest, TraceRequest
+    from llamalens.model.sampling import SamplingParams
+
+    rows = []
+    prompt = "The capital of France is Paris. " * 150  # about 1000 tokens
+    next_id = iter(range(1, 1000))
+    for delay in (0.3, 0.8, 1.5, 2.5):
+        request = LoadRequest(next(next_id), path, "cpu")
+        rows.append(("load", delay, measure(worker, request, delay), measure.during))
+    worker.handle(LoadRequest(next(next_id), path, "cpu"))  # a model for the runs
+    for delay in (0.3, 1.0):
+        request = TraceRequest(next(next_id), prompt)
+        rows.append(("run 1000 tokens", delay, measure(worker, request, delay), measure.during))
+    worker.handle(TraceRequest(next(next_id), "The capital of France is"))
+    request = GenerateRequest(next(next_id), 500, SamplingParams(temperature=0.0))
+    rows.append(("generate", 1.0, measure(worker, request, 1.0), measure.during))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hogs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    from PySide6.QtCore import QCoreApplication, QObject, QThread, Slot
+    from PySide6.QtCore import QCoreApplication, QThread, Slot
 
-    from llamalens.app.requests import GenerateRequest, LoadRequest, TraceRequest
     from llamalens.app.worker import ModelWorker
     from llamalens.model.default_model import default_model_path
-    from llamalens.model.sampling import SamplingParams
 
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
 
@@ -81,20 +100,7 @@ def main() -> int:
     for h in hogs:
         h.start()
     try:
-        rows = []
-        prompt = "The capital of France is Paris. " * 150  # about 1000 tokens
-        greedy = SamplingParams(temperature=0.0)
-        next_id = iter(range(1, 1000))
-        for delay in (0.3, 0.8, 1.5, 2.5):
-            request = LoadRequest(next(next_id), path, "cpu")
-            rows.append(("load", delay, measure(worker, request, delay), measure.during))
-        worker.handle(LoadRequest(next(next_id), path, "cpu"))  # a model for the runs
-        for delay in (0.3, 1.0):
-            request = TraceRequest(next(next_id), prompt)
-            rows.append(("run 1000 tokens", delay, measure(worker, request, delay), measure.during))
-        worker.handle(TraceRequest(next(next_id), "The capital of France is"))
-        request = GenerateRequest(next(next_id), 500, greedy)
-        rows.append(("generate", 1.0, measure(worker, request, 1.0), measure.during))
+        rows = run_all(worker, path)
         print(f"cancel latency with {args.hogs} busy processes on {os.cpu_count()} cores")
         for name, delay, seconds, during in rows:
             print(f"  {name:<16} after {delay:.1f} s: {seconds:6.3f} s   target {TARGET_S:.1f} s"
@@ -104,7 +110,7 @@ def main() -> int:
             h.terminate()
         thread.quit()
         thread.wait()
-    del app, QObject
+    del app
     return 0
 
 

@@ -304,14 +304,10 @@ def _tensor_info(
 def check_layout(
     path: Path, tensors: list[TensorInfo], data_offset: int, alignment: int, size: int
 ) -> None:
-    """Tensor data must follow the format's layout: each tensor at an aligned offset, the
-    tensors one after another without overlap (no byte read twice) and without unused
-    stretches (a stretch longer than the alignment padding means a tensor's type does not
-    match its data, e.g. F32 bytes labelled Q4_0). A tensor of a type unknown to gguf
-    (size unknown) only has to start after the one before it.
-
-    Raises:
-        CheckpointError: naming the tensor and what is wrong with its place in the file.
+    """Each tensor at an aligned offset, one after another: no overlap (no byte read twice),
+    no unused stretch past the alignment padding (a type that does not match its data,
+    e.g. F32 bytes labelled Q4_0). A tensor of a type gguf does not know (size unknown)
+    only has to start after the one before it. Raises CheckpointError naming the tensor.
     """
     end, previous, sized = data_offset, None, True
     for t in sorted(tensors, key=lambda t: (t.offset, t.name)):

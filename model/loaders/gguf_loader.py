@@ -145,20 +145,16 @@ def _architecture(path: Path, metadata: dict[str, Any]) -> str:
 def config_from_metadata(
     path: Path, metadata: dict[str, Any], infos: dict[str, TensorInfo]
 ) -> LlamaConfig:
-    """Build and validate the LlamaConfig from ``<architecture>.*`` metadata.
-
-    Every value is type-checked (one number per key, finite, in range) and the block
-    count is compared with the layers the tensor names hold before anything else.
+    """The LlamaConfig of ``<architecture>.*`` metadata, each value type-checked (one
+    number per key, finite, in range), the block count against the tensors' layers first.
 
     Args:
         path: the file, for error messages.
         metadata: from :func:`model.loaders.gguf_meta.read_metadata`.
-        infos: GGUF tensor name -> tensor info (for the vocabulary size and to detect tied
-            embeddings and q/k/v biases); only ``shape`` is used.
+        infos: GGUF tensor name -> tensor info (vocabulary size, tied embeddings, biases).
 
     Raises:
-        CheckpointError: a required key is missing, a value has the wrong type or range,
-            or the values are inconsistent.
+        CheckpointError: a key missing, a value of the wrong type or range, or inconsistent.
     """
     arch = metadata.get("general.architecture", "llama")
     f = Fields(metadata, path, what="GGUF metadata")

@@ -230,11 +230,7 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
         del tensors[name]
     cfg = _config_for(directory / "params.json", params, tensors, layers)
     check_tensors(where, tensors, cfg)
-    # own the memory: a mapped file rewritten while loaded would crash the process (SIGBUS)
-    owned = {}
-    for i, (name, t) in enumerate(tensors.items()):
-        report(0.4 + 0.5 * i / len(tensors), f"Converting {name}")
-        owned[name] = t.to(torch.float32, copy=True)
+    owned = _owned(tensors, report)
     tokenizer = None
     if (directory / "tokenizer.model").exists():
         from llamalens.model.tokenizer import load_tokenizer_model
@@ -250,6 +246,16 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
         tokenizer=tokenizer,
         metadata={"name": directory.name, "shards": len(files)},
     )
+
+
+def _owned(tensors: dict[str, torch.Tensor], report: Progress) -> dict[str, torch.Tensor]:
+    """float32 copies that own their memory (a mapped file rewritten while loaded would
+    crash the process with SIGBUS), one tensor at a time with progress."""
+    owned = {}
+    for i, (name, t) in enumerate(tensors.items()):
+        report(0.4 + 0.5 * i / len(tensors), f"Converting {name}")
+        owned[name] = t.to(torch.float32, copy=True)
+    return owned
 
 
 def _declared_layers(directory: Path, params: dict[str, Any]) -> int:
