@@ -270,9 +270,11 @@ def test_fuzzed_meta(pristine, kind):
 @st.composite
 def _state_edit(draw, state):
     name = draw(st.sampled_from(sorted(state)))
-    kind = draw(st.sampled_from(["dtype", "shape", "drop", "key", "alias"]))
+    kind = draw(st.sampled_from(["values", "dtype", "shape", "drop", "key", "alias"]))
     t = state[name]
-    if kind == "dtype":
+    if kind == "values":  # weights a file may well hold: NaN, infinities, huge numbers
+        state[name] = torch.full_like(t, draw(st.sampled_from([float("nan"), float("inf"), 3e38])))
+    elif kind == "dtype":
         state[name] = t.to(draw(st.sampled_from([torch.float16, torch.int64, torch.complex64,
                                                  torch.bool, torch.bfloat16])))  # fmt: skip
     elif kind == "shape":
