@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -15,12 +16,14 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from llamalens.app import i18n
 from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
 from llamalens.app.crash_dialog import install_excepthook
 from llamalens.app.export_actions import ExportActions
 from llamalens.app.menus import build_menus
 from llamalens.app.panels.attention_panel import AttentionPanel
+from llamalens.app.panels.head_view_panel import AttentionTextPanel, HeadViewPanel
 from llamalens.app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
 from llamalens.app.panels.lens_panel import LensPanel
 from llamalens.app.panels.prompt_panel import PromptPanel
@@ -31,16 +34,23 @@ from llamalens.app.requests import (
     AdoptRequest,
     AppendRequest,
     GenerateRequest,
+    LoadOptions,
     LoadRequest,
     ModelLoaded,
     TraceRequest,
     TraceResult,
 )
 from llamalens.app.state import InspectorState, PromptSettings
+from llamalens.app.walkthrough.mode import WalkthroughMode
 from llamalens.app.worker import start_worker
 from llamalens.model.analysis import Analysis
 
 LAYOUT_VERSION = 1
+RUN_KINDS = {
+    "run": QT_TRANSLATE_NOOP("MainWindow", "run"),
+    "append": QT_TRANSLATE_NOOP("MainWindow", "append"),
+    "generate": QT_TRANSLATE_NOOP("MainWindow", "generate"),
+}
 
 
 class MainWindow(QMainWindow):
@@ -53,21 +63,34 @@ class MainWindow(QMainWindow):
     error_shown = Signal(str)  # the message of the dialog just opened
     cancelled_shown = Signal(int)  # a request stopped at the user's Cancel (Esc)
 
-    def __init__(self, model: str | None = None, device: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str | None = None,
+        *,
+        options: LoadOptions | None = None,
+    ) -> None:
         super().__init__()
         self.setWindowTitle("LlamaLens")
         self.resize(1500, 950)
-        self.device = device
+        self.options = options or LoadOptions(device=device)
+        self.capture_layers: tuple[int, ...] | None = None  # None: every layer
         self.error_box: QMessageBox | None = None
         self.state = InspectorState(self)
+        self.state.language = i18n.default_language()
+        i18n.install(self.state.language)
+        self.state.language_changed.connect(i18n.install)
         self._next_id = 0
         self._load_id = self._trace_id = -1
+        self.texts = i18n.TextBinder("MainWindow")
         self._build_panels()
         self._build_status()
         self.appearance = Appearance(self)
         self.menus = build_menus(self)
         self.exports = ExportActions(self)
         self._start_worker()
+        self.walkthrough = WalkthroughMode(self)
+        self.menus.add_walkthrough(self.walkthrough.action)
         self._restore_layout()
         self.appearance.apply()
         if app_settings.settings().value("appearance/presentation", False, type=bool):
@@ -77,7 +100,8 @@ class MainWindow(QMainWindow):
 
     # ---- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(self)
+        self.texts.bind(dock.setWindowTitle, title)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -103,16 +127,47 @@ class MainWindow(QMainWindow):
         self.sampling.append_requested.connect(self.append_token)
         self.sampling.generate_requested.connect(self.generate)
         self.lens = LensPanel(s)
-        self._dock("Prompt", "promptDock", self.prompt, Qt.DockWidgetArea.TopDockWidgetArea)
-        self._dock("Tokens", "tokensDock", self.tokens, Qt.DockWidgetArea.TopDockWidgetArea)
-        self._dock("Heads of this layer", "headsDock", self.heads, left)
-        self._dock("Head statistics", "statsDock", self.stats, left)
-        self._dock("Logit lens", "lensDock", self.lens, left)
-        self._dock("RoPE", "ropeDock", self.rope, right)
-        self._dock("Next token", "samplingDock", self.sampling, right)
+        self.head_view = HeadViewPanel(s)
+        self.attention_text = AttentionTextPanel(s)
+        for panel in (self.head_view, self.attention_text):
+            panel.export_requested.connect(lambda w: self.exports.export_dialog(w))
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Prompt"),
+            "promptDock",
+            self.prompt,
+            Qt.DockWidgetArea.TopDockWidgetArea,
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Tokens"),
+            "tokensDock",
+            self.tokens,
+            Qt.DockWidgetArea.TopDockWidgetArea,
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Heads of this layer"), "headsDock", self.heads, left
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Head statistics"), "statsDock", self.stats, left
+        )
+        self._dock(QT_TRANSLATE_NOOP("MainWindow", "Logit lens"), "lensDock", self.lens, left)
+        self._dock(QT_TRANSLATE_NOOP("MainWindow", "RoPE"), "ropeDock", self.rope, right)
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Next token"), "samplingDock", self.sampling, right
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Head view"), "headViewDock", self.head_view, right
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Attention as text"),
+            "attentionTextDock",
+            self.attention_text,
+            right,
+        )
         self.tabifyDockWidget(self.docks["headsDock"], self.docks["statsDock"])
         self.tabifyDockWidget(self.docks["statsDock"], self.docks["lensDock"])
         self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
+        self.tabifyDockWidget(self.docks["samplingDock"], self.docks["headViewDock"])
+        self.tabifyDockWidget(self.docks["headViewDock"], self.docks["attentionTextDock"])
         self.docks["headsDock"].raise_()
         self.docks["ropeDock"].raise_()
         self.splitDockWidget(
@@ -124,12 +179,14 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_status(self) -> None:
-        self.model_label, self.count_label, self.time_label = QLabel("No model"), QLabel(), QLabel()
+        self.model_label, self.count_label, self.time_label = QLabel(), QLabel(), QLabel()
+        self.model_label.setText(self.tr("No model"))
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setMaximumWidth(320)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton()
+        self.texts.bind(self.cancel_button.setText, QT_TRANSLATE_NOOP("MainWindow", "Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.cancel)
         bar = self.statusBar()
@@ -179,18 +236,38 @@ class MainWindow(QMainWindow):
         """Load a checkpoint (None: the default model); the current one stays on error."""
         self._load_id = self._new_id()
         self._pending_path = path
-        self._set_busy(True, "Loading the default model…" if path is None else f"Loading {path}…")
-        self._submit(LoadRequest(self._load_id, path, self.device))
+        self._set_busy(
+            True,
+            self.tr("Loading the default model…")
+            if path is None
+            else self.tr("Loading {path}…").format(path=path),
+        )
+        self._submit(LoadRequest(self._load_id, path, self.options))
+
+    @property
+    def device(self) -> str | None:
+        return self.options.device
+
+    def set_load_options(self, **changes) -> None:
+        """Reload the current model with other options (``device=``, ``dtype=``)."""
+        self.options = replace(self.options, **changes)
+        self.open_model(self.state.model.path if self.state.model else None)
+
+    def set_capture_layers(self, layers: tuple[int, ...] | None) -> None:
+        """Capture only these layers from the next run on (None: all); runs again."""
+        self.capture_layers = None if layers is None else tuple(sorted(set(layers)))
+        if self.state.model is not None and self.state.prompt.text.strip():
+            self.run_prompt()
 
     def set_device(self, device: str | None) -> None:
-        self.device = device
-        self.open_model(self.state.model.path if self.state.model else None)
+        self.set_load_options(device=device)
 
     def run_prompt(self) -> None:
         p = self.state.prompt
         self._trace_id = self._new_id()
-        self._set_busy(True, "Running…")
-        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain))
+        self._set_busy(True, self.tr("Running…"))
+        request = TraceRequest(self._trace_id, p.text, p.chat, p.plain, self.capture_layers)
+        self._submit(request)
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()
@@ -199,7 +276,7 @@ class MainWindow(QMainWindow):
     def generate(self, n: int) -> None:
         """Generate up to n tokens with the state's sampling settings."""
         self._trace_id = self._new_id()
-        self._set_busy(True, f"Generating {n} tokens…")
+        self._set_busy(True, self.tr("Generating {n} tokens…").format(n=n))
         self._submit(GenerateRequest(self._trace_id, n, self.state.sampling))
 
     def adopt_trace(self, trace) -> None:
@@ -215,7 +292,7 @@ class MainWindow(QMainWindow):
         self.worker.cancel(self._load_id)
         self.worker.cancel(self._trace_id)
         if self.progress_bar.isVisible():
-            self.progress_bar.setFormat("Cancelling…")
+            self.progress_bar.setFormat(self.tr("Cancelling…"))
 
     # ---- answers --------------------------------------------------------------------------
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
@@ -261,34 +338,56 @@ class MainWindow(QMainWindow):
         if request_id == self._load_id:
             self._set_busy(False)
             model = self.state.model
-            kept = f" Still using {model.name}." if model else ""
-            self.show_error("Could not load the model", message + kept)
+            kept = self.tr(" Still using {name}.").format(name=model.name) if model else ""
+            self.show_error(self.tr("Could not load the model"), message + kept)
         elif request_id == self._trace_id:
             self._set_busy(False)
-            self.show_error("Could not run", message)
+            self.show_error(self.tr("Could not run"), message)
 
     def _on_cancelled(self, request_id: int) -> None:
         if request_id in (self._load_id, self._trace_id):
             self._set_busy(False)
-            what = "Loading" if request_id == self._load_id else "The run"
-            self.statusBar().showMessage(f"{what} was cancelled.", 5000)
+            what = self.tr("Loading") if request_id == self._load_id else self.tr("The run")
+            self.statusBar().showMessage(self.tr("{what} was cancelled.").format(what=what), 5000)
             self.cancelled_shown.emit(request_id)
 
     # ---- status bar -----------------------------------------------------------------------
     def _show_model(self) -> None:
         s = self.state
         if "session" not in s.source:
-            self.model_label.setText(s.model.summary() if s.model else "No model")
+            self.model_label.setText(s.model.summary() if s.model else self.tr("No model"))
             return
         name = s.source["session"]
-        loaded = "no model loaded" if s.model is None else f"model: {s.model.name}"
-        self.model_label.setText(f"session: {name} ({loaded})")
+        loaded = (
+            self.tr("no model loaded")
+            if s.model is None
+            else self.tr("model: {name}").format(name=s.model.name)
+        )
+        self.model_label.setText(
+            self.tr("session: {name} ({loaded})").format(name=name, loaded=loaded)
+        )
 
     def _show_run(self) -> None:
         s = self.state
-        self.count_label.setText(f"{s.trace.n_tokens} tokens")
+        self.count_label.setText(self.tr("{n} tokens").format(n=s.trace.n_tokens))
         kind, seconds = s.run.kind, s.run.seconds
-        self.time_label.setText("" if kind == "session" else f"{kind} {seconds * 1000:.0f} ms")
+        word = self.tr(RUN_KINDS[kind]) if kind in RUN_KINDS else kind
+        self.time_label.setText("" if kind == "session" else f"{word} {seconds * 1000:.0f} ms")
+
+    # ---- language -------------------------------------------------------------------------
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "walkthrough"):
+            self.retranslate()  # (a switch during construction is shown once it is built)
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Dock titles, menus, toolbars and the status bar in the current language."""
+        self.texts.retranslate()
+        self.menus.retranslate()
+        self.exports.retranslate()
+        self._show_model()
+        if self.state.trace is not None:
+            self._show_run()
 
     def show_error(self, title: str, message: str) -> None:
         """A non-blocking message box (kept in ``error_box`` for tests)."""
@@ -343,18 +442,20 @@ def collect_garbage_on_gui_thread() -> None:
         _collector = GarbageCollector(interval=0.5)
 
 
-def create_main_window(model: str | None = None, device: str | None = None) -> MainWindow:
+def create_main_window(
+    model: str | None = None, device: str | None = None, *, options: LoadOptions | None = None
+) -> MainWindow:
     """Build the main window and start loading ``model`` (a path, or None for the default)."""
     collect_garbage_on_gui_thread()
-    return MainWindow(model, device)
+    return MainWindow(model, device, options=options)
 
 
-def run_app(model: str | None = None, device: str | None = None) -> int:
+def run_app(model: str | None = None, options: LoadOptions | None = None) -> int:
     """Start Qt, show the window, run the event loop."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")
-    window = create_main_window(model, None if device == "auto" else device)
+    window = create_main_window(model, options=options)
     install_excepthook(window)
     window.show()
     code = app.exec()

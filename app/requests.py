@@ -11,12 +11,22 @@ from llamalens.model.sampling import SamplingParams
 
 
 @dataclass(frozen=True)
+class LoadOptions:
+    """Where and how a model runs: ``Engine.load``'s device, dtype and offload arguments."""
+
+    device: str | None = None
+    dtype: str | None = None
+    max_memory: str | None = None
+    offload_dir: str | None = None
+
+
+@dataclass(frozen=True)
 class LoadRequest:
     """Load a checkpoint (None: the default model)."""
 
     request_id: int
     path: str | None
-    device: str | None = None
+    options: LoadOptions = LoadOptions()
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,7 @@ class TraceRequest:
     prompt: str
     chat: bool = False
     plain: bool = False  # special-token text stays text
+    layers: tuple[int, ...] | None = None  # capture only these layers (None: all)
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,15 @@ class AdoptRequest:
 
     request_id: int
     trace: Any
+
+
+@dataclass(frozen=True)
+class WalkRequest:
+    """The walkthrough's values at some positions of a trace (``Engine.walk``)."""
+
+    request_id: int
+    trace: Any
+    positions: tuple[int, ...]
 
 
 TRACE_KINDS = (TraceRequest, AppendRequest, GenerateRequest, AdoptRequest)

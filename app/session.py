@@ -13,15 +13,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QFileDialog
 
 from llamalens.app.state import InspectorState, PromptSettings, RunInfo
+from llamalens.app.walkthrough.steps import STEP_IDS
 from llamalens.model import session_io
 from llamalens.model.sampling import SamplingParams
 from llamalens.model.session_io import Session
 from llamalens.model.vocab_table import VocabTable
 
-FILTER = "LlamaLens sessions (*.llamalens);;All files (*)"
+FILTER = QT_TRANSLATE_NOOP("Session", "LlamaLens sessions (*.llamalens);;All files (*)")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Session", text)
 
 
 # ---- state → session -----------------------------------------------------------------------
@@ -49,6 +55,7 @@ def session_from_state(state: InspectorState) -> Session:
             "stage": state.stage,
             "token": state.token,
             "key": state.key,
+            "walk_step": state.walk_step,
         },
         sampling={
             "temperature": s.temperature,
@@ -58,7 +65,7 @@ def session_from_state(state: InspectorState) -> Session:
         },
         history=list(state.history),
     )
-    return Session(state.trace, vocab, meta, state.current_analysis())
+    return Session(state.trace, vocab, meta, state.current_analysis(), state.current_detail())
 
 
 # ---- session → state -----------------------------------------------------------------------
@@ -83,6 +90,9 @@ def restore_state(state: InspectorState, session: Session, name: str) -> None:
     state.set_token(view["token"])
     state.set_key(view["key"])
     state.set_analysis(session.analysis)
+    state.set_detail(session.detail)
+    step = view.get("walk_step")
+    state.set_walk_step(step if step in STEP_IDS else STEP_IDS[0])
 
 
 # ---- the window's actions ------------------------------------------------------------------
@@ -91,9 +101,12 @@ def save_session(window, path: str | Path) -> None:
     try:
         session_io.save_session(session_from_state(window.state), path)
     except (OSError, ValueError) as exc:
-        window.show_error("Could not save the session", f"{path}: {exc}")
+        window.show_error(
+            _tr(QT_TRANSLATE_NOOP("Session", "Could not save the session")), f"{path}: {exc}"
+        )
         return
-    window.statusBar().showMessage(f"Saved session {Path(path).name}", 5000)
+    saved = _tr(QT_TRANSLATE_NOOP("Session", "Saved session {name}"))
+    window.statusBar().showMessage(saved.format(name=Path(path).name), 5000)
 
 
 def open_session(window, path: str | Path) -> None:
@@ -105,10 +118,10 @@ def open_session(window, path: str | Path) -> None:
     try:
         session = session_io.load_session(path)
     except ValueError as exc:  # SessionError: names the file and the problem
-        window.show_error("Could not open the session", str(exc))
+        window.show_error(_tr(QT_TRANSLATE_NOOP("Session", "Could not open the session")), str(exc))
         return
     except Exception as exc:  # a bug: reported (traceback in the log), nothing changed
-        window.show_bug(exc, "Could not open the session")
+        window.show_bug(exc, _tr(QT_TRANSLATE_NOOP("Session", "Could not open the session")))
         return
     window.adopt_trace(session.trace)  # answers to earlier runs are stale from here on
     restore_state(window.state, session, Path(path).name)
@@ -116,7 +129,8 @@ def open_session(window, path: str | Path) -> None:
 
 def choose_save(window) -> None:
     """Ask for a file name and save the session there (``.llamalens`` added if missing)."""
-    path, _ = QFileDialog.getSaveFileName(window, "Save session", "", FILTER)
+    caption = _tr(QT_TRANSLATE_NOOP("Session", "Save session"))
+    path, _ = QFileDialog.getSaveFileName(window, caption, "", _tr(FILTER))
     if path:
         if not Path(path).suffix:
             path += session_io.SUFFIX
@@ -125,6 +139,7 @@ def choose_save(window) -> None:
 
 def choose_open(window) -> None:
     """Ask for a session file and open it."""
-    path, _ = QFileDialog.getOpenFileName(window, "Open session", "", FILTER)
+    caption = _tr(QT_TRANSLATE_NOOP("Session", "Open session"))
+    path, _ = QFileDialog.getOpenFileName(window, caption, "", _tr(FILTER))
     if path:
         open_session(window, path)

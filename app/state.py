@@ -13,6 +13,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from llamalens.app.i18n import check_language
+from llamalens.app.walkthrough.steps import STEP_IDS, check_step
 from llamalens.model.analysis import Analysis
 from llamalens.model.attention import STAGES, check_stage
 from llamalens.model.model_info import ModelInfo
@@ -75,6 +77,10 @@ class InspectorState(QObject):
         layer_changed(int), head_changed(int), stage_changed(str)
         token_changed(int): the selected query position.
         key_changed(int): the selected key position.
+        walkthrough_changed(bool): the walkthrough mode turned on or off.
+        walk_step_changed(str): the walkthrough's current step.
+        detail_changed(): new per-position values for the walkthrough (``detail``).
+        language_changed(str): the interface language (``en``, ``zh_CN``).
     """
 
     model_changed = Signal()
@@ -89,6 +95,10 @@ class InspectorState(QObject):
     stage_changed = Signal(str)
     token_changed = Signal(int)
     key_changed = Signal(int)
+    walkthrough_changed = Signal(bool)
+    walk_step_changed = Signal(str)
+    detail_changed = Signal()
+    language_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -107,11 +117,20 @@ class InspectorState(QObject):
         self.stage = "probs"
         self.token = 0
         self.key = 0
+        self.walkthrough = False
+        self.walk_step = STEP_IDS[0]
+        self.detail = None  # llamalens.model.position_capture.PositionDetail, or None
+        self.language = "en"
 
     # ---- limits ---------------------------------------------------------------------------
     @property
     def n_layers(self) -> int:
         return self.trace.n_layers if self.trace is not None else 1
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The model layers the trace captured (all of them unless a run chose fewer)."""
+        return self.trace.layers if self.trace is not None else (0,)
 
     @property
     def n_heads(self) -> int:
@@ -145,7 +164,7 @@ class InspectorState(QObject):
         """
         self.trace = trace
         self.run = run or RunInfo()
-        self.layer = min(self.layer, self.n_layers - 1)
+        self.layer = self._captured(self.layer)
         self.head = min(self.head, self.n_heads - 1)
         self.token = min(self.token, self.n_tokens - 1) if keep_token else self.n_tokens - 1
         self.key = min(self.key, self.token)
@@ -185,8 +204,12 @@ class InspectorState(QObject):
             self.display_changed.emit()
 
     # ---- selection ------------------------------------------------------------------------
+    def _captured(self, layer: int) -> int:
+        """The captured layer nearest to ``layer`` (the first of two equally near)."""
+        return min(self.layers, key=lambda captured: (abs(captured - int(layer)), captured))
+
     def set_layer(self, layer: int) -> None:
-        layer = max(0, min(int(layer), self.n_layers - 1))
+        layer = self._captured(layer)
         if layer != self.layer:
             self.layer = layer
             self.layer_changed.emit(layer)
@@ -217,12 +240,46 @@ class InspectorState(QObject):
             self.key = key
             self.key_changed.emit(key)
 
+    # ---- walkthrough and language ---------------------------------------------------------
+    def set_walkthrough(self, on: bool) -> None:
+        if bool(on) != self.walkthrough:
+            self.walkthrough = bool(on)
+            self.walkthrough_changed.emit(self.walkthrough)
+
+    def set_walk_step(self, step_id: str) -> None:
+        """Go to a walkthrough step (one of ``walkthrough.steps.STEP_IDS``)."""
+        check_step(step_id)
+        if step_id != self.walk_step:
+            self.walk_step = step_id
+            self.walk_step_changed.emit(step_id)
+
+    def set_detail(self, detail) -> None:
+        """Per-position values of a run (``Engine.walk``), or None."""
+        self.detail = detail
+        self.detail_changed.emit()
+
+    def current_detail(self):
+        """The detail if it belongs to the current trace and holds the selected token."""
+        d, t = self.detail, self.trace
+        if d is None or t is None or not d.fits(t.token_ids, self.token):
+            return None
+        return d
+
+    def set_language(self, locale: str) -> None:
+        """The interface language; the translators follow ``language_changed``."""
+        check_language(locale)
+        if locale != self.language:
+            self.language = locale
+            self.language_changed.emit(locale)
+
     # ---- stepping -------------------------------------------------------------------------
     def step_head(self, delta: int) -> None:
         self.set_head(self.head + delta)
 
     def step_layer(self, delta: int) -> None:
-        self.set_layer(self.layer + delta)
+        """The next (delta > 0) or previous captured layer, stopping at the ends."""
+        i = self.layers.index(self.layer) + delta
+        self.set_layer(self.layers[max(0, min(i, len(self.layers) - 1))])
 
     def next_stage(self, delta: int = 1) -> None:
         self.set_stage(STAGES[(STAGES.index(self.stage) + delta) % len(STAGES)])

@@ -10,6 +10,7 @@ cancel takes effect within one layer's work.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -27,6 +28,7 @@ from llamalens.app.requests import (
     ModelLoaded,
     TraceRequest,
     TraceResult,
+    WalkRequest,
 )
 from llamalens.app.state import RunInfo
 from llamalens.model.errors import Cancelled
@@ -48,6 +50,7 @@ class ModelWorker(QObject):
     loaded = Signal(int, object)  # request id, ModelLoaded
     traced = Signal(int, object)  # request id, TraceResult
     analysed = Signal(int, object)  # request id, llamalens.model.analysis.Analysis
+    walked = Signal(int, object)  # request id, llamalens.model.position_capture.PositionDetail
     failed = Signal(int, str)  # request id, message
     cancelled = Signal(int)  # request id: it stopped (what it finished was already sent)
 
@@ -94,7 +97,7 @@ class ModelWorker(QObject):
             elif isinstance(request, AdoptRequest):
                 self._adopt(request)
             elif self.engine is None:
-                raise ValueError("no model is loaded yet: open a checkpoint first")
+                raise ValueError(self.tr("no model is loaded yet: open a checkpoint first"))
             else:
                 with self.engine.interruptible(lambda: self._check(request.request_id)):
                     self._run(request)
@@ -114,6 +117,8 @@ class ModelWorker(QObject):
             self._append(request)
         elif isinstance(request, GenerateRequest):
             self._generate(request)
+        elif isinstance(request, WalkRequest):
+            self._walk(request)
 
     def _reporter(self, request_id: int):
         def report(fraction: float, message: str) -> None:
@@ -129,7 +134,8 @@ class ModelWorker(QObject):
     def _load(self, req: LoadRequest) -> None:
         from llamalens.model.engine import Engine  # torch and the loaders: off the GUI thread
 
-        engine = Engine.load(req.path, device=req.device, progress=self._reporter(req.request_id))
+        options = dataclasses.asdict(req.options)
+        engine = Engine.load(req.path, **options, progress=self._reporter(req.request_id))
         self.engine, self.trace = engine, None  # only on success
         self.loaded.emit(req.request_id, ModelLoaded(engine.info(), engine.tokenizer))
 
@@ -137,13 +143,14 @@ class ModelWorker(QObject):
         """A per-layer callback for the forward pass: progress and cancellation."""
         n = self.engine.config.n_layers
         report = self._reporter(request_id)
-        return lambda layer: report((layer + 1) / n, f"{label}: layer {layer + 1}/{n}")
+        text = self.tr("{label}: layer {layer}/{n}")
+        return lambda layer: report((layer + 1) / n, text.format(label=label, layer=layer + 1, n=n))
 
     def _trace(self, req: TraceRequest) -> None:
         start = time.perf_counter()
         enc = self.engine.encode(req.prompt, chat=req.chat, plain=req.plain)
-        progress = self._layer_progress(req.request_id, "Running")
-        self.trace = self.engine.trace(enc.ids, on_layer=progress)
+        progress = self._layer_progress(req.request_id, self.tr("Running"))
+        self.trace = self.engine.trace(enc.ids, on_layer=progress, layers=req.layers)
         dropped = tuple((d.offset, d.byte) for d in enc.dropped)
         run = RunInfo("run", dropped=dropped, seconds=time.perf_counter() - start)
         self.traced.emit(req.request_id, TraceResult(self.trace, run))
@@ -151,7 +158,7 @@ class ModelWorker(QObject):
 
     def _append(self, req: AppendRequest) -> None:
         if self.trace is None:
-            raise ValueError("run a prompt first: there is nothing to append to")
+            raise ValueError(self.tr("run a prompt first: there is nothing to append to"))
         start = time.perf_counter()
         check = self._checker(req.request_id)
         self.trace = self.engine.append(self.trace, req.token_ids, on_layer=check)
@@ -166,11 +173,13 @@ class ModelWorker(QObject):
     def _generate(self, req: GenerateRequest) -> None:
         """Sample and append up to n tokens; Cancel keeps the tokens made so far."""
         if self.trace is None:
-            raise ValueError("run a prompt first: there is nothing to continue")
+            raise ValueError(self.tr("run a prompt first: there is nothing to continue"))
         start = time.perf_counter()
 
+        generated = self.tr("Generated {i}/{n}")
+
         def keep_going(i: int) -> bool:
-            self.progress.emit(req.request_id, i / req.n, f"Generated {i}/{req.n}")
+            self.progress.emit(req.request_id, i / req.n, generated.format(i=i, n=req.n))
             return not self._is_cancelled(req.request_id)
 
         before = self.trace.n_tokens
@@ -186,6 +195,14 @@ class ModelWorker(QObject):
         self.traced.emit(req.request_id, TraceResult(self.trace, run))
         self._check(req.request_id)  # a cancel skips the analysis
         self._analyse(req)
+
+    def _walk(self, req: WalkRequest) -> None:
+        """The per-position values of the walkthrough, if the loaded model made the trace."""
+        if not self.engine.fits(req.trace):
+            raise ValueError(self.tr("the loaded model is not the one that made this trace"))
+        progress = self._layer_progress(req.request_id, self.tr("Walkthrough"))
+        detail = self.engine.walk(req.trace.token_ids.tolist(), req.positions, on_layer=progress)
+        self.walked.emit(req.request_id, detail)
 
     def _analyse(self, req) -> None:
         """Head statistics and logit lens, skipped when a newer trace request waits."""

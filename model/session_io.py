@@ -21,6 +21,9 @@ vocab_bytes         uint8 [N]           every token's bytes, concatenated in id 
 vocab_offsets       int64 [V+1]         token ``i`` is ``vocab_bytes[off[i]:off[i+1]]``
 vocab_special       bool [V]            control tokens
 vocab_valid         bool [V]            False for ids that name no token
+detail_<name>       float32             the walkthrough's values of some positions
+                                        (:mod:`model.position_capture`, ``detail_arrays``),
+                                        optional; ``detail_positions`` int64 [P]
 ==================  ==================  ================================================
 
 The ``session`` JSON is described in :mod:`llamalens.model.session_meta`. The vocabulary
@@ -45,6 +48,13 @@ import numpy as np
 from llamalens.model.analysis import STAT_NAMES, Analysis, LogitLens
 from llamalens.model.array_schema import ArrayReader
 from llamalens.model.npz_archive import MemoryArrays, NpzArchive
+from llamalens.model.position_capture import (
+    ARRAY_FIELDS,
+    PositionDetail,
+    detail_arrays,
+    detail_from_arrays,
+    detail_shapes,
+)
 from llamalens.model.session_meta import FORMAT, MAX_JSON_CHARS, VERSION, check_view, read_meta
 from llamalens.model.session_meta import new_meta as new_meta
 from llamalens.model.trace import Trace
@@ -67,6 +77,7 @@ MEMBERS = (
     *(f"stats_{k}" for k in STAT_NAMES),
     *LENS_KEYS,
     *ARRAY_KEYS,
+    *(f"detail_{k}" for k in (*ARRAY_FIELDS, "positions")),
 )
 MAX_LENS_K = 1000  # top-k tokens per logit-lens cell
 
@@ -79,12 +90,15 @@ class Session:
         trace: the Trace. vocab: labels for every token id.
         meta: the ``session`` JSON as a dict (see :mod:`~llamalens.model.session_meta`).
         analysis: the head statistics and lens, or None.
+        detail: the walkthrough's per-position values (so a lesson runs without the
+            model), or None.
     """
 
     trace: Trace
     vocab: VocabTable
     meta: dict[str, Any]
     analysis: Analysis | None = None
+    detail: PositionDetail | None = None
 
 
 def session_arrays(session: Session) -> dict[str, np.ndarray]:
@@ -105,6 +119,8 @@ def session_arrays(session: Session) -> dict[str, np.ndarray]:
             out["lens_positions"] = np.asarray(a.lens.positions, dtype=np.int64)
             if a.lens.ids is not None:
                 out["lens_ids"] = np.asarray(a.lens.ids, dtype=np.int64)
+    if session.detail is not None:
+        out.update({f"detail_{k}": v for k, v in detail_arrays(session.detail).items()})
     return out
 
 
@@ -145,8 +161,8 @@ def read_session(r: ArrayReader) -> Session:
     trace = read_trace(ArrayReader(r.src, "trace_"))
     vocab = _vocab(r, trace, str(meta["model"].get("name") or "vocab"))
     analysis = _analysis(r, trace)
-    check_view(meta["view"], trace.n_layers, trace.n_heads, trace.n_tokens, source)
-    return Session(trace, vocab, meta, analysis)
+    check_view(meta["view"], trace.layers, trace.n_heads, trace.n_tokens, source)
+    return Session(trace, vocab, meta, analysis, _detail(r, trace))
 
 
 def _vocab(r: ArrayReader, trace: Trace, name: str) -> VocabTable:
@@ -204,3 +220,24 @@ def _analysis(r: ArrayReader, trace: Trace) -> Analysis | None:
         text = r.array("lens_text", "U", shape, max_chars=MAX_TOKEN_CHARS)
         lens = LogitLens(ids, probs, text, tuple(int(p) for p in positions))
     return Analysis(stats=stats, lens=lens)
+
+
+def _detail(r: ArrayReader, trace: Trace) -> PositionDetail | None:
+    """The walkthrough's saved values (shapes from the trace's config, checked from the
+    headers), which must agree with the trace's residual stream; None when absent."""
+    if not any(name.startswith("detail_") for name in r.src.names()):
+        return None
+    T = trace.n_tokens  # noqa: N806
+    (P,) = r.shape("detail_positions", "iu", 1)  # noqa: N806
+    if not 1 <= P <= T:
+        raise r.fail(f"walkthrough detail keeps {P:,} positions, expected 1..{T}")
+    saved = {"positions": r.integers("detail_positions", (P,), 0, T)}
+    for name, shape in detail_shapes(trace.config, T, P).items():
+        saved[name] = r.array(f"detail_{name}", "f", shape)
+    try:
+        detail = detail_from_arrays(saved, trace.token_ids, trace.config, r.src.source)
+    except ValueError as exc:
+        raise r.fail(f"walkthrough detail is corrupt ({exc})") from exc
+    if not detail.agrees_with(trace.resid_post):
+        raise r.fail("the walkthrough detail does not belong to the trace")
+    return detail

@@ -2,7 +2,8 @@
 
 It holds ``format``, ``version``, ``created`` (ISO 8601), ``model`` (``name``, ``path``,
 ``format``, ``device``, ``quantization``: strings or null), ``prompt`` (``text``, ``chat``,
-``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``), ``sampling``
+``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``, optionally the
+walkthrough's ``walk_step``), ``sampling``
 (``temperature``, ``top_p``, ``top_k``, ``seed``) and ``history`` (strings). Reading it
 returns the same structure with every value of the right type and inside what the app's
 controls can show; anything else is one :class:`~llamalens.model.errors.SessionError`.
@@ -10,6 +11,7 @@ controls can show; anything else is one :class:`~llamalens.model.errors.SessionE
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -75,13 +77,16 @@ def read_meta(text: str, source: str) -> dict[str, Any]:
 
 def _view(view: Fields) -> dict[str, Any]:
     big = 2**31 - 1  # the trace's sizes are checked once it is read
-    return {
+    out = {
         "layer": view.integer("layer", 0, big, 0),
         "head": view.integer("head", 0, big, 0),
         "stage": view.string("stage", "probs", choices=STAGES),
         "token": view.integer("token", 0, big, 0),
         "key": view.integer("key", 0, big, 0),
     }
+    if view.has("walk_step"):  # the walkthrough's step (the app falls back to the first)
+        out["walk_step"] = view.string("walk_step", max_len=64)
+    return out
 
 
 def _sampling(sampling: Fields) -> dict[str, Any]:
@@ -94,17 +99,18 @@ def _sampling(sampling: Fields) -> dict[str, Any]:
 
 
 def check_view(
-    view: dict[str, Any], n_layers: int, n_heads: int, n_tokens: int, source: str
+    view: dict[str, Any], layers: Sequence[int], n_heads: int, n_tokens: int, source: str
 ) -> None:
-    """The saved selection must lie inside the trace (key at or before the query token)."""
+    """The saved selection must lie inside the trace: a captured layer, a head, a key at or
+    before the query token."""
     if not (
-        view["layer"] < n_layers
+        view["layer"] in layers
         and view["head"] < n_heads
         and view["key"] <= view["token"] < n_tokens
     ):
         raise SessionError(
             source,
             f"view (layer {view['layer']}, head {view['head']}, token {view['token']}, key "
-            f"{view['key']}) is outside the trace ({n_layers} layers, {n_heads} heads, "
+            f"{view['key']}) is outside the trace ({len(layers)} layers, {n_heads} heads, "
             f"{n_tokens} tokens)",
         )

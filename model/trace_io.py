@@ -19,6 +19,7 @@ last_logits       float32 [V]
 logits            float32 [T,V]       only if the run kept them
 resid_norms       float32 [L,3,T]     L2 norms of resid_pre, resid_mid, resid_post
 resid_post        float32 [L,T,d]     residual stream after each block
+layers            int64 [L]           the model layers captured (absent: all, 0..L-1)
 ================  ==================  =====================================================
 
 ``dump_arrays`` builds the flat arrays of ``llamalens dump`` (see the README).
@@ -44,8 +45,8 @@ FORMAT = "llamalens-trace"
 VERSION = 1
 _ARRAYS = ("q", "q_rot", "k", "k_rot", "v", "theta", "last_logits", "resid_norms", "resid_post")
 _TOKENS = ("token_ids", "token_strs", "token_bytes", "token_special")
-TRACE_MEMBERS = ("format", "version", "config", *_TOKENS, *_ARRAYS, "logits")
-_SIZES = ("n_layers", "n_heads", "n_kv_heads", "head_dim", "dim", "vocab_size")
+TRACE_MEMBERS = ("format", "version", "config", *_TOKENS, *_ARRAYS, "logits", "layers")
+_SIZES = ("n_layers", "n_heads", "n_kv_heads", "head_dim", "dim", "vocab_size", "hidden_dim")
 MAX_CONFIG_CHARS = 2**16  # a model config is a few hundred characters
 MAX_TOKEN_CHARS = 4096  # the longest token text (tokens are at most a few hundred bytes)
 
@@ -62,6 +63,7 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
         "token_special": np.array(trace.token_special, dtype=bool),
     }
     out.update({name: getattr(trace, name) for name in _ARRAYS})
+    out["layers"] = np.asarray(trace.layers, dtype=np.int64)
     if trace.logits is not None:
         out["logits"] = trace.logits
     return out
@@ -92,9 +94,9 @@ def read_trace(r: ArrayReader) -> Trace:
     """Check a trace's members from their headers against its config, then read them."""
     check_format(r, FORMAT, VERSION, "trace", TRACE_MEMBERS)
     cfg = _config(r)
-    L, H, KV, hd, d, V = (
-        cfg[k] for k in ("n_layers", "n_heads", "n_kv_heads", "head_dim", "dim", "vocab_size")
-    )  # noqa: N806,E501
+    layers = _layers(r, cfg["n_layers"])
+    L = len(layers)  # noqa: N806 (captured layers)
+    H, KV, hd, d, V = (cfg[k] for k in _SIZES[1:6])  # noqa: N806 (math names)
     (T,) = r.shape("token_ids", "iu", 1)  # noqa: N806
     if not 1 <= T <= cfg["max_seq_len"]:
         raise r.fail(f"trace has {T:,} tokens, expected 1..{cfg['max_seq_len']:,}")
@@ -126,8 +128,23 @@ def read_trace(r: ArrayReader) -> Trace:
         token_special=special.tolist(),
         config=cfg["json"],
         logits=logits,
+        layers=layers,
         **arrays,
     )
+
+
+def _layers(r: ArrayReader, n_layers: int) -> list[int]:
+    """The captured model layers: the ``layers`` array (ascending, in 0..n_layers-1), or
+    all of them when it is absent."""
+    if not r.has("layers"):
+        return list(range(n_layers))
+    (n,) = r.shape("layers", "iu", 1)
+    if not 1 <= n <= n_layers:
+        raise r.fail(f"array {r.prefix}layers holds {n:,} layers, expected 1..{n_layers:,}")
+    values = r.integers("layers", (n,), 0, n_layers).tolist()
+    if values != sorted(set(values)):
+        raise r.fail(f"array {r.prefix}layers is {values[:8]}, expected ascending layer numbers")
+    return values
 
 
 def check_format(
@@ -207,7 +224,7 @@ def dump_arrays(trace: Trace, layers: list[int]) -> dict[str, np.ndarray]:
             ]
         )
     for name in ("q", "q_rot", "k", "k_rot", "v"):
-        out[name] = getattr(trace, name)[layers]
+        out[name] = getattr(trace, name)[[trace.slot(layer) for layer in layers]]
     if trace.logits is None:
         raise ValueError("this trace did not keep the logits of every position")
     out["logits"] = trace.logits

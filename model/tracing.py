@@ -13,35 +13,29 @@ from llamalens.model.tokenizer import Tokenizer
 from llamalens.model.trace import Trace
 
 
-def _stack(rec: Recording, name: str) -> np.ndarray:
-    """Per-layer (T, heads, hd) tensors → (L, heads, T, hd) float32 numpy."""
-    return (
-        torch.stack([layer[name] for layer in rec.layers]).permute(0, 2, 1, 3).contiguous().numpy()
-    )
-
-
 def trace_from_recording(
     rec: Recording, ids: Sequence[int], tokenizer: Tokenizer, model: Llama, keep_logits: bool
 ) -> Trace:
-    """Assemble a Trace (numpy) from what the taps recorded."""
+    """Assemble a Trace from what the taps recorded (the arrays are taken, not copied)."""
     tokens = tokenizer.tokens(list(ids))
-    norms = torch.stack([torch.stack(n) for n in rec.resid]).numpy()  # (L, 3, T)
+    a = rec.arrays
     return Trace(
         token_ids=np.asarray(ids, dtype=np.int64),
         token_strs=[t.text for t in tokens],
         token_bytes=[t.bytes for t in tokens],
         token_special=[t.special for t in tokens],
         config=model.config.to_dict(),
-        q=_stack(rec, "q"),
-        k=_stack(rec, "k"),
-        q_rot=_stack(rec, "q_rot"),
-        k_rot=_stack(rec, "k_rot"),
-        v=_stack(rec, "v"),
+        q=a["q"],
+        k=a["k"],
+        q_rot=a["q_rot"],
+        k_rot=a["k_rot"],
+        v=a["v"],
         theta=model.freqs().numpy(),
         last_logits=rec.logits[-1].numpy(),
         logits=rec.logits.numpy() if keep_logits else None,
-        resid_norms=norms,
-        resid_post=torch.stack(rec.resid_post).numpy(),
+        resid_norms=a["resid_norms"],
+        resid_post=a["resid_post"],
+        layers=rec.layer_ids,
     )
 
 
@@ -53,6 +47,7 @@ def run_trace(
     keep_logits: bool = False,
     use_cache: bool = True,
     on_layer: Callable[[int], None] | None = None,
+    layers: Sequence[int] | None = None,
 ) -> Trace:
     """One captured forward pass over ``ids`` (the KV cache is filled for extension).
 
@@ -64,13 +59,12 @@ def run_trace(
         use_cache: leave keys/values in the model's KV cache for :func:`extend_trace`.
         on_layer: called with each block's index as it finishes; an exception raised
             there stops the run (the hooks are removed either way).
+        layers: the layers to capture (default all); fewer keep a long prompt's trace small.
     """
     if len(ids) == 0:
         raise ValueError("the prompt is empty: there is no token to run")
-    device = model.tok_embeddings.weight.device
-    tokens = torch.tensor([list(ids)], dtype=torch.long, device=device)
-    with each_layer(model, on_layer), capture(model) as rec:
-        model(tokens, use_cache=use_cache, last_only=not keep_logits)
+    with each_layer(model, on_layer), capture(model, layers=layers) as rec:
+        model(_tokens(model, ids), use_cache=use_cache, last_only=not keep_logits)
     return trace_from_recording(rec, ids, tokenizer, model, keep_logits)
 
 
@@ -80,10 +74,16 @@ def sync_cache(
     trace: Trace,
     on_layer: Callable[[int], None] | None = None,
 ) -> None:
-    """Make the KV cache hold exactly the trace's positions (recompute them if not)."""
+    """Make the KV cache hold exactly the trace's positions (recompute them if not;
+    ``on_layer`` after each block, raising in it stops)."""
     cache = model.layers[0].attention.cache_k
     if cache is None or cache.shape[1] != trace.n_tokens:
-        run_trace(model, tokenizer, trace.token_ids.tolist(), use_cache=True, on_layer=on_layer)
+        with each_layer(model, on_layer):
+            model(_tokens(model, trace.token_ids.tolist()), use_cache=True, last_only=True)
+
+
+def _tokens(model: Llama, ids: Sequence[int]) -> torch.Tensor:
+    return torch.tensor([list(ids)], dtype=torch.long, device=model.main_device)  # (1, T)
 
 
 def step_trace(
@@ -92,18 +92,18 @@ def step_trace(
     start: int,
     new_ids: Sequence[int],
     keep_logits: bool,
+    layers: Sequence[int] | None = None,
     on_layer: Callable[[int], None] | None = None,
 ) -> Trace:
-    """A captured run of new_ids at positions start.. against the cached keys and values.
+    """A captured run of new_ids at positions start.. against the cached keys and values
+    (``on_layer`` after each block, raising in it stops).
 
     Returns:
         A trace of the new positions only (their keys and values are in the cache); join
         it to the earlier one with :meth:`Trace.extended`.
     """
-    device = model.tok_embeddings.weight.device
-    tokens = torch.tensor([list(new_ids)], dtype=torch.long, device=device)  # (1, n)
-    with each_layer(model, on_layer), capture(model) as rec:
-        model(tokens, start_pos=start, use_cache=True, last_only=not keep_logits)
+    with each_layer(model, on_layer), capture(model, layers=layers) as rec:
+        model(_tokens(model, new_ids), start_pos=start, use_cache=True, last_only=not keep_logits)
     return trace_from_recording(rec, new_ids, tokenizer, model, keep_logits)
 
 
@@ -124,5 +124,7 @@ def extend_trace(
         return trace
     sync_cache(model, tokenizer, trace, on_layer)
     keep_logits = trace.logits is not None
-    step = step_trace(model, tokenizer, trace.n_tokens, new_ids, keep_logits, on_layer)
+    step = step_trace(
+        model, tokenizer, trace.n_tokens, new_ids, keep_logits, trace.layers, on_layer
+    )
     return trace.extended(step)

@@ -147,3 +147,12 @@ class VocabTable:
     def tokens(self, ids: Sequence[int]) -> list[Token]:
         """:meth:`token` for each id; pieces of one character show that character."""
         return with_characters([self.token(i) for i in ids])
+
+
+def token_label(vocab: Any, id: int) -> str:
+    """The text of token ``id`` in ``vocab`` (a Tokenizer or a VocabTable), or a label
+    saying the id has no token (a padded embedding row, a hole in the vocabulary)."""
+    try:
+        return vocab.token(int(id)).text
+    except ValueError:
+        return f"<id {int(id)}: no token>"

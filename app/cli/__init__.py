@@ -54,8 +54,15 @@ def _dispatch(args_list: list[str]) -> int:
     args = build_app_parser().parse_args(args_list)
     _check_app_start(args.path)
     from llamalens.app.main_window import run_app
+    from llamalens.app.requests import LoadOptions
 
-    return run_app(args.path, args.device)
+    options = LoadOptions(
+        device=None if args.device == "auto" else args.device,
+        dtype=None if args.dtype == "auto" else args.dtype,
+        max_memory=args.max_memory,
+        offload_dir=args.offload_dir,
+    )
+    return run_app(args.path, options)
 
 
 def _check_app_start(path: str | None) -> None:

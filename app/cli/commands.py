@@ -38,7 +38,14 @@ def load(args: argparse.Namespace):
 
     device = getattr(args, "device", None)
     with TextProgress() as bar:
-        return Engine.load(args.model, device=None if device == "auto" else device, progress=bar)
+        return Engine.load(
+            args.model,
+            device=None if device == "auto" else device,
+            dtype=getattr(args, "dtype", None),
+            max_memory=getattr(args, "max_memory", None),
+            offload_dir=getattr(args, "offload_dir", None),
+            progress=bar,
+        )
 
 
 def read_prompts(args: argparse.Namespace) -> Iterator[str]:
@@ -178,7 +185,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
         raise ValueError(f"--out {args.out!r}: expected a .npz file name")
     engine = load(args)
     layers = parse_layers(args.layers, engine.config.n_layers)
-    trace = engine.trace(prompt_ids(engine, args), keep_logits=True)
+    trace = engine.trace(prompt_ids(engine, args), keep_logits=True, layers=layers)
     np.savez(args.out, **dump_arrays(trace, layers))
     print(
         f"wrote {args.out}: {trace.n_tokens} tokens, layers {args.layers or 'all'}",

@@ -21,12 +21,12 @@ from llamalens.model.errors import CheckpointError
 from llamalens.model.fields import Fields
 from llamalens.model.files import inside
 from llamalens.model.loaders.hf_config import SUPPORTED_TYPES, config_from_hf
-from llamalens.model.loaders.safetensors_file import SafetensorsFile
+from llamalens.model.loaders.safetensors_file import read_safetensors_file
 from llamalens.model.loaders.validate import check_shapes, layer_indices, read_json_object
+from llamalens.model.stored import StoredTensor, Weight, derived
 
 Progress = Callable[[float, str], None]
 MAX_INDEX_BYTES = 2**26  # a 405B model's index is a few hundred kB
-FLOAT_DTYPES = ("F32", "F16", "BF16", "F64")
 __all__ = ["SUPPORTED_TYPES", "load_hf", "unpermute"]
 
 _LAYER_NAMES = {
@@ -93,28 +93,27 @@ def safetensor_files(directory: Path) -> tuple[list[Path], dict[str, str] | None
     return files, None
 
 
-def open_headers(
+def read_headers(
     directory: Path, files: list[Path], mapping: dict[str, str] | None
-) -> dict[str, SafetensorsFile]:
-    """HF tensor name → the open file holding it, from the headers alone.
+) -> dict[str, tuple[Path, StoredTensor]]:
+    """HF tensor name → (file, memory-mapped tensor), from the checked headers alone.
 
     A tensor in two files, or one the index places elsewhere (or not at all), is refused.
     """
-    where: dict[str, SafetensorsFile] = {}
+    where: dict[str, tuple[Path, StoredTensor]] = {}
     index = directory / "model.safetensors.index.json"
     for file in files:
-        opened = SafetensorsFile(file)
-        for name in opened.entries:
+        for name, tensor in read_safetensors_file(file).items():
             if name in where:
                 raise CheckpointError(
-                    file, f"holds tensor {name!r}, which {where[name].path.name} holds too"
+                    file, f"holds tensor {name!r}, which {where[name][0].name} holds too"
                 )
             if mapping is not None and mapping.get(name) != file.name:
                 raise CheckpointError(
                     index,
                     f"weight_map puts {name!r} in {mapping.get(name)!r}, but {file.name} holds it",
                 )
-            where[name] = opened
+            where[name] = (file, tensor)
     if mapping is not None:
         missing = sorted(set(mapping) - set(where))
         if missing:
@@ -135,8 +134,11 @@ def meta_name(name: str) -> str | None:
     return f"layers.{int(m.group(1))}.{_LAYER_NAMES[m.group(2)]}.{m.group(3)}"
 
 
-def _plan(path: Path, where: dict[str, SafetensorsFile], cfg: LlamaConfig) -> dict[str, str]:
-    """Meta name → HF name of every tensor to read, checked against the config (headers)."""
+def _plan(
+    path: Path, where: dict[str, tuple[Path, StoredTensor]], cfg: LlamaConfig
+) -> dict[str, Weight]:
+    """Meta name → weight (q/k rows un-permuted when read), checked against the config
+    from the headers: names, shapes and a floating dtype."""
     plan: dict[str, str] = {}
     for name in where:
         meta = meta_name(name)
@@ -149,26 +151,16 @@ def _plan(path: Path, where: dict[str, SafetensorsFile], cfg: LlamaConfig) -> di
         plan[meta] = name
     if cfg.tie_embeddings:
         plan.pop("output.weight", None)
-    check_shapes(path, {m: where[h].entries[h].shape for m, h in plan.items()}, cfg)
-    for name in plan.values():
-        dtype = where[name].entries[name].dtype
-        if dtype not in FLOAT_DTYPES:
-            raise CheckpointError(
-                where[name].path, f"tensor {name!r} has dtype {dtype}, expected a float type"
-            )
-    return plan
-
-
-def _read(plan: dict[str, str], where, cfg: LlamaConfig, report: Progress) -> dict:
-    """Read every planned tensor (float32, q/k rows un-permuted), one at a time."""
-    tensors: dict[str, torch.Tensor] = {}
-    for i, (meta, name) in enumerate(plan.items()):
-        report(0.85 * i / len(plan), f"Reading {name}")
-        t = where[name].tensor(name).float()
-        if ".attention.wq." in meta:
-            t = unpermute(t, cfg.n_heads)
-        elif ".attention.wk." in meta:
-            t = unpermute(t, cfg.n_kv_heads)
+    check_shapes(path, {m: where[h][1].shape for m, h in plan.items()}, cfg)
+    tensors: dict[str, Weight] = {}
+    for meta, name in plan.items():
+        file, t = where[name]
+        if not t.dtype.is_floating_point:
+            raise CheckpointError(file, f"tensor {name!r} has dtype {t.stored}, expected a float")
+        heads = {".attention.wq.": cfg.n_heads, ".attention.wk.": cfg.n_kv_heads}
+        for part, n in heads.items():
+            if part in meta:
+                t = derived(t, lambda w, n=n: unpermute(w, n).contiguous())
         tensors[meta] = t
     return tensors
 
@@ -176,21 +168,18 @@ def _read(plan: dict[str, str], where, cfg: LlamaConfig, report: Progress) -> di
 def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
     """Load a Hugging Face Llama directory: config and headers checked before any data.
 
-    ``progress`` is called once per tensor read (raising in it stops the load).
+    Weights stay as stored and memory-mapped; they are read, one tensor at a time with
+    progress, while the model is built.
     """
     report = progress or (lambda _f, _m: None)
     raw = read_config(directory / "config.json")
     files, mapping = safetensor_files(directory)
-    where: dict[str, SafetensorsFile] = {}
-    try:
-        where = open_headers(directory, files, mapping)
-        layers = layer_indices(where, _LAYER_RE)
-        cfg = config_from_hf(directory / "config.json", raw, "lm_head.weight" in where, layers)
-        at = files[0] if len(files) == 1 else directory
-        tensors = _read(_plan(at, where, cfg), where, cfg, report)
-    finally:
-        for opened in set(where.values()):
-            opened.close()
+    report(0.1, "Reading the safetensors headers")
+    where = read_headers(directory, files, mapping)
+    layers = layer_indices(where, _LAYER_RE)
+    cfg = config_from_hf(directory / "config.json", raw, "lm_head.weight" in where, layers)
+    report(0.85, "Checking tensors")
+    tensors = _plan(files[0] if len(files) == 1 else directory, where, cfg)
     tokenizer = None
     for name in ("tokenizer.json", "tokenizer.model"):  # transformers prefers tokenizer.json
         if (directory / name).exists():  # not is_file(): a FIFO there is refused, not skipped
@@ -210,4 +199,5 @@ def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
             "name": name if isinstance(name, str) and name else directory.name,
             "shards": len(files),
         },
+        mapped=True,
     )

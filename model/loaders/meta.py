@@ -28,6 +28,7 @@ from llamalens.model.loaders.validate import (
     layer_indices,
     read_json_object,
 )
+from llamalens.model.stored import StoredTensor, Weight, stored_name
 
 Progress = Callable[[float, str], None]
 
@@ -42,14 +43,9 @@ _CONCAT_DIM = {
     "attention.wo": 1,
     "feed_forward.w2": 1,
 }
-_DROPPED = {"rope.freqs"}
+_DROPPED = {"rope.freqs"}  # Llama 1/2 checkpoints store the RoPE table; we recompute it
 _LAYER_RE = re.compile(r"layers\.(\d+)\.")
-FLOAT_DTYPES = (
-    torch.float32,
-    torch.float16,
-    torch.bfloat16,
-    torch.float64,
-)  # Llama 1/2 checkpoints store the RoPE table; we recompute it
+FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 
 
 def read_params(path: Path) -> dict[str, Any]:
@@ -187,8 +183,12 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[str, torch.Tensor]:
-    """Join model-parallel shards by Meta's rules; norms are replicated in every shard."""
+def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[str, Weight]:
+    """Join model-parallel shards by Meta's rules; norms are replicated in every shard.
+
+    A joined tensor is concatenated when it is read (:class:`StoredTensor`), so the
+    shards stay memory-mapped and only one joined tensor exists at a time.
+    """
     if len(shards) == 1:
         return dict(shards[0])
     merged = {}
@@ -200,10 +200,17 @@ def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[st
         elif stem == "tok_embeddings":
             # Llama 2 split the embedding by columns, Llama 3 by rows (vocab)
             dim = 1 if first.shape[1] * len(parts) == cfg_dim else 0
-            merged[name] = torch.cat(parts, dim=dim)
+            merged[name] = _joined(parts, dim)
         else:
-            merged[name] = torch.cat(parts, dim=_CONCAT_DIM.get(stem, 0))
+            merged[name] = _joined(parts, _CONCAT_DIM.get(stem, 0))
     return merged
+
+
+def _joined(parts: list[torch.Tensor], dim: int) -> StoredTensor:
+    shape = list(parts[0].shape)
+    shape[dim] = sum(p.shape[dim] for p in parts)
+    stored = stored_name(parts[0])
+    return StoredTensor(tuple(shape), parts[0].dtype, stored, lambda: torch.cat(parts, dim=dim))
 
 
 def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
@@ -230,7 +237,8 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
         del tensors[name]
     cfg = _config_for(directory / "params.json", params, tensors, layers)
     check_tensors(where, tensors, cfg)
-    owned = _owned(tensors, report)
+    # weights stay as stored and memory-mapped (torch.load(mmap=True)): a 16 GB file
+    # costs no copy; shards are joined one tensor at a time while the model is built
     tokenizer = None
     if (directory / "tokenizer.model").exists():
         from llamalens.model.tokenizer import load_tokenizer_model
@@ -242,20 +250,11 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
         path=directory,
         format="meta",
         config=cfg,
-        tensors=owned,
+        tensors=tensors,
         tokenizer=tokenizer,
         metadata={"name": directory.name, "shards": len(files)},
+        mapped=True,
     )
-
-
-def _owned(tensors: dict[str, torch.Tensor], report: Progress) -> dict[str, torch.Tensor]:
-    """float32 copies that own their memory (a mapped file rewritten while loaded would
-    crash the process with SIGBUS), one tensor at a time with progress."""
-    owned = {}
-    for i, (name, t) in enumerate(tensors.items()):
-        report(0.4 + 0.5 * i / len(tensors), f"Converting {name}")
-        owned[name] = t.to(torch.float32, copy=True)
-    return owned
 
 
 def _declared_layers(directory: Path, params: dict[str, Any]) -> int:
@@ -263,7 +262,7 @@ def _declared_layers(directory: Path, params: dict[str, Any]) -> int:
 
 
 def _config_for(
-    path: Path, params: dict[str, Any], tensors: dict[str, torch.Tensor], layers: set[int]
+    path: Path, params: dict[str, Any], tensors: dict[str, Weight], layers: set[int]
 ) -> LlamaConfig:
     """Vocab from the embedding, hidden width from w1; params.json must agree with both."""
     emb = tensors.get("tok_embeddings.weight")
@@ -271,7 +270,7 @@ def _config_for(
     if emb is None or w1 is None:
         missing = "tok_embeddings.weight" if emb is None else "layers.0.feed_forward.w1.weight"
         raise CheckpointError(path.parent, f"tensor {missing!r} is missing")
-    if emb.ndim != 2 or w1.ndim != 2:
+    if len(emb.shape) != 2 or len(w1.shape) != 2:
         raise CheckpointError(
             path.parent, "tok_embeddings.weight and feed_forward.w1 must be matrices"
         )

@@ -5,8 +5,8 @@ known dtype, a shape of non-negative integers and a byte range whose length is e
 what dtype and shape need (sizes computed with Python integers, so ``[2^32, 2^32]`` cannot
 wrap to 0), and the ranges tile the data section as the format requires: no overlap (no
 byte read twice, no alias decoded many times) and no hole (no bytes a relabelled dtype
-left unexplained). Tensors are then copied out one at a time and own their memory, so
-nothing refers to a file mapping after the file is closed.
+left unexplained). Tensors are handed out as :class:`StoredTensor` views of a read-only
+map of the file, read when the model is built.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import math
 import mmap
 import os
 import struct
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import torch
 from llamalens.model.errors import CheckpointError
 from llamalens.model.fields import Fields, as_integer, parse_json, shown
 from llamalens.model.files import open_regular
+from llamalens.model.stored import StoredTensor
 
 MAX_HEADER = 16 * 2**20  # real headers are a few hundred kB; this bounds the JSON we parse
 _DTYPES = {  # safetensors dtype → (numpy dtype to read the bytes, torch dtype they are)
@@ -51,47 +53,36 @@ class Entry:
     end: int
 
 
-class SafetensorsFile:
-    """An open, checked .safetensors file; use as a context manager.
+def read_safetensors_file(path: str | Path) -> dict[str, StoredTensor]:
+    """Every tensor of one .safetensors file, in its stored dtype, memory-mapped.
 
-    Attributes:
-        path: the file.
-        entries: tensor name → :class:`Entry`, from the checked header.
+    The header is checked now (see the module docstring); each tensor is a view of a
+    read-only map of the file, made when it is read (the map lives as long as any tensor).
     """
-
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self._fh = open_regular(self.path)
-        self._map: mmap.mmap | None = None
+    path = Path(path)
+    with open_regular(path) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            raise CheckpointError(path, "is empty (0 bytes)")
+        entries = _read_entries(path, fh, size)
         try:
-            size = os.fstat(self._fh.fileno()).st_size
-            self.entries = _read_entries(self.path, self._fh, size)
-        except BaseException:
-            self._fh.close()
-            raise
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(path, f"cannot be mapped ({exc})") from exc
+    return {name: _stored(data, e) for name, e in entries.items()}
 
-    def __enter__(self) -> SafetensorsFile:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def _stored(data: mmap.mmap, e: Entry) -> StoredTensor:
+    np_dtype, torch_dtype = _DTYPES[e.dtype]
+    count = math.prod(e.shape)
 
-    def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-        self._fh.close()
+    def read() -> torch.Tensor:  # a view of the read-only map: no copy of the weights
+        array = np.frombuffer(data, dtype=np_dtype, count=count, offset=e.begin)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch notes the map is read-only
+            return torch.from_numpy(array).view(torch_dtype).reshape(e.shape)
 
-    def tensor(self, name: str) -> torch.Tensor:
-        """One tensor in its stored dtype, copied out of the file (it owns its memory)."""
-        e = self.entries[name]
-        if self._map is None:
-            self._map = mmap.mmap(self._fh.fileno(), 0, access=mmap.ACCESS_READ)
-        np_dtype, torch_dtype = _DTYPES[e.dtype]
-        if e.end > len(self._map):
-            raise CheckpointError(self.path, f"is truncated: tensor {e.name!r} ends past the file")
-        count = math.prod(e.shape)
-        array = np.frombuffer(self._map, dtype=np_dtype, count=count, offset=e.begin).copy()
-        return torch.from_numpy(array).view(torch_dtype).reshape(e.shape)
+    return StoredTensor(e.shape, torch_dtype, e.dtype.lower(), read)
 
 
 def _read_entries(path: Path, fh, size: int) -> dict[str, Entry]:
@@ -164,9 +155,3 @@ def _check_tiling(path: Path, entries: dict[str, Entry], start: int, size: int) 
         raise CheckpointError(
             path, f"has {size - end:,} bytes after the last tensor that belong to no tensor"
         )
-
-
-def read_safetensors_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Every tensor of one .safetensors file, in its stored dtype, owning its memory."""
-    with SafetensorsFile(path) as f:
-        return {name: f.tensor(name) for name in f.entries}

@@ -87,7 +87,7 @@ def test_info_json(capsys, tiny_hf):
     info = json.loads(out)
     assert code == 0
     assert info["format"] == "hf" and info["config"]["n_layers"] == 2
-    assert info["dtype"] == "float32" and info["device"] == "cpu"
+    assert info["dtype"] == "fp32" and info["device"] == "cpu"
     assert info["parameters"] == sum(t.numel() for t in tiny_tensors(tiny_config()).values())
 
 
