@@ -161,6 +161,12 @@ def check_shards(files: list[Path], shards: list[dict[str, torch.Tensor]]) -> No
                 file, f"and {files[0].name} disagree: only {where} holds {name!r}"
             )
     for name, first in shards[0].items():
+        dtypes = [s[name].dtype for s in shards]
+        if len(set(dtypes)) > 1:
+            kinds = ", ".join(str(d).removeprefix("torch.") for d in dtypes)
+            raise CheckpointError(
+                files[-1], f"tensor {name!r} is stored as {kinds} in the shards, which must agree"
+            )
         shapes = [tuple(s[name].shape) for s in shards]
         dim = _CONCAT_DIM.get(_stem(name), 0)
         fixed = [sh[:dim] + sh[dim + 1 :] for sh in shapes] if first.ndim == 2 else shapes

@@ -100,6 +100,10 @@ def _resized(state):
     state["layers.0.attention.wq.weight"] = state["layers.0.attention.wq.weight"][:, :5].clone()
 
 
+def _retyped(state):
+    state["layers.0.attention.wk.weight"] = state["layers.0.attention.wk.weight"].half()
+
+
 def _dropped(state):
     del state["layers.1.feed_forward.w2.weight"]
 
@@ -180,6 +184,10 @@ CASES = {
     "shards with mismatched shapes": (
         lambda p, t: _state(p, t, _resized, "meta2", 1),
         "tensor 'layers.0.attention.wq.weight' has shapes [(32, 64), (32, 5)] in the shards",
+    ),
+    "shards with mismatched dtypes": (
+        lambda p, t: _state(p, t, _retyped, "meta2", 1),
+        "tensor 'layers.0.attention.wk.weight' is stored as float32, float16 in the shards",
     ),
     "shard missing a key": (
         lambda p, t: _state(p, t, _dropped, "meta2", 1),
