@@ -138,8 +138,7 @@ def test_progress_is_bounded_monotonic_and_complete(tiny) -> None:
     calls: list[tuple[float, str]] = []
     ckpt = load_gguf(_write(tiny, qtype="Q8_0"), lambda f, m: calls.append((f, m)))
     fractions = [f for f, _ in calls]
-    assert len({m for _, m in calls}) <= 101  # a text log stays short
-    assert len([m for _, m in calls if m.startswith("Dequantizing")]) >= 21  # one per tensor
+    assert len(calls) <= 101  # the header only: tensors are read while the model is built
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert calls[0][1] == "Reading metadata of m.gguf"
     assert calls[-1] == (1.0, "Done")
