@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from llamalens.app import i18n
 from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
+from llamalens.app.crash_dialog import install_excepthook
 from llamalens.app.export_actions import ExportActions
 from llamalens.app.layouts import WindowLayouts
 from llamalens.app.map_preparer import MapPreparer
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
     run_shown = Signal(object)  # TraceResult, after the panels have been updated
     analysis_shown = Signal(object)  # Analysis, after the panels have been updated
     error_shown = Signal(str)  # the message of the dialog just opened
+    cancelled_shown = Signal(int)  # a request stopped at the user's Cancel (Esc)
 
     def __init__(
         self,
@@ -203,6 +205,7 @@ class MainWindow(QMainWindow):
         self.worker.traced.connect(self._on_traced)
         self.worker.analysed.connect(self._on_analysed)
         self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
 
     def _restore_layout(self) -> bool:
         """The prompt, geometry and dock layout of the last session; True if there was one."""
@@ -302,8 +305,11 @@ class MainWindow(QMainWindow):
         self._submit(AdoptRequest(self._trace_id, trace))
 
     def cancel(self) -> None:
+        """Stop loading, running or generating (the worker stops within one layer)."""
         self.worker.cancel(self._load_id)
         self.worker.cancel(self._trace_id)
+        if self.progress_bar.isVisible():
+            self.progress_bar.setFormat(self.tr("Cancelling…"))
 
     # ---- answers --------------------------------------------------------------------------
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
@@ -354,6 +360,13 @@ class MainWindow(QMainWindow):
         elif request_id == self._trace_id:
             self._set_busy(False)
             self.show_error(self.tr("Could not run"), message)
+
+    def _on_cancelled(self, request_id: int) -> None:
+        if request_id in (self._load_id, self._trace_id):
+            self._set_busy(False)
+            what = self.tr("Loading") if request_id == self._load_id else self.tr("The run")
+            self.statusBar().showMessage(self.tr("{what} was cancelled.").format(what=what), 5000)
+            self.cancelled_shown.emit(request_id)
 
     # ---- status bar -----------------------------------------------------------------------
     def _show_model(self) -> None:
@@ -410,6 +423,12 @@ class MainWindow(QMainWindow):
         self.error_box = box
         box.open()
         self.error_shown.emit(message)
+
+    def show_bug(self, exc: BaseException, title: str) -> None:
+        """An unexpected exception: its traceback to the error log, one short dialog."""
+        from llamalens.app.bug_report import user_message
+
+        self.show_error(title, user_message(exc))
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.progress_bar.setVisible(busy)
@@ -490,6 +509,7 @@ def run_app(model: str | None = None, options: LoadOptions | None = None) -> int
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")
     window = create_main_window(model, options=options)
+    install_excepthook(window)
     window.show()
     code = app.exec()
     dispose(window)

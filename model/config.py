@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+# Upper bounds of every size a checkpoint, trace or session may declare. The largest
+# published Llamas are far below them (405B: dim 16384, 126 layers, 128 heads; vocabularies
+# up to 256k tokens); anything above is a corrupt or hostile file, refused before it
+# sizes an allocation or a loop.
+LIMITS = {
+    "dim": 1 << 17,
+    "n_layers": 1024,
+    "n_heads": 1024,
+    "n_kv_heads": 1024,
+    "vocab_size": 1 << 22,
+    "hidden_dim": 1 << 20,
+    "max_seq_len": 1 << 24,
+    "head_dim": 4096,
+}
 
 
 @dataclass(frozen=True)
@@ -19,6 +35,27 @@ class RopeScaling:
     low_freq_factor: float = 1.0
     high_freq_factor: float = 4.0
     original_max_position: int = 8192
+
+    def problems(self) -> list[str]:
+        """Every value that would make the scaled frequencies meaningless."""
+        out = []
+        for name in ("factor", "low_freq_factor", "high_freq_factor"):
+            value = getattr(self, name)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (ok and 0 < value < math.inf):
+                out.append(f"rope_scaling {name} is {value!r}, expected a finite positive number")
+        if not out and self.high_freq_factor <= self.low_freq_factor:
+            out.append(
+                f"rope_scaling high_freq_factor ({self.high_freq_factor}) is not above "
+                f"low_freq_factor ({self.low_freq_factor})"
+            )
+        n = self.original_max_position
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= LIMITS["max_seq_len"]:
+            out.append(
+                f"rope_scaling original_max_position is {n!r}, expected an integer in "
+                f"1..{LIMITS['max_seq_len']:,}"
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -73,8 +110,10 @@ class LlamaConfig:
             "head_dim",
         ):
             value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 out.append(f"{name} is {value!r}, expected a positive integer")
+            elif value > LIMITS[name]:
+                out.append(f"{name} is {value:,}, expected at most {LIMITS[name]:,}")
         if out:
             return out
         if self.n_heads % self.n_kv_heads:
@@ -83,10 +122,12 @@ class LlamaConfig:
             )
         if self.head_dim % 2:
             out.append(f"head_dim is {self.head_dim}, expected an even number for RoPE pairs")
-        if not self.rope_theta > 0:
-            out.append(f"rope_theta is {self.rope_theta}, expected a positive number")
-        if not 0 < self.norm_eps < 1:
+        if not (isinstance(self.rope_theta, (int, float)) and 0 < self.rope_theta < math.inf):
+            out.append(f"rope_theta is {self.rope_theta}, expected a finite positive number")
+        if not (isinstance(self.norm_eps, (int, float)) and 0 < self.norm_eps < 1):
             out.append(f"norm_eps is {self.norm_eps}, expected a small positive number")
+        if self.rope_scaling is not None:
+            out.extend(self.rope_scaling.problems())
         return out
 
     @property

@@ -16,8 +16,10 @@ Answers are plain Python and numpy, never torch tensors.
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +28,10 @@ import torch
 
 from llamalens.model.analysis import Analysis, LogitLens
 from llamalens.model.build import build_model
+from llamalens.model.capture import each_layer
 from llamalens.model.checkpoint import Checkpoint
 from llamalens.model.device import pick_device, pick_dtype
-from llamalens.model.errors import CheckpointError
+from llamalens.model.errors import Cancelled, CheckpointError
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.loaders import load_checkpoint
 from llamalens.model.memory import available_bytes, check_fits, estimate
@@ -39,8 +42,11 @@ from llamalens.model.stored import describe_storage
 from llamalens.model.tokenizer import Encoded
 from llamalens.model.trace import Trace
 from llamalens.model.tracing import extend_trace, run_trace, step_trace, sync_cache
+from llamalens.model.vocab_table import token_label
 
 Progress = Callable[[float, str], None]
+LayerCallback = Callable[[int], None]  # called after each block; raising stops the run
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 LENS_POSITIONS = 12  # the logit lens decodes the last positions (L·P·V work)
 
 
@@ -55,9 +61,13 @@ def encode_prompt(tokenizer, prompt: str, *, chat: bool = False, plain: bool = F
         plain: keep special-token text (``<|im_start|>``) as ordinary text; ignored with
             ``chat``, whose template is made of special tokens.
 
+    A lone surrogate (a byte a terminal could not decode, passed on by Python as
+    U+DC80..U+DCFF) has no UTF-8 form: it becomes U+FFFD, the replacement character.
+
     Returns:
         The ids and the bytes the vocabulary had no token for (left out, reported).
     """
+    prompt = _LONE_SURROGATE.sub("\ufffd", prompt)
     if chat:
         return tokenizer.encode_detailed(
             tokenizer.apply_chat(prompt), allow_special=True, bos=False
@@ -162,7 +172,6 @@ class Engine:
         ckpt = load_checkpoint(path, lambda f, m: report(0.1 + 0.8 * f, m))
         if default:
             ckpt.metadata["name"] = DISPLAY_NAME  # the GGUF's own name is a training-run label
-        report(0.9, "Building the model")
         engine = cls(
             ckpt,
             device,
@@ -174,6 +183,22 @@ class Engine:
         engine.load_seconds = time.perf_counter() - start
         report(1.0, "Ready")
         return engine
+
+    @contextmanager
+    def interruptible(self, check: Callable[[], None]) -> Iterator[None]:
+        """Within the block, ``check()`` also runs half-way through every layer (between
+        its attention and its feed-forward); raising in it stops the forward pass there.
+
+        Per-layer callbacks (``on_layer``) report progress; this halves the longest stretch
+        without a chance to cancel (a long prompt's layer on a loaded machine).
+        """
+        for layer in self.module.layers:
+            layer.interrupt = check
+        try:
+            yield
+        finally:
+            for layer in self.module.layers:
+                layer.interrupt = None
 
     # ---- facts -----------------------------------------------------------------------------
     @property
@@ -234,7 +259,7 @@ class Engine:
         ids: Sequence[int],
         *,
         keep_logits: bool = False,
-        on_layer: Callable[[int], None] | None = None,
+        on_layer: LayerCallback | None = None,
         layers: Sequence[int] | None = None,
     ) -> Trace:
         """One captured forward pass; the KV cache is left ready for :meth:`append`.
@@ -281,10 +306,12 @@ class Engine:
         self.check_length(len(ids))
         return capture_positions(self.module, ids, positions, on_layer=on_layer)
 
-    def append(self, trace: Trace, ids: Sequence[int]) -> Trace:
+    def append(
+        self, trace: Trace, ids: Sequence[int], *, on_layer: LayerCallback | None = None
+    ) -> Trace:
         """``trace`` followed by ``ids``, computing only the new query rows (KV cache)."""
         self.check_length(trace.n_tokens + len(ids))
-        return extend_trace(self.module, self.tokenizer, trace, list(ids))
+        return extend_trace(self.module, self.tokenizer, trace, list(ids), on_layer)
 
     def fits(self, trace: Trace) -> bool:
         """Whether ``trace`` has this model's shape (so :meth:`append` can continue it)."""
@@ -305,17 +332,22 @@ class Engine:
         *,
         on_token: Callable[[int], None] | None = None,
         keep_going: Callable[[int], bool] | None = None,
+        on_layer: LayerCallback | None = None,
     ) -> list[int]:
         """Sample up to ``max_new_tokens`` after ``ids`` with the KV cache (no capture).
 
         Stops after a stop token, at the model's context, or when ``keep_going(i)``
-        (asked before token i) is False. ``on_token`` sees each id as it is chosen.
+        (asked before token i) is False. ``on_token`` sees each id as it is chosen;
+        ``on_layer`` is called after every block of every forward pass (raising in it
+        stops the generation at once).
         """
         self.check_length(len(ids))
-        first = self.module(self._tensor(ids), use_cache=True, last_only=True)[0, -1]
+        with each_layer(self.module, on_layer):
+            first = self.module(self._tensor(ids), use_cache=True, last_only=True)[0, -1]
 
         def step(token: int, position: int) -> np.ndarray:
-            out = self.module(self._tensor([token]), start_pos=position, use_cache=True)
+            with each_layer(self.module, on_layer):
+                out = self.module(self._tensor([token]), start_pos=position, use_cache=True)
             return out[0, -1].float().cpu().numpy()
 
         logits = first.float().cpu().numpy()
@@ -329,27 +361,38 @@ class Engine:
         *,
         on_token: Callable[[int], None] | None = None,
         keep_going: Callable[[int], bool] | None = None,
+        on_layer: LayerCallback | None = None,
     ) -> Trace:
         """:meth:`generate` from the end of ``trace``, capturing every new token.
 
-        The tokens made before a stop (or a cancel through ``keep_going``) are kept; the
-        trace's arrays are copied once at the end.
+        The tokens made before a stop, a ``keep_going`` that says no, or a
+        :class:`~llamalens.model.errors.Cancelled` raised in ``on_layer`` (mid-token: that
+        token is dropped) are kept; the trace's arrays are copied once at the end.
         """
         steps: list[Trace] = []
-        sync_cache(self.module, self.tokenizer, trace)
         keep_logits = trace.logits is not None
 
         def step(token: int, position: int) -> np.ndarray:
-            step = step_trace(
-                self.module, self.tokenizer, position, [token], keep_logits, trace.layers
+            new = step_trace(
+                self.module, self.tokenizer, position, [token], keep_logits, trace.layers, on_layer
             )
-            steps.append(step)
-            return steps[-1].last_logits
+            steps.append(new)
+            return new.last_logits
 
-        self._decode(
-            trace.last_logits, trace.n_tokens, max_new_tokens, params, step, on_token, keep_going
-        )
-        return trace.extended(*steps)
+        try:
+            sync_cache(self.module, self.tokenizer, trace, on_layer)
+            self._decode(
+                trace.last_logits,
+                trace.n_tokens,
+                max_new_tokens,
+                params,
+                step,
+                on_token,
+                keep_going,
+            )
+        except Cancelled:
+            pass  # the caller knows it cancelled; what was made so far is the answer
+        return trace.extended(*steps) if steps else trace
 
     def _decode(self, logits, start, max_new, params, step, on_token, keep_going) -> list[int]:
         """The one generation loop: choose from logits, step the model, repeat."""
@@ -371,13 +414,24 @@ class Engine:
         return out
 
     # ---- analysis --------------------------------------------------------------------------
-    def analyse(self, trace: Trace, lens_positions: int = LENS_POSITIONS) -> Analysis:
-        """Head statistics of every (layer, head) and the logit lens of the last positions."""
+    def analyse(
+        self,
+        trace: Trace,
+        lens_positions: int = LENS_POSITIONS,
+        *,
+        on_layer: LayerCallback | None = None,
+    ) -> Analysis:
+        """Head statistics of every (layer, head) and the logit lens of the last positions.
+
+        ``on_layer`` is called after each layer of each part (raising in it stops).
+        """
         if self._induction is None:
-            self._induction = induction_scores(self.module, high=self.config.vocab_size)
-        stats = head_stats(trace, self._induction)
+            self._induction = induction_scores(
+                self.module, high=self.config.vocab_size, on_layer=on_layer
+            )
+        stats = head_stats(trace, self._induction, on_layer)
         positions = tuple(range(max(0, trace.n_tokens - lens_positions), trace.n_tokens))
         ids, probs = logit_lens(self.module, trace, positions)
-        token = self.tokenizer.token
-        text = np.array([[[token(int(i)).text for i in cell] for cell in row] for row in ids])
+        tok = self.tokenizer
+        text = np.array([[[token_label(tok, i) for i in cell] for cell in row] for row in ids])
         return Analysis(stats=stats, lens=LogitLens(ids, probs, text, positions))

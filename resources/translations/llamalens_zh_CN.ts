@@ -357,6 +357,10 @@ click to inspect this head</source>
         <translation>正在生成 {n} 个词元…</translation>
     </message>
     <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
         <source> Still using {name}.</source>
         <translation> 仍在使用 {name}。</translation>
     </message>
@@ -367,6 +371,18 @@ click to inspect this head</source>
     <message>
         <source>Could not run</source>
         <translation>无法运行</translation>
+    </message>
+    <message>
+        <source>Loading</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>The run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>{what} was cancelled.</source>
+        <translation>{what}已取消。</translation>
     </message>
     <message>
         <source>no model loaded</source>
@@ -637,10 +653,6 @@ click to inspect this head</source>
     <message>
         <source>no model is loaded yet: open a checkpoint first</source>
         <translation>尚未加载模型：请先打开一个检查点</translation>
-    </message>
-    <message>
-        <source>Cancelled.</source>
-        <translation>已取消。</translation>
     </message>
     <message>
         <source>{label}: layer {layer}/{n}</source>
