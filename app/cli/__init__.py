@@ -9,7 +9,6 @@ output. Bad input ends with one line ``llamalens: error: ...`` and exit code 2.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -66,18 +65,13 @@ def _dispatch(args_list: list[str]) -> int:
 
 
 def _check_app_start(path: str | None) -> None:
-    """What would make the window fail before it can show a dialog: a missing PATH (often
-    a mistyped subcommand) or no display at all (Qt would abort the process)."""
+    """A PATH that does not exist (often a mistyped subcommand). No display and missing
+    Qt libraries are found by :func:`~llamalens.app.qt_start.qt_start_problem` when the
+    window starts (one line, exit code 1)."""
     if path is not None and not Path(path).expanduser().exists():
         raise UsageError(
             f"{path}: no such checkpoint file or folder, and not a subcommand "
             f"({', '.join(SUBCOMMANDS)})"
-        )
-    headless = not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY"))
-    if sys.platform.startswith("linux") and headless and not os.environ.get("QT_QPA_PLATFORM"):
-        raise UsageError(
-            "there is no display to open the window on (DISPLAY is not set); "
-            "the subcommands (llamalens info, tokens, next, ...) run without one"
         )
 
 
