@@ -5,20 +5,57 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+ROPE_TYPES = ("linear", "ntk", "yarn", "llama3")
+
 
 @dataclass(frozen=True)
 class RopeScaling:
-    """Llama 3.1-style frequency scaling (``rope_type: llama3``).
+    """How RoPE's frequencies are stretched for a longer context (``rope_type``).
 
-    Wavelengths longer than ``original_max_position / low_freq_factor`` are
-    divided by ``factor``; shorter than ``original_max_position /
-    high_freq_factor`` are kept; in between they are blended smoothly.
+    - ``llama3`` (Llama 3.1): wavelengths longer than ``original_max_position /
+      low_freq_factor`` are divided by ``factor``, shorter than ``original_max_position /
+      high_freq_factor`` kept, blended smoothly in between.
+    - ``linear`` (position interpolation): every θ_i divided by ``factor``.
+    - ``ntk`` (NTK-aware): the base becomes θ·factor^(d/(d−2)).
+    - ``yarn``: NTK-by-parts between ``beta_fast`` and ``beta_slow`` rotations over
+      ``original_max_position``, and q, k scaled by ``attention_factor`` (None:
+      0.1·ln(factor) + 1); ``truncate`` rounds the ramp's ends as the paper's code does.
+
+    The formulas are in :mod:`llamalens.model.rope_scaling`.
     """
 
     factor: float = 8.0
     low_freq_factor: float = 1.0
     high_freq_factor: float = 4.0
     original_max_position: int = 8192
+    rope_type: str = "llama3"
+    beta_fast: float = 32.0
+    beta_slow: float = 1.0
+    attention_factor: float | None = None
+    truncate: bool = True
+
+    def problems(self) -> list[str]:
+        """Every inconsistency, as messages with the actual and the expected value."""
+        out = []
+        if self.rope_type not in ROPE_TYPES:
+            out.append(f"rope scaling type is {self.rope_type!r}, expected one of {ROPE_TYPES}")
+        if not self.factor > 0:
+            out.append(f"rope scaling factor is {self.factor}, expected a positive number")
+        if self.rope_type in ("llama3", "yarn") and not self.original_max_position > 0:
+            out.append(
+                f"rope scaling original_max_position is {self.original_max_position}, "
+                "expected a positive integer"
+            )
+        if self.rope_type == "llama3" and not self.high_freq_factor > self.low_freq_factor:
+            out.append(
+                f"rope scaling high_freq_factor ({self.high_freq_factor}) must exceed "
+                f"low_freq_factor ({self.low_freq_factor})"
+            )
+        if self.rope_type == "yarn" and not self.beta_fast > self.beta_slow > 0:
+            out.append(
+                f"YaRN beta_fast ({self.beta_fast}) must exceed beta_slow ({self.beta_slow}) > 0"
+            )
+        return out
 
 
 @dataclass(frozen=True)
@@ -34,7 +71,9 @@ class LlamaConfig:
         hidden_dim: SwiGLU inner width (w1/w3 rows).
         norm_eps: RMSNorm epsilon.
         rope_theta: RoPE base θ.
-        rope_scaling: optional Llama 3.1 scaling of the RoPE frequencies.
+        rope_scaling: optional scaling of the RoPE frequencies (Llama 3.1, linear, NTK, YaRN).
+        rotary_fraction: the share of each head's pairs that RoPE rotates (the first ones;
+            the rest pass unrotated); 1 for every Llama, less only as a what-if.
         max_seq_len: longest sequence the RoPE table and KV cache are built for.
         tie_embeddings: the output projection reuses ``tok_embeddings``.
         qkv_bias: q/k/v projections carry a bias (Qwen2).
@@ -54,6 +93,7 @@ class LlamaConfig:
     tie_embeddings: bool = False
     qkv_bias: bool = False
     head_dim: int = field(default=0)
+    rotary_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         if self.head_dim == 0 and self.n_heads > 0:
@@ -85,6 +125,14 @@ class LlamaConfig:
             out.append(f"head_dim is {self.head_dim}, expected an even number for RoPE pairs")
         if not self.rope_theta > 0:
             out.append(f"rope_theta is {self.rope_theta}, expected a positive number")
+        dims = self.head_dim * self.rotary_fraction
+        if not (0 < self.rotary_fraction <= 1 and dims >= 2 and int(dims) % 2 == 0):
+            out.append(
+                f"rotary_fraction is {self.rotary_fraction}, expected a fraction in (0, 1] "
+                f"of head_dim {self.head_dim} that rotates an even number of dimensions"
+            )
+        if self.rope_scaling is not None:
+            out += self.rope_scaling.problems()
         if not 0 < self.norm_eps < 1:
             out.append(f"norm_eps is {self.norm_eps}, expected a small positive number")
         return out

@@ -21,6 +21,7 @@ from llamalens.model.attention import (
 )
 from llamalens.model.config import LlamaConfig
 from llamalens.model.rope import apply_rotary_emb, precompute_freqs_cis, rope_frequencies
+from llamalens.model.rope_scaling import attention_factor
 
 
 class Tap(nn.Identity):
@@ -209,14 +210,17 @@ class Llama(nn.Module):
     def freqs(self) -> torch.Tensor:
         """(hd/2,) float64 θ_i after any scaling."""
         cfg = self.config
-        return rope_frequencies(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling, self.rope_divisors)
+        return rope_frequencies(
+            cfg.head_dim, cfg.rope_theta, cfg.rope_scaling, self.rope_divisors, cfg.rotary_fraction
+        )
 
     def freqs_cis(self, start: int, length: int) -> torch.Tensor:
         """(length, hd/2) complex64 rotations for positions start..start+length-1."""
         end = start + length
         if self._freqs_cis is None or self._freqs_cis.shape[0] < end:
             size = max(end, min(self.config.max_seq_len, 4096))
-            self._freqs_cis = precompute_freqs_cis(self.freqs(), size).to(
+            magnitude = attention_factor(self.config.rope_scaling)
+            self._freqs_cis = precompute_freqs_cis(self.freqs(), size, magnitude=magnitude).to(
                 self.tok_embeddings.weight.device
             )
         return self._freqs_cis[start:end]

@@ -20,6 +20,7 @@ from llamalens.model.config import LlamaConfig, RopeScaling
 from llamalens.model.errors import CheckpointError
 from llamalens.model.loaders.safetensors_file import read_safetensors_file
 from llamalens.model.loaders.validate import check_config, check_tensors, read_json_object
+from llamalens.model.rope_scaling import yarn_mscale
 
 Progress = Callable[[float, str], None]
 SUPPORTED_TYPES = {"llama", "qwen2", "mistral"}
@@ -73,22 +74,8 @@ def config_from_hf(path: Path, c: dict[str, Any], has_lm_head: bool) -> LlamaCon
         )
     rope = dict(c.get("rope_parameters") or {})
     rope.update(c.get("rope_scaling") or {})
-    rope_type = rope.get("rope_type", rope.get("type", "default"))
-    if rope_type not in ("default", "llama3", None):
-        raise CheckpointError(
-            path, f"rope type {rope_type!r} is not supported (supported: default, llama3)"
-        )
     try:
-        scaling = (
-            None
-            if rope_type != "llama3"
-            else RopeScaling(
-                factor=float(rope["factor"]),
-                low_freq_factor=float(rope["low_freq_factor"]),
-                high_freq_factor=float(rope["high_freq_factor"]),
-                original_max_position=int(rope["original_max_position_embeddings"]),
-            )
-        )
+        scaling = rope_scaling_from_hf(rope)
         heads = int(c["num_attention_heads"])
         cfg = LlamaConfig(
             dim=int(c["hidden_size"]),
@@ -107,10 +94,67 @@ def config_from_hf(path: Path, c: dict[str, Any], has_lm_head: bool) -> LlamaCon
         )
     except KeyError as exc:
         raise CheckpointError(path, f"has no {exc.args[0]!r} entry") from exc
+    except UnsupportedRope as exc:
+        raise CheckpointError(path, str(exc)) from exc
     except (TypeError, ValueError) as exc:
         raise CheckpointError(path, f"has a malformed entry ({exc})") from exc
     check_config(path, cfg)
     return cfg
+
+
+class UnsupportedRope(ValueError):
+    """A ``rope_type`` this loader does not compute."""
+
+
+HF_ROPE_TYPES = ("linear", "yarn", "llama3")
+
+
+def rope_scaling_from_hf(rope: dict[str, Any]) -> RopeScaling | None:
+    """A config.json ``rope_scaling`` / ``rope_parameters`` entry as a RopeScaling.
+
+    Raises:
+        UnsupportedRope: for a type other than default, linear, yarn and llama3.
+        KeyError, TypeError, ValueError: a missing or malformed entry.
+    """
+    kind = rope.get("rope_type", rope.get("type", "default"))
+    if kind in ("default", None):
+        return None
+    if kind not in HF_ROPE_TYPES:
+        raise UnsupportedRope(
+            f"rope type {kind!r} is not supported (supported: default, "
+            + ", ".join(HF_ROPE_TYPES)
+            + ")"
+        )
+    factor = float(rope["factor"])
+    if kind == "linear":
+        return RopeScaling(factor=factor, rope_type="linear")
+    original = int(rope["original_max_position_embeddings"])
+    if kind == "llama3":
+        return RopeScaling(
+            factor=factor,
+            low_freq_factor=float(rope["low_freq_factor"]),
+            high_freq_factor=float(rope["high_freq_factor"]),
+            original_max_position=original,
+        )
+    return RopeScaling(
+        factor=factor,
+        original_max_position=original,
+        rope_type="yarn",
+        beta_fast=float(rope.get("beta_fast") or 32.0),
+        beta_slow=float(rope.get("beta_slow") or 1.0),
+        attention_factor=_yarn_attention(rope, factor),
+        truncate=bool(rope.get("truncate", True)),
+    )
+
+
+def _yarn_attention(rope: dict[str, Any], factor: float) -> float | None:
+    """YaRN's attention factor as written, or from DeepSeek's mscale pair (None: default)."""
+    if rope.get("attention_factor") is not None:
+        return float(rope["attention_factor"])
+    mscale, mscale_all = rope.get("mscale"), rope.get("mscale_all_dim")
+    if mscale and mscale_all:
+        return yarn_mscale(factor, float(mscale)) / yarn_mscale(factor, float(mscale_all))
+    return None
 
 
 def safetensor_files(directory: Path) -> list[Path]:
