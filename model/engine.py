@@ -17,25 +17,32 @@ Answers are plain Python and numpy, never torch tensors.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from llamalens.model.ablation import ablation_targets
+from llamalens.model.ablation import install as install_ablations
+from llamalens.model.ablation import remove as remove_ablations
 from llamalens.model.analysis import Analysis, LogitLens
 from llamalens.model.checkpoint import Checkpoint
 from llamalens.model.device import default_dtype, pick_device
 from llamalens.model.errors import CheckpointError
+from llamalens.model.head_ranking import HeadRanking, rank_heads
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.llama import Llama
 from llamalens.model.loaders import load_checkpoint
 from llamalens.model.model_info import ModelInfo, describe
+from llamalens.model.rope_scaling import attention_factor
 from llamalens.model.sampling import SamplingParams, sample, softmax
 from llamalens.model.tokenizer import Encoded
 from llamalens.model.trace import Trace
 from llamalens.model.tracing import extend_trace, run_trace, step_trace, sync_cache
+from llamalens.model.variants import Baseline, Variant
 
 Progress = Callable[[float, str], None]
 LENS_POSITIONS = 12  # the logit lens decodes the last positions (L·P·V work)
@@ -106,7 +113,11 @@ class Engine:
     """
 
     def __init__(
-        self, ckpt: Checkpoint, device: str | None = None, load_seconds: float = 0.0
+        self,
+        ckpt: Checkpoint,
+        device: str | None = None,
+        load_seconds: float = 0.0,
+        dtype: torch.dtype | None = None,
     ) -> None:
         if ckpt.tokenizer is None:
             raise CheckpointError(
@@ -115,11 +126,14 @@ class Engine:
             )
         self.checkpoint = ckpt
         self.device = pick_device(device)
-        self.dtype = default_dtype(self.device)
+        self.dtype = dtype or default_dtype(self.device)
         self.module = build_model(ckpt, self.device, self.dtype)
         self.tokenizer = ckpt.tokenizer
         self.load_seconds = load_seconds
-        self._induction: np.ndarray | None = None
+        self._induction: dict[Variant, np.ndarray] = {}  # per variant: it changes the heads
+        self._variant = Variant()
+        self._divisors = self.module.rope_divisors  # the checkpoint's own (GGUF rope_freqs)
+        self._ablation_hooks: list = []
 
     @classmethod
     def load(
@@ -127,9 +141,16 @@ class Engine:
         path: str | Path | None = None,
         *,
         device: str | None = None,
+        dtype: torch.dtype | None = None,
         progress: Progress | None = None,
     ) -> Engine:
         """Load a checkpoint (the default model when ``path`` is None) and build it.
+
+        Args:
+            path: a checkpoint file or directory; None for the default model.
+            device: ``auto`` (None), ``cpu``, ``cuda``, ``mps``.
+            dtype: the compute dtype (None: fp32 on the CPU, bf16 on accelerators).
+            progress: called with (fraction, message).
 
         Raises:
             CheckpointError: naming the file and the problem.
@@ -145,7 +166,7 @@ class Engine:
         if default:
             ckpt.metadata["name"] = DISPLAY_NAME  # the GGUF's own name is a training-run label
         report(0.92, "Building the model")
-        engine = cls(ckpt, device)
+        engine = cls(ckpt, device, dtype=dtype)
         engine.load_seconds = time.perf_counter() - start
         report(1.0, "Ready")
         return engine
@@ -162,6 +183,91 @@ class Engine:
     def info(self) -> ModelInfo:
         """What a user is shown about the loaded model (``info``, the status bar)."""
         return describe(self)
+
+    # ---- what-if variants ------------------------------------------------------------------
+    @property
+    def variant(self) -> Variant:
+        """The variant every run uses (``Variant()``: the model itself)."""
+        return self._variant
+
+    def set_variant(self, variant: Variant | None) -> None:
+        """Run every later request on ``variant`` (None or ``Variant()``: the model).
+
+        The RoPE change replaces the model's config for RoPE (a new scaling also replaces
+        the checkpoint's own ``rope_freqs``); ablations hook the attention ``out`` taps.
+        The KV cache is cleared: it holds keys of the previous variant.
+
+        Raises:
+            ValueError: a head out of range or an invalid RoPE change (nothing changes).
+        """
+        variant = variant or Variant()
+        variant.check(self.checkpoint.config)
+        self._apply(variant)
+        self.module.reset_cache()
+
+    @contextmanager
+    def varied(self, variant: Variant | None) -> Iterator[Engine]:
+        """Use ``variant`` inside the ``with`` block, then the previous one again.
+
+        The KV cache of the previous variant is kept and restored, so a trace made before
+        can still be continued with :meth:`append`.
+        """
+        previous, saved = self._variant, self.module.save_cache()
+        self.set_variant(variant)
+        try:
+            yield self
+        finally:
+            self._apply(previous)
+            self.module.restore_cache(saved)
+
+    def _apply(self, variant: Variant) -> None:
+        remove_ablations(self._ablation_hooks)
+        module = self.module
+        module.config = variant.applied_config(self.checkpoint.config)
+        keeps_scaling = variant.rope is None or not variant.rope.changes_scaling
+        module.rope_divisors = self._divisors if keeps_scaling else None
+        module.drop_rope_table()
+        self._ablation_hooks = install_ablations(module, ablation_targets(variant))
+        self._variant = variant
+
+    def rope(self, variant: Variant | None = None) -> tuple[np.ndarray, float]:
+        """RoPE of ``variant`` (None: the current one): θ_i (hd/2,) float64 and the scale
+        of q and k (YaRN's attention factor, else 1)."""
+        with self.varied(variant if variant is not None else self._variant):
+            cfg = self.module.config
+            return self.module.freqs().numpy(), attention_factor(cfg.rope_scaling)
+
+    def baseline(self, ids: Sequence[int]) -> Baseline:
+        """What the unchanged model computes for ids: last logits and RoPE (the "before")."""
+        with self.varied(Variant()):
+            logits = self.module(self._tensor(ids), last_only=True)[0, -1].float().cpu().numpy()
+            theta, scale = self.rope()
+        return Baseline(last_logits=logits, theta=theta, rope_scale=scale)
+
+    def rank_heads(
+        self,
+        ids: Sequence[int],
+        layers: Sequence[int] | None = None,
+        mode: str = "zero",
+        target: int | None = None,
+        on_layer: Callable[[int, int], None] | None = None,
+    ) -> HeadRanking:
+        """Ablate each head of ``layers`` (default all) in turn, on top of the variant.
+
+        Args:
+            ids: the prompt.
+            layers: which layers' heads to rank.
+            mode: ``zero`` or ``mean``.
+            target: the next token whose log-probability measures the effect (default the
+                run's most likely next token).
+            on_layer: called with (done, total) after each layer; raising there cancels.
+
+        Returns:
+            Per (layer, head) the change of log p(target) and the KL divergence.
+        """
+        self.check_length(len(ids))
+        ranking = rank_heads(self.module, ids, layers, mode, target, on_layer)
+        return replace(ranking, variant=self._variant.to_dict())
 
     # ---- prompts and plain runs ------------------------------------------------------------
     def encode(self, prompt: str, *, chat: bool = False, plain: bool = False) -> Encoded:
@@ -220,14 +326,27 @@ class Engine:
                 exception raised there stops the run.
         """
         self.check_length(len(ids))
-        return run_trace(
+        trace = run_trace(
             self.module, self.tokenizer, ids, keep_logits=keep_logits, on_layer=on_layer
         )
+        trace.variant = self._variant.to_dict()
+        return trace
 
     def append(self, trace: Trace, ids: Sequence[int]) -> Trace:
-        """``trace`` followed by ``ids``, computing only the new query rows (KV cache)."""
+        """``trace`` followed by ``ids``, computing only the new query rows (KV cache).
+
+        Raises:
+            ValueError: the trace was made by another variant than the current one.
+        """
+        self._check_variant(trace)
         self.check_length(trace.n_tokens + len(ids))
         return extend_trace(self.module, self.tokenizer, trace, list(ids))
+
+    def _check_variant(self, trace: Trace) -> None:
+        if trace.variant != self._variant.to_dict():
+            made = Variant.from_dict(trace.variant).label() or "the model"
+            now = self._variant.label() or "the model"
+            raise ValueError(f"this trace was made by {made}, not by {now}: run it again")
 
     def fits(self, trace: Trace) -> bool:
         """Whether ``trace`` has this model's shape (so :meth:`append` can continue it)."""
@@ -279,6 +398,7 @@ class Engine:
         trace's arrays are copied once at the end.
         """
         steps: list[Trace] = []
+        self._check_variant(trace)
         sync_cache(self.module, self.tokenizer, trace)
         keep_logits = trace.logits is not None
 
@@ -313,9 +433,11 @@ class Engine:
     # ---- analysis --------------------------------------------------------------------------
     def analyse(self, trace: Trace, lens_positions: int = LENS_POSITIONS) -> Analysis:
         """Head statistics of every (layer, head) and the logit lens of the last positions."""
-        if self._induction is None:
-            self._induction = induction_scores(self.module, high=self.config.vocab_size)
-        stats = head_stats(trace, self._induction)
+        induction = self._induction.get(self._variant)
+        if induction is None:
+            induction = induction_scores(self.module, high=self.config.vocab_size)
+            self._induction[self._variant] = induction
+        stats = head_stats(trace, induction)
         positions = tuple(range(max(0, trace.n_tokens - lens_positions), trace.n_tokens))
         ids, probs = logit_lens(self.module, trace, positions)
         token = self.tokenizer.token

@@ -264,6 +264,24 @@ class Llama(nn.Module):
         h = self.final_norm(self.norm(h))
         return self.logits(self.output(h).float())  # (B, T, V) or (B, 1, V)
 
+    def drop_rope_table(self) -> None:
+        """Forget the cached rotations (after a change of ``config``'s RoPE or the divisors)."""
+        self._freqs_cis = None
+
+    def reset_cache(self) -> None:
+        """Empty every layer's KV cache."""
+        for layer in self.layers:
+            layer.attention.cache_k = layer.attention.cache_v = None
+
+    def save_cache(self) -> list[tuple[torch.Tensor | None, torch.Tensor | None]]:
+        """References to every layer's cached keys and values (the cache never writes in
+        place, so they stay valid) for :meth:`restore_cache`."""
+        return [(layer.attention.cache_k, layer.attention.cache_v) for layer in self.layers]
+
+    def restore_cache(self, saved: list[tuple[torch.Tensor | None, torch.Tensor | None]]) -> None:
+        for layer, (k, v) in zip(self.layers, saved):
+            layer.attention.cache_k, layer.attention.cache_v = k, v
+
     def set_explicit_attention(self, on: bool) -> None:
         """Materialise QKᵀ, mask and softmax (for capture) or use fused SDPA."""
         for layer in self.layers:

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 
 from llamalens.model.attention import attention_stage, causal_mask, check_stage, stage_mask
+from llamalens.model.config import RopeScaling
+from llamalens.model.rope_scaling import attention_factor
 
 CACHE_BYTES = 256 * 2**20  # LRU budget for rebuilt maps (a 2048-token map is 16 MiB)
 
@@ -57,6 +59,8 @@ class Trace:
             for SmolLM2 at 4096 tokens).
         resid_norms: (L, 3, T) float32 norms of resid_pre, resid_mid, resid_post.
         resid_post: (L, T, d) float32 residual stream after each block (for the logit lens).
+        variant: the what-if variant that made it (``Variant.to_dict()``; ``{}`` for the
+            model itself, see :mod:`~llamalens.model.variants`).
     """
 
     def __init__(
@@ -77,6 +81,7 @@ class Trace:
         resid_norms,
         resid_post,
         logits=None,
+        variant=None,
     ) -> None:
         self.token_ids = np.asarray(token_ids, dtype=np.int64)
         self.token_strs = list(token_strs)
@@ -89,6 +94,7 @@ class Trace:
         self.logits = logits
         self.resid_norms = resid_norms
         self.resid_post = resid_post
+        self.variant: dict[str, Any] = dict(variant or {})
         self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
         self._visible: torch.Tensor | None = None  # (T, T) bool causal mask, built once
         self._check_shapes()
@@ -238,10 +244,21 @@ class Trace:
         k = self.rope_key(layer, head, key).after
         return np.real(q * np.conj(k)) / math.sqrt(self.head_dim)
 
+    @property
+    def variant_label(self) -> str:
+        """The variant's label ("" for the model itself)."""
+        return str(self.variant.get("label", ""))
+
+    @property
+    def rope_scale(self) -> float:
+        """How much RoPE scaled q and k (YaRN's attention factor; 1 otherwise)."""
+        scaling = self.config.get("rope_scaling")
+        return attention_factor(RopeScaling(**scaling)) if scaling else 1.0
+
     def freqs_cis(self) -> np.ndarray:
-        """(T, hd/2) complex64 e^{j·m·θ_i} for the trace's positions."""
+        """(T, hd/2) complex64 a·e^{j·m·θ_i} for the trace's positions (a: :attr:`rope_scale`)."""
         angles = np.outer(np.arange(self.n_tokens), self.theta).astype(np.float32)
-        return np.exp(1j * angles).astype(np.complex64)
+        return (self.rope_scale * np.exp(1j * angles)).astype(np.complex64)
 
     # ---- growth --------------------------------------------------------------------------
     def extended(self, *others: Trace) -> Trace:
@@ -265,6 +282,7 @@ class Trace:
             logits=logits,
             resid_norms=cat("resid_norms", 2),
             resid_post=cat("resid_post", 1),
+            variant=self.variant,
         )
 
     @property

@@ -19,6 +19,8 @@ last_logits       float32 [V]
 logits            float32 [T,V]       only if the run kept them
 resid_norms       float32 [L,3,T]     L2 norms of resid_pre, resid_mid, resid_post
 resid_post        float32 [L,T,d]     residual stream after each block
+variant           str                 the what-if variant as JSON (ablated heads, RoPE
+                                      change, ``label``); absent for the model itself
 ================  ==================  =====================================================
 
 ``dump_arrays`` builds the flat arrays of ``llamalens dump`` (see the README).
@@ -54,6 +56,8 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
     out.update({name: getattr(trace, name) for name in _ARRAYS})
     if trace.logits is not None:
         out["logits"] = trace.logits
+    if trace.variant:
+        out["variant"] = np.array(json.dumps(trace.variant, ensure_ascii=False))
     return out
 
 
@@ -84,6 +88,7 @@ def trace_from_arrays(data, source: str = "<arrays>") -> Trace:
             token_special=list(data["token_special"]),
             config=json.loads(str(data["config"])),
             logits=data.get("logits"),
+            variant=json.loads(str(data["variant"])) if "variant" in data else None,
             **{name: data[name] for name in _ARRAYS},
         )
     except KeyError as exc:
@@ -128,6 +133,7 @@ def dump_arrays(trace: Trace, layers: list[int]) -> dict[str, np.ndarray]:
         "layers": np.array(layers, dtype=np.int64),
         "freqs_cis": trace.freqs_cis(),
         "config": np.array(json.dumps(trace.config)),
+        "variant": np.array(json.dumps(trace.variant, ensure_ascii=False)),
     }
     for stage in STAGES:
         out[stage] = np.stack(
