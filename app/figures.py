@@ -11,6 +11,7 @@ from llamalens.app.appearance import THEMES
 from llamalens.app.stage_view import map_style, sheet_style
 from llamalens.model.attention import STAGE_LABELS, check_stage
 from llamalens.model.sampling import softmax
+from llamalens.model.variants import variant_title
 from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
 WHATS = ("map", "grid", "sheet", "rope", "logits")
@@ -30,6 +31,7 @@ class FigureSpec:
         theme: ``light`` or ``dark``.
         colormap, scale, gamma: colouring of maps.
         model_name, prompt: for the title.
+        variant: the what-if variant's label ("" for the model itself), in the title.
     """
 
     what: str = "map"
@@ -44,6 +46,7 @@ class FigureSpec:
     gamma: float = 0.5
     model_name: str = "LlamaLens"
     prompt: str = ""
+    variant: str = ""
 
     def __post_init__(self) -> None:
         if self.what not in WHATS:
@@ -64,7 +67,7 @@ class FigureSpec:
         """ "SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
         excerpt = " ".join(self.prompt.split())
         excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
-        parts = [self.model_name, f"“{excerpt}”"]
+        parts = [variant_title(self.model_name, self.variant), f"“{excerpt}”"]
         if self.what in ("map", "rope"):
             parts += [f"layer {self.layer}", f"head {self.head}"]
         elif self.what == "grid":

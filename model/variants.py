@@ -27,6 +27,12 @@ MODEL_SCALING = "model"  # RopeChange.scaling: keep the checkpoint's own scaling
 METHOD_LABELS = {"linear": "linear", "ntk": "NTK", "yarn": "YaRN", "llama3": "Llama 3.1"}
 
 
+def variant_title(model_name: str, label: str) -> str:
+    """How a variant is named wherever it shows: ``SmolLM2 [variant: ablated L3.H1]``
+    (the model's name alone for ``label`` "")."""
+    return f"{model_name} [variant: {label}]" if label else model_name
+
+
 @dataclass(frozen=True, order=True)
 class HeadAblation:
     """One head's attention output replaced: ``zero`` or ``mean`` (over positions)."""
@@ -115,8 +121,7 @@ class Variant:
 
     def title(self, model_name: str) -> str:
         """``SmolLM2 [variant: ablated L3.H1]`` or just the model's name."""
-        label = self.label()
-        return f"{model_name} [variant: {label}]" if label else model_name
+        return variant_title(model_name, self.label())
 
     # ---- editing ---------------------------------------------------------------------------
     def with_ablation(self, layer: int, head: int, mode: str | None) -> Variant:

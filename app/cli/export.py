@@ -11,7 +11,7 @@ FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 DATA_SUFFIXES = (".csv", ".npy")
 
 
-def figure_spec(args: argparse.Namespace, model_name: str = "LlamaLens"):
+def figure_spec(args: argparse.Namespace, model_name: str = "LlamaLens", variant: str = ""):
     """The FigureSpec the arguments describe (validated before any model is loaded)."""
     from llamalens.app.figures import STAGE_ALIASES, FigureSpec
 
@@ -28,11 +28,15 @@ def figure_spec(args: argparse.Namespace, model_name: str = "LlamaLens"):
         gamma=args.gamma,
         model_name=model_name,
         prompt=args.prompt,
+        variant=variant,
     )
 
 
 def check_export_args(args: argparse.Namespace) -> None:
     """Validate what can be checked before loading the model."""
+    from llamalens.app.cli.commands import check_variant_args
+
+    check_variant_args(args)
     suffix = Path(args.out).suffix.lower()
     if suffix not in FIGURE_SUFFIXES + DATA_SUFFIXES:
         raise ValueError(f"--out {args.out!r}: expected a .png, .svg, .pdf, .csv or .npy file")
@@ -52,7 +56,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_export_args(args)
     engine = load(args)
     trace = engine.trace(prompt_ids(engine, args))
-    spec = figure_spec(args, engine.name)
+    spec = figure_spec(args, engine.name, engine.variant.label())
     out = Path(args.out)
     if out.suffix.lower() in DATA_SUFFIXES:
         from llamalens.viz.export import save_matrix
