@@ -18,6 +18,13 @@ WHATS = ("map", "grid", "sheet", "rope", "logits")
 STAGE_ALIASES = {"raw": "scores", "masked": "masked", "softmax": "probs"}  # CLI names
 
 
+def figure_title(model_name: str, variant: str, prompt: str, details: list[str]) -> str:
+    """Every figure's title: model [variant] · “prompt excerpt” · details."""
+    excerpt = " ".join(prompt.split())
+    excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
+    return " · ".join([variant_title(model_name, variant), f"“{excerpt}”", *details])
+
+
 @dataclass(frozen=True)
 class FigureSpec:
     """What to draw and how.
@@ -65,9 +72,7 @@ class FigureSpec:
 
     def title(self) -> str:
         """ "SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
-        excerpt = " ".join(self.prompt.split())
-        excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
-        parts = [variant_title(self.model_name, self.variant), f"“{excerpt}”"]
+        parts = []
         if self.what in ("map", "rope"):
             parts += [f"layer {self.layer}", f"head {self.head}"]
         elif self.what == "grid":
@@ -76,7 +81,7 @@ class FigureSpec:
             parts.append("all layers × heads")
         if self.what in ("map", "grid", "sheet"):
             parts.append(STAGE_LABELS[self.stage])
-        return " · ".join(parts)
+        return figure_title(self.model_name, self.variant, self.prompt, parts)
 
     def file_stem(self) -> str:
         """A file name suggestion, e.g. ``llamalens-map-L3-H5-probs``."""

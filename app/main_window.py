@@ -36,6 +36,7 @@ from llamalens.app.requests import (
     TraceResult,
 )
 from llamalens.app.state import InspectorState, PromptSettings
+from llamalens.app.whatif_actions import WhatIfActions
 from llamalens.app.worker import start_worker
 from llamalens.model.analysis import Analysis
 
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["headsDock"], self.docks["statsDock"])
         self.tabifyDockWidget(self.docks["statsDock"], self.docks["lensDock"])
         self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
+        self.whatif = WhatIfActions(self)
         self.docks["headsDock"].raise_()
         self.docks["ropeDock"].raise_()
         self.splitDockWidget(
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         self.worker.traced.connect(self._on_traced)
         self.worker.analysed.connect(self._on_analysed)
         self.worker.failed.connect(self._on_failed)
+        self.whatif.connect_worker(self.worker)
 
     def _restore_layout(self) -> None:
         st = app_settings.settings()
@@ -187,7 +190,7 @@ class MainWindow(QMainWindow):
         p = self.state.prompt
         self._trace_id = self._new_id()
         self._set_busy(True, "Running…")
-        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain))
+        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain, self.state.variant))
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()
@@ -210,10 +213,11 @@ class MainWindow(QMainWindow):
     def cancel(self) -> None:
         self.worker.cancel(self._load_id)
         self.worker.cancel(self._trace_id)
+        self.whatif.cancel()
 
     # ---- answers --------------------------------------------------------------------------
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
-        if request_id in (self._load_id, self._trace_id):
+        if request_id in (self._load_id, self._trace_id, *self.whatif.request_ids):
             self.progress_bar.setValue(int(fraction * 1000))
             self.progress_bar.setFormat(f"{message}  %p%")
 
@@ -240,6 +244,7 @@ class MainWindow(QMainWindow):
         if request_id != self._trace_id:
             return  # stale: a newer run was requested
         self.state.set_trace(result.trace, result.run, keep_token=False)
+        self.state.set_baseline(result.baseline)
         if result.run.kind != "generate":
             self._set_busy(False)
         self.run_shown.emit(result)
@@ -260,6 +265,10 @@ class MainWindow(QMainWindow):
         elif request_id == self._trace_id:
             self._set_busy(False)
             self.show_error("Could not run", message)
+        elif request_id in self.whatif.request_ids:
+            self._set_busy(False)
+            what = "rank the heads" if request_id == self.whatif.rank_id else "compare"
+            self.show_error(f"Could not {what}", message)
 
     # ---- status bar -----------------------------------------------------------------------
     def _show_model(self) -> None:

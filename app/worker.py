@@ -20,13 +20,18 @@ from llamalens.app.requests import (
     TRACE_KINDS,
     AdoptRequest,
     AppendRequest,
+    CompareRequest,
+    CompareResult,
     GenerateRequest,
     LoadRequest,
     ModelLoaded,
+    RankRequest,
+    RunSpec,
     TraceRequest,
     TraceResult,
 )
 from llamalens.app.state import RunInfo
+from llamalens.model.variants import Variant
 
 if TYPE_CHECKING:
     from llamalens.model.engine import Engine
@@ -49,6 +54,8 @@ class ModelWorker(QObject):
     loaded = Signal(int, object)  # request id, ModelLoaded
     traced = Signal(int, object)  # request id, TraceResult
     analysed = Signal(int, object)  # request id, llamalens.model.analysis.Analysis
+    ranked = Signal(int, object)  # request id, llamalens.model.head_ranking.HeadRanking
+    compared = Signal(int, object)  # request id, CompareResult
     failed = Signal(int, str)  # request id, message
 
     def __init__(self) -> None:
@@ -97,6 +104,10 @@ class ModelWorker(QObject):
                 self._append(request)
             elif isinstance(request, GenerateRequest):
                 self._generate(request)
+            elif isinstance(request, RankRequest):
+                self._rank(request)
+            elif isinstance(request, CompareRequest):
+                self._compare(request)
         except Cancelled:
             self.failed.emit(request.request_id, "Cancelled.")
         except Exception as exc:  # shown to the user, never swallowed
@@ -128,13 +139,45 @@ class ModelWorker(QObject):
 
     def _trace(self, req: TraceRequest) -> None:
         start = time.perf_counter()
-        enc = self.engine.encode(req.prompt, chat=req.chat, plain=req.plain)
+        engine = self.engine
+        if req.variant != engine.variant:
+            engine.set_variant(req.variant)
+        enc = engine.encode(req.prompt, chat=req.chat, plain=req.plain)
         progress = self._layer_progress(req.request_id, "Running")
-        self.trace = self.engine.trace(enc.ids, on_layer=progress)
+        self.trace = engine.trace(enc.ids, on_layer=progress)
+        baseline = self._baseline()
         dropped = tuple((d.offset, d.byte) for d in enc.dropped)
         run = RunInfo("run", dropped=dropped, seconds=time.perf_counter() - start)
-        self.traced.emit(req.request_id, TraceResult(self.trace, run))
+        self.traced.emit(req.request_id, TraceResult(self.trace, run, baseline))
         self._analyse(req)
+
+    def _baseline(self):
+        """The unchanged model on the current trace's tokens, for a variant (else None)."""
+        if self.engine.variant.is_model():
+            return None
+        return self.engine.baseline(self.trace.token_ids.tolist())
+
+    def _encode(self, spec: RunSpec) -> list[int]:
+        return self.engine.encode(spec.prompt, chat=spec.chat, plain=spec.plain).ids
+
+    def _rank(self, req: RankRequest) -> None:
+        """Rank heads on the request's variant; the current one is restored after."""
+        report = self._reporter(req.request_id)
+        progress = lambda done, n: report(done / n, f"Ranking heads: layer {done}/{n}")  # noqa: E731
+        with self.engine.varied(req.run.variant) as engine:
+            ranking = engine.rank_heads(
+                self._encode(req.run), req.layers, req.mode, req.target, on_layer=progress
+            )
+        self.ranked.emit(req.request_id, ranking)
+
+    def _compare(self, req: CompareRequest) -> None:
+        """Trace both sides, each with its variant; the current trace and cache stay."""
+        traces = []
+        for side, spec in (("A", req.a), ("B", req.b)):
+            with self.engine.varied(spec.variant) as engine:
+                progress = self._layer_progress(req.request_id, f"Comparing: run {side}")
+                traces.append(engine.trace(self._encode(spec), on_layer=progress))
+        self.compared.emit(req.request_id, CompareResult(*traces))
 
     def _append(self, req: AppendRequest) -> None:
         if self.trace is None:
@@ -142,11 +185,13 @@ class ModelWorker(QObject):
         start = time.perf_counter()
         self.trace = self.engine.append(self.trace, req.token_ids)
         run = RunInfo("append", new_ids=req.token_ids, seconds=time.perf_counter() - start)
-        self.traced.emit(req.request_id, TraceResult(self.trace, run))
+        self.traced.emit(req.request_id, TraceResult(self.trace, run, self._baseline()))
 
     def _adopt(self, req: AdoptRequest) -> None:
         """Appends continue the adopted trace if it fits the loaded model."""
         fits = self.engine is not None and self.engine.fits(req.trace)
+        if fits:  # continue it with the variant that made it
+            self.engine.set_variant(Variant.from_dict(req.trace.variant))
         self.trace = req.trace if fits else None  # else a later Run starts afresh
 
     def _generate(self, req: GenerateRequest) -> None:
@@ -166,7 +211,7 @@ class ModelWorker(QObject):
         )
         new = tuple(int(i) for i in self.trace.token_ids[before:])
         run = RunInfo("generate", new_ids=new, seconds=time.perf_counter() - start)
-        self.traced.emit(req.request_id, TraceResult(self.trace, run))
+        self.traced.emit(req.request_id, TraceResult(self.trace, run, self._baseline()))
         self._analyse(req)
 
     def _analyse(self, req) -> None:

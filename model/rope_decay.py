@@ -108,3 +108,33 @@ def decay_curve(
         source=source,
         label=label,
     )
+
+
+def trace_decay(
+    trace,
+    before: tuple[np.ndarray, float] | None = None,
+    source: str = "random",
+    layer: int = 0,
+    head: int = 0,
+    max_distance: int | None = None,
+) -> DecayCurve:
+    """The decay curve of a trace's RoPE ("after") against ``before``.
+
+    Args:
+        trace: a :class:`~llamalens.model.trace.Trace` (its θ_i and scale are "after").
+        before: (θ_i, scale) of the model, e.g. ``engine.rope(Variant())``; None: the
+            trace's own (no change).
+        source: ``random`` (q = k ~ N(0, I)) or ``head`` (this head's real q and k).
+        layer, head: the head, for ``head``.
+        max_distance: the longest distance (default the model's context).
+    """
+    after = (trace.theta, trace.rope_scale)
+    if source == "head":
+        if not (0 <= layer < trace.n_layers and 0 <= head < trace.n_heads):
+            raise ValueError(f"layer {layer}, head {head} is outside the trace")
+        weights = head_weights(trace.q[layer, head], trace.k[layer, trace.kv_head(head)])
+        label = f"layer {layer} · head {head} (its q, k)"
+    else:
+        weights, label = random_weights(trace.head_dim), "random q = k"
+    far = max_distance or int(trace.config.get("max_seq_len", 4096))
+    return decay_curve(before or after, after, weights, far, source, label)

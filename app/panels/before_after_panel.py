@@ -1,0 +1,45 @@
+"""Next token, before and after: the unchanged model's distribution beside the variant's."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from llamalens.app.state import InspectorState
+from llamalens.app.whatif_figures import draw_next_token
+from llamalens.viz.paired_bars import PairedBars
+
+IDLE = "Run a variant (What if) to see the next token before and after the change."
+
+
+class BeforeAfterPanel(QWidget):
+    """Paired bars of the model (before) and the shown variant (after), with Δ log p."""
+
+    def __init__(self, state: InspectorState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.bars = PairedBars()
+        self.caption = QLabel(IDLE)
+        self.caption.setObjectName("beforeAfterCaption")
+        self.caption.setWordWrap(True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.caption)
+        lay.addWidget(self.bars, 1)
+        state.baseline_changed.connect(self.refresh)
+        state.trace_changed.connect(self.refresh)
+
+    def refresh(self, *_args) -> None:
+        s = self.state
+        base, trace = s.baseline, s.trace
+        shown = trace is not None and base is not None and trace.variant_label != ""
+        self.bars.setVisible(shown)
+        if not shown:
+            self.caption.setText(IDLE)
+            return
+        draw_next_token(
+            self.bars, base.last_logits, trace.last_logits, s.vocab, ("model", "variant")
+        )
+        self.caption.setText(
+            f"Before: {s.model_name}. After: variant · {trace.variant_label}. "
+            "Δ log p = log p(after) − log p(before)."
+        )

@@ -1,0 +1,155 @@
+"""Compare two runs: two prompts, the model and a variant, or two heads; A, B and B − A."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from llamalens.app.requests import RunSpec
+from llamalens.app.state import Comparison, InspectorState
+from llamalens.app.whatif_figures import CompareFigure, draw_next_token
+from llamalens.model.variants import Variant
+from llamalens.viz.paired_bars import PairedBars
+
+MODES = (("two prompts", "prompts"), ("model vs variant", "variant"), ("two heads", "heads"))
+
+
+def excerpt(text: str, n: int = 24) -> str:
+    text = " ".join(text.split())
+    return f"“{text if len(text) <= n else text[: n - 1] + '…'}”"
+
+
+class ComparePanel(QWidget):
+    """Choose what to compare; shows the maps of the selected layer, head and stage.
+
+    Signals:
+        compare_requested(object, object): the two RunSpecs to trace (A, B).
+    """
+
+    compare_requested = Signal(object, object)
+
+    def __init__(self, state: InspectorState, parent=None) -> None:
+        super().__init__(parent)
+        self.state = state
+        self.mode_combo = QComboBox()
+        self.mode_combo.setObjectName("compareModeCombo")
+        for label, _ in MODES:
+            self.mode_combo.addItem(label)
+        self.prompt_b = QLineEdit()
+        self.prompt_b.setObjectName("comparePromptB")
+        self.prompt_b.setPlaceholderText("prompt B (A is the prompt above)")
+        self.layer_b, self.head_b = QSpinBox(), QSpinBox()
+        self.layer_b.setObjectName("compareLayerB")
+        self.head_b.setObjectName("compareHeadB")
+        self.button = QPushButton("Compare")
+        self.button.setObjectName("compareButton")
+        self.button.clicked.connect(self.compare)
+        self.figure = CompareFigure()
+        self.bars = PairedBars()
+        self.caption = QLabel("Choose two runs and press Compare.")
+        self.caption.setObjectName("compareCaption")
+        self.caption.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.mode_combo)
+        row.addWidget(self.prompt_b, 1)
+        for text, w in (("B: layer", self.layer_b), ("head", self.head_b)):
+            row.addWidget(QLabel(text))
+            row.addWidget(w)
+        row.addWidget(self.button)
+        split = QSplitter()
+        split.addWidget(self.figure)
+        split.addWidget(self.bars)
+        split.setStretchFactor(0, 3)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(row)
+        lay.addWidget(self.caption)
+        lay.addWidget(split, 1)
+        self.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        for spin in (self.layer_b, self.head_b):
+            spin.valueChanged.connect(self._head_b_changed)
+        state.comparison_changed.connect(self.refresh)
+        for sig in (state.layer_changed, state.head_changed, state.stage_changed):
+            sig.connect(self.refresh)
+        state.trace_changed.connect(self._limits)
+        state.display_changed.connect(self.refresh)
+        self._mode_changed()
+
+    def mode(self) -> str:
+        return MODES[self.mode_combo.currentIndex()][1]
+
+    def _mode_changed(self, *_args) -> None:
+        mode = self.mode()
+        self.prompt_b.setVisible(mode == "prompts")
+        for w in (self.layer_b, self.head_b):
+            w.setEnabled(mode == "heads")
+
+    def _limits(self) -> None:
+        s = self.state
+        self.layer_b.setRange(0, s.n_layers - 1)
+        self.head_b.setRange(0, s.n_heads - 1)
+
+    def compare(self) -> None:
+        """Trace the chosen runs (two heads need no run: the shown trace has both)."""
+        s = self.state
+        p = s.prompt
+        if s.trace is None:
+            return
+        mode = self.mode()
+        if mode == "heads":
+            head_b = (self.layer_b.value(), self.head_b.value())
+            names = (f"L{s.layer} H{s.head}", f"L{head_b[0]} H{head_b[1]}")
+            s.set_comparison(Comparison(s.trace, s.trace, "heads", names, head_b))
+            return
+        a = RunSpec(p.text, p.chat, p.plain, s.variant if mode == "prompts" else Variant())
+        if mode == "prompts":
+            b = RunSpec(self.prompt_b.text(), p.chat, p.plain, s.variant)
+        else:
+            b = RunSpec(p.text, p.chat, p.plain, s.variant)
+        self.compare_requested.emit(a, b)
+
+    def names(self, a: RunSpec, b: RunSpec) -> tuple[str, str]:
+        """How the two sides are labelled."""
+        if a.prompt != b.prompt:
+            return excerpt(a.prompt), excerpt(b.prompt)
+        label = b.variant.label()
+        return "model", f"variant · {label}" if label else "model"
+
+    def _head_b_changed(self, *_args) -> None:
+        c = self.state.comparison
+        if c is not None and c.mode == "heads":
+            head_b = (self.layer_b.value(), self.head_b.value())
+            self.state.set_comparison(
+                replace(c, head_b=head_b, names=(c.names[0], f"L{head_b[0]} H{head_b[1]}"))
+            )
+
+    def refresh(self, *_args) -> None:
+        s, c = self.state, self.state.comparison
+        if c is None:
+            return
+        head_a = (s.layer, s.head)
+        head_b = c.head_b if c.mode == "heads" else head_a
+        if c.mode == "heads":
+            c = Comparison(c.a, c.b, c.mode, (f"L{s.layer} H{s.head}", c.names[1]), c.head_b)
+        diff = self.figure.draw(
+            c.a, c.b, s.stage, head_a, head_b, c.names, colormap=s.display.colormap
+        )
+        draw_next_token(self.bars, c.a.last_logits, c.b.last_logits, s.vocab, c.names)
+        n = len(diff.labels)
+        common = "" if n == max(c.a.n_tokens, c.b.n_tokens) else f" on the first {n} positions"
+        self.caption.setText(
+            f"A: {c.names[0]} · B: {c.names[1]} · B − A{common}: "
+            f"largest |Δ| {abs(diff.values).max():.4f}."
+        )
