@@ -52,7 +52,9 @@ class MainWindow(QMainWindow):
     analysis_shown = Signal(object)  # Analysis, after the panels have been updated
     error_shown = Signal(str)  # the message of the dialog just opened
 
-    def __init__(self, model: str | None = None, device: str | None = None) -> None:
+    def __init__(
+        self, model: str | None = None, device: str | None = None, session: str | None = None
+    ) -> None:
         super().__init__()
         self.setWindowTitle("LlamaLens")
         self.resize(1500, 950)
@@ -72,7 +74,12 @@ class MainWindow(QMainWindow):
         if app_settings.settings().value("appearance/presentation", False, type=bool):
             self.menus.presentation.setChecked(True)
             self.appearance.set_presentation(True)
+        self._autorun = session is None  # a session shows its own trace, not a new run
         self.open_model(model)
+        if session is not None:
+            from llamalens.app.session import open_session
+
+            open_session(self, session)
 
     # ---- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
@@ -237,8 +244,9 @@ class MainWindow(QMainWindow):
         }
         self.state.set_model(info, result.tokenizer, source)
         self.model_loaded.emit(info)
-        if self.state.prompt.text.strip():
+        if self.state.prompt.text.strip() and self._autorun:
             self.run_prompt()
+        self._autorun = True
 
     def _on_traced(self, request_id: int, result: TraceResult) -> None:
         if request_id != self._trace_id:
@@ -333,18 +341,21 @@ def collect_garbage_on_gui_thread() -> None:
         _collector = GarbageCollector(interval=0.5)
 
 
-def create_main_window(model: str | None = None, device: str | None = None) -> MainWindow:
-    """Build the main window and start loading ``model`` (a path, or None for the default)."""
+def create_main_window(
+    model: str | None = None, device: str | None = None, session: str | None = None
+) -> MainWindow:
+    """Build the main window and start loading ``model`` (a path, or None for the default);
+    with ``session``, show that saved session (a ``.llamalens`` file) at once."""
     collect_garbage_on_gui_thread()
-    return MainWindow(model, device)
+    return MainWindow(model, device, session)
 
 
-def run_app(model: str | None = None, device: str | None = None) -> int:
+def run_app(model: str | None = None, device: str | None = None, session: str | None = None) -> int:
     """Start Qt, show the window, run the event loop."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")
-    window = create_main_window(model, None if device == "auto" else device)
+    window = create_main_window(model, None if device == "auto" else device, session)
     window.show()
     code = app.exec()
     dispose(window)

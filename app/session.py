@@ -20,6 +20,7 @@ from llamalens.app.state import InspectorState, PromptSettings, RunInfo
 from llamalens.model import session_io
 from llamalens.model.sampling import SamplingParams
 from llamalens.model.session_io import Session
+from llamalens.model.variants import Variant
 from llamalens.model.vocab_table import VocabTable
 
 FILTER = "LlamaLens sessions (*.llamalens);;All files (*)"
@@ -58,8 +59,10 @@ def session_from_state(state: InspectorState) -> Session:
             "seed": s.seed or 0,
         },
         history=list(state.history),
+        variant=state.variant.to_dict(),
     )
-    return Session(state.trace, vocab, meta, state.current_analysis())
+    baseline = state.baseline if state.trace.variant_label else None
+    return Session(state.trace, vocab, meta, state.current_analysis(), baseline)
 
 
 # ---- session → state -----------------------------------------------------------------------
@@ -75,7 +78,9 @@ def restore_state(state: InspectorState, session: Session, name: str) -> None:
     )
     state.set_sampling(_sampling(meta["sampling"]))
     state.set_history([str(h) for h in meta["history"]])
+    state.set_variant(Variant.from_dict(meta.get("variant")))
     state.set_trace(session.trace, RunInfo("session"), keep_token=False)
+    state.set_baseline(session.baseline)
     view = meta["view"]
     state.set_layer(int(view.get("layer", 0)))
     state.set_head(int(view.get("head", 0)))

@@ -21,12 +21,18 @@ vocab_bytes         uint8 [N]           every token's bytes, concatenated in id 
 vocab_offsets       int64 [V+1]         token ``i`` is ``vocab_bytes[off[i]:off[i+1]]``
 vocab_special       bool [V]            control tokens
 vocab_valid         bool [V]            False for ids that name no token
+baseline_logits     float32 [V]         for a variant's trace: the unchanged model's
+                                        next-token logits of the same tokens (optional)
+baseline_theta      float64 [hd/2]      the unchanged model's RoPE θ_i (with the above)
+baseline_scale      float64 []          its RoPE scale of q and k (1 but for YaRN)
 ==================  ==================  ================================================
 
 The ``session`` JSON holds ``format``, ``version``, ``created`` (ISO 8601), ``model``
 (``name``, ``path``, ``format``, ``device``, ``quantization``), ``prompt`` (``text``,
 ``chat``, ``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``),
-``sampling`` (``temperature``, ``top_p``, ``top_k``, ``seed``) and ``history`` (strings).
+``sampling`` (``temperature``, ``top_p``, ``top_k``, ``seed``), ``history`` (strings) and,
+optionally, ``variant``: the what-if variant the app runs next (``Variant.to_dict()``,
+with its ``label``; the trace's own variant is ``trace_variant``).
 The vocabulary lets a reader label any token id without loading the model.
 """
 
@@ -48,6 +54,7 @@ from llamalens.model.attention import STAGES
 from llamalens.model.sampling import SamplingParams
 from llamalens.model.trace import Trace
 from llamalens.model.trace_io import trace_arrays, trace_from_arrays
+from llamalens.model.variants import Baseline, Variant
 from llamalens.model.vocab_table import VocabTable
 
 FORMAT = "llamalens-session"
@@ -74,19 +81,27 @@ class Session:
         trace: the Trace. vocab: labels for every token id.
         meta: the ``session`` JSON as a dict (see the module docstring).
         analysis: the head statistics and lens, or None.
+        baseline: for a variant's trace, the unchanged model's logits and RoPE, or None.
     """
 
     trace: Trace
     vocab: VocabTable
     meta: dict[str, Any]
     analysis: Analysis | None = None
+    baseline: Baseline | None = None
 
 
 def new_meta(
-    *, model: dict, prompt: dict, view: dict, sampling: dict, history: list[str]
+    *,
+    model: dict,
+    prompt: dict,
+    view: dict,
+    sampling: dict,
+    history: list[str],
+    variant: dict | None = None,
 ) -> dict[str, Any]:
     """The ``session`` JSON of a version-1 file, stamped with the current time."""
-    return {
+    meta = {
         "format": FORMAT,
         "version": VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -96,6 +111,9 @@ def new_meta(
         "sampling": dict(sampling),
         "history": [str(h) for h in history],
     }
+    if variant:
+        meta["variant"] = dict(variant)
+    return meta
 
 
 def session_arrays(session: Session) -> dict[str, np.ndarray]:
@@ -116,6 +134,11 @@ def session_arrays(session: Session) -> dict[str, np.ndarray]:
             out["lens_positions"] = np.asarray(a.lens.positions, dtype=np.int64)
             if a.lens.ids is not None:
                 out["lens_ids"] = np.asarray(a.lens.ids, dtype=np.int64)
+    b = session.baseline
+    if b is not None:
+        out["baseline_logits"] = np.asarray(b.last_logits, dtype=np.float32)
+        out["baseline_theta"] = np.asarray(b.theta, dtype=np.float64)
+        out["baseline_scale"] = np.array(b.rope_scale, dtype=np.float64)
     return out
 
 
@@ -177,7 +200,7 @@ def session_from_arrays(data: dict[str, np.ndarray], source: str = "<arrays>") -
         raise ValueError(f"{source}: vocabulary is corrupt ({exc})") from exc
     analysis = _analysis(data, trace, source)
     _check(trace, vocab, meta, source)
-    return Session(trace, vocab, meta, analysis)
+    return Session(trace, vocab, meta, analysis, _baseline(data, trace, source))
 
 
 def _meta(data: dict[str, np.ndarray], source: str) -> dict[str, Any]:
@@ -227,6 +250,26 @@ def _analysis(data: dict[str, np.ndarray], trace: Trace, source: str) -> Analysi
     return analysis
 
 
+def _baseline(data: dict[str, np.ndarray], trace: Trace, source: str) -> Baseline | None:
+    keys = ("baseline_logits", "baseline_theta", "baseline_scale")
+    found = [k for k in keys if k in data]
+    if not found:
+        return None
+    if len(found) != len(keys):
+        raise ValueError(f"{source}: the baseline needs {', '.join(keys)}; found {found}")
+    logits, theta = np.asarray(data["baseline_logits"]), np.asarray(data["baseline_theta"])
+    if logits.shape != trace.last_logits.shape or theta.shape != trace.theta.shape:
+        raise ValueError(
+            f"{source}: baseline shapes {logits.shape}, {theta.shape} do not fit the trace "
+            f"({trace.last_logits.shape}, {trace.theta.shape})"
+        )
+    try:
+        scale = float(data["baseline_scale"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: baseline scale is corrupt ({exc})") from exc
+    return Baseline(logits.astype(np.float32), theta.astype(np.float64), scale)
+
+
 def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -> None:
     ids = trace.token_ids
     if len(ids) and (ids.min() < 0 or ids.max() >= vocab.n_vocab):
@@ -243,6 +286,10 @@ def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -
     if stage not in STAGES:
         raise ValueError(f"{source}: view stage is {stage!r}, expected one of {STAGES}")
     _check_sampling(meta["sampling"], source)
+    try:
+        Variant.from_dict(meta.get("variant"))
+    except ValueError as exc:
+        raise ValueError(f"{source}: session {exc}") from exc
     if not (
         0 <= layer < trace.n_layers
         and 0 <= head < trace.n_heads

@@ -1,6 +1,7 @@
 """The ``llamalens`` command: the app by default, plus headless subcommands.
 
-``llamalens [PATH]`` opens the window (the default model without PATH);
+``llamalens [PATH] [--session FILE]`` opens the window (the default model without PATH;
+a saved session shown at once with ``--session`` or a PATH ending in ``.llamalens``);
 ``llamalens info|tokens|next|dump|sample|generate|bench|export ...`` run without a
 window and print text or JSON: arguments → :class:`~llamalens.model.engine.Engine` →
 output. Bad input ends with one line ``llamalens: error: ...`` and exit code 2.
@@ -26,7 +27,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list and args_list[0] in ("-h", "--help"):
         build_app_parser().print_help()
         return 0
-    args = build_app_parser().parse_args(args_list)
+    model, device, session = app_arguments(args_list)
     from llamalens.app.main_window import run_app
 
-    return run_app(args.path, args.device)
+    return run_app(model, device, session)
+
+
+def app_arguments(argv: Sequence[str]) -> tuple[str | None, str, str | None]:
+    """The app's (checkpoint, device, session) from its arguments; a PATH ending in
+    ``.llamalens`` is a session shown with the default model."""
+    args = build_app_parser().parse_args(list(argv))
+    model, session = args.path, args.session
+    if session is None and model is not None and model.endswith(".llamalens"):
+        model, session = None, model
+    return model, args.device, session

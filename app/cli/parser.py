@@ -252,4 +252,10 @@ def build_app_parser() -> argparse.ArgumentParser:
         help="checkpoint to open (default: the embedded SmolLM2-135M-Instruct)",
     )
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    p.add_argument(
+        "--session",
+        metavar="FILE",
+        help="show a saved session (.llamalens) at start; a PATH ending in .llamalens "
+        "does the same with the default model",
+    )
     return p

@@ -143,3 +143,19 @@ def test_default_model_tokens(capsys, default_gguf):
     code, out, _ = run_cli(capsys, "tokens", "--prompt", "Hello 123", "--json")
     assert code == 0
     assert json.loads(out)["ids"] == [19556, 216, 33, 34, 35]
+
+
+def test_app_arguments_open_a_session():
+    from llamalens.app.cli import app_arguments
+
+    assert app_arguments([]) == (None, "auto", None)
+    assert app_arguments(["m.gguf", "--session", "s.llamalens"]) == (
+        "m.gguf",
+        "auto",
+        "s.llamalens",
+    )
+    assert app_arguments(["lesson.llamalens", "--device", "cpu"]) == (
+        None,
+        "cpu",
+        "lesson.llamalens",
+    )
