@@ -39,3 +39,28 @@ def pick_device(name: str | None = None) -> torch.device:
 def default_dtype(device: torch.device) -> torch.dtype:
     """fp32 on the CPU (exact comparisons, no slow bf16 kernels), bf16 on accelerators."""
     return torch.float32 if device.type == "cpu" else torch.bfloat16
+
+
+DTYPE_CHOICES = {
+    "auto": None,
+    "fp32": torch.float32,
+    "float32": torch.float32,
+    "bf16": torch.bfloat16,
+    "bfloat16": torch.bfloat16,
+    "fp16": torch.float16,
+    "float16": torch.float16,
+}
+
+
+def parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
+    """A compute dtype from ``auto`` (None), ``fp32``, ``bf16``, ``fp16`` or a torch dtype.
+
+    Raises:
+        ValueError: any other name.
+    """
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    key = str(dtype).lower().removeprefix("torch.")
+    if key not in DTYPE_CHOICES:
+        raise ValueError(f"dtype is {dtype!r}, expected auto, fp32, bf16 or fp16")
+    return DTYPE_CHOICES[key]

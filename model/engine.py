@@ -30,7 +30,7 @@ from llamalens.model.ablation import install as install_ablations
 from llamalens.model.ablation import remove as remove_ablations
 from llamalens.model.analysis import Analysis, LogitLens
 from llamalens.model.checkpoint import Checkpoint
-from llamalens.model.device import default_dtype, pick_device
+from llamalens.model.device import default_dtype, parse_dtype, pick_device
 from llamalens.model.errors import CheckpointError
 from llamalens.model.head_ranking import HeadRanking, rank_heads
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
@@ -141,7 +141,7 @@ class Engine:
         path: str | Path | None = None,
         *,
         device: str | None = None,
-        dtype: torch.dtype | None = None,
+        dtype: str | torch.dtype | None = None,
         progress: Progress | None = None,
     ) -> Engine:
         """Load a checkpoint (the default model when ``path`` is None) and build it.
@@ -149,7 +149,8 @@ class Engine:
         Args:
             path: a checkpoint file or directory; None for the default model.
             device: ``auto`` (None), ``cpu``, ``cuda``, ``mps``.
-            dtype: the compute dtype (None: fp32 on the CPU, bf16 on accelerators).
+            dtype: the compute dtype: ``auto``/None (fp32 on the CPU, bf16 on
+                accelerators), ``fp32``, ``bf16``, ``fp16`` or a torch dtype.
             progress: called with (fraction, message).
 
         Raises:
@@ -158,6 +159,7 @@ class Engine:
         from llamalens.model.default_model import DISPLAY_NAME, default_model_path
 
         start = time.perf_counter()
+        dtype = parse_dtype(dtype)  # a bad name fails before the load
         report = progress or (lambda _f, _m: None)
         default = path is None
         if default:

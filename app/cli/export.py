@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -71,14 +70,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _render(spec, trace, vocab, out: Path, args: argparse.Namespace) -> None:
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never open a window for this
-    from PySide6.QtWidgets import QApplication
-
     from llamalens.app.appearance import THEMES
     from llamalens.app.figures import build_figure
+    from llamalens.app.offscreen import offscreen_app
     from llamalens.viz.export import export_figure
 
-    app = QApplication.instance() or QApplication(["llamalens"])
+    app = offscreen_app()  # never open a window for this
     widget = build_figure(spec, trace, vocab)
     app.processEvents()
     try:

@@ -1,0 +1,20 @@
+"""A Qt application for drawing figures without a window (the CLI, scripts, notebooks)."""
+
+from __future__ import annotations
+
+import os
+
+
+def offscreen_app():
+    """The running QApplication, or a new one on the offscreen platform.
+
+    Figures are laid out with ``show()``; on the offscreen platform that never opens a
+    window, whatever display the machine has.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        app = QApplication(["llamalens"])
+    return app
