@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+
+from PySide6.QtCore import qInstallMessageHandler
 
 
 def offscreen_app():
@@ -17,4 +20,12 @@ def offscreen_app():
     if app is None:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         app = QApplication(["llamalens"])
+        qInstallMessageHandler(_quiet)
     return app
+
+
+def _quiet(_kind, _context, message: str) -> None:
+    """Qt's messages on stderr, but for the offscreen platform's note on every shown
+    widget (it has no windows to size, which is the point)."""
+    if "propagateSizeHints" not in message:
+        sys.stderr.write(message + "\n")

@@ -122,7 +122,7 @@ def next_token_figure(logits_a, logits_b, vocab, names=("before", "after"), them
 
 def ranking_figure(ranking: HeadRanking, vocab, theme: str = "light"):
     n_layers, n_heads = ranking.effect.shape
-    w = _themed(LayerHeadMap(), theme, 140 + 48 * n_heads, 120 + min(28 * n_layers, 900))
+    w = _themed(LayerHeadMap(), theme, max(760, 140 + 48 * n_heads), 120 + min(28 * n_layers, 900))
     draw_ranking(w, ranking, vocab)
     return w
 

@@ -30,6 +30,7 @@ _API = {
     "Variant": "llamalens.model.variants",
     "HeadAblation": "llamalens.model.variants",
     "RopeChange": "llamalens.model.variants",
+    "variant_from_options": "llamalens.model.variants",
     "RopeScaling": "llamalens.model.config",
     "SamplingParams": "llamalens.model.sampling",
     "trace_decay": "llamalens.model.rope_decay",
