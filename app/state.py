@@ -194,8 +194,9 @@ class InspectorState(QObject):
         self.trace_changed.emit()
         if self.run.kind == "run" and self.analysis is not None:
             self.set_analysis(None)
-        if self.run.kind == "run" and self.ranking is not None:
-            self.set_ranking(None)  # it ranked the previous prompt's heads
+        ranked = None if self.ranking is None else self.ranking.token_ids
+        if ranked is not None and (trace is None or ranked != tuple(trace.token_ids.tolist())):
+            self.set_ranking(None)  # it ranked another prompt's heads
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         self.analysis = analysis

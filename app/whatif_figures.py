@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from llamalens.app.appearance import THEMES
@@ -140,7 +141,8 @@ def angles_figure(theta_before, theta_after, position: int, theme: str = "light"
 
 
 class CompareFigure(QWidget):
-    """A, B and B − A maps side by side (one widget, so it exports as one figure)."""
+    """A, B and B − A maps side by side (one widget, so it exports as one figure); the
+    names of A and B belong in the figure's title or the panel's caption."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -148,13 +150,22 @@ class CompareFigure(QWidget):
         self.map_a, self.map_b, self.diff = AttentionMap(), AttentionMap(), AttentionMap()
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        for m in (self.map_a, self.map_b, self.diff):
+        for m, stretch in ((self.map_a, 5), (self.map_b, 5), (self.diff, 6)):
             m.set_readout_visible(False)
-            lay.addWidget(m)
+            lay.addWidget(m, stretch)  # the difference's labels ("a|b") and bar are wider
+            # square cells in a new shape: show the whole map again
+            m.plot_item.getViewBox().sigResized.connect(lambda *_a, m=m: m.reset_view())
 
     def set_colors(self, background: str, foreground: str) -> None:
         for m in (self.map_a, self.map_b, self.diff):
             m.set_colors(background, foreground)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        return QSize(1300, 520)  # three maps need about 400 px each to show whole
+
+    def reset_views(self) -> None:
+        for m in (self.map_a, self.map_b, self.diff):
+            m.reset_view()
 
     def draw(
         self,
@@ -169,8 +180,9 @@ class CompareFigure(QWidget):
         """Draw both sides and their difference; returns the difference."""
         for m in (self.map_a, self.map_b):
             m.set_colormap(colormap)
-        draw_map(self.map_a, a, *head_a, stage, f"A: {names[0]} · L{head_a[0]} H{head_a[1]}")
-        draw_map(self.map_b, b, *head_b, stage, f"B: {names[1]} · L{head_b[0]} H{head_b[1]}")
+        # short titles: a map's title sets its layout's width (the names go in the caption)
+        draw_map(self.map_a, a, *head_a, stage, f"A · L{head_a[0]} H{head_a[1]}")
+        draw_map(self.map_b, b, *head_b, stage, f"B · L{head_b[0]} H{head_b[1]}")
         diff = map_difference(a, b, stage, head_a, head_b)
         draw_difference(self.diff, diff, stage, "B − A")
         return diff

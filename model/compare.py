@@ -24,7 +24,7 @@ class MapDifference:
     Attributes:
         values: (n, n) float32 B − A; 0 where the causal mask hid both cells.
         mask: (n, n) bool cells hidden by the causal mask, or None (raw scores).
-        labels: n token labels (``a | b`` where the two runs' tokens differ).
+        labels: n token labels (``a|b`` where the two runs' tokens differ).
         a, b: (n, n) float32 the two maps.
     """
 
@@ -71,7 +71,7 @@ def map_difference(
     if mask is not None:  # -inf − -inf is NaN: a hidden cell differs by nothing
         values = np.where(mask, np.float32(0), values)
     labels = [
-        sa if sa == sb else f"{sa} | {sb}" for sa, sb in zip(a.token_strs[:n], b.token_strs[:n])
+        sa if sa == sb else f"{sa}|{sb}" for sa, sb in zip(a.token_strs[:n], b.token_strs[:n])
     ]
     return MapDifference(values.astype(np.float32), mask, labels, map_a, map_b)
 

@@ -32,6 +32,7 @@ class HeadRanking:
         mode: ``zero`` or ``mean``.
         layers: the layers ranked.
         variant: the variant the ranking was made on (``{}``: the model).
+        token_ids: the prompt's token ids.
     """
 
     effect: np.ndarray
@@ -41,6 +42,7 @@ class HeadRanking:
     mode: str
     layers: tuple[int, ...]
     variant: dict[str, Any] = field(default_factory=dict)
+    token_ids: tuple[int, ...] = ()
 
     def order(self) -> list[tuple[int, int]]:
         """The ranked (layer, head) pairs, largest drop of log p(target) first."""
@@ -101,4 +103,12 @@ def rank_heads(
         kl[layer] = (base.exp() * (base - lp)).sum(-1).cpu().numpy()
         if on_layer is not None:
             on_layer(done, len(chosen))
-    return HeadRanking(effect, kl, target, float(base[target]), mode, tuple(chosen))
+    return HeadRanking(
+        effect,
+        kl,
+        target,
+        float(base[target]),
+        mode,
+        tuple(chosen),
+        token_ids=tuple(int(i) for i in ids),
+    )

@@ -1,12 +1,14 @@
 """PairedBars: two next-token distributions side by side, with Δ log-probability.
 
 For each token, bar A (before, or the first run) and bar B (after, or the second run)
-are drawn as a pair, and the change log p_B − log p_A is written beside them, green
-where B made the token more likely and red where less.
+are drawn as a pair, and the change log p_B − log p_A is written in a column at the
+right, green where B made the token more likely and red where less. The title names
+A and B in their colours.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 import numpy as np
@@ -49,11 +51,11 @@ class PairedBars(pg.PlotWidget):
         self.bars_b = pg.BarGraphItem(x0=[0.0], y=[0.0], height=HALF, width=[0.0], brush=B_COLOR)
         plot.addItem(self.bars_a)
         plot.addItem(self.bars_b)
-        self.legend = plot.addLegend(offset=(-10, 10), labelTextColor="#222")
         self._texts: list[pg.TextItem] = []
         self.labels: list[str] = []
         self.prob_a = self.prob_b = self.delta = np.zeros(0)
         self.names = ("A", "B")
+        self._right = 1.0
         self.set_colors("w", "#222")
 
     def set_pairs(
@@ -89,17 +91,18 @@ class PairedBars(pg.PlotWidget):
         self.getPlotItem().getAxis("left").setTicks(
             [[(float(y[i]), visible_text(t)) for i, t in enumerate(labels)]]
         )
-        self._update_texts(y)
-        self._update_legend()
         top = float(max(a.max(initial=0.0), b.max(initial=0.0)))
+        self._right = max(0.05, top) * 1.8  # the bars use the left 55 %, Δ the rest
+        self._update_texts(y)
+        self._update_title()
         plot = self.getPlotItem()
-        plot.setXRange(0, max(0.05, top) * 1.45, padding=0)
+        plot.setXRange(0, self._right, padding=0)
         plot.setYRange(-0.6, max(n, 1) - 0.4, padding=0)
 
     def _update_texts(self, y: np.ndarray) -> None:
         plot = self.getPlotItem()
         while len(self._texts) < len(self.labels):
-            item = pg.TextItem(anchor=(0, 0.5))
+            item = pg.TextItem(anchor=(1, 0.5))  # right-aligned: a column of Δ
             item.setFont(self._font)
             plot.addItem(item)
             self._texts.append(item)
@@ -112,12 +115,18 @@ class PairedBars(pg.PlotWidget):
             text = "Δ log p = " + shown.replace("-", "−")  # a real minus sign
             color = UP_COLOR if d > 0 else DOWN_COLOR if d < 0 else self._fg.name()
             item.setText(text, color=color)
-            item.setPos(max(self.prob_a[i], self.prob_b[i]) + 0.004, float(y[i]))
+            item.setPos(self._right, float(y[i]))
 
-    def _update_legend(self) -> None:
-        self.legend.clear()
-        self.legend.addItem(self.bars_a, self.names[0])
-        self.legend.addItem(self.bars_b, self.names[1])
+    def title(self) -> str:
+        """The plot's title: A and B named in their bar colours (HTML)."""
+        a, b = (html.escape(n) for n in self.names)
+        return (
+            f"<span style='color:{A_COLOR}'>■</span> A: {a} &nbsp;&nbsp; "
+            f"<span style='color:{B_COLOR}'>■</span> B: {b}"
+        )
+
+    def _update_title(self) -> None:
+        self.getPlotItem().setTitle(self.title(), color=self._fg.name(), size="11pt")
 
     def set_colors(self, background: str, foreground: str) -> None:
         """Background, axes and labels for a light or dark theme."""
@@ -128,6 +137,6 @@ class PairedBars(pg.PlotWidget):
             plot.getAxis(side).setPen(foreground)
             plot.getAxis(side).setTextPen(foreground)
         plot.setLabel("bottom", "probability", color=foreground, **{"font-size": "12pt"})
-        self.legend.setLabelTextColor(foreground)
         if self.labels:
             self._update_texts(np.arange(len(self.labels), dtype=np.float64)[::-1])
+            self._update_title()

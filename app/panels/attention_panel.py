@@ -159,8 +159,8 @@ class AttentionPanel(QWidget):
         self.stage_combo.blockSignals(False)
         kv = s.trace.kv_head(s.head)
         title = f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_LABELS[s.stage]}"
-        if s.shown_variant:
-            title = f"[variant: {s.shown_variant}] {title}"
+        if s.shown_variant:  # short: the title's width sets the map's; the window names it
+            title = f"[variant] {title}"
         style = map_style(s.trace, s.stage)
         self.map.set_map(s.current_map(), s.trace.token_strs, title=title, **style)
         self.map.set_query_row(s.token)

@@ -59,6 +59,7 @@ class RankingPanel(QWidget):
     def refresh(self) -> None:
         r, s = self.state.ranking, self.state
         self.export_button.setEnabled(r is not None)
+        self.map.setVisible(r is not None)
         if r is None:
             self.table.setRowCount(0)
             self.caption.setText(IDLE)

@@ -51,7 +51,7 @@ def test_ablating_heads_reruns_every_panel_and_labels_the_variant(qtbot, shown, 
     assert trace.variant_label == label
     assert win.windowTitle() == f"LlamaLens — {win.state.model_name} [variant: {label}]"
     assert win.docks["headsDock"].windowTitle() == "Heads of this layer [variant]"
-    assert f"[variant: {label}]" in win.attention.map._title_text
+    assert win.attention.map._title_text.startswith("[variant] layer 1 · head 3")
     with reference.varied(want):
         ref = reference.trace(ids)
     np.testing.assert_array_equal(win.attention.map.displayed_matrix(), ref.probs(1, 3))
@@ -172,3 +172,16 @@ def test_compare_model_and_variant_then_two_heads(qtbot, shown, reference):  # n
     assert win.state.comparison.mode == "heads"
     assert not panel.figure.diff.displayed_matrix().any()
     assert not np.any(panel.bars.delta)
+
+
+def test_a_ranking_stays_for_its_prompt_and_goes_with_another(qtbot, shown):
+    win = shown
+    with qtbot.waitSignal(win.state.ranking_changed, timeout=DOCK_WAIT):
+        click(qtbot, win, "rankButton")
+    ranking = win.state.ranking
+    assert ranking.token_ids == tuple(win.state.trace.token_ids.tolist())
+    win.state.set_variant(Variant((HeadAblation(0, 1),)))
+    run_variant(qtbot, win)  # the same prompt, as a variant: the model's ranking stays
+    assert win.state.ranking is ranking and win.whatif.ranking.table.rowCount() == 8
+    run(qtbot, win, "another prompt")
+    assert win.state.ranking is None and win.whatif.ranking.table.rowCount() == 0

@@ -52,7 +52,7 @@ def test_model_against_variant_and_two_prompts(engine):
     d2 = map_difference(a, other, "masked", (1, 1), (1, 1))
     n = other.n_tokens
     assert d2.values.shape == (n, n) and not np.isnan(d2.values).any()
-    assert d2.labels[0] == a.token_strs[0] and " | " in d2.labels[-1]
+    assert d2.labels[0] == a.token_strs[0] and "|" in d2.labels[-1]
     visible = ~d2.mask
     want = other.masked(1, 1)[:n, :n][visible] - a.masked(1, 1)[:n, :n][visible]
     np.testing.assert_array_equal(d2.values[visible], want)

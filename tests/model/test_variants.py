@@ -186,6 +186,7 @@ def test_ranking_equals_ablating_each_head_alone(engine, mode):
     seen = []
     ranking = engine.rank_heads(ids, mode=mode, on_layer=lambda d, n: seen.append((d, n)))
     assert seen == [(1, 2), (2, 2)] and ranking.layers == (0, 1)
+    assert ranking.token_ids == tuple(ids)
     base = engine.logits(ids)[-1].astype(np.float64)
     base_lp = base - np.logaddexp.reduce(base)
     assert ranking.target == int(np.argmax(base)) and ranking.variant == engine.variant.to_dict()
