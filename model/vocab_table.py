@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from llamalens.model.tokenizer.core import Token, show_bytes
+from llamalens.model.tokenizer.core import Token, show_bytes, with_characters
 
 ARRAY_KEYS = ("vocab_bytes", "vocab_offsets", "vocab_special", "vocab_valid")
 
@@ -129,5 +129,5 @@ class VocabTable:
         return Token(id, data, show_bytes(data), self._special[id])
 
     def tokens(self, ids: Sequence[int]) -> list[Token]:
-        """:meth:`token` for each id."""
-        return [self.token(i) for i in ids]
+        """:meth:`token` for each id; pieces of one character show that character."""
+        return with_characters([self.token(i) for i in ids])

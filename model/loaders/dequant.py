@@ -11,6 +11,12 @@ Layouts (per block; ``f16`` is an IEEE half, little-endian):
 - ``Q4_0`` (32, 18 B): f16 d, 16 B nibbles (low nibbles are weights 0..15, high
   nibbles 16..31); ``w = d·(q - 8)``.
 - ``Q4_1`` (32, 20 B): f16 d, f16 m, 16 B nibbles; ``w = d·q + m``.
+- ``Q5_0`` (32, 22 B): f16 d, 4 B ``qh`` (little-endian uint32: bit j is the fifth bit of
+  weight j), 16 B nibbles as in Q4_0; ``w = d·(q - 16)``.
+- ``Q5_1`` (32, 24 B): f16 d, f16 m, 4 B ``qh``, 16 B nibbles; ``w = d·q + m``.
+- ``Q8_1`` (32, 36 B): f16 d, f16 s (= d·Σq, only used by llama.cpp's dot products),
+  32 x int8 q; ``w = q·d``. This is ggml's current layout; gguf-py's size table still lists
+  the 40-byte layout of 2023 (float32 d and s), which no current GGUF writer produces.
 - ``Q4_K`` (256, 144 B): f16 d, f16 dmin, 12 B of eight 6-bit (scale, min) pairs,
   128 B nibbles in four 64-weight chunks (low nibbles first); ``w = d·s_j·q - dmin·m_j``.
 - ``Q5_K`` (256, 176 B): like Q4_K plus 32 B of fifth bits (bit j of byte l is
@@ -35,6 +41,9 @@ BLOCK_LAYOUT: dict[str, tuple[int, int]] = {
     "Q8_0": (32, 34),
     "Q4_0": (32, 18),
     "Q4_1": (32, 20),
+    "Q5_0": (32, 22),
+    "Q5_1": (32, 24),
+    "Q8_1": (32, 36),
     "Q4_K": (256, 144),
     "Q5_K": (256, 176),
     "Q6_K": (256, 210),
@@ -133,6 +142,11 @@ def _q8_0(b: torch.Tensor, out: torch.Tensor) -> None:
     out.mul_(_f16(b[:, :2]))  # times d (n, 1)
 
 
+def _q8_1(b: torch.Tensor, out: torch.Tensor) -> None:
+    out.copy_(b[:, 4:].contiguous().view(torch.int8))  # (n, 32); the sum s is not needed
+    out.mul_(_f16(b[:, :2]))  # times d (n, 1)
+
+
 def _unpack_nibbles(packed: torch.Tensor, out: torch.Tensor) -> None:
     """(n, 16) bytes -> out (n, 32): low nibbles are weights 0..15, high nibbles 16..31."""
     halves = out.view(-1, 2, 16)
@@ -147,6 +161,31 @@ def _q4_0(b: torch.Tensor, out: torch.Tensor) -> None:
 
 def _q4_1(b: torch.Tensor, out: torch.Tensor) -> None:
     _unpack_nibbles(b[:, 4:], out)
+    out.mul_(_f16(b[:, :2])).add_(_f16(b[:, 2:4]))  # d·q + m
+
+
+_BIT_OF_BYTE = torch.arange(8, dtype=torch.uint8).view(1, 1, 8)
+
+
+def _add_fifth_bits(qh: torch.Tensor, out: torch.Tensor) -> None:
+    """Add 16 x bit j of the little-endian 32-bit word ``qh`` (n, 4) to weight j of out (n, 32).
+
+    Bit i of byte k is bit 8k + i of the word, so unpacking the bytes in order lists the bits
+    in weight order.
+    """
+    bits = (qh.reshape(-1, 4, 1) >> _BIT_OF_BYTE) & 1  # (n, 4, 8)
+    out.add_(bits.reshape(-1, 32).float().mul_(16.0))
+
+
+def _q5_0(b: torch.Tensor, out: torch.Tensor) -> None:
+    _unpack_nibbles(b[:, 6:], out)
+    _add_fifth_bits(b[:, 2:6], out)
+    out.sub_(16.0).mul_(_f16(b[:, :2]))  # d·(q - 16); q - 16 is exact
+
+
+def _q5_1(b: torch.Tensor, out: torch.Tensor) -> None:
+    _unpack_nibbles(b[:, 8:], out)
+    _add_fifth_bits(b[:, 4:8], out)
     out.mul_(_f16(b[:, :2])).add_(_f16(b[:, 2:4]))  # d·q + m
 
 
@@ -214,6 +253,9 @@ _DECODERS = {
     "Q8_0": _q8_0,
     "Q4_0": _q4_0,
     "Q4_1": _q4_1,
+    "Q5_0": _q5_0,
+    "Q5_1": _q5_1,
+    "Q8_1": _q8_1,
     "Q4_K": _q4_k,
     "Q5_K": _q5_k,
     "Q6_K": _q6_k,

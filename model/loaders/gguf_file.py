@@ -244,11 +244,17 @@ def _alignment(path: Path, metadata: dict[str, Any]) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _ggml_types() -> dict[int, tuple[str, int, int]]:
-    """GGML type id -> (name, weights per block, bytes per block)."""
+    """GGML type id -> (name, weights per block, bytes per block).
+
+    The types LlamaLens decodes take their layout from :data:`dequant.BLOCK_LAYOUT` (gguf-py
+    still gives Q8_1 its old 40-byte block); the others from gguf-py.
+    """
     import gguf
 
+    from llamalens.model.loaders.dequant import BLOCK_LAYOUT
+
     return {
-        t.value: (t.name, *gguf.GGML_QUANT_SIZES[t])
+        t.value: (t.name, *BLOCK_LAYOUT.get(t.name, gguf.GGML_QUANT_SIZES[t]))
         for t in gguf.GGMLQuantizationType
         if t in gguf.GGML_QUANT_SIZES
     }

@@ -1,11 +1,15 @@
 """Load a llama.cpp GGUF checkpoint into the Meta naming, dequantized to float32.
 
-GGUF stores the hyper-parameters as ``llama.*`` metadata, the tokenizer as
-``tokenizer.ggml.*`` metadata and the weights under llama.cpp names
-(``blk.N.attn_q.weight``). Its q/k rows are already in Meta's interleaved-pair
-order (llama.cpp converts from Hugging Face by undoing HF's permutation), so no
-rows are permuted here. GGUF lists dimensions fastest-first (``ne0`` = columns);
-PyTorch order is the reverse.
+GGUF stores the hyper-parameters as ``<architecture>.*`` metadata (``llama.*``,
+``qwen2.*``), the tokenizer as ``tokenizer.ggml.*`` metadata and the weights under
+llama.cpp names (``blk.N.attn_q.weight``). GGUF lists dimensions fastest-first
+(``ne0`` = columns); PyTorch order is the reverse.
+
+RoPE layout of q/k rows: llama.cpp's converter permutes a ``llama`` model's q/k rows from
+Hugging Face's two-halves order back to Meta's adjacent pairs (llama.cpp rotates those with
+its "normal" RoPE), but leaves a ``qwen2`` model's rows (and biases) in Hugging Face's order
+(rotated with its "NeoX" RoPE). So ``qwen2`` q/k rows are un-permuted here, as for a
+Hugging Face checkpoint.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from llamalens.model.config import LlamaConfig
 from llamalens.model.errors import CheckpointError
 from llamalens.model.loaders.dequant import SUPPORTED_TYPES, dequantize
 from llamalens.model.loaders.gguf_file import TensorInfo, read_gguf
+from llamalens.model.loaders.hf import unpermute
 from llamalens.model.loaders.validate import check_config, expected_shapes
 
 if TYPE_CHECKING:
@@ -54,6 +59,9 @@ _LAYER_NAMES = {
     "ffn_up.weight": "feed_forward.w3.weight",
 }
 _BLOCK = re.compile(r"blk\.(\d+)\.(.+)")
+ARCHITECTURES = ("llama", "qwen2")
+# architectures whose q/k rows llama.cpp keeps in Hugging Face's two-halves order
+_HALVES_LAYOUT = {"qwen2"}
 
 
 def meta_name(gguf_name: str) -> str | None:
@@ -73,7 +81,8 @@ def meta_name(gguf_name: str) -> str | None:
 
 
 def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
-    """Load a Llama-architecture GGUF file.
+    """Load a GGUF file of architecture ``llama`` (Llama 1/2/3, Mistral, SmolLM...) or
+    ``qwen2`` (Qwen2, Qwen2.5: q/k/v biases).
 
     Dequantizing is cheap (well under a second for the default model), so weights are
     decoded on every load rather than cached on disk.
@@ -99,13 +108,13 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     report(0.0, f"Reading metadata of {path.name}")
     gguf_file = read_gguf(path)
     metadata = gguf_file.metadata
-    arch = metadata.get("general.architecture")
-    if arch != "llama":
-        raise CheckpointError(path, f"unsupported architecture {arch!r}, expected 'llama'")
+    arch = _architecture(path, metadata)
     infos = {t.name: t for t in gguf_file.tensors}  # names are unique: read_gguf checks
     config = config_from_metadata(path, metadata, infos)
     plan = _plan(path, config, infos)
     tensors = _dequantize_all(path, plan, report.span(0.05, 0.95))
+    if arch in _HALVES_LAYOUT:
+        _to_adjacent_pairs(tensors, config)
     report(0.97, "Loading tokenizer")
     tokenizer = _load_tokenizer(metadata, path)
     report(1.0, "Done")
@@ -120,69 +129,81 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     )
 
 
+def _architecture(path: Path, metadata: dict[str, Any]) -> str:
+    arch = metadata.get("general.architecture")
+    if arch not in ARCHITECTURES:
+        expected = " or ".join(repr(a) for a in ARCHITECTURES)
+        raise CheckpointError(path, f"unsupported architecture {arch!r}, expected {expected}")
+    return arch
+
+
 def config_from_metadata(
     path: Path, metadata: dict[str, Any], infos: dict[str, TensorInfo]
 ) -> LlamaConfig:
-    """Build and validate the LlamaConfig from ``llama.*`` metadata.
+    """Build and validate the LlamaConfig from ``<architecture>.*`` metadata.
 
     Args:
         path: the file, for error messages.
         metadata: from :func:`model.loaders.gguf_meta.read_metadata`.
-        infos: GGUF tensor name -> tensor info (for the vocabulary fallback and to
-            detect tied embeddings and q/k/v biases); only ``shape`` is used.
+        infos: GGUF tensor name -> tensor info (for the vocabulary size and to detect tied
+            embeddings and q/k/v biases); only ``shape`` is used.
 
     Raises:
         CheckpointError: a required key is missing, or the values are inconsistent.
     """
+    arch = metadata.get("general.architecture", "llama")
+
+    def get(key: str, default: Any = None) -> Any:
+        return metadata.get(f"{arch}.{key}", default)
 
     def need(key: str) -> Any:
-        if f"llama.{key}" not in metadata:
-            raise CheckpointError(path, f"metadata key 'llama.{key}' is missing")
-        return metadata[f"llama.{key}"]
+        if f"{arch}.{key}" not in metadata:
+            raise CheckpointError(path, f"metadata key '{arch}.{key}' is missing")
+        return metadata[f"{arch}.{key}"]
 
     dim, n_heads = need("embedding_length"), need("attention.head_count")
-    n_kv_heads = metadata.get("llama.attention.head_count_kv", n_heads)
-    head_dim = metadata.get(
-        "llama.attention.key_length", metadata.get("llama.rope.dimension_count", 0)
-    )
-    _check_rope_scaling(path, metadata)
+    n_kv_heads = get("attention.head_count_kv", n_heads)
+    head_dim = get("attention.key_length", get("rope.dimension_count", 0))
+    _check_rope_scaling(path, arch, metadata)
     try:
         config = LlamaConfig(
             dim=dim,
             n_layers=need("block_count"),
             n_heads=n_heads,
             n_kv_heads=n_kv_heads,
-            vocab_size=_vocab_size(metadata, infos),
+            vocab_size=_vocab_size(arch, metadata, infos),
             hidden_dim=need("feed_forward_length"),
-            norm_eps=_f32_decimal(metadata.get("llama.attention.layer_norm_rms_epsilon", 1e-5)),
-            rope_theta=_f32_decimal(metadata.get("llama.rope.freq_base", 10000.0)),
-            max_seq_len=metadata.get("llama.context_length", 8192),
+            norm_eps=_f32_decimal(get("attention.layer_norm_rms_epsilon", 1e-5)),
+            rope_theta=_f32_decimal(get("rope.freq_base", 10000.0)),
+            max_seq_len=get("context_length", 8192),
             tie_embeddings="output.weight" not in infos,
-            qkv_bias="blk.0.attn_q.bias" in infos,
+            qkv_bias="blk.0.attn_q.bias" in infos or arch == "qwen2",  # llama.cpp needs them
             head_dim=head_dim,
         )
     except (TypeError, ValueError) as exc:  # e.g. per-layer head counts stored as arrays
         raise CheckpointError(
             path,
-            f"llama.* metadata has values of the wrong type ({exc}), expected one number per key",
+            f"{arch}.* metadata has values of the wrong type ({exc}), expected one number per key",
         ) from exc
     check_config(path, config)
     return config
 
 
-def _vocab_size(metadata: dict[str, Any], infos: dict[str, TensorInfo]) -> int:
-    if "llama.vocab_size" in metadata:
-        return metadata["llama.vocab_size"]
-    if "tokenizer.ggml.tokens" in metadata:
-        return len(metadata["tokenizer.ggml.tokens"])
+def _vocab_size(arch: str, metadata: dict[str, Any], infos: dict[str, TensorInfo]) -> int:
+    """``<arch>.vocab_size``, else the embedding's rows (Qwen2 pads them past the token
+    list), else the number of tokens."""
+    if f"{arch}.vocab_size" in metadata:
+        return metadata[f"{arch}.vocab_size"]
     embedding = infos.get("token_embd.weight")
-    return embedding.shape[0] if embedding is not None and len(embedding.shape) == 2 else 0
+    if embedding is not None and len(embedding.shape) == 2:
+        return embedding.shape[0]
+    return len(metadata.get("tokenizer.ggml.tokens") or [])
 
 
-def _check_rope_scaling(path: Path, metadata: dict[str, Any]) -> None:
+def _check_rope_scaling(path: Path, arch: str, metadata: dict[str, Any]) -> None:
     """Llama 3.1 GGUFs carry their scaling as the ``rope_freqs`` tensor; others change the math."""
-    kind = metadata.get("llama.rope.scaling.type", "none")
-    factor = metadata.get("llama.rope.scaling.factor", 1.0)
+    kind = metadata.get(f"{arch}.rope.scaling.type", "none")
+    factor = metadata.get(f"{arch}.rope.scaling.factor", 1.0)
     if kind not in ("none", "") and not (kind == "linear" and factor == 1.0):
         raise CheckpointError(
             path,
@@ -254,6 +275,15 @@ def _dequantize_all(path: Path, plan: list, report: Progress) -> dict[str, torch
         except ValueError as exc:
             raise CheckpointError(path, f"tensor {info.name} is corrupt ({exc})") from exc
     return tensors
+
+
+def _to_adjacent_pairs(tensors: dict[str, torch.Tensor], config: LlamaConfig) -> None:
+    """Un-permute q/k rows (weights and biases) stored in Hugging Face's two-halves order."""
+    for name, tensor in tensors.items():
+        if ".attention.wq." in name:
+            tensors[name] = unpermute(tensor, config.n_heads).contiguous()
+        elif ".attention.wk." in name:
+            tensors[name] = unpermute(tensor, config.n_kv_heads).contiguous()
 
 
 def _load_tokenizer(metadata: dict[str, Any], path: Path) -> Tokenizer | None:

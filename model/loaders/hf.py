@@ -1,4 +1,5 @@
-"""Hugging Face format: ``config.json`` + ``*.safetensors`` (+ ``tokenizer.json``).
+"""Hugging Face format: ``config.json`` + ``*.safetensors`` (+ ``tokenizer.json`` or
+``tokenizer.model``, ``tokenizer_config.json``, ``chat_template.jinja``).
 
 Hugging Face's Meta→HF conversion permutes the rows of wq/wk so that RoPE acts
 on two halves (x[:hd/2], x[hd/2:]) instead of adjacent pairs. We undo it, so
@@ -221,11 +222,13 @@ def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
         tensors.pop("output.weight", None)
     check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
     tokenizer = None
-    if (directory / "tokenizer.json").exists():
-        from llamalens.model.tokenizer import load_hf_tokenizer_json
+    for name in ("tokenizer.json", "tokenizer.model"):  # transformers prefers tokenizer.json
+        if (directory / name).is_file():
+            from llamalens.model.tokenizer import load_tokenizer
 
-        report(0.95, "Loading tokenizer.json")
-        tokenizer = load_hf_tokenizer_json(directory / "tokenizer.json")
+            report(0.95, f"Loading {name}")
+            tokenizer = load_tokenizer(directory / name)
+            break
     name = raw.get("_name_or_path") or directory.name
     return Checkpoint(
         path=directory,

@@ -1,4 +1,9 @@
-"""Meta's native format: ``params.json`` + ``consolidated.NN.pth`` (+ ``tokenizer.model``)."""
+"""Meta's native format: ``params.json`` + ``consolidated.NN.pth`` (+ ``tokenizer.model``).
+
+Llama 1/2 directories as published have ``vocab_size: -1`` in params.json (the vocabulary
+comes from the embedding), a ``rope.freqs`` tensor (recomputed instead) and a SentencePiece
+``tokenizer.model``; Llama 3 ones a tiktoken ``tokenizer.model``.
+"""
 
 from __future__ import annotations
 
@@ -145,10 +150,11 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
     check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
     tokenizer = None
     if (directory / "tokenizer.model").exists():
-        from llamalens.model.tokenizer import load_tiktoken_model
+        from llamalens.model.tokenizer import load_tokenizer_model
 
+        # SentencePiece for Llama 1/2, tiktoken for Llama 3; with Meta's chat format
         report(0.95, "Loading tokenizer.model")
-        tokenizer = load_tiktoken_model(directory / "tokenizer.model")
+        tokenizer = load_tokenizer_model(directory / "tokenizer.model")
     return Checkpoint(
         path=directory,
         format="meta",

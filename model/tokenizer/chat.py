@@ -1,19 +1,23 @@
-"""Chat templates: wrap a conversation in a model's special-token markup.
+"""Chat templates: a model's own Jinja template, rendered as transformers renders it.
 
-Only two formats are needed by Llama-family chat models we load, so they are written out
-here instead of evaluating the Jinja template a checkpoint ships: Llama 3's header format and
-ChatML (SmolLM2, Qwen2). :func:`detect_chat_template` recognises which one a Jinja template is.
+A :class:`ChatTemplate` is the Jinja source a checkpoint ships (``chat_template.jinja``,
+``tokenizer_config.json`` or GGUF ``tokenizer.chat_template``; see
+:mod:`model.tokenizer.chat_sources`), compiled once in the sandbox of
+:mod:`model.tokenizer.jinja_sandbox`. Checkpoints that carry none (Meta's own Llama 2 and
+Llama 3 directories) get the format Meta documents for them, written here as Jinja too.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from llamalens.model.tokenizer.jinja_sandbox import compile_template, render_template
 
 logger = logging.getLogger(__name__)
 
-TEMPLATE_NAMES = ("llama3", "chatml")
 # Tokens that end a turn in the chat formats we know; generation stops on them.
 END_OF_TURN_TEXTS = frozenset(
     {
@@ -26,32 +30,89 @@ END_OF_TURN_TEXTS = frozenset(
         "<end_of_turn>",
     }
 )
+# The special tokens transformers hands to a template (its ``special_tokens_map``).
+SPECIAL_TOKEN_NAMES = ("bos_token", "eos_token", "unk_token", "pad_token")
 
-# ChatML templates that add a system turn when the conversation has none spell it out as
-# '<|im_start|>system\n...<|im_end|>' inside a Jinja string literal.
-_CHATML_DEFAULT_SYSTEM = re.compile(
-    r"""(['"])<\|im_start\|>system(?:\n|\\n)((?:(?!\1).)*?)<\|im_end\|>""", re.DOTALL
+# Meta's Llama 2 chat format (llama/generation.py, chat_completion): a system message goes
+# inside the first user turn between <<SYS>> markers, every turn is stripped, each
+# user/assistant pair is "<s>[INST] user [/INST] answer </s>", the last user turn is open.
+LLAMA2_FORMAT = (
+    "{%- if messages and messages[0]['role'] == 'system' -%}"
+    "{%- set system = messages[0]['content'] -%}{%- set turns = messages[1:] -%}"
+    "{%- else -%}{%- set system = none -%}{%- set turns = messages -%}{%- endif -%}"
+    "{%- for message in turns -%}"
+    "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}"
+    "{{ raise_exception('Llama 2 chat needs user and assistant turns in turn, user first') }}"
+    "{%- endif -%}"
+    "{%- if message['role'] == 'user' -%}"
+    "{%- set text = message['content'] -%}"
+    "{%- if loop.first and system is not none -%}"
+    "{%- set text = '<<SYS>>\\n' ~ system ~ '\\n<</SYS>>\\n\\n' ~ text -%}"
+    "{%- endif -%}"
+    "{{ bos_token ~ '[INST] ' ~ text | trim ~ ' [/INST]' }}"
+    "{%- else -%}"
+    "{{ ' ' ~ message['content'] | trim ~ ' ' ~ eos_token }}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
 )
+# Meta's Llama 3 format (llama_models ChatFormat): BOS, then per message a header with the
+# role, a blank line, the stripped content and <|eot_id|>; an open assistant header last.
+LLAMA3_FORMAT = (
+    "{%- for message in messages -%}"
+    "{%- if loop.first -%}{{ bos_token }}{%- endif -%}"
+    "{{ '<|start_header_id|>' ~ message['role'] ~ '<|end_header_id|>\\n\\n' ~ "
+    "message['content'] | trim ~ '<|eot_id|>' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+    "{%- endif -%}"
+)
+BUILTIN_FORMATS = {"llama2": LLAMA2_FORMAT, "llama3": LLAMA3_FORMAT}
 
 
-@dataclass(frozen=True)
+def template_kind(source: str) -> str:
+    """A short name for the markup a template writes: llama2, llama3, chatml, gemma or jinja."""
+    if "<|start_header_id|>" in source:
+        return "llama3"
+    if "<|im_start|>" in source:
+        return "chatml"
+    if "[INST]" in source:
+        return "llama2"
+    if "<start_of_turn>" in source:
+        return "gemma"
+    return "jinja"
+
+
+@dataclass(frozen=True, eq=False)
 class ChatTemplate:
-    """A chat format.
+    """A chat template ready to render.
 
     Attributes:
-        name: ``"llama3"`` or ``"chatml"``.
-        default_system: system message inserted when the conversation does not start with
-            one (SmolLM2's template does this), or None.
+        source: the Jinja text.
+        origin: where it comes from, for messages (``"/m/tokenizer_config.json
+            (chat_template)"`` or ``"built-in llama2 format"``).
+        special_tokens: the text of ``bos_token``, ``eos_token``... handed to the template.
+        name: the kind of markup (see :func:`template_kind`).
+
+    Raises:
+        ValueError: the source does not compile (the message names the origin).
     """
 
-    name: str
-    default_system: str | None = None
+    source: str
+    origin: str
+    special_tokens: Mapping[str, str] = field(default_factory=dict)
+    name: str = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.name not in TEMPLATE_NAMES:
-            raise ValueError(
-                f"chat template {self.name!r} is unknown, expected one of {TEMPLATE_NAMES}"
-            )
+        try:
+            compile_template(self.source)
+        except ValueError as exc:
+            raise ValueError(f"the chat template in {self.origin} {exc}") from None
+        object.__setattr__(self, "name", template_kind(self.source))
+        object.__setattr__(self, "special_tokens", dict(self.special_tokens))
+
+    def __repr__(self) -> str:
+        return f"ChatTemplate(name={self.name!r}, origin={self.origin!r})"
 
     def render(self, messages: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
         """The conversation as text containing special-token text.
@@ -62,7 +123,9 @@ class ChatTemplate:
             add_generation_prompt: end with the opening of an assistant turn.
 
         Raises:
-            ValueError: a message is not a dict with str ``role`` and ``content``.
+            ValueError: a message is not a dict with str ``role`` and ``content``, or the
+                template fails (its own ``raise_exception``, an error, a sandbox violation or
+                a budget); the message names the template's origin.
         """
         for i, message in enumerate(messages):
             if not isinstance(message, dict) or not all(
@@ -71,48 +134,26 @@ class ChatTemplate:
                 raise ValueError(
                     f"message {i} must be a dict with str 'role' and 'content', got {message!r}"
                 )
-        if self.name == "llama3":
-            return _render_llama3(messages, add_generation_prompt)
-        if self.default_system is not None and messages and messages[0]["role"] != "system":
-            messages = [{"role": "system", "content": self.default_system}, *messages]
-        return _render_chatml(messages, add_generation_prompt)
+        variables: dict[str, Any] = {
+            **self.special_tokens,
+            "messages": [dict(m) for m in messages],
+            "tools": None,
+            "documents": None,
+            "add_generation_prompt": add_generation_prompt,
+        }
+        try:
+            return render_template(compile_template(self.source), variables)
+        except ValueError as exc:
+            raise ValueError(f"the chat template in {self.origin} failed: {exc}") from None
 
 
-def _render_llama3(messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
-    parts = ["<|begin_of_text|>"]
-    for message in messages:
-        parts.append(
-            f"<|start_header_id|>{message['role']}<|end_header_id|>\n\n"
-            f"{message['content']}<|eot_id|>"
-        )
-    if add_generation_prompt:
-        parts.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
-    return "".join(parts)
-
-
-def _render_chatml(messages: list[dict[str, str]], add_generation_prompt: bool) -> str:
-    parts = [f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages]
-    if add_generation_prompt:
-        parts.append("<|im_start|>assistant\n")
-    return "".join(parts)
-
-
-def detect_chat_template(source: str | list | None) -> ChatTemplate | None:
-    """The format a Jinja chat template (from tokenizer_config.json or GGUF) uses, or None.
+def builtin_chat_template(kind: str, special_tokens: Mapping[str, str]) -> ChatTemplate:
+    """Meta's documented format for checkpoints that ship no template.
 
     Args:
-        source: the template text, or Hugging Face's list of ``{"name", "template"}`` dicts.
+        kind: ``"llama2"`` or ``"llama3"``.
+        special_tokens: at least ``bos_token`` (and ``eos_token`` for Llama 2).
     """
-    if isinstance(source, list):
-        named = {t.get("name"): t.get("template") for t in source if isinstance(t, dict)}
-        source = named.get("default") or next(iter(named.values()), None)
-    if not isinstance(source, str) or not source:
-        return None
-    if "<|start_header_id|>" in source:
-        return ChatTemplate("llama3")
-    if "<|im_start|>" in source:
-        match = _CHATML_DEFAULT_SYSTEM.search(source)
-        system = match.group(2).replace("\\n", "\n") if match else None
-        return ChatTemplate("chatml", default_system=system)
-    logger.info("chat template is neither Llama 3 nor ChatML; chat wrapping is unavailable")
-    return None
+    if kind not in BUILTIN_FORMATS:
+        raise ValueError(f"no built-in chat format {kind!r} (known: {sorted(BUILTIN_FORMATS)})")
+    return ChatTemplate(BUILTIN_FORMATS[kind], f"built-in {kind} format", special_tokens)

@@ -1,16 +1,27 @@
-"""The Tokenizer: text <-> token ids through a tiktoken Encoding, with every token inspectable."""
+"""What every tokenizer offers: the :class:`Tokenizer` interface, tokens and encode results.
+
+Three kinds implement it: byte-level BPE through tiktoken
+(:class:`~model.tokenizer.byte_bpe.BpeTokenizer`), SentencePiece ``tokenizer.model`` files
+through the ``sentencepiece`` library
+(:class:`~model.tokenizer.sentencepiece_model.SentencePieceTokenizer`) and SentencePiece-style
+``tokenizer.json`` files through Hugging Face ``tokenizers``
+(:class:`~model.tokenizer.hf_tokenizers.HfTokenizer`). The engine, the trace, the vocabulary
+table and the CLI use only this interface.
+"""
 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-import tiktoken
+if TYPE_CHECKING:
+    from llamalens.model.tokenizer.chat import ChatTemplate
 
-from llamalens.model.tokenizer.bpe_convert import NO_ID, BpeTables
-from llamalens.model.tokenizer.chat import ChatTemplate
-from llamalens.model.tokenizer.pretokenize import PreTokenizer
+# A UTF-8 character is at most 4 bytes, so at most 4 tokens share one.
+_MAX_PIECES_PER_CHARACTER = 4
 
 
 @dataclass(frozen=True)
@@ -19,9 +30,13 @@ class Token:
 
     Attributes:
         id: the model's token id.
-        bytes: the bytes the token stands for (special tokens: their text in UTF-8).
-        text: ``bytes`` decoded as UTF-8, each undecodable byte shown as ``\\xNN``.
-        special: True for control tokens such as ``<|begin_of_text|>``.
+        bytes: the bytes the token stands for (special tokens: their text in UTF-8;
+            SentencePiece pieces: what they decode to, ``▁the`` -> ``b" the"``,
+            ``<0x0A>`` -> ``b"\\n"``).
+        text: ``bytes`` decoded as UTF-8, each undecodable byte shown as ``\\xNN``; in a list of
+            tokens (:meth:`Tokenizer.tokens`), tokens that together make up characters all show
+            those characters.
+        special: True for control tokens such as ``<|begin_of_text|>`` or ``<s>``.
     """
 
     id: int
@@ -56,54 +71,78 @@ def show_bytes(data: bytes) -> str:
     return data.decode("utf-8", errors="backslashreplace")
 
 
-class Tokenizer:
-    """A byte-level BPE tokenizer backed by a ``tiktoken.Encoding``.
+def with_characters(tokens: Sequence[Token]) -> list[Token]:
+    """Tokens that are each a piece of a UTF-8 character, and together complete characters,
+    all get the text of those characters (``<0xE4>`` ``<0xB8>`` ``<0xAD>`` each show ``中``).
 
-    Build one with the loaders (:func:`~model.tokenizer.load_tokenizer`); the constructor takes
-    already validated tables.
+    Tokens that cannot be completed by their neighbours keep their ``\\xNN`` text.
+    """
+    out = list(tokens)
+    i = 0
+    while i < len(out):
+        end = _character_run_end(out, i)
+        if end > i + 1:
+            text = b"".join(t.bytes for t in out[i:end]).decode("utf-8")
+            out[i:end] = [replace(t, text=text) for t in out[i:end]]
+            i = end
+        else:
+            i += 1
+    return out
+
+
+def _character_run_end(tokens: Sequence[Token], start: int) -> int:
+    """End of the shortest run of partial tokens from ``start`` that decodes, else ``start``."""
+    joined = b""
+    for end in range(start, min(len(tokens), start + _MAX_PIECES_PER_CHARACTER)):
+        token = tokens[end]
+        if token.special or _is_utf8(token.bytes):
+            return start
+        joined += token.bytes
+        if _is_utf8(joined):
+            return end + 1
+    return start
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class Tokenizer(ABC):
+    """Text <-> token ids, with every token inspectable.
 
     Attributes:
-        encoding: the tiktoken Encoding. Its ids are the model's ids unless the vocabulary's
-            ids do not follow its merge order (then :meth:`encode` translates them); bytes the
-            vocabulary lacks have extra ranks >= :attr:`n_vocab` in it.
-        name: e.g. ``"llama3"``, ``"gpt2-bpe:smollm"``.
-        pretokenizer: how text is cut into pieces before BPE.
+        name: e.g. ``"llama3"``, ``"gpt2-bpe:smollm"``, ``"sentencepiece:bpe"``.
         bos_id, eos_id: beginning / end of sequence ids, or None.
         stop_ids: ids that end generation (eos, end of turn...).
         add_bos: whether plain prompts get BOS prepended by default.
-        chat_template: the model's chat format, or None.
+        chat_template: the model's chat template, or None.
     """
 
-    def __init__(
+    name: str
+    bos_id: int | None
+    eos_id: int | None
+    stop_ids: frozenset[int]
+    add_bos: bool
+    chat_template: ChatTemplate | None
+
+    def _set_specials(
         self,
         *,
-        name: str,
-        tables: BpeTables,
-        pretokenizer: PreTokenizer,
-        bos_id: int | None = None,
-        eos_id: int | None = None,
-        stop_ids: Iterable[int] = (),
-        add_bos: bool = False,
-        chat_template: ChatTemplate | None = None,
+        bos_id: int | None,
+        eos_id: int | None,
+        stop_ids: Iterable[int],
+        add_bos: bool,
+        chat_template: ChatTemplate | None,
     ) -> None:
-        self.name = name
-        self.encoding = tiktoken.Encoding(
-            name,
-            pat_str=pretokenizer.pat_str,
-            mergeable_ranks=tables.mergeable_ranks,
-            special_tokens=tables.special_ranks,
-        )
-        self.pretokenizer = pretokenizer
-        self._id_bytes = tables.id_bytes
-        self._special_ids = tables.special_ids
-        self._rank_to_id = tables.rank_to_id
-        self._present = bytes(b for b in range(256) if b not in tables.missing_bytes)
-        self._missing = tables.missing_bytes
-        self._literals_all = _alternation(tables.literal_ids)
-        self._literals_plain = _alternation(
-            {t: i for t, i in tables.literal_ids.items() if i not in tables.special_ids}
-        )
-        self._literal_ids = dict(tables.literal_ids)
+        """Set and check the attributes every kind shares (call once :attr:`n_vocab` works).
+
+        Raises:
+            ValueError: bos_id or eos_id is outside the vocabulary.
+        """
         for label, value in (("bos_id", bos_id), ("eos_id", eos_id)):
             if value is not None:
                 self._check_id(value, label)
@@ -114,23 +153,11 @@ class Tokenizer:
         self.chat_template = chat_template
 
     @property
+    @abstractmethod
     def n_vocab(self) -> int:
         """Highest token id + 1, special tokens included."""
-        return len(self._id_bytes)
 
-    def __repr__(self) -> str:
-        return f"Tokenizer(name={self.name!r}, n_vocab={self.n_vocab})"
-
-    def encode(
-        self,
-        text: str,
-        *,
-        allow_special: bool = True,
-        bos: bool | None = None,
-    ) -> list[int]:
-        """Token ids of ``text``; see :meth:`encode_detailed`."""
-        return self.encode_detailed(text, allow_special=allow_special, bos=bos).ids
-
+    @abstractmethod
     def encode_detailed(
         self,
         text: str,
@@ -142,37 +169,35 @@ class Tokenizer:
 
         Args:
             text: the prompt.
-            allow_special: True: special-token text in ``text`` (``"<|im_start|>"``) becomes that
-                special token, as in Hugging Face; False: it is encoded as ordinary text.
+            allow_special: True: special-token text in ``text`` (``"<|im_start|>"``, ``"<s>"``)
+                becomes that special token, as in Hugging Face; False: it is encoded as
+                ordinary text.
             bos: prepend the BOS token; None follows :attr:`add_bos`.
 
         Raises:
             ValueError: ``text`` is not a str, contains a lone surrogate, or BOS is requested
                 but the tokenizer has none.
         """
-        raw = _utf8(text)
-        exact = bool(self._missing) and bool(raw.translate(None, self._present))
-        ids: list[int] = []
-        dropped: list[DroppedByte] = []
-        if self.add_bos if bos is None else bos:
-            if self.bos_id is None:
-                raise ValueError(f"tokenizer {self.name!r} has no BOS token")
-            ids.append(self.bos_id)
-        literals = self._literals_all if allow_special else self._literals_plain
-        for offset, chunk, literal in _split_literals(text, literals):
-            if literal:
-                ids.append(self._literal_ids[chunk])
-                continue
-            for sub, segment in self.pretokenizer.segments(chunk):
-                if exact:
-                    ranks = self._encode_exact(segment, offset + sub, dropped)
-                else:
-                    ranks = self.encoding.encode_ordinary(segment)
-                ids.extend(self._to_ids(ranks))
-        return Encoded(ids, dropped)
+
+    @abstractmethod
+    def _entry(self, id: int) -> tuple[bytes, bool] | None:
+        """(bytes, special) of a valid id, or None when the id names no token."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, n_vocab={self.n_vocab})"
+
+    def encode(
+        self, text: str, *, allow_special: bool = True, bos: bool | None = None
+    ) -> list[int]:
+        """Token ids of ``text``; see :meth:`encode_detailed`."""
+        return self.encode_detailed(text, allow_special=allow_special, bos=bos).ids
 
     def decode(self, ids: Sequence[int]) -> str:
-        """The text of ``ids`` (invalid UTF-8 becomes U+FFFD)."""
+        """The text of ``ids``: their bytes joined (invalid UTF-8 becomes U+FFFD).
+
+        Decoding is byte concatenation, so decoding ids one at a time and joining the bytes
+        gives the same text; SentencePiece's ``▁`` decodes to a space wherever it is.
+        """
         return b"".join(self._bytes(i) for i in ids).decode("utf-8", errors="replace")
 
     def token(self, id: int) -> Token:
@@ -181,18 +206,24 @@ class Tokenizer:
         Raises:
             ValueError: ``id`` is outside the vocabulary or names no token.
         """
-        data = self._bytes(id)
-        return Token(id, data, show_bytes(data), id in self._special_ids)
+        self._check_id(id)
+        entry = self._entry(id)
+        if entry is None:
+            raise ValueError(
+                f"token id {id} has no token in this vocabulary (n_vocab={self.n_vocab})"
+            )
+        data, special = entry
+        return Token(id, data, show_bytes(data), special)
 
     def tokens(self, ids: Sequence[int]) -> list[Token]:
-        """:meth:`token` for each id."""
-        return [self.token(i) for i in ids]
+        """:meth:`token` for each id; pieces of one character show that character."""
+        return with_characters([self.token(i) for i in ids])
 
     def apply_chat(self, user: str, system: str | None = None) -> str:
         """``user`` wrapped in the model's chat template, ending with the assistant prompt.
 
         Raises:
-            ValueError: the tokenizer has no chat template.
+            ValueError: the tokenizer has no chat template, or the template fails.
         """
         if self.chat_template is None:
             raise ValueError(f"tokenizer {self.name!r} has no chat template")
@@ -200,7 +231,15 @@ class Tokenizer:
         messages.append({"role": "user", "content": user})
         return self.chat_template.render(messages, add_generation_prompt=True)
 
-    # -- internals -------------------------------------------------------------------------
+    # -- for the implementations -----------------------------------------------------------
+
+    def _bos_prefix(self, bos: bool | None) -> list[int]:
+        """``[bos_id]`` when BOS is asked for (or, for None, when :attr:`add_bos`), else []."""
+        if not (self.add_bos if bos is None else bos):
+            return []
+        if self.bos_id is None:
+            raise ValueError(f"tokenizer {self.name!r} has no BOS token")
+        return [self.bos_id]
 
     def _check_id(self, value: int, label: str = "token id") -> None:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -212,45 +251,15 @@ class Tokenizer:
             )
 
     def _bytes(self, id: int) -> bytes:
-        self._check_id(id)
-        data = self._id_bytes[id]
-        if data is None:
-            raise ValueError(
-                f"token id {id} has no token in this vocabulary (n_vocab={self.n_vocab})"
-            )
-        return data
-
-    def _to_ids(self, ranks: list[int]) -> list[int]:
-        if self._rank_to_id is None:
-            return ranks
-        table = self._rank_to_id
-        return [table[r] for r in ranks if table[r] != NO_ID]
-
-    def _encode_exact(self, segment: str, offset: int, dropped: list[DroppedByte]) -> list[int]:
-        """Like ``encode_ordinary``, but bytes without a token are removed from their piece
-        before BPE runs on it (as Hugging Face and llama.cpp do), and reported."""
-        ranks: list[int] = []
-        for match in self.pretokenizer.pieces(segment):
-            piece = match.group()
-            raw = piece.encode("utf-8")
-            if raw.translate(None, self._present):
-                raw = self._strip_missing(piece, offset + match.start(), dropped)
-            if raw:
-                ranks.extend(self.encoding._encode_single_piece(raw))
-        return ranks
-
-    def _strip_missing(self, piece: str, offset: int, dropped: list[DroppedByte]) -> bytes:
-        kept = bytearray()
-        for k, char in enumerate(piece):
-            for b in char.encode("utf-8"):
-                if b in self._missing:
-                    dropped.append(DroppedByte(offset + k, b))
-                else:
-                    kept.append(b)
-        return bytes(kept)
+        return self.token(id).bytes
 
 
-def _utf8(text: str) -> bytes:
+def check_text(text: str) -> bytes:
+    """``text`` as UTF-8.
+
+    Raises:
+        ValueError: ``text`` is not a str or holds a lone surrogate (it has no UTF-8 form).
+    """
     if not isinstance(text, str):
         raise ValueError(f"text must be a str, got {type(text).__name__}")
     try:
@@ -263,15 +272,15 @@ def _utf8(text: str) -> bytes:
         ) from None
 
 
-def _alternation(literals: dict[str, int]) -> re.Pattern[str] | None:
+def literal_pattern(literals: Iterable[str]) -> re.Pattern[str] | None:
     """A regex matching any of ``literals``, longest first (leftmost-longest, like HF)."""
-    if not literals:
+    texts = sorted(set(literals), key=lambda t: (-len(t), t))
+    if not texts:
         return None
-    texts = sorted(literals, key=lambda t: (-len(t), t))
     return re.compile("|".join(re.escape(t) for t in texts))
 
 
-def _split_literals(
+def split_literals(
     text: str,
     pattern: re.Pattern[str] | None,
 ) -> Iterator[tuple[int, str, bool]]:

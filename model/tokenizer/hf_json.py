@@ -1,4 +1,4 @@
-"""Build a Tokenizer from a Hugging Face ``tokenizer.json`` (byte-level BPE)."""
+"""Build a Tokenizer from a Hugging Face ``tokenizer.json`` and the files beside it."""
 
 from __future__ import annotations
 
@@ -13,45 +13,76 @@ from llamalens.model.tokenizer.bpe_convert import (
     decode_merges,
     tables_from_merges,
 )
-from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, detect_chat_template
+from llamalens.model.tokenizer.byte_bpe import BpeTokenizer
+from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, SPECIAL_TOKEN_NAMES
+from llamalens.model.tokenizer.chat_sources import hf_chat_template, special_token_texts
 from llamalens.model.tokenizer.core import Tokenizer
+from llamalens.model.tokenizer.hf_tokenizers import is_sentencepiece_kind, load_sentencepiece_json
 from llamalens.model.tokenizer.pretokenize import hf_pretokenizer
 
-_FALLBACK_BOS = ("<|begin_of_text|>",)
-_FALLBACK_EOS = ("<|end_of_text|>", "<|endoftext|>")
+_FALLBACK_BOS = ("<|begin_of_text|>", "<s>")
+_FALLBACK_EOS = ("<|end_of_text|>", "<|endoftext|>", "</s>")
 
 
 def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
-    """A byte-level BPE ``tokenizer.json``, plus ``tokenizer_config.json`` beside it if present.
+    """A ``tokenizer.json``, plus ``tokenizer_config.json`` and ``chat_template.jinja`` beside it.
 
-    The config gives the chat template (Llama 3 or ChatML), BOS/EOS and ``add_bos_token``.
+    Byte-level BPE files become a :class:`BpeTokenizer` (tiktoken); SentencePiece-style files
+    (``▁`` spaces, byte fallback) an :class:`HfTokenizer` (Hugging Face ``tokenizers``). The
+    config gives BOS/EOS and ``add_bos_token``; the chat template is the model's own (see
+    :func:`~model.tokenizer.chat_sources.hf_chat_template`).
 
     Raises:
-        CheckpointError: unreadable or invalid JSON, not a byte-level BPE, inconsistent vocab.
+        CheckpointError: unreadable or invalid JSON, an unsupported kind, inconsistent vocab,
+            a bad chat template.
     """
     path = Path(path)
     data = _read_json(path)
     if data is None:
         raise CheckpointError(path, "does not exist")
+    config_path = path.parent / "tokenizer_config.json"
+    config = _read_json(config_path) or {}
+    try:
+        literal, special = _added_tokens(data.get("added_tokens") or [])
+    except ValueError as exc:
+        raise CheckpointError(path, str(exc)) from exc
+    spm = is_sentencepiece_kind(data)
+    known = dict(literal)
+    if spm and isinstance((data.get("model") or {}).get("vocab"), dict):
+        known = {**data["model"]["vocab"], **literal}  # <s> may be an ordinary piece there
+    bos = _special_id(config_path, config.get("bos_token"), known, _FALLBACK_BOS)
+    eos = _special_id(config_path, config.get("eos_token"), known, _FALLBACK_EOS)
+    add_bos = _add_bos(config, data, known, bos)
+    stops = [i for text, i in literal.items() if text in END_OF_TURN_TEXTS]
+    if spm:
+        tok: Tokenizer = load_sentencepiece_json(
+            path, data, literal, special, bos_id=bos, eos_id=eos, stop_ids=stops, add_bos=add_bos
+        )
+    else:
+        tok = _byte_level(path, data, literal, special, bos, eos, stops, add_bos)
+    texts = {key: _token_text(config.get(key)) for key in SPECIAL_TOKEN_NAMES}
+    for key, i in (("bos_token", bos), ("eos_token", eos)):
+        if texts[key] is None and i is not None:
+            texts[key] = tok.token(i).text
+    tok.chat_template = hf_chat_template(path.parent, config, special_token_texts(texts))
+    return tok
+
+
+def _byte_level(
+    path: Path,
+    data: dict[str, Any],
+    literal: dict[str, int],
+    special: list[int],
+    bos: int | None,
+    eos: int | None,
+    stops: list[int],
+    add_bos: bool,
+) -> BpeTokenizer:
     model = _bpe_model(path, data)
     try:
         pre = hf_pretokenizer(data.get("pre_tokenizer"), data.get("normalizer"))
-        literal, special = _added_tokens(data.get("added_tokens") or [])
         tables = _tables(model, literal, special)
-    except ValueError as exc:
-        raise CheckpointError(path, str(exc)) from exc
-    config_path = path.parent / "tokenizer_config.json"
-    config = _read_json(config_path) or {}
-    bos = _special_id(config_path, config.get("bos_token"), literal, _FALLBACK_BOS)
-    eos = _special_id(config_path, config.get("eos_token"), literal, _FALLBACK_EOS)
-    add_bos = config.get("add_bos_token")
-    if not isinstance(add_bos, bool):
-        add_bos = bos is not None and _post_processor_adds(
-            data.get("post_processor"), tables.id_bytes[bos]
-        )
-    stops = [i for text, i in literal.items() if text in END_OF_TURN_TEXTS]
-    try:
-        return Tokenizer(
+        return BpeTokenizer(
             name=f"gpt2-bpe:{pre.name}",
             tables=tables,
             pretokenizer=pre,
@@ -59,10 +90,27 @@ def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
             eos_id=eos,
             stop_ids=stops,
             add_bos=add_bos,
-            chat_template=detect_chat_template(config.get("chat_template")),
         )
-    except ValueError as exc:  # tiktoken rejects the regex
+    except ValueError as exc:  # an unsupported step, a bad vocabulary, tiktoken rejects the regex
         raise CheckpointError(path, str(exc)) from exc
+
+
+def _add_bos(
+    config: dict[str, Any], data: dict[str, Any], known: dict[str, int], bos: int | None
+) -> bool:
+    """tokenizer_config.json's add_bos_token, else whether the post-processor adds BOS."""
+    add_bos = config.get("add_bos_token")
+    if isinstance(add_bos, bool):
+        return add_bos
+    bos_text = next((t for t, i in known.items() if i == bos), None)
+    return bos_text is not None and _post_processor_adds(data.get("post_processor"), bos_text)
+
+
+def _token_text(value: Any) -> str | None:
+    """A tokenizer_config.json special-token entry: a str or ``{"content": str}``."""
+    if isinstance(value, dict):
+        value = value.get("content")
+    return value if isinstance(value, str) else None
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -150,9 +198,9 @@ def _special_id(
     return literal[value]
 
 
-def _post_processor_adds(config: Any, bos: bytes | None) -> bool:
+def _post_processor_adds(config: Any, bos: str) -> bool:
     """True if a TemplateProcessing post-processor starts single sequences with ``bos``."""
-    if not isinstance(config, dict) or bos is None:
+    if not isinstance(config, dict):
         return False
     if config.get("type") == "Sequence":
         return any(_post_processor_adds(p, bos) for p in config.get("processors", []))
@@ -160,4 +208,4 @@ def _post_processor_adds(config: Any, bos: bytes | None) -> bool:
         return False
     single = config.get("single") or []
     first = single[0] if single and isinstance(single[0], dict) else {}
-    return first.get("SpecialToken", {}).get("id") == bos.decode("utf-8", "replace")
+    return first.get("SpecialToken", {}).get("id") == bos

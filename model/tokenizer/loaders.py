@@ -1,26 +1,28 @@
-"""Build a Tokenizer from a Llama 3 ``tokenizer.model``, GGUF metadata, or any tokenizer path."""
+"""Build a Tokenizer from a ``tokenizer.model`` (tiktoken or SentencePiece), or from any path."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import logging
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from llamalens.model.errors import CheckpointError
+from llamalens.model.loaders.validate import read_json_object
 from llamalens.model.tokenizer.bpe_convert import (
-    BpeTables,
-    decode_byte_level,
-    decode_merges,
-    tables_from_merges,
     tables_from_ranks,
 )
-from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, ChatTemplate, detect_chat_template
+from llamalens.model.tokenizer.byte_bpe import BpeTokenizer
+from llamalens.model.tokenizer.chat import ChatTemplate, builtin_chat_template
+from llamalens.model.tokenizer.chat_sources import hf_chat_template, special_token_texts
 from llamalens.model.tokenizer.core import Tokenizer
+from llamalens.model.tokenizer.gguf_tokenizer import load_gguf_tokenizer
 from llamalens.model.tokenizer.hf_json import load_hf_tokenizer_json
-from llamalens.model.tokenizer.pretokenize import LLAMA3_PATTERN, PreTokenizer, gguf_pretokenizer
+from llamalens.model.tokenizer.pretokenize import LLAMA3_PATTERN, PreTokenizer
+from llamalens.model.tokenizer.sentencepiece_model import (
+    is_sentencepiece_file,
+    load_sentencepiece_model,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +41,6 @@ LLAMA3_NAMED_SPECIALS = (
     "<|python_tag|>",
     "<|image|>",
 )
-GGUF_CONTROL, GGUF_USER_DEFINED, GGUF_UNKNOWN, GGUF_UNUSED, GGUF_BYTE = 3, 4, 2, 5, 6
 
 
 def llama3_special_tokens() -> list[str]:
@@ -65,9 +66,8 @@ def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
     if not data.isascii():
         raise CheckpointError(
             path,
-            "holds binary data, not 'base64-token rank' lines (a "
-            "SentencePiece model? SentencePiece tokenizers are not "
-            "supported yet)",
+            "holds binary data, not 'base64-token rank' lines (a SentencePiece model is "
+            "loaded with load_tokenizer or load_tokenizer_model)",
         )
     ranks: dict[bytes, int] = {}
     seen_ranks: set[int] = set()
@@ -105,10 +105,11 @@ def _parse_rank_line(path: Path, lineno: int, line: bytes) -> tuple[bytes, int]:
     return token, int(fields[1])
 
 
-def load_tiktoken_model(path: str | Path) -> Tokenizer:
+def load_tiktoken_model(path: str | Path, chat_template: ChatTemplate | None = None) -> Tokenizer:
     """A Llama 3 ``tokenizer.model``: tiktoken ranks + Meta's 256 specials and regex.
 
-    The specials start right after the highest rank (128000 for Llama 3).
+    The specials start right after the highest rank (128000 for Llama 3). Without a
+    ``chat_template``, Meta's Llama 3 chat format is attached.
     """
     path = Path(path)
     ranks = read_tiktoken_ranks(path)
@@ -119,7 +120,8 @@ def load_tiktoken_model(path: str | Path) -> Tokenizer:
     except ValueError as exc:
         raise CheckpointError(path, str(exc)) from exc
     stops = [specials[t] for t in ("<|eom_id|>", "<|eot_id|>")]
-    return Tokenizer(
+    texts = {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"}
+    return BpeTokenizer(
         name="llama3",
         tables=tables,
         pretokenizer=PreTokenizer("llama3", LLAMA3_PATTERN),
@@ -127,107 +129,45 @@ def load_tiktoken_model(path: str | Path) -> Tokenizer:
         eos_id=specials["<|end_of_text|>"],
         stop_ids=stops,
         add_bos=False,
-        chat_template=ChatTemplate("llama3"),
+        chat_template=chat_template or builtin_chat_template("llama3", texts),
     )
 
 
-def load_gguf_tokenizer(metadata: dict[str, Any], path: str | Path) -> Tokenizer:
-    """A byte-level BPE tokenizer from GGUF metadata (``tokenizer.ggml.model == "gpt2"``).
+def load_tokenizer_model(path: str | Path) -> Tokenizer:
+    """A ``tokenizer.model`` of either kind: SentencePiece (binary protobuf, Llama 1/2) or
+    tiktoken (base64 lines, Llama 3).
 
-    Args:
-        metadata: plain values from :func:`model.loaders.gguf_meta.read_metadata`.
-        path: the GGUF file, named in errors.
+    Beside a ``tokenizer_config.json`` (a Hugging Face directory), BOS/EOS/``add_bos_token``
+    and the chat template come from there; otherwise the file gets Meta's chat format for
+    its kind (Llama 2 for SentencePiece, Llama 3 for tiktoken).
 
     Raises:
-        CheckpointError: SentencePiece or other unsupported tokenizer, missing or bad keys.
+        CheckpointError: missing, unreadable or malformed file or config.
     """
     path = Path(path)
-    kind = metadata.get("tokenizer.ggml.model")
-    if kind == "llama":
-        raise CheckpointError(
-            path,
-            "uses a SentencePiece tokenizer (tokenizer.ggml.model = "
-            "'llama'); SentencePiece tokenizers are not supported yet, "
-            "only byte-level BPE ('gpt2')",
-        )
-    if kind != "gpt2":
-        raise CheckpointError(
-            path, f"tokenizer.ggml.model is {kind!r}, expected 'gpt2' (byte-level BPE)"
-        )
-    tokens = _gguf_list(metadata, path, "tokenizer.ggml.tokens", str)
-    merges = _gguf_list(metadata, path, "tokenizer.ggml.merges", str)
-    types = metadata.get("tokenizer.ggml.token_type") or [1] * len(tokens)
-    if len(types) != len(tokens):
-        raise CheckpointError(
-            path,
-            f"tokenizer.ggml.token_type has {len(types)} entries, "
-            f"expected {len(tokens)} (one per token)",
-        )
-    try:
-        tables = _gguf_tables(tokens, types, merges)
-    except ValueError as exc:
-        raise CheckpointError(path, f"tokenizer: {exc}") from exc
-    pre = metadata.get("tokenizer.ggml.pre")
-    ids = {
-        key: _gguf_id(metadata, path, f"tokenizer.ggml.{key}_token_id", len(tokens))
-        for key in ("bos", "eos", "eot", "eom")
-    }
-    stops = [ids["eot"], ids["eom"], *_end_of_turn_ids(tables.literal_ids)]
-    return Tokenizer(
-        name=f"gpt2-bpe:{pre or 'default'}",
-        tables=tables,
-        pretokenizer=gguf_pretokenizer(pre),
-        bos_id=ids["bos"],
-        eos_id=ids["eos"],
-        stop_ids=[i for i in stops if i is not None],
-        add_bos=bool(metadata.get("tokenizer.ggml.add_bos_token", False)),
-        chat_template=detect_chat_template(metadata.get("tokenizer.chat_template")),
-    )
+    if not path.is_file():
+        raise CheckpointError(path, "does not exist")
+    config_path = path.parent / "tokenizer_config.json"
+    config = read_json_object(config_path, "a tokenizer") if config_path.is_file() else None
+    if not is_sentencepiece_file(path):
+        template = None
+        if config is not None:
+            texts = {"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"}
+            template = hf_chat_template(path.parent, config, texts)
+        return load_tiktoken_model(path, template)
+    tok = load_sentencepiece_model(path, config=config, config_path=config_path)
+    texts = {"bos_token": _text(tok, tok.bos_id), "eos_token": _text(tok, tok.eos_id)}
+    texts["unk_token"] = _text(tok, tok.processor.unk_id())
+    texts = special_token_texts(texts)
+    if config is None:
+        tok.chat_template = builtin_chat_template("llama2", texts)
+    else:
+        tok.chat_template = hf_chat_template(path.parent, config, texts)
+    return tok
 
 
-def _gguf_tables(tokens: list[str], types: list[int], merges: list[str]) -> BpeTables:
-    spelled: dict[str, bytes] = {}
-    vocab: dict[bytes, int] = {}
-    literal: dict[str, int] = {}
-    special: list[int] = []
-    inert: dict[int, bytes] = {}  # unused / byte tokens: they have ids but are never produced
-    for i, (token, kind) in enumerate(zip(tokens, types)):
-        if kind in (GGUF_CONTROL, GGUF_UNKNOWN):
-            literal[token] = i
-            special.append(i)
-        elif kind == GGUF_USER_DEFINED:
-            literal[token] = i
-        elif kind in (GGUF_UNUSED, GGUF_BYTE):
-            inert[i] = token.encode("utf-8")
-        else:
-            spelled[token] = data = decode_byte_level(token)
-            vocab[data] = i
-    pairs = decode_merges(merges, spelled)
-    return tables_from_merges(vocab, pairs, literal, special, inert)
-
-
-def _gguf_list(metadata: dict[str, Any], path: Path, key: str, kind: type) -> list:
-    value = metadata.get(key)
-    if not isinstance(value, list) or not value:
-        raise CheckpointError(path, f"metadata has no {key} list (got {type(value).__name__})")
-    if not isinstance(value[0], kind):
-        raise CheckpointError(
-            path, f"{key} holds {type(value[0]).__name__}, expected {kind.__name__}"
-        )
-    return value
-
-
-def _gguf_id(metadata: dict[str, Any], path: Path, key: str, n_tokens: int) -> int | None:
-    value = metadata.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < n_tokens:
-        raise CheckpointError(path, f"{key} is {value!r}, expected a token id in 0..{n_tokens - 1}")
-    return value
-
-
-def _end_of_turn_ids(literal_ids: dict[str, int]) -> Iterable[int]:
-    return [i for text, i in literal_ids.items() if text in END_OF_TURN_TEXTS]
+def _text(tok: Tokenizer, i: int | None) -> str | None:
+    return tok.token(i).text if i is not None and 0 <= i < tok.n_vocab else None
 
 
 def load_tokenizer(path: str | Path) -> Tokenizer:
@@ -253,7 +193,7 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
     if suffix == ".json":
         return load_hf_tokenizer_json(path)
     if suffix in (".model", ".tiktoken"):
-        return load_tiktoken_model(path)
+        return load_tokenizer_model(path)
     raise CheckpointError(
         path, "is not a tokenizer file (expected tokenizer.model, tokenizer.json or a .gguf file)"
     )

@@ -27,7 +27,7 @@ def _random_halves(rng: np.random.Generator, n: int, scale: float) -> np.ndarray
     return (rng.standard_normal(n) * scale).astype("<f2").view(np.uint8).reshape(n, 2)
 
 
-@pytest.mark.parametrize("qtype", ["Q8_0", "Q4_0", "Q4_1", "BF16"])
+@pytest.mark.parametrize("qtype", ["Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "BF16"])
 def test_quantized_by_gguf_decodes_like_gguf(qtype: str) -> None:
     rng = np.random.default_rng(1)
     weights = (rng.standard_normal((48, 256)) * 0.05).astype(np.float32)
@@ -51,6 +51,58 @@ def test_k_quants_decode_like_gguf(qtype: str, d_at: tuple[int, ...]) -> None:
     raw = raw.reshape(shape[0], -1)
     ours = dequantize(raw, qtype, shape)
     np.testing.assert_array_equal(_bits(ours), _bits(_reference(raw, qtype, shape)))
+
+
+@pytest.mark.parametrize("qtype", ["Q5_0", "Q5_1"])
+def test_q5_random_blocks_decode_like_gguf(qtype: str) -> None:
+    """Arbitrary fifth-bit words (bit 31 included) and nibbles, finite f16 scales."""
+    rng = np.random.default_rng(6)
+    n_blocks = 96
+    _, size = BLOCK_LAYOUT[qtype]
+    raw = rng.integers(0, 256, size=(n_blocks, size), dtype=np.uint8)
+    n_halves = 2 if qtype == "Q5_1" else 1
+    raw[:, : 2 * n_halves] = _random_halves(rng, n_blocks * n_halves, 0.01).reshape(n_blocks, -1)
+    raw[0, 2 * n_halves : 2 * n_halves + 4] = 0xFF  # every fifth bit set
+    raw = raw.reshape(4, -1)
+    shape = (4, n_blocks * 32 // 4)
+    np.testing.assert_array_equal(
+        _bits(dequantize(raw, qtype, shape)), _bits(_reference(raw, qtype, shape))
+    )
+
+
+def test_q5_0_block_by_hand() -> None:
+    """Weight j: nibble j (low nibbles 0..15, high 16..31) plus 16·bit j of qh; w = d·(q - 16)."""
+    q = np.random.default_rng(7).integers(0, 32, size=32)
+    qh = sum(int(q[j] >> 4) << j for j in range(32))
+    nibbles = (q[:16] & 0x0F) | ((q[16:] & 0x0F) << 4)
+    block = np.concatenate(
+        [
+            np.array([0.5], "<f2").view(np.uint8),
+            np.array([qh], "<u4").view(np.uint8),
+            nibbles.astype(np.uint8),
+        ]
+    )
+    assert dequantize(block, "Q5_0", (32,)).tolist() == [0.5 * (v - 16) for v in q]
+
+
+def test_q8_1_decodes_like_gguf_q8_0() -> None:
+    """gguf has no Q8_1 decoder: a Q8_1 block is a Q8_0 block with the sum s after d, so the
+    reference is gguf's Q8_0 decoding of the same d and quants."""
+    rng = np.random.default_rng(8)
+    weights = (rng.standard_normal((6, 128)) * 0.05).astype(np.float32)
+    q8_0 = gguf.quants.quantize(weights, QT.Q8_0).reshape(-1, 34)
+    sums = rng.standard_normal(len(q8_0)).astype("<f2").view(np.uint8).reshape(-1, 2)
+    q8_1 = np.concatenate([q8_0[:, :2], sums, q8_0[:, 2:]], axis=1).reshape(6, -1)
+    assert q8_1.shape == (6, 4 * 36)
+    ours = dequantize(q8_1, "Q8_1", weights.shape)
+    np.testing.assert_array_equal(_bits(ours), _bits(_reference(q8_0, "Q8_0", weights.shape)))
+
+
+def test_single_blocks_decode() -> None:
+    """One block of each type: its fields start at odd byte offsets of a 1-row tensor."""
+    for qtype, (block, size) in BLOCK_LAYOUT.items():
+        raw = np.zeros(size, np.uint8)
+        assert dequantize(raw, qtype, (block,)).abs().max() == 0, qtype
 
 
 @pytest.mark.parametrize(
@@ -124,8 +176,8 @@ def test_wrong_byte_count_is_rejected() -> None:
 
 
 def test_unknown_type_is_rejected() -> None:
-    with pytest.raises(ValueError, match="Q5_0 is not one of F32"):
-        dequantize(np.zeros(22, np.uint8), "Q5_0", (32,))
+    with pytest.raises(ValueError, match="Q3_K is not one of F32"):
+        dequantize(np.zeros(110, np.uint8), "Q3_K", (256,))
     assert set(SUPPORTED_TYPES) == {
         "F32",
         "F16",
@@ -133,6 +185,9 @@ def test_unknown_type_is_rejected() -> None:
         "Q8_0",
         "Q4_0",
         "Q4_1",
+        "Q5_0",
+        "Q5_1",
+        "Q8_1",
         "Q4_K",
         "Q5_K",
         "Q6_K",

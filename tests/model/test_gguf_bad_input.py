@@ -21,7 +21,7 @@ from tests.writers.gguf_writer import write_gguf
 from tests.writers.tiny_vocab import tiny_vocab
 from tests.writers.tokenizer_files import gguf_tokenizer_metadata
 
-U32, STRING, ARRAY, F32, Q8_0 = 4, 8, 9, 0, 8
+U32, STRING, ARRAY, F32, Q8_0, Q4_0, IQ4_NL = 4, 8, 9, 0, 8, 2, 20
 
 
 def text(value: str | bytes) -> bytes:
@@ -323,7 +323,15 @@ def test_loader_wrong_missing_and_unknown_tensors(tiny) -> None:
 
 
 def test_loader_unsupported_and_unknown_tensor_types(tiny) -> None:
-    _load_fails(_write(tiny, qtype="Q5_0"), "has type Q5_0; supported types are F32, F16")
+    # IQ4_NL blocks are 32 weights in 18 bytes, like Q4_0: relabelled, the file stays whole
+    path = _write(tiny, qtype="Q4_0")
+    raw = bytearray(path.read_bytes())
+    name = b"blk.0.attn_k.weight"
+    at = raw.index(struct.pack("<Q", len(name)) + name) + 8 + len(name) + 4 + 2 * 8
+    assert struct.unpack_from("<I", raw, at)[0] == Q4_0
+    raw[at : at + 4] = struct.pack("<I", IQ4_NL)
+    path.write_bytes(bytes(raw))
+    _load_fails(path, "blk.0.attn_k.weight has type IQ4_NL; supported types are F32, F16")
     path = _write(tiny)
     raw = bytearray(path.read_bytes())
     name = b"blk.0.attn_q.weight"
@@ -359,3 +367,20 @@ def test_loader_unsupported_rope_scaling(tiny) -> None:
         tokenizer_metadata={"llama.rope.scaling.type": "yarn", "llama.rope.scaling.factor": 4.0},
     )
     _load_fails(path, "rope scaling 'yarn'")
+
+
+def test_loader_qwen2_metadata_and_tensors(tiny) -> None:
+    """A qwen2 file reads qwen2.* keys and needs the biases its config implies."""
+    cfg, weights, _ = tiny
+    biased = tiny_config(qkv_bias=True)
+    _load_fails(_write(tiny, arch="qwen2"), "attn_q.bias", "is missing")
+    path = _write(tiny, tensors=tiny_tensors(biased, seed=7), config=biased, arch="qwen2")
+    assert load_gguf(path).config == biased
+    path = _write(
+        tiny,
+        tensors=tiny_tensors(biased, seed=7),
+        config=biased,
+        arch="qwen2",
+        tokenizer_metadata={"qwen2.attention.head_count_kv": 3},
+    )
+    _load_fails(path, "n_heads (4) is not a multiple of n_kv_heads (3)")

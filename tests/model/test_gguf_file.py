@@ -234,3 +234,20 @@ def test_default_model_matches_the_reference_reader(default_pair) -> None:
     assert parsed.metadata["general.architecture"] == "llama"
     last = max(parsed.tensors, key=lambda t: t.offset)
     assert last.offset + last.nbytes <= parsed.file_size
+
+
+def test_q8_1_tensors_have_ggml_block_size(tmp_path: Path) -> None:
+    """ggml's Q8_1 block is 36 bytes (f16 d, f16 s, 32 int8), not gguf-py's 40."""
+    from llamalens.model.loaders.dequant import dequantize
+    from tests.model.test_gguf_bad_input import raw_gguf, vector
+
+    quants = np.arange(-64, 64, dtype=np.int8).reshape(4, 32)
+    d = np.full((4, 1), 0.25, "<f2").view(np.uint8)
+    blocks = np.concatenate([d, np.zeros((4, 2), np.uint8), quants.view(np.uint8)], axis=1)
+    raw = raw_gguf([], [("w", (64, 2), 9, blocks.tobytes()), vector("after", 4)])
+    (tmp_path / "q81.gguf").write_bytes(raw)
+    w, after = read_gguf(tmp_path / "q81.gguf").tensors
+    assert (w.type_name, w.shape, w.nbytes) == ("Q8_1", (2, 64), 144)
+    expected = (quants.reshape(-1) * 0.25).tolist()
+    assert dequantize(w.data(), "Q8_1", w.shape).flatten().tolist() == expected
+    assert after.data().view(np.float32).tolist() == [0.0, 1.0, 2.0, 3.0]

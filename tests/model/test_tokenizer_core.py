@@ -106,6 +106,23 @@ def test_token_shows_invalid_utf8_as_escapes(tok: Tokenizer) -> None:
     assert b"".join(t.bytes for t in tok.tokens(ids)) == b"the"
 
 
+def test_token_lists_show_the_characters_their_byte_pieces_make(tok: Tokenizer) -> None:
+    from llamalens.model.vocab_table import VocabTable
+
+    ids = tok.encode("a中bé")  # 中 is three byte tokens in the tiny vocabulary, é two
+    singles = ["a", "\\xe4", "\\xb8", "\\xad", "b", "\\xc3", "\\xa9"]
+    assert [tok.token(i).text for i in ids] == singles
+    for source in (tok, VocabTable.from_tokenizer(tok)):
+        shown = source.tokens(ids)
+        assert [t.text for t in shown] == ["a", "中", "中", "中", "b", "é", "é"]
+        assert b"".join(t.bytes for t in shown) == "a中bé".encode()
+    # pieces that complete no character keep their escapes; a special token breaks a run
+    lone = [0xE4, 0xB8, tok.encode("x")[0], 0xAD]
+    assert [t.text for t in tok.tokens(lone)] == ["\\xe4", "\\xb8", "x", "\\xad"]
+    bos = tok.encode("<|begin_of_text|>")[0]
+    assert [t.text for t in tok.tokens([0xE4, 0xB8, bos, 0xAD])][:2] == ["\\xe4", "\\xb8"]
+
+
 @pytest.mark.parametrize("bad", [-1, 556, 10**9])
 def test_token_rejects_ids_outside_the_vocabulary(tok: Tokenizer, bad: int) -> None:
     with pytest.raises(ValueError, match=rf"{bad}.*n_vocab=556"):

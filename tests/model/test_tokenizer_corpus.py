@@ -155,5 +155,6 @@ def test_special_ids_agree(tiny: dict[str, Tokenizer]) -> None:
         assert eot.special and eot.text == "<|eot_id|>"
         assert tok.decode(tok.encode(text)) == text
         assert tok.stop_ids >= {vocab.special_id("<|end_of_text|>"), vocab.special_id("<|eot_id|>")}
-    assert tiny["meta"].chat_template == tiny["gguf"].chat_template
-    assert tiny["gguf"].apply_chat("hi") == tiny["meta"].apply_chat("hi")
+    assert tiny["meta"].chat_template.name == tiny["gguf"].chat_template.name == "llama3"
+    for message in ("hi", " spaced out \n"):
+        assert tiny["gguf"].apply_chat(message) == tiny["meta"].apply_chat(message)

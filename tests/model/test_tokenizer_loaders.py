@@ -17,7 +17,6 @@ from llamalens.model.tokenizer import (
     load_tiktoken_model,
     load_tokenizer,
 )
-from tests.model.test_tokenizer_corpus import write_gguf
 from tests.writers.tiny_vocab import tiny_vocab
 from tests.writers.tokenizer_files import (
     gguf_tokenizer_metadata,
@@ -80,11 +79,8 @@ def test_tiktoken_file_without_every_byte(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "problem"),
     [
-        (lambda d: d["model"].update(type="Unigram"), "model.type is 'Unigram', expected 'BPE'"),
-        (lambda d: d["model"].update(byte_fallback=True), "SentencePiece-style"),
         (lambda d: d["model"].update(continuing_subword_prefix="##"), "continuing_subword_prefix"),
         (lambda d: d["model"].pop("merges"), "'merges' list"),
-        (lambda d: d.update(pre_tokenizer={"type": "Metaspace"}), "not a byte-level BPE"),
         (
             lambda d: d.update(
                 pre_tokenizer={
@@ -198,7 +194,7 @@ def gguf_meta(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"tokenizer.ggml.model": "llama"}, "SentencePiece tokenizers are not supported yet"),
+        ({"tokenizer.ggml.model": "llama"}, "has no tokenizer.ggml.scores list"),
         ({"tokenizer.ggml.model": "bert"}, "tokenizer.ggml.model is 'bert', expected 'gpt2'"),
         ({"tokenizer.ggml.model": None}, "tokenizer.ggml.model is None"),
         ({"tokenizer.ggml.tokens": None}, "no tokenizer.ggml.tokens"),
@@ -211,19 +207,6 @@ def gguf_meta(**changes: Any) -> dict[str, Any]:
 def test_bad_gguf_metadata(tmp_path: Path, changes: dict[str, Any], problem: str) -> None:
     path = tmp_path / "model.gguf"
     expect_error(path, problem, load_gguf_tokenizer, gguf_meta(**changes), path)
-
-
-def test_sentencepiece_gguf_file(tmp_path: Path) -> None:
-    path = write_gguf(
-        tmp_path / "llama2.gguf",
-        {
-            "tokenizer.ggml.model": "llama",
-            "tokenizer.ggml.tokens": ["<unk>", "<s>", "</s>"],
-            "tokenizer.ggml.scores": [0.0, 0.0, 0.0],
-            "tokenizer.ggml.token_type": [2, 3, 3],
-        },
-    )
-    expect_error(path, "SentencePiece tokenizers are not supported yet", load_tokenizer)
 
 
 def test_gguf_pre_tokenizer_names(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

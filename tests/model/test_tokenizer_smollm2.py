@@ -94,8 +94,10 @@ def test_facts_from_metadata(ours: Tokenizer) -> None:
     assert all(ours.token(i).special for i in range(17))
     assert not ours.token(17).special
     assert ours.chat_template is not None and ours.chat_template.name == "chatml"
-    assert ours.chat_template.default_system == (
-        "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    assert ours.chat_template.origin.endswith("(tokenizer.chat_template)")  # the file's own
+    assert ours.apply_chat("hi").startswith(
+        "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging "
+        "Face<|im_end|>\n"
     )
 
 
@@ -198,7 +200,9 @@ def reference_ids(hf: Any, text: str) -> list[int]:
 
 
 def test_token_text_shows_invalid_utf8(ours: Tokenizer) -> None:
-    tokens = ours.tokens(ours.encode("世界"))
+    ids = ours.encode("世界")
+    tokens = ours.tokens(ids)
     assert b"".join(t.bytes for t in tokens) == "世界".encode()
-    assert any("\\x" in t.text for t in tokens)
+    assert any("\\x" in ours.token(i).text for i in ids)  # one by one: partial characters
+    assert all(t.text in ("世", "界", "世界") for t in tokens)  # listed: the characters they make
     assert ours.token(7906).text == "\\xe4\\xb8" and ours.token(7906).bytes == b"\xe4\xb8"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -58,11 +59,41 @@ def write_meta(
     cfg: LlamaConfig,
     vocab: TinyVocab | None = None,
     n_shards: int = 1,
+    *,
+    sentencepiece_model: Path | None = None,
 ) -> Path:
-    """params.json + consolidated.NN.pth (split like Meta's model-parallel shards)."""
+    """params.json + consolidated.NN.pth (split like Meta's model-parallel shards).
+
+    Args:
+        directory: the Meta directory.
+        tensors: weights in Meta naming.
+        cfg: written as params.json.
+        vocab: the tiny vocabulary, written as a Llama 3 (tiktoken) ``tokenizer.model``.
+        n_shards: model-parallel shards.
+        sentencepiece_model: instead, a Llama 2 directory as Meta published them: this
+            SentencePiece ``tokenizer.model``, params.json with ``vocab_size: -1`` and
+            ``multiple_of``, a ``rope.freqs`` tensor, embeddings split by columns.
+    """
+    import shutil
+
     from tests.writers.tokenizer_files import write_tiktoken_model
 
     directory.mkdir(parents=True, exist_ok=True)
+    llama2 = sentencepiece_model is not None
+    params = llama2_params(cfg) if llama2 else llama3_params(cfg)
+    (directory / "params.json").write_text(json.dumps(params))
+    if llama2:
+        tensors = dict(tensors, **{"rope.freqs": meta_rope_freqs(cfg)})
+    for i, shard in enumerate(split_shards(tensors, n_shards, embedding_by_columns=llama2)):
+        torch.save(shard, directory / f"consolidated.{i:02d}.pth")
+    if llama2:
+        shutil.copyfile(sentencepiece_model, directory / "tokenizer.model")
+    else:
+        write_tiktoken_model(vocab or tiny_vocab(), directory / "tokenizer.model")
+    return directory
+
+
+def llama3_params(cfg: LlamaConfig) -> dict:
     params = {
         "dim": cfg.dim,
         "n_layers": cfg.n_layers,
@@ -76,22 +107,57 @@ def write_meta(
     if cfg.rope_scaling:
         params["use_scaled_rope"] = True
         params["rope_scaling_factor"] = cfg.rope_scaling.factor
-    (directory / "params.json").write_text(json.dumps(params))
-    for i, shard in enumerate(split_shards(tensors, n_shards)):
-        torch.save(shard, directory / f"consolidated.{i:02d}.pth")
-    write_tiktoken_model(vocab or tiny_vocab(), directory / "tokenizer.model")
-    return directory
+    return params
 
 
-def split_shards(tensors: dict[str, torch.Tensor], n: int) -> list[dict[str, torch.Tensor]]:
-    """Llama 3 rules: embeddings and column-parallel by rows, row-parallel by columns."""
+def llama2_params(cfg: LlamaConfig) -> dict:
+    """Llama 2's params.json: no vocabulary size (-1), the width as ``multiple_of``."""
+    from llamalens.model.loaders.meta import meta_hidden_dim
+
+    multiple_of = next(
+        (
+            m
+            for m in (256, 128, 64, 32, 16, 8)
+            if meta_hidden_dim(cfg.dim, m, None) == cfg.hidden_dim
+        ),
+        None,
+    )
+    if multiple_of is None:
+        raise ValueError(f"hidden_dim {cfg.hidden_dim} is not Meta's rule for dim {cfg.dim}")
+    params = {
+        "dim": cfg.dim,
+        "multiple_of": multiple_of,
+        "n_heads": cfg.n_heads,
+        "n_layers": cfg.n_layers,
+        "norm_eps": cfg.norm_eps,
+        "vocab_size": -1,
+    }
+    if cfg.n_kv_heads != cfg.n_heads:
+        params["n_kv_heads"] = cfg.n_kv_heads  # as Llama 2 70B's
+    return params
+
+
+def meta_rope_freqs(cfg: LlamaConfig) -> torch.Tensor:
+    """The (hd/2,) ``rope.freqs`` table Llama 1/2 checkpoints carry (θ_i, as bf16 there)."""
+    i = torch.arange(0, cfg.head_dim, 2, dtype=torch.float32)
+    return (1.0 / cfg.rope_theta ** (i / cfg.head_dim)).to(torch.bfloat16)
+
+
+def split_shards(
+    tensors: dict[str, torch.Tensor], n: int, embedding_by_columns: bool = False
+) -> list[dict[str, torch.Tensor]]:
+    """Meta's model-parallel split: column-parallel by rows, row-parallel by columns; the
+    embedding by rows (Llama 3) or by columns (Llama 2's ParallelEmbedding)."""
     if n == 1:
         return [dict(tensors)]
     shards: list[dict[str, torch.Tensor]] = [{} for _ in range(n)]
     for name, t in tensors.items():
+        by_columns = ("attention.wo.weight", "feed_forward.w2.weight")
+        if embedding_by_columns:
+            by_columns = (*by_columns, "tok_embeddings.weight")
         if t.ndim == 1:
             parts = [t.clone() for _ in range(n)]
-        elif name.endswith(("attention.wo.weight", "feed_forward.w2.weight")):
+        elif name.endswith(by_columns):
             parts = list(t.chunk(n, dim=1))
         else:
             parts = list(t.chunk(n, dim=0))
@@ -113,8 +179,11 @@ _HF_NAMES = {
 }
 
 
-def hf_state_dict(tensors: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[str, torch.Tensor]:
-    """Meta names → HF names with q/k rows permuted as HF's conversion does."""
+def hf_state_dict(
+    tensors: dict[str, torch.Tensor], cfg: LlamaConfig, permute: bool = True
+) -> dict[str, torch.Tensor]:
+    """Meta names → HF names with q/k rows permuted as HF's conversion does (``permute=False``:
+    the rows are in HF's order already)."""
     out = {}
     for name, t in tensors.items():
         if name == "tok_embeddings.weight":
@@ -126,16 +195,29 @@ def hf_state_dict(tensors: dict[str, torch.Tensor], cfg: LlamaConfig) -> dict[st
         else:
             _, i, rest = name.split(".", 2)
             stem, kind = rest.rsplit(".", 1)
-            if stem == "attention.wq":
+            if stem == "attention.wq" and permute:
                 t = permute_for_hf(t, cfg.n_heads)
-            elif stem == "attention.wk":
+            elif stem == "attention.wk" and permute:
                 t = permute_for_hf(t, cfg.n_kv_heads)
             out[f"model.layers.{i}.{_HF_NAMES[stem]}.{kind}"] = t
     return {k: v.contiguous() for k, v in out.items()}
 
 
-def hf_config(cfg: LlamaConfig) -> dict:
-    """A transformers-4-style config.json (what most checkpoints on disk carry)."""
+def hf_config(cfg: LlamaConfig, model_type: str = "llama") -> dict:
+    """A transformers-4-style config.json (what most checkpoints on disk carry); ``qwen2``
+    as Qwen2.5's (q/k/v biases implied, no sliding window)."""
+    if model_type == "qwen2":
+        if not cfg.qkv_bias:
+            raise ValueError("a Qwen2 config implies q/k/v biases")
+        c = {
+            **hf_config(cfg),
+            "architectures": ["Qwen2ForCausalLM"],
+            "model_type": "qwen2",
+            "use_sliding_window": False,
+            "max_window_layers": cfg.n_layers,
+        }
+        del c["attention_bias"]
+        return c
     c = {
         "architectures": ["LlamaForCausalLM"],
         "model_type": "llama",
@@ -184,15 +266,30 @@ def write_hf(
     cfg: LlamaConfig,
     vocab: TinyVocab | None = None,
     n_shards: int = 1,
+    *,
+    model_type: str = "llama",
+    write_tokenizer: Callable[[Path], object] | None = None,
+    permute: bool = True,
 ) -> Path:
-    """config.json + model.safetensors (or shards with an index) + tokenizer.json."""
+    """config.json + model.safetensors (or shards with an index) + tokenizer files.
+
+    Args:
+        directory: the Hugging Face directory.
+        tensors: weights in Meta naming (``permute=False``: q/k rows already in HF order).
+        cfg: written as config.json of ``model_type``.
+        vocab: the tiny vocabulary, written as tokenizer.json unless ``write_tokenizer``.
+        n_shards: safetensors shards (with an index when more than one).
+        model_type: ``"llama"`` or ``"qwen2"``.
+        write_tokenizer: writes the tokenizer files into the directory instead.
+        permute: permute q/k rows from Meta's order to HF's.
+    """
     from safetensors.torch import save_file
 
     from tests.writers.tokenizer_files import write_tokenizer_json
 
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "config.json").write_text(json.dumps(hf_config(cfg), indent=1))
-    state = hf_state_dict(tensors, cfg)
+    (directory / "config.json").write_text(json.dumps(hf_config(cfg, model_type), indent=1))
+    state = hf_state_dict(tensors, cfg, permute)
     if n_shards == 1:
         save_file(state, str(directory / "model.safetensors"), metadata={"format": "pt"})
     else:
@@ -205,5 +302,8 @@ def write_hf(
             weight_map.update({n: fname for n in part})
         index = {"metadata": {}, "weight_map": weight_map}
         (directory / "model.safetensors.index.json").write_text(json.dumps(index))
-    write_tokenizer_json(vocab or tiny_vocab(), directory / "tokenizer.json")
+    if write_tokenizer is not None:
+        write_tokenizer(directory)
+    else:
+        write_tokenizer_json(vocab or tiny_vocab(), directory / "tokenizer.json")
     return directory

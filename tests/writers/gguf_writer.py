@@ -30,7 +30,10 @@ _LAYER = {
     "feed_forward.w2.weight": "ffn_down.weight",
     "feed_forward.w3.weight": "ffn_up.weight",
 }
-_FILE_TYPE = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8}
+_FILE_TYPE = {"F32": 0, "F16": 1, "Q4_0": 2, "Q4_1": 3, "Q8_0": 7, "Q5_0": 8, "Q5_1": 9, "Q4_K": 15}
+# llama.cpp's converter permutes q/k rows to adjacent pairs for these, and keeps Hugging
+# Face's two-halves order for the others (qwen2)
+_ADJACENT_PAIRS = {"llama"}
 
 
 def gguf_name(meta_name: str) -> str:
@@ -55,11 +58,14 @@ def write_gguf(
 
     Args:
         path: output file.
-        tensors: weights in Meta naming (q/k rows in interleaved-pair order, as GGUF keeps them).
+        tensors: weights in Meta naming (q/k rows in adjacent-pair order). For ``llama`` they
+            are written so; for ``qwen2`` in Hugging Face's two-halves order, as llama.cpp's
+            converter leaves them.
         config: written as ``<arch>.*`` metadata. Llama 3.1 ``rope_scaling`` becomes a
             ``rope_freqs.weight`` tensor of θ_i divisors, as llama.cpp's converter writes it.
         qtype: type of the 2-D weight matrices (``"F32"``, ``"F16"``, ``"Q8_0"``,
-            ``"Q4_0"``, ``"Q4_1"``, ``"Q5_0"``...); 1-D tensors (norms, biases) stay F32.
+            ``"Q4_0"``, ``"Q4_1"``, ``"Q5_0"``, ``"Q5_1"``, ``"Q4_K"``); 1-D tensors (norms,
+            biases) stay F32.
         tokenizer_metadata: extra ``tokenizer.*`` keys, written as given.
         arch: ``general.architecture``.
 
@@ -77,9 +83,11 @@ def write_gguf(
         _add_value(writer, key, value)
     if config.rope_scaling is not None and "rope_freqs" not in tensors:
         tensors = dict(tensors, rope_freqs=rope_divisors(config))
+    if arch not in _ADJACENT_PAIRS:
+        tensors = halves_order(tensors, config)
     for name, tensor in tensors.items():
         array = tensor.detach().to(torch.float32).cpu().numpy()
-        kind = qtype if array.ndim == 2 else "F32"
+        kind = _stored_type(qtype, array)
         data, raw_dtype = _encode(array, kind)
         writer.add_tensor(gguf_name(name), data, raw_dtype=raw_dtype)
     writer.write_header_to_file()
@@ -87,6 +95,19 @@ def write_gguf(
     writer.write_tensors_to_file()
     writer.close()
     return path
+
+
+def halves_order(tensors: dict[str, torch.Tensor], config: LlamaConfig) -> dict[str, torch.Tensor]:
+    """q/k rows (weights and biases) in Hugging Face's two-halves order."""
+    from tests.writers.checkpoints import permute_for_hf
+
+    out = dict(tensors)
+    for name, tensor in tensors.items():
+        if ".attention.wq." in name:
+            out[name] = permute_for_hf(tensor, config.n_heads).contiguous()
+        elif ".attention.wk." in name:
+            out[name] = permute_for_hf(tensor, config.n_kv_heads).contiguous()
+    return out
 
 
 def rope_divisors(config: LlamaConfig) -> torch.Tensor:
@@ -114,6 +135,19 @@ def _add_hyperparameters(writer: Any, c: LlamaConfig) -> None:
     writer.add_vocab_size(c.vocab_size)
 
 
+def _stored_type(qtype: str, array: np.ndarray) -> str:
+    """1-D tensors stay F32; rows that are not whole blocks fall back as llama.cpp's quantizer
+    does (a K-quant to Q5_0)."""
+    import gguf
+
+    if array.ndim != 2:
+        return "F32"
+    if qtype in ("F32", "F16"):
+        return qtype
+    block, _ = gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType[qtype]]
+    return qtype if array.shape[1] % block == 0 else "Q5_0"
+
+
 def _encode(array: np.ndarray, qtype: str) -> tuple[np.ndarray, Any]:
     """Quantize with gguf's reference quantizer; F32/F16 go through as plain arrays."""
     import gguf
@@ -123,6 +157,10 @@ def _encode(array: np.ndarray, qtype: str) -> tuple[np.ndarray, Any]:
     if qtype == "F16":
         return array.astype(np.float16), None
     kind = gguf.GGMLQuantizationType[qtype]
+    if qtype == "Q4_K":
+        from tests.writers.k_quants import quantize_q4_k
+
+        return quantize_q4_k(array), kind
     return gguf.quants.quantize(array, kind), kind
 
 

@@ -32,6 +32,8 @@ _NAMED = [
     "<|image|>",
 ]
 SPECIALS = _NAMED + [f"<|reserved_special_token_{2 + i}|>" for i in range(256 - len(_NAMED))]
+# Qwen2's special tokens (its chat markup is ChatML)
+QWEN2_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 N_MERGES = 44
 
 
@@ -55,8 +57,12 @@ class TinyVocab:
         return self.n_bpe + self.specials.index(text)
 
 
-def tiny_vocab() -> TinyVocab:
-    """Learn N_MERGES merges on TRAINING_TEXT, split on spaces like GPT-2 (space kept in front)."""
+def tiny_vocab(specials: list[str] | None = None) -> TinyVocab:
+    """Learn N_MERGES merges on TRAINING_TEXT, split on spaces like GPT-2 (space kept in front).
+
+    Args:
+        specials: the special tokens after the BPE tokens (default Meta's Llama 3 ones).
+    """
     words = []
     for i, word in enumerate(TRAINING_TEXT.split(" ")):
         words.append((" " + word if i else word).encode())
@@ -78,4 +84,4 @@ def tiny_vocab() -> TinyVocab:
                 if s[i] == a and s[i + 1] == b:
                     s[i : i + 2] = [a + b]
                 i += 1
-    return TinyVocab(tokens=tokens, merges=merges, specials=list(SPECIALS))
+    return TinyVocab(tokens=tokens, merges=merges, specials=list(specials or SPECIALS))

@@ -25,9 +25,27 @@ LLAMA3_SPLIT = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}"
     r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
+QWEN2_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
+    r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
+# ChatML with a default system message, in the manner of Qwen2.5's template
+QWEN2_CHAT_TEMPLATE = (
+    "{%- if messages[0]['role'] == 'system' -%}"
+    "{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' -}}"
+    "{%- else -%}"
+    "{{- '<|im_start|>system\\nYou are a tiny test model.<|im_end|>\\n' -}}"
+    "{%- endif -%}"
+    "{%- for message in messages -%}"
+    "{%- if not (message.role == 'system' and loop.first) -%}"
+    "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
+)
 LLAMA3_CHAT_TEMPLATE = (
     "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
-    "'<|end_header_id|>\\n\\n' + message['content'] + '<|eot_id|>' }}{% endfor %}"
+    "'<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
     "{% endif %}"
 )
@@ -64,8 +82,22 @@ def write_tiktoken_model(vocab: TinyVocab, path: str | Path) -> Path:
     return path
 
 
-def tokenizer_json_dict(vocab: TinyVocab, *, merges_as_strings: bool = False) -> dict[str, Any]:
-    """The content of a byte-level BPE ``tokenizer.json`` for ``vocab``."""
+def tokenizer_json_dict(
+    vocab: TinyVocab,
+    *,
+    merges_as_strings: bool = False,
+    split: str | None = None,
+    normalizer: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The content of a byte-level BPE ``tokenizer.json`` for ``vocab``.
+
+    Args:
+        vocab: the tiny vocabulary.
+        merges_as_strings: write merges as ``"a b"`` strings (older files) instead of pairs.
+        split: the pre-tokenizer's Split regex (default Llama 3's; Qwen2's with
+            :data:`QWEN2_SPLIT`).
+        normalizer: e.g. ``{"type": "NFC"}`` as Qwen2's files have.
+    """
     merges = [[byte_level(a), byte_level(b)] for a, b in vocab.merges]
     return {
         "version": "1.0",
@@ -83,13 +115,13 @@ def tokenizer_json_dict(vocab: TinyVocab, *, merges_as_strings: bool = False) ->
             }
             for text in vocab.specials
         ],
-        "normalizer": None,
+        "normalizer": normalizer,
         "pre_tokenizer": {
             "type": "Sequence",
             "pretokenizers": [
                 {
                     "type": "Split",
-                    "pattern": {"Regex": LLAMA3_SPLIT},
+                    "pattern": {"Regex": split or LLAMA3_SPLIT},
                     "behavior": "Isolated",
                     "invert": False,
                 },
@@ -123,11 +155,13 @@ def tokenizer_json_dict(vocab: TinyVocab, *, merges_as_strings: bool = False) ->
     }
 
 
-def write_tokenizer_json(vocab: TinyVocab, path: str | Path) -> Path:
-    """Write a Hugging Face ``tokenizer.json`` (byte-level BPE, Llama 3 split regex)."""
+def write_tokenizer_json(vocab: TinyVocab, path: str | Path, **options: Any) -> Path:
+    """Write a Hugging Face ``tokenizer.json`` (byte-level BPE; options as for
+    :func:`tokenizer_json_dict`, Llama 3 split regex by default)."""
     path = Path(path)
     path.write_text(
-        json.dumps(tokenizer_json_dict(vocab), ensure_ascii=False, indent=1), encoding="utf-8"
+        json.dumps(tokenizer_json_dict(vocab, **options), ensure_ascii=False, indent=1),
+        encoding="utf-8",
     )
     return path
 
@@ -138,12 +172,18 @@ def write_tokenizer_config(
     *,
     chat_template: str | None = None,
     add_bos_token: bool = False,
+    bos_token: str | None = "",
+    eos_token: str | None = "",
 ) -> Path:
-    """Write ``tokenizer_config.json`` (bos/eos, add_bos_token, optional chat template)."""
+    """Write ``tokenizer_config.json`` (bos/eos, add_bos_token, optional chat template).
+
+    ``bos_token`` / ``eos_token`` default to the vocabulary's first two specials; None writes
+    ``null`` (Qwen2 has no BOS).
+    """
     path = Path(path)
     config: dict[str, Any] = {
-        "bos_token": vocab.specials[0],
-        "eos_token": vocab.specials[1],
+        "bos_token": vocab.specials[0] if bos_token == "" else bos_token,
+        "eos_token": vocab.specials[1] if eos_token == "" else eos_token,
         "add_bos_token": add_bos_token,
     }
     if chat_template is not None:
@@ -152,20 +192,29 @@ def write_tokenizer_config(
     return path
 
 
-def gguf_tokenizer_metadata(vocab: TinyVocab) -> dict[str, Any]:
+def gguf_tokenizer_metadata(
+    vocab: TinyVocab,
+    *,
+    pre: str = "llama-bpe",
+    chat_template: str | None = LLAMA3_CHAT_TEMPLATE,
+    bos: str = "<|begin_of_text|>",
+    eos: str = "<|end_of_text|>",
+) -> dict[str, Any]:
     """GGUF ``tokenizer.*`` metadata for ``vocab``: key -> plain Python value.
 
     Types for ``gguf.GGUFWriter``: strings, lists of str (tokens, merges), a list of int
     (token_type, INT32), uint32 ids and a bool.
     """
-    return {
+    meta = {
         "tokenizer.ggml.model": "gpt2",
-        "tokenizer.ggml.pre": "llama-bpe",
+        "tokenizer.ggml.pre": pre,
         "tokenizer.ggml.tokens": [byte_level(t) for t in vocab.tokens] + list(vocab.specials),
         "tokenizer.ggml.token_type": [1] * vocab.n_bpe + [3] * len(vocab.specials),
         "tokenizer.ggml.merges": [f"{byte_level(a)} {byte_level(b)}" for a, b in vocab.merges],
-        "tokenizer.ggml.bos_token_id": vocab.special_id("<|begin_of_text|>"),
-        "tokenizer.ggml.eos_token_id": vocab.special_id("<|end_of_text|>"),
+        "tokenizer.ggml.bos_token_id": vocab.special_id(bos),
+        "tokenizer.ggml.eos_token_id": vocab.special_id(eos),
         "tokenizer.ggml.add_bos_token": False,
-        "tokenizer.chat_template": LLAMA3_CHAT_TEMPLATE,
     }
+    if chat_template is not None:
+        meta["tokenizer.chat_template"] = chat_template
+    return meta
