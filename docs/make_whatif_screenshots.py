@@ -67,7 +67,6 @@ def main() -> None:
     win.docks["rankingDock"].raise_()
     grab(app, win, "beforeAfterDock", win, "whatif_ablation.png")
     grab(app, win, "whatifDock", w.panel, "whatif_panel.png")
-    grab(app, win, "beforeAfterDock", w.before_after, "whatif_before_after.png")
     config = win.whatif.panel.config()
     run_variant(app, win, variant_from_options(config, rope_theta=10000.0, rope_scaling="yarn:4"))
     s.set_layer(3)
