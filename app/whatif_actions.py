@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QMenu
 
 from llamalens.app.figures import figure_title
 from llamalens.app.panels.before_after_panel import BeforeAfterPanel
@@ -22,7 +22,7 @@ from llamalens.app.panels.whatif_panel import WhatIfPanel
 from llamalens.app.requests import CompareRequest, RankRequest, RunSpec
 from llamalens.app.state import Comparison
 from llamalens.model.variants import Variant
-from llamalens.viz.export import export_figure
+from llamalens.viz.export import copy_figure_to_clipboard, export_figure
 
 FIGURE_FILTER = "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
 # docks that show the current trace: their titles say when it is a variant's
@@ -63,6 +63,22 @@ class WhatIfActions:
         win.stats.table.head_chosen.connect(self.panel.head_clicked)
         for sig in (s.trace_changed, s.model_changed, s.variant_changed):
             sig.connect(self.show_labels)
+        for widget, detail in self.figures():
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            widget.customContextMenuRequested.connect(
+                lambda pos, w=widget, d=detail: self._context_menu(w, d, pos)
+            )
+
+    def figures(self) -> list[tuple[object, str]]:
+        """The what-if plots that export as figures, with what their titles add."""
+        return [
+            (self.before_after.bars, "next token: model vs variant"),
+            (self.ranking.map, "heads ranked by ablation"),
+            (self.rope.angles, "RoPE angles per pair"),
+            (self.rope.decay, "RoPE long-range decay"),
+            (self.compare.figure, "compare: A, B, B − A"),
+            (self.compare.bars, "compare: next token"),
+        ]
 
     def connect_worker(self, worker) -> None:
         worker.ranked.connect(self._on_ranked)
@@ -133,6 +149,25 @@ class WhatIfActions:
     def title(self, *details: str) -> str:
         s = self.win.state
         return figure_title(s.model_name, s.shown_variant, s.prompt.text, list(details))
+
+    def _context_menu(self, widget, detail: str, pos) -> None:
+        menu = QMenu(widget)
+        menu.addAction("Export Figure…", lambda: self.export_figure(widget, detail))
+        menu.addAction(
+            "Copy Figure", lambda: copy_figure_to_clipboard(widget, title=self.title(detail))
+        )
+        menu.popup(widget.mapToGlobal(pos))
+        self.win.context_menu = menu  # for tests
+
+    def export_figure(self, widget, detail: str, path: str | Path | None = None) -> Path | None:
+        """A what-if plot as a titled PNG, SVG or PDF (asks for the file without ``path``)."""
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self.win, "Export figure", "llamalens-whatif.png", FIGURE_FILTER
+            )
+            if not path:
+                return None
+        return export_figure(widget, path, title=self.title(detail))
 
     def export_ranking(self, path: str | Path | None = None) -> Path | None:
         """The layers × heads map of the ranking as a titled figure."""

@@ -185,3 +185,19 @@ def test_a_ranking_stays_for_its_prompt_and_goes_with_another(qtbot, shown):
     assert win.state.ranking is ranking and win.whatif.ranking.table.rowCount() == 8
     run(qtbot, win, "another prompt")
     assert win.state.ranking is None and win.whatif.ranking.table.rowCount() == 0
+
+
+def test_what_if_plots_export_titled_figures(qtbot, shown, tmp_path):
+    from tests.app.test_export import svg_texts
+
+    win = shown
+    win.state.set_variant(Variant((HeadAblation(1, 1),)))
+    run_variant(qtbot, win)
+    for widget, _detail in win.whatif.figures():
+        widget.customContextMenuRequested.emit(widget.rect().center())
+        actions = [a.text() for a in win.context_menu.actions()]
+        assert actions == ["Export Figure…", "Copy Figure"]
+        win.context_menu.close()
+    out = win.whatif.export_figure(win.whatif.before_after.bars, "next token", tmp_path / "b.svg")
+    texts = "".join(svg_texts(out).split())
+    assert "[variant:ablatedL1.H1]" in texts and "A:model" in texts and "B:variant" in texts
