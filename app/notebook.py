@@ -132,15 +132,8 @@ def figure(
     engine: Engine | None = None,
     vocab=None,
     prompt: str = "",
-    layer: int = 0,
-    head: int = 0,
     stage: str = "probs",
-    query: int | None = None,
-    key: int = 0,
-    theme: str = "light",
-    colormap: str = "viridis",
-    scale: str = "linear",
-    gamma: float = 0.5,
+    **options: Any,
 ) -> Figure:
     """One of the app's trace figures: ``map``, ``grid``, ``sheet``, ``rope`` or ``logits``.
 
@@ -149,27 +142,20 @@ def figure(
         what: the figure, as ``llamalens export --what``.
         engine: labels tokens and names the model (or pass ``vocab``).
         prompt: for the title.
-        layer, head, stage, query, key: what to draw (stage: scores/raw, masked,
-            probs/softmax).
-        theme, colormap, scale, gamma: as in the app.
+        stage: scores (or raw), masked, probs (or softmax).
+        **options: the other :class:`~llamalens.app.figures.FigureSpec` fields: layer,
+            head, query, key, theme, colormap, scale, gamma.
     """
     tokens, name = _vocab_and_name(engine if engine is not None else vocab)
     spec = FigureSpec(
         what=what,
-        layer=layer,
-        head=head,
         stage=STAGE_ALIASES.get(stage, stage),
-        query=query,
-        key=key,
-        theme=theme,
-        colormap=colormap,
-        scale=scale,
-        gamma=gamma,
         model_name=name,
         prompt=prompt,
         variant=trace.variant_label,
+        **options,
     )
-    return Figure(lambda: build_figure(spec, trace, tokens), spec.title(), theme)
+    return Figure(lambda: build_figure(spec, trace, tokens), spec.title(), spec.theme)
 
 
 def _whatif(builder: str, title: str, theme: str, *args, **kwargs) -> Figure:
@@ -254,14 +240,9 @@ def save_session(
         view: layer, head, stage, token, key to show (default the last token of L0 H0).
     """
     info = engine.info()
+    model = {k: getattr(info, k) for k in ("name", "path", "format", "device", "quantization")}
     meta = session_io.new_meta(
-        model={
-            "name": info.name,
-            "path": info.path,
-            "format": info.format,
-            "device": info.device,
-            "quantization": info.quantization,
-        },
+        model=model,
         prompt={"text": prompt, "chat": chat, "plain": plain},
         view={"layer": 0, "head": 0, "stage": "probs", "token": trace.n_tokens - 1, "key": 0}
         | (view or {}),

@@ -58,6 +58,25 @@ def _logprobs(model: Llama, tokens: torch.Tensor) -> torch.Tensor:
     return torch.log_softmax(logits.double(), dim=-1)
 
 
+def _check(cfg, layers: Sequence[int] | None, mode: str) -> list[int]:
+    """The layers to rank (all for None), checked with the mode."""
+    if mode not in ABLATION_MODES:
+        raise ValueError(f"ablation mode is {mode!r}, expected one of {ABLATION_MODES}")
+    chosen = list(range(cfg.n_layers)) if layers is None else sorted(set(layers))
+    if not chosen or not all(0 <= i < cfg.n_layers for i in chosen):
+        raise ValueError(f"layers {list(chosen)} must be in 0..{cfg.n_layers - 1}")
+    return chosen
+
+
+def _rank_layer(model: Llama, batch, layer: int, mode: str, base, target: int):
+    """(H,) Δ log p(target) and (H,) KL of one layer: batch row h ablates head h."""
+    n_heads = batch.shape[0]
+    with ablated(model, [Target(layer, h, mode, row=h) for h in range(n_heads)]):
+        lp = _logprobs(model, batch)  # (H, V)
+    effect = (lp[:, target] - base[target]).cpu().numpy()
+    return effect, (base.exp() * (base - lp)).sum(-1).cpu().numpy()
+
+
 def rank_heads(
     model: Llama,
     ids: Sequence[int],
@@ -81,11 +100,7 @@ def rank_heads(
         ValueError: an unknown mode, a layer out of range or a target outside the vocabulary.
     """
     cfg = model.config
-    if mode not in ABLATION_MODES:
-        raise ValueError(f"ablation mode is {mode!r}, expected one of {ABLATION_MODES}")
-    chosen = list(range(cfg.n_layers)) if layers is None else sorted(set(layers))
-    if not chosen or not all(0 <= i < cfg.n_layers for i in chosen):
-        raise ValueError(f"layers {list(chosen)} must be in 0..{cfg.n_layers - 1}")
+    chosen = _check(cfg, layers, mode)
     device = model.tok_embeddings.weight.device
     tokens = torch.tensor([list(ids)], dtype=torch.long, device=device)  # (1, T)
     base = _logprobs(model, tokens)[0]  # (V,)
@@ -96,11 +111,7 @@ def rank_heads(
     kl = np.full((cfg.n_layers, cfg.n_heads), np.nan)
     batch = tokens.expand(cfg.n_heads, -1)  # (H, T): row h ablates head h
     for done, layer in enumerate(chosen, 1):
-        targets = [Target(layer, h, mode, row=h) for h in range(cfg.n_heads)]
-        with ablated(model, targets):
-            lp = _logprobs(model, batch)  # (H, V)
-        effect[layer] = (lp[:, target] - base[target]).cpu().numpy()
-        kl[layer] = (base.exp() * (base - lp)).sum(-1).cpu().numpy()
+        effect[layer], kl[layer] = _rank_layer(model, batch, layer, mode, base, target)
         if on_layer is not None:
             on_layer(done, len(chosen))
     return HeadRanking(

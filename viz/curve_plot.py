@@ -76,6 +76,17 @@ class CurvePlot(pg.PlotWidget):
         for c in curves:
             if np.shape(c.y) != x.shape:
                 raise ValueError(f"curve {c.name!r} has shape {np.shape(c.y)}, expected {x.shape}")
+        self._replace_items(x, curves, log_x, log_y)
+        plot = self.getPlotItem()
+        plot.setLogMode(x=log_x, y=log_y)
+        self._zero.setVisible(not log_y)
+        self._labels = (x_label, y_label)
+        self._apply_labels()
+        plot.setTitle(title, color=self._fg.name(), size="11pt")
+        plot.enableAutoRange()
+
+    def _replace_items(self, x: np.ndarray, curves: Sequence[Curve], log_x, log_y) -> None:
+        """New line items (values a log axis cannot show are left out)."""
         plot = self.getPlotItem()
         for item in self.items:
             plot.removeItem(item)
@@ -85,14 +96,7 @@ class CurvePlot(pg.PlotWidget):
         for c in curves:
             y = np.asarray(c.y, dtype=np.float64)
             ok = keep & (y > 0 if log_y else np.isfinite(y))
-            item = plot.plot(x[ok], y[ok], pen=pg.mkPen(**STYLES[c.style]), name=c.name)
-            self.items.append(item)
-        plot.setLogMode(x=log_x, y=log_y)
-        self._zero.setVisible(not log_y)
-        self._labels = (x_label, y_label)
-        self._apply_labels()
-        plot.setTitle(title, color=self._fg.name(), size="11pt")
-        plot.enableAutoRange()
+            self.items.append(plot.plot(x[ok], y[ok], pen=pg.mkPen(**STYLES[c.style]), name=c.name))
 
     def curve_data(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """name → (x, y) of each drawn curve (as given, not log-transformed)."""

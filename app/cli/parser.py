@@ -90,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--tokenizer", metavar="PATH", help="tokenizer.model, tokenizer.json or .gguf file"
     )
     _add_prompts(tokens)
+    _next_parser(sub)
+    _engine_parsers(sub)
+    return parser
+
+
+def _next_parser(sub) -> None:
     nxt = sub.add_parser(
         "next",
         help="the most likely next tokens",
@@ -102,8 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_prompts(nxt)
     _add_variant(nxt)
-    _engine_parsers(sub)
-    return parser
 
 
 def _add_prompt(p: argparse.ArgumentParser) -> None:

@@ -43,6 +43,30 @@ class ComparePanel(QWidget):
     def __init__(self, state: InspectorState, parent=None) -> None:
         super().__init__(parent)
         self.state = state
+        row = self._controls()
+        self.figure = CompareFigure()
+        self.bars = PairedBars()
+        self.caption = QLabel("Choose two runs and press Compare.")
+        self.caption.setObjectName("compareCaption")
+        self.caption.setWordWrap(True)
+        split = QSplitter()
+        split.addWidget(self.figure)
+        split.addWidget(self.bars)
+        split.setStretchFactor(0, 3)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addLayout(row)
+        lay.addWidget(self.caption)
+        lay.addWidget(split, 1)
+        state.comparison_changed.connect(self.refresh)
+        for sig in (state.layer_changed, state.head_changed, state.stage_changed):
+            sig.connect(self.refresh)
+        state.trace_changed.connect(self._limits)
+        state.display_changed.connect(self.refresh)
+        self._mode_changed()
+
+    def _controls(self) -> QHBoxLayout:
+        """Mode, prompt B, head B and the Compare button, in one row."""
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("compareModeCombo")
         for label, _ in MODES:
@@ -56,11 +80,9 @@ class ComparePanel(QWidget):
         self.button = QPushButton("Compare")
         self.button.setObjectName("compareButton")
         self.button.clicked.connect(self.compare)
-        self.figure = CompareFigure()
-        self.bars = PairedBars()
-        self.caption = QLabel("Choose two runs and press Compare.")
-        self.caption.setObjectName("compareCaption")
-        self.caption.setWordWrap(True)
+        self.mode_combo.currentIndexChanged.connect(self._mode_changed)
+        for spin in (self.layer_b, self.head_b):
+            spin.valueChanged.connect(self._head_b_changed)
         row = QHBoxLayout()
         row.addWidget(self.mode_combo)
         row.addWidget(self.prompt_b, 1)
@@ -68,24 +90,7 @@ class ComparePanel(QWidget):
             row.addWidget(QLabel(text))
             row.addWidget(w)
         row.addWidget(self.button)
-        split = QSplitter()
-        split.addWidget(self.figure)
-        split.addWidget(self.bars)
-        split.setStretchFactor(0, 3)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
-        lay.addLayout(row)
-        lay.addWidget(self.caption)
-        lay.addWidget(split, 1)
-        self.mode_combo.currentIndexChanged.connect(self._mode_changed)
-        for spin in (self.layer_b, self.head_b):
-            spin.valueChanged.connect(self._head_b_changed)
-        state.comparison_changed.connect(self.refresh)
-        for sig in (state.layer_changed, state.head_changed, state.stage_changed):
-            sig.connect(self.refresh)
-        state.trace_changed.connect(self._limits)
-        state.display_changed.connect(self.refresh)
-        self._mode_changed()
+        return row
 
     def mode(self) -> str:
         return MODES[self.mode_combo.currentIndex()][1]

@@ -22,28 +22,14 @@ class RopeWhatIfPanel(QWidget):
         self.state = state
         self.angles = CurvePlot(name="anglesPlot")
         self.decay = CurvePlot(name="decayPlot")
-        self.source_combo = QComboBox()
-        self.source_combo.setObjectName("decaySourceCombo")
-        for label, _ in SOURCES:
-            self.source_combo.addItem(label)
-        self.distance_spin = QSpinBox()
-        self.distance_spin.setObjectName("decayDistanceSpin")
-        self.distance_spin.setRange(16, 1_048_576)
-        self.distance_spin.setValue(8192)
-        self.distance_spin.setPrefix("up to Δ = ")
         self.caption = QLabel()
         self.caption.setObjectName("ropeWhatIfCaption")
         self.caption.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Decay curve of"))
-        row.addWidget(self.source_combo)
-        row.addWidget(self.distance_spin)
-        row.addStretch(1)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.caption)
         lay.addWidget(self.angles, 1)
-        lay.addLayout(row)
+        lay.addLayout(self._controls())
         lay.addWidget(self.decay, 1)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -57,9 +43,27 @@ class RopeWhatIfPanel(QWidget):
             state.token_changed,
         ):
             sig.connect(lambda *_: self._timer.start())
+        state.model_changed.connect(self._default_distance)
+
+    def _controls(self) -> QHBoxLayout:
+        """Where the decay curve's q, k come from and how far it goes."""
+        self.source_combo = QComboBox()
+        self.source_combo.setObjectName("decaySourceCombo")
+        for label, _ in SOURCES:
+            self.source_combo.addItem(label)
+        self.distance_spin = QSpinBox()
+        self.distance_spin.setObjectName("decayDistanceSpin")
+        self.distance_spin.setRange(16, 1_048_576)
+        self.distance_spin.setValue(8192)
+        self.distance_spin.setPrefix("up to Δ = ")
         self.source_combo.currentIndexChanged.connect(self.refresh)
         self.distance_spin.valueChanged.connect(lambda *_: self._timer.start())
-        state.model_changed.connect(self._default_distance)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Decay curve of"))
+        row.addWidget(self.source_combo)
+        row.addWidget(self.distance_spin)
+        row.addStretch(1)
+        return row
 
     def _default_distance(self) -> None:
         if self.state.model is not None:
