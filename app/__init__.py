@@ -10,4 +10,4 @@ def create_main_window(
     ``session`` a saved ``.llamalens`` session to show at once."""
     from llamalens.app.main_window import create_main_window as _create
 
-    return _create(model, device, session)
+    return _create(model, device, session=session)

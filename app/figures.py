@@ -99,8 +99,7 @@ def build_figure(spec: FigureSpec, trace, vocab):
     Raises:
         ValueError: the layer, head or positions are outside the trace.
     """
-    if not 0 <= spec.layer < trace.n_layers:
-        raise ValueError(f"layer {spec.layer} is out of range 0..{trace.n_layers - 1}")
+    trace.slot(spec.layer)  # ValueError naming the captured layers
     if not 0 <= spec.head < trace.n_heads:
         raise ValueError(f"head {spec.head} is out of range 0..{trace.n_heads - 1}")
     bg, fg = THEMES[spec.theme]
@@ -148,10 +147,10 @@ def _sheet(spec: FigureSpec, trace, _vocab):
 
     w = ContactSheet()
     w.resize(110 * trace.n_heads + 80, 100 * trace.n_layers + 60)
-    maps = [trace.layer_maps(layer, spec.stage) for layer in range(trace.n_layers)]
+    maps = [trace.layer_maps(layer, spec.stage) for layer in trace.layers]
     w.set_maps(
         maps,
-        [f"L{i}" for i in range(trace.n_layers)],
+        [f"L{i}" for i in trace.layers],
         [f"H{h}" for h in range(trace.n_heads)],
         colormap=spec.colormap,
         title=f"all layers × heads · {STAGE_LABELS[spec.stage]}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -30,6 +31,7 @@ from llamalens.app.requests import (
     AdoptRequest,
     AppendRequest,
     GenerateRequest,
+    LoadOptions,
     LoadRequest,
     ModelLoaded,
     TraceRequest,
@@ -53,12 +55,18 @@ class MainWindow(QMainWindow):
     error_shown = Signal(str)  # the message of the dialog just opened
 
     def __init__(
-        self, model: str | None = None, device: str | None = None, session: str | None = None
+        self,
+        model: str | None = None,
+        device: str | None = None,
+        *,
+        options: LoadOptions | None = None,
+        session: str | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("LlamaLens")
         self.resize(1500, 950)
-        self.device = device
+        self.options = options or LoadOptions(device=device)
+        self.capture_layers: tuple[int, ...] | None = None  # None: every layer
         self.error_box: QMessageBox | None = None
         self.state = InspectorState(self)
         self._next_id = 0
@@ -187,17 +195,39 @@ class MainWindow(QMainWindow):
         self._load_id = self._new_id()
         self._pending_path = path
         self._set_busy(True, "Loading the default model…" if path is None else f"Loading {path}…")
-        self._submit(LoadRequest(self._load_id, path, self.device))
+        self._submit(LoadRequest(self._load_id, path, self.options))
+
+    @property
+    def device(self) -> str | None:
+        return self.options.device
+
+    def set_load_options(self, **changes) -> None:
+        """Reload the current model with other options (``device=``, ``dtype=``)."""
+        self.options = replace(self.options, **changes)
+        self.open_model(self.state.model.path if self.state.model else None)
+
+    def set_capture_layers(self, layers: tuple[int, ...] | None) -> None:
+        """Capture only these layers from the next run on (None: all); runs again."""
+        self.capture_layers = None if layers is None else tuple(sorted(set(layers)))
+        if self.state.model is not None and self.state.prompt.text.strip():
+            self.run_prompt()
 
     def set_device(self, device: str | None) -> None:
-        self.device = device
-        self.open_model(self.state.model.path if self.state.model else None)
+        self.set_load_options(device=device)
 
     def run_prompt(self) -> None:
         p = self.state.prompt
         self._trace_id = self._new_id()
         self._set_busy(True, "Running…")
-        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain, self.state.variant))
+        request = TraceRequest(
+            self._trace_id,
+            p.text,
+            p.chat,
+            p.plain,
+            layers=self.capture_layers,
+            variant=self.state.variant,
+        )
+        self._submit(request)
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()
@@ -342,20 +372,26 @@ def collect_garbage_on_gui_thread() -> None:
 
 
 def create_main_window(
-    model: str | None = None, device: str | None = None, session: str | None = None
+    model: str | None = None,
+    device: str | None = None,
+    *,
+    options: LoadOptions | None = None,
+    session: str | None = None,
 ) -> MainWindow:
     """Build the main window and start loading ``model`` (a path, or None for the default);
     with ``session``, show that saved session (a ``.llamalens`` file) at once."""
     collect_garbage_on_gui_thread()
-    return MainWindow(model, device, session)
+    return MainWindow(model, device, options=options, session=session)
 
 
-def run_app(model: str | None = None, device: str | None = None, session: str | None = None) -> int:
+def run_app(
+    model: str | None = None, options: LoadOptions | None = None, session: str | None = None
+) -> int:
     """Start Qt, show the window, run the event loop."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")
-    window = create_main_window(model, None if device == "auto" else device, session)
+    window = create_main_window(model, options=options, session=session)
     window.show()
     code = app.exec()
     dispose(window)

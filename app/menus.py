@@ -28,6 +28,12 @@ SHORTCUTS = [
     ("Ctrl+Q", "quit"),
 ]
 DEVICES = (("Automatic", None), ("CPU", "cpu"), ("CUDA", "cuda"), ("Apple MPS", "mps"))
+PRECISIONS = (
+    ("Automatic (fp32)", None),
+    ("fp32: exact", "fp32"),
+    ("bf16: half the memory", "bf16"),
+    ("fp16", "fp16"),
+)
 
 
 def add_action(owner, container, text: str, keys, slot) -> QAction:
@@ -66,6 +72,7 @@ class Menus:
         run = bar.addMenu("&Run")
         self._action(run, "&Run Prompt", "Ctrl+Return", win.run_prompt)
         self._action(run, "&Cancel", "Esc", win.cancel)
+        self._action(run, "Capture &Layers…", None, self.choose_layers)
         self._device_menu(bar.addMenu("&Model"))
         view = bar.addMenu("&View")
         for dock in win.docks.values():
@@ -82,12 +89,19 @@ class Menus:
         return add_action(self.win, menu, text, keys, slot)
 
     def _device_menu(self, menu) -> None:
-        sub = menu.addMenu("&Device")
+        self._choices(menu.addMenu("&Device"), DEVICES, "device")
+        self._choices(menu.addMenu("&Precision"), PRECISIONS, "dtype")
+
+    def _choices(self, sub, choices, option: str) -> None:
+        """Exclusive actions that reload the model with another ``option`` value."""
         group = QActionGroup(self.win)
-        for label, device in DEVICES:
+        current = getattr(self.win.options, option)
+        for label, value in choices:
             act = QAction(label, self.win, checkable=True)
-            act.setChecked(device == self.win.device)
-            act.triggered.connect(lambda _c=False, d=device: self.win.set_device(d))
+            act.setChecked(value == current)
+            act.triggered.connect(
+                lambda _c=False, v=value: self.win.set_load_options(**{option: v})
+            )
             group.addAction(act)
             sub.addAction(act)
 
@@ -122,6 +136,34 @@ class Menus:
             act = self.recent.addAction(path)
             act.triggered.connect(lambda _c=False, p=path: self.win.open_model(p))
         self.recent.setEnabled(bool(paths))
+
+    def choose_layers(self) -> None:
+        """Ask which layers to capture (a long prompt's trace grows with every layer)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from llamalens.model.trace_io import parse_layers
+
+        model = self.win.state.model
+        if model is None:
+            self.win.show_error("No model", "Open a model first.")
+            return
+        current = self.win.capture_layers
+        shown = "all" if current is None else ",".join(map(str, current))
+        spec, ok = QInputDialog.getText(
+            self.win,
+            "Capture layers",
+            f"Layers to capture (0..{model.n_layers - 1}), e.g. 0-3,10 or all:",
+            text=shown,
+        )
+        if not ok:
+            return
+        try:
+            layers = parse_layers(spec, model.n_layers)
+        except ValueError as exc:
+            self.win.show_error("Capture layers", str(exc))
+            return
+        full = len(layers) == model.n_layers
+        self.win.set_capture_layers(None if full else tuple(layers))
 
     def choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

@@ -12,12 +12,22 @@ from llamalens.model.variants import Variant
 
 
 @dataclass(frozen=True)
+class LoadOptions:
+    """Where and how a model runs: ``Engine.load``'s device, dtype and offload arguments."""
+
+    device: str | None = None
+    dtype: str | None = None
+    max_memory: str | None = None
+    offload_dir: str | None = None
+
+
+@dataclass(frozen=True)
 class LoadRequest:
     """Load a checkpoint (None: the default model)."""
 
     request_id: int
     path: str | None
-    device: str | None = None
+    options: LoadOptions = LoadOptions()
 
 
 @dataclass(frozen=True)
@@ -28,6 +38,7 @@ class TraceRequest:
     prompt: str
     chat: bool = False
     plain: bool = False  # special-token text stays text
+    layers: tuple[int, ...] | None = None  # capture only these layers (None: all)
     variant: Variant = Variant()  # the what-if variant to run (default: the model)
 
 

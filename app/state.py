@@ -147,6 +147,11 @@ class InspectorState(QObject):
         return self.trace.n_layers if self.trace is not None else 1
 
     @property
+    def layers(self) -> tuple[int, ...]:
+        """The model layers the trace captured (all of them unless a run chose fewer)."""
+        return self.trace.layers if self.trace is not None else (0,)
+
+    @property
     def n_heads(self) -> int:
         return self.trace.n_heads if self.trace is not None else 1
 
@@ -187,7 +192,7 @@ class InspectorState(QObject):
         """
         self.trace = trace
         self.run = run or RunInfo()
-        self.layer = min(self.layer, self.n_layers - 1)
+        self.layer = self._captured(self.layer)
         self.head = min(self.head, self.n_heads - 1)
         self.token = min(self.token, self.n_tokens - 1) if keep_token else self.n_tokens - 1
         self.key = min(self.key, self.token)
@@ -249,8 +254,12 @@ class InspectorState(QObject):
             self.display_changed.emit()
 
     # ---- selection ------------------------------------------------------------------------
+    def _captured(self, layer: int) -> int:
+        """The captured layer nearest to ``layer`` (the first of two equally near)."""
+        return min(self.layers, key=lambda captured: (abs(captured - int(layer)), captured))
+
     def set_layer(self, layer: int) -> None:
-        layer = max(0, min(int(layer), self.n_layers - 1))
+        layer = self._captured(layer)
         if layer != self.layer:
             self.layer = layer
             self.layer_changed.emit(layer)
@@ -286,7 +295,9 @@ class InspectorState(QObject):
         self.set_head(self.head + delta)
 
     def step_layer(self, delta: int) -> None:
-        self.set_layer(self.layer + delta)
+        """The next (delta > 0) or previous captured layer, stopping at the ends."""
+        i = self.layers.index(self.layer) + delta
+        self.set_layer(self.layers[max(0, min(i, len(self.layers) - 1))])
 
     def next_stage(self, delta: int = 1) -> None:
         self.set_stage(STAGES[(STAGES.index(self.stage) + delta) % len(STAGES)])

@@ -8,6 +8,7 @@ or token through a flag checked in progress callbacks.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -127,7 +128,8 @@ class ModelWorker(QObject):
     def _load(self, req: LoadRequest) -> None:
         from llamalens.model.engine import Engine  # torch and the loaders: off the GUI thread
 
-        engine = Engine.load(req.path, device=req.device, progress=self._reporter(req.request_id))
+        options = dataclasses.asdict(req.options)
+        engine = Engine.load(req.path, **options, progress=self._reporter(req.request_id))
         self.engine, self.trace = engine, None  # only on success
         self.loaded.emit(req.request_id, ModelLoaded(engine.info(), engine.tokenizer))
 
@@ -144,7 +146,7 @@ class ModelWorker(QObject):
             engine.set_variant(req.variant)
         enc = engine.encode(req.prompt, chat=req.chat, plain=req.plain)
         progress = self._layer_progress(req.request_id, "Running")
-        self.trace = engine.trace(enc.ids, on_layer=progress)
+        self.trace = engine.trace(enc.ids, on_layer=progress, layers=req.layers)
         baseline = self._baseline()
         dropped = tuple((d.offset, d.byte) for d in enc.dropped)
         run = RunInfo("run", dropped=dropped, seconds=time.perf_counter() - start)

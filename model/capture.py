@@ -1,22 +1,24 @@
 """Forward hooks on the model's taps, registered for one run and always removed.
 
-``capture(model)`` records, per layer, the per-head vectors that every attention
-map and RoPE view can be rebuilt from (O(L·T·d)), plus residual-stream norms.
+``capture(model)`` records, for each captured layer, the per-head vectors that every
+attention map and RoPE view can be rebuilt from (O(L·T·d)), plus residual-stream norms
+and the residual stream after the block. Each hook copies its tap's value straight
+into the run's preallocated float32 arrays (one copy, no per-layer lists to stack
+later), so a captured run's peak is the Trace plus one layer's activations.
 
 With ``maps=True`` attention takes the explicit path (QKᵀ/√d → mask → softmax → ·V)
 and the full matrices it computed are kept (O(L·H·T²): for tests, small prompts and
 ``induction_scores``). Without it the forward pass keeps the fused SDPA kernel: the
-Trace rebuilds any map from the captured q_rot/k_rot with the explicit path's
-operations, so nothing needs the T² matrices during the run. On SmolLM2 at 4096
-tokens that is 62 s → 17 s and no 1.8 GB transient per layer.
+Trace rebuilds any map from the captured q_rot/k_rot with the forward's own attention
+function, so nothing needs the T² matrices during the run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 from llamalens.model.llama import Llama
@@ -25,65 +27,88 @@ PER_HEAD = ("q", "k", "v", "q_rot", "k_rot")
 MAPS = ("scores", "masked", "probs")
 
 
-@dataclass
 class Recording:
-    """What one forward pass left in the taps (torch tensors, batch 0, on the CPU).
+    """What one forward pass left in the taps (batch 0), as float32 numpy on the CPU.
 
     Attributes:
-        layers: per layer, tap name → tensor. q/q_rot are (T, H, hd), k/k_rot/v (T, KV, hd);
-            with maps, scores/masked/probs are (H, T, S) and out is (T, H·hd).
-        resid: per layer, (3, T) L2 norms of resid_pre, resid_mid, resid_post.
-        resid_post: per layer, (T, d) residual stream after the block (for the logit lens).
-        logits: (T, V) float32.
+        layer_ids: the captured layers, ascending.
+        arrays: q, k, v, q_rot, k_rot (L', heads, T, hd); resid_norms (L', 3, T) (L2 norms
+            of resid_pre, resid_mid, resid_post); resid_post (L', T, d). Allocated when
+            the first value of each arrives.
+        layers: per captured layer, with ``maps``: scores/masked/probs (H, T, S) and out
+            (T, H·hd) as torch tensors.
+        logits: (T, V) float32 torch tensor (or (1, V) for a last-position-only run).
     """
 
-    layers: list[dict[str, torch.Tensor]] = field(default_factory=list)
-    resid: list[list[torch.Tensor]] = field(default_factory=list)
-    resid_post: list[torch.Tensor] = field(default_factory=list)
-    logits: torch.Tensor | None = None
+    def __init__(self, layer_ids: Sequence[int]) -> None:
+        self.layer_ids = list(layer_ids)
+        self.arrays: dict[str, np.ndarray] = {}
+        self.layers: list[dict[str, torch.Tensor]] = [{} for _ in self.layer_ids]
+        self.logits: torch.Tensor | None = None
+
+    def write(self, name: str, index: tuple[int, ...], value: torch.Tensor) -> None:
+        """Copy ``value`` into ``arrays[name][index]`` (converting dtype and device once)."""
+        arr = self.arrays.get(name)
+        if arr is None:
+            lead = (len(self.layer_ids), 3) if name == "resid_norms" else (len(self.layer_ids),)
+            arr = self.arrays[name] = np.empty((*lead, *value.shape), dtype=np.float32)
+        torch.from_numpy(arr[index]).copy_(value)
 
 
-def _keep(store: dict, name: str):
+def _per_head(rec: Recording, name: str, slot: int):
     def hook(_module, _inputs, output):
-        store[name] = output[0].detach().float().cpu()
+        rec.write(name, (slot,), output[0].detach().transpose(0, 1))  # (T, h, hd) → (h, T, hd)
 
     return hook
 
 
-def _norm_into(norms: list, slot: int, keep: list | None = None):
+def _keep_map(rec: Recording, name: str, slot: int):
     def hook(_module, _inputs, output):
-        x = output[0].detach().float()
-        norms[slot] = torch.linalg.vector_norm(x, dim=-1).cpu()  # (T,)
-        if keep is not None:
-            keep.append(x.cpu())
+        rec.layers[slot][name] = output[0].detach().float().cpu()
+
+    return hook
+
+
+def _resid(rec: Recording, which: int, slot: int):
+    def hook(_module, _inputs, output):
+        x = output[0].detach()
+        rec.write("resid_norms", (slot, which), torch.linalg.vector_norm(x.float(), dim=-1))
+        if which == 2:
+            rec.write("resid_post", (slot,), x)  # (T, d)
 
     return hook
 
 
 @contextmanager
-def capture(model: Llama, *, maps: bool = False) -> Iterator[Recording]:
+def capture(
+    model: Llama, *, maps: bool = False, layers: Sequence[int] | None = None
+) -> Iterator[Recording]:
     """Record one forward pass of ``model`` (batch size 1).
 
     Args:
         model: the Llama to observe.
         maps: also keep the full (H, T, S) score, masked and probability matrices.
+        layers: the layers to record (default all); the others run unobserved.
 
     Yields:
         The Recording, filled once the forward pass inside the ``with`` block has run.
     """
-    rec = Recording()
+    ids = sorted(set(range(len(model.layers)) if layers is None else layers))
+    rec = Recording(ids)
     handles = []
-    for layer in model.layers:
-        store: dict[str, torch.Tensor] = {}
-        norms: list = [None, None, None]
-        rec.layers.append(store)
-        rec.resid.append(norms)
-        att = layer.attention
-        names = PER_HEAD + (MAPS + ("out",) if maps else ())
-        handles += [getattr(att, n).register_forward_hook(_keep(store, n)) for n in names]
-        handles.append(layer.resid_pre.register_forward_hook(_norm_into(norms, 0)))
-        handles.append(layer.resid_mid.register_forward_hook(_norm_into(norms, 1)))
-        handles.append(layer.resid_post.register_forward_hook(_norm_into(norms, 2, rec.resid_post)))
+    for slot, i in enumerate(ids):
+        block = model.layers[i]
+        att = block.attention
+        handles += [
+            getattr(att, n).register_forward_hook(_per_head(rec, n, slot)) for n in PER_HEAD
+        ]
+        if maps:
+            handles += [
+                getattr(att, n).register_forward_hook(_keep_map(rec, n, slot))
+                for n in (*MAPS, "out")
+            ]
+        for which, tap in enumerate((block.resid_pre, block.resid_mid, block.resid_post)):
+            handles.append(tap.register_forward_hook(_resid(rec, which, slot)))
 
     def on_logits(_module, _inputs, output):
         rec.logits = output[0].detach().float().cpu()

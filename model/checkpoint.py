@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 from llamalens.model.config import LlamaConfig
 
 if TYPE_CHECKING:
-    import torch
-
+    from llamalens.model.stored import Weight
     from llamalens.model.tokenizer import Tokenizer
 
 
@@ -26,16 +25,22 @@ class Checkpoint:
             ``layers.0.attention.wq.weight`` (H·hd, d) with RoPE pairs adjacent,
             ``layers.0.feed_forward.w1.weight``, ``norm.weight``, optional
             ``output.weight`` and optional ``rope_freqs`` (hd/2,) divisors of θ_i).
+            Each is a ``torch.Tensor`` (in memory or memory-mapped from the file) or a
+            :class:`~llamalens.model.stored.StoredTensor` read on demand; building the
+            model takes them out of this dict one at a time.
         tokenizer: the checkpoint's tokenizer, or None when it ships none.
         metadata: free-form facts for display (model name, quantization, chat template).
+        mapped: the tensors are memory-mapped from the file (the model must not copy
+            them to rearrange them).
     """
 
     path: Path
     format: str
     config: LlamaConfig
-    tensors: dict[str, torch.Tensor]
+    tensors: dict[str, Weight]
     tokenizer: Tokenizer | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    mapped: bool = False
 
     @property
     def n_params(self) -> int:

@@ -1,10 +1,18 @@
-"""Device and dtype choice: CUDA → MPS → CPU; fp32 on CPU, bf16 on GPUs."""
+"""Device and precision choice: CUDA → MPS → CPU; compute dtype auto, fp32, bf16 or fp16.
+
+Weights stay in the dtype they are stored in; the compute dtype is the dtype of the
+activations. ``auto`` is float32, the exact choice, on every device: with weights kept
+as stored it costs one layer's upcast at a time, not a float32 copy of the model.
+"""
 
 from __future__ import annotations
 
 import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+DTYPE_CHOICES = ("auto", "fp32", "bf16", "fp16")
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+DTYPE_NAMES = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
 def pick_device(name: str | None = None) -> torch.device:
@@ -36,31 +44,27 @@ def pick_device(name: str | None = None) -> torch.device:
     return device
 
 
-def default_dtype(device: torch.device) -> torch.dtype:
-    """fp32 on the CPU (exact comparisons, no slow bf16 kernels), bf16 on accelerators."""
-    return torch.float32 if device.type == "cpu" else torch.bfloat16
-
-
-DTYPE_CHOICES = {
-    "auto": None,
-    "fp32": torch.float32,
-    "float32": torch.float32,
-    "bf16": torch.bfloat16,
-    "bfloat16": torch.bfloat16,
-    "fp16": torch.float16,
-    "float16": torch.float16,
-}
-
-
-def parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
-    """A compute dtype from ``auto`` (None), ``fp32``, ``bf16``, ``fp16`` or a torch dtype.
+def pick_dtype(name: str | None = None) -> torch.dtype:
+    """The compute dtype for ``--dtype`` (None or ``auto``: float32).
 
     Raises:
-        ValueError: any other name.
+        ValueError: the name is not one of DTYPE_CHOICES.
     """
-    if dtype is None or isinstance(dtype, torch.dtype):
-        return dtype
-    key = str(dtype).lower().removeprefix("torch.")
-    if key not in DTYPE_CHOICES:
-        raise ValueError(f"dtype is {dtype!r}, expected auto, fp32, bf16 or fp16")
-    return DTYPE_CHOICES[key]
+    if name in (None, "", "auto"):
+        return torch.float32
+    if name not in DTYPES:
+        raise ValueError(f"--dtype is {name!r}, expected one of {', '.join(DTYPE_CHOICES)}")
+    return DTYPES[name]
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    """``fp32``, ``bf16``, ``fp16`` (or torch's own name for another dtype)."""
+    return DTYPE_NAMES.get(dtype, str(dtype).removeprefix("torch."))
+
+
+def weight_dtype(stored: torch.dtype, compute: torch.dtype) -> torch.dtype:
+    """The dtype a weight is kept in: as stored, unless stored wider than the compute dtype
+    (a float32 weight under bf16 compute is kept in bf16, which is what the user chose)."""
+    if stored.is_floating_point and stored.itemsize > compute.itemsize:
+        return compute
+    return stored

@@ -29,16 +29,18 @@ from llamalens.model.ablation import ablation_targets
 from llamalens.model.ablation import install as install_ablations
 from llamalens.model.ablation import remove as remove_ablations
 from llamalens.model.analysis import Analysis, LogitLens
+from llamalens.model.build import build_model
 from llamalens.model.checkpoint import Checkpoint
-from llamalens.model.device import default_dtype, parse_dtype, pick_device
+from llamalens.model.device import pick_device, pick_dtype
 from llamalens.model.errors import CheckpointError
 from llamalens.model.head_ranking import HeadRanking, rank_heads
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
-from llamalens.model.llama import Llama
 from llamalens.model.loaders import load_checkpoint
+from llamalens.model.memory import available_bytes, check_fits, estimate
 from llamalens.model.model_info import ModelInfo, describe
 from llamalens.model.rope_scaling import attention_factor
 from llamalens.model.sampling import SamplingParams, sample, softmax
+from llamalens.model.stored import describe_storage
 from llamalens.model.tokenizer import Encoded
 from llamalens.model.trace import Trace
 from llamalens.model.tracing import extend_trace, run_trace, step_trace, sync_cache
@@ -69,28 +71,6 @@ def encode_prompt(tokenizer, prompt: str, *, chat: bool = False, plain: bool = F
     return tokenizer.encode_detailed(prompt, allow_special=not plain, bos=None)
 
 
-def build_model(
-    ckpt: Checkpoint, device: torch.device | str | None = None, dtype: torch.dtype | None = None
-) -> Llama:
-    """Instantiate :class:`Llama` from a checkpoint without a second copy of the weights."""
-    dev = device if isinstance(device, torch.device) else pick_device(device)
-    dtype = dtype or default_dtype(dev)
-    with torch.device("meta"):
-        model = Llama(ckpt.config)
-    state = {k: v for k, v in ckpt.tensors.items() if k != "rope_freqs"}
-    if ckpt.config.tie_embeddings:
-        state["output.weight"] = state["tok_embeddings.weight"]
-    state = {k: v.to(device=dev, dtype=dtype) for k, v in state.items()}
-    model.load_state_dict(state, strict=True, assign=True)
-    if ckpt.config.tie_embeddings:
-        model.output.weight = model.tok_embeddings.weight
-    divisors = ckpt.tensors.get("rope_freqs")
-    model.rope_divisors = None if divisors is None else divisors.to(dev)
-    for layer in model.layers:
-        layer.feed_forward.fuse()  # one GEMM for gate and up: ~10% faster on CPU
-    return model.eval()
-
-
 @dataclass(frozen=True)
 class TopToken:
     """One candidate next token."""
@@ -105,10 +85,13 @@ class Engine:
     """A checkpoint's model and tokenizer on a device, ready to encode, run and trace.
 
     Attributes:
-        checkpoint: what was loaded (config, metadata).
+        checkpoint: what was loaded (config, metadata; its tensors now belong to the module).
         module: the :class:`Llama` (torch; the app never touches it off the worker thread).
         tokenizer: the checkpoint's tokenizer.
-        device, dtype: where and in which precision the model computes.
+        device: where tokens enter and logits leave (blocks may sit elsewhere when offloaded).
+        dtype: the compute dtype; weights keep their stored dtype (see ``weights``).
+        weights: how the weights are stored (``Q4_1``, ``bf16``, ``Q4_K+Q6_K``).
+        n_params: number of weights.
         load_seconds: wall time of the load.
     """
 
@@ -116,8 +99,12 @@ class Engine:
         self,
         ckpt: Checkpoint,
         device: str | None = None,
+        dtype: str | None = None,
+        *,
+        max_memory: str | None = None,
+        offload_dir: str | Path | None = None,
         load_seconds: float = 0.0,
-        dtype: torch.dtype | None = None,
+        progress: Progress | None = None,
     ) -> None:
         if ckpt.tokenizer is None:
             raise CheckpointError(
@@ -126,11 +113,23 @@ class Engine:
             )
         self.checkpoint = ckpt
         self.device = pick_device(device)
-        self.dtype = dtype or default_dtype(self.device)
-        self.module = build_model(ckpt, self.device, self.dtype)
+        self.dtype = pick_dtype(dtype)
+        self.n_params = ckpt.n_params
+        self.weights = ckpt.metadata.get("quantization") or describe_storage(ckpt.tensors.values())
         self.tokenizer = ckpt.tokenizer
         self.load_seconds = load_seconds
         self._induction: dict[Variant, np.ndarray] = {}  # per variant: it changes the heads
+        if max_memory is None:
+            need = estimate(ckpt.tensors, ckpt.config, self.dtype)
+            problem = check_fits(need, available_bytes(self.device), self.device, self.dtype)
+            if problem:
+                raise CheckpointError(ckpt.path, problem)
+            self.module = build_model(ckpt, self.device, self.dtype, progress)
+        else:
+            from llamalens.model.offload import build_offloaded, parse_max_memory
+
+            budget = parse_max_memory(max_memory)
+            self.module = build_offloaded(ckpt, self.device, self.dtype, budget, offload_dir)
         self._variant = Variant()
         self._divisors = self.module.rope_divisors  # the checkpoint's own (GGUF rope_freqs)
         self._ablation_hooks: list = []
@@ -141,25 +140,30 @@ class Engine:
         path: str | Path | None = None,
         *,
         device: str | None = None,
-        dtype: str | torch.dtype | None = None,
+        dtype: str | None = None,
+        max_memory: str | None = None,
+        offload_dir: str | Path | None = None,
         progress: Progress | None = None,
     ) -> Engine:
         """Load a checkpoint (the default model when ``path`` is None) and build it.
 
         Args:
             path: a checkpoint file or directory; None for the default model.
-            device: ``auto`` (None), ``cpu``, ``cuda``, ``mps``.
-            dtype: the compute dtype: ``auto``/None (fp32 on the CPU, bf16 on
-                accelerators), ``fp32``, ``bf16``, ``fp16`` or a torch dtype.
+            device: ``auto`` (None), ``cpu``, ``cuda``, ``cuda:1``, ``mps``.
+            dtype: compute dtype ``auto`` (None: float32), ``fp32``, ``bf16``, ``fp16``.
+            max_memory: spread the model over devices and disk with accelerate, e.g.
+                ``"cuda:0=20GiB,cpu=30GiB"``.
+            offload_dir: where blocks beyond ``max_memory`` go.
             progress: called with (fraction, message).
 
         Raises:
-            CheckpointError: naming the file and the problem.
+            CheckpointError: naming the file and the problem (also: not enough memory).
+            ValueError: a bad device, dtype or memory budget.
         """
         from llamalens.model.default_model import DISPLAY_NAME, default_model_path
 
+        pick_device(device), pick_dtype(dtype)  # bad arguments fail before the slow part
         start = time.perf_counter()
-        dtype = parse_dtype(dtype)  # a bad name fails before the load
         report = progress or (lambda _f, _m: None)
         default = path is None
         if default:
@@ -167,8 +171,15 @@ class Engine:
         ckpt = load_checkpoint(path, lambda f, m: report(0.1 + 0.8 * f, m))
         if default:
             ckpt.metadata["name"] = DISPLAY_NAME  # the GGUF's own name is a training-run label
-        report(0.92, "Building the model")
-        engine = cls(ckpt, device, dtype=dtype)
+        report(0.9, "Building the model")
+        engine = cls(
+            ckpt,
+            device,
+            dtype,
+            max_memory=max_memory,
+            offload_dir=offload_dir,
+            progress=lambda f, m: report(0.9 + 0.09 * f, m),
+        )
         engine.load_seconds = time.perf_counter() - start
         report(1.0, "Ready")
         return engine
@@ -318,6 +329,7 @@ class Engine:
         *,
         keep_logits: bool = False,
         on_layer: Callable[[int], None] | None = None,
+        layers: Sequence[int] | None = None,
     ) -> Trace:
         """One captured forward pass; the KV cache is left ready for :meth:`append`.
 
@@ -326,10 +338,22 @@ class Engine:
             keep_logits: keep (T, V) logits for every position, not only the last.
             on_layer: called with each block's index as it finishes (progress); an
                 exception raised there stops the run.
+            layers: capture only these layers (the run computes all of them); a
+                32-layer model's trace at 4096 tokens stays small.
         """
         self.check_length(len(ids))
+        if layers is not None:
+            bad = [i for i in layers if not 0 <= i < self.config.n_layers]
+            if bad or not layers:
+                top = self.config.n_layers - 1
+                raise ValueError(f"layers {bad or 'none'} are not layers of this model (0..{top})")
         trace = run_trace(
-            self.module, self.tokenizer, ids, keep_logits=keep_logits, on_layer=on_layer
+            self.module,
+            self.tokenizer,
+            ids,
+            keep_logits=keep_logits,
+            on_layer=on_layer,
+            layers=layers,
         )
         trace.variant = self._variant.to_dict()
         return trace
@@ -405,7 +429,10 @@ class Engine:
         keep_logits = trace.logits is not None
 
         def step(token: int, position: int) -> np.ndarray:
-            steps.append(step_trace(self.module, self.tokenizer, position, [token], keep_logits))
+            step = step_trace(
+                self.module, self.tokenizer, position, [token], keep_logits, trace.layers
+            )
+            steps.append(step)
             return steps[-1].last_logits
 
         self._decode(

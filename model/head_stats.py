@@ -41,7 +41,7 @@ def head_stats(trace: Trace, induction: np.ndarray | None = None) -> dict[str, n
 
     Args:
         trace: the run.
-        induction: (L, H) scores from :func:`induction_scores`, or None (then NaN).
+        induction: (L_model, H) scores from :func:`induction_scores`, or None (then NaN).
 
     Returns:
         name (every one of :data:`~llamalens.model.analysis.STAT_NAMES`) → (L, H) float64.
@@ -49,7 +49,10 @@ def head_stats(trace: Trace, induction: np.ndarray | None = None) -> dict[str, n
     L, H, T = trace.n_layers, trace.n_heads, trace.n_tokens  # noqa: N806
     measured = ("entropy", "sink", "previous", "self")
     out = {k: np.full((L, H), np.nan) for k in measured}
-    out["induction"] = np.full((L, H), np.nan) if induction is None else induction
+    if induction is None:
+        out["induction"] = np.full((L, H), np.nan)
+    else:  # measured on every layer of the model: keep the captured ones
+        out["induction"] = induction if len(induction) == L else induction[list(trace.layers)]
     if T < 2:
         return out
     sums = {k: torch.zeros(L, H, dtype=torch.float64) for k in measured}
@@ -79,7 +82,7 @@ def induction_scores(
     high = high or model.config.vocab_size
     gen = torch.Generator().manual_seed(seed)
     r = torch.randint(low, high, (n_tokens,), generator=gen)
-    seq = torch.cat([r, r])[None].to(model.tok_embeddings.weight.device)  # (1, 2n)
+    seq = torch.cat([r, r])[None].to(model.main_device)  # (1, 2n)
     with capture(model, maps=True) as rec:
         model(seq)
     scores = []
@@ -109,9 +112,9 @@ def logit_lens(
     for p in pos:
         if not 0 <= p < trace.n_tokens:
             raise ValueError(f"position {p} is out of range 0..{trace.n_tokens - 1}")
-    device = model.tok_embeddings.weight.device
+    device = model.main_device
     resid = torch.from_numpy(trace.resid_post[:, pos]).to(device)  # (L, P, d)
-    logits = model.output(model.norm(resid.to(model.norm.weight.dtype))).float()  # (L, P, V)
+    logits = model.output(model.norm(resid.to(model.compute_dtype))).float()  # (L, P, V)
     probs = torch.softmax(logits, dim=-1)
     top = torch.topk(probs, k, dim=-1)
     return top.indices.cpu().numpy(), top.values.cpu().numpy()

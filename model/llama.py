@@ -28,8 +28,32 @@ class Tap(nn.Identity):
     """A named point in the computation; hooks on it see the value flowing through."""
 
 
+UPCAST_ROWS_BYTES = 64 * 2**20  # a weight upcast for a product, at most this much at a time
+
+
+class Linear(nn.Linear):
+    """A linear layer whose weights stay as stored and meet the input in its dtype.
+
+    With bf16 weights and float32 activations, the weight is upcast for this one
+    product, a block of rows at a time: the transient cost is a few tens of MB, never a
+    float32 copy of the model (nor of its 128k-row output projection).
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bias = None if self.bias is None else self.bias.to(x.dtype)
+        w = self.weight
+        if w.dtype == x.dtype:
+            return F.linear(x, w, bias)
+        rows = max(1, UPCAST_ROWS_BYTES // (w.shape[1] * x.element_size()))
+        if rows >= w.shape[0]:
+            return F.linear(x, w.to(x.dtype), bias)
+        parts = [F.linear(x, w[i : i + rows].to(x.dtype)) for i in range(0, w.shape[0], rows)]
+        out = torch.cat(parts, dim=-1)  # (..., out_features)
+        return out if bias is None else out + bias
+
+
 class RMSNorm(nn.Module):
-    """x / sqrt(mean(x²) + eps) · g, computed in float32."""
+    """x / sqrt(mean(x²) + eps) · g, the normalisation in float32."""
 
     def __init__(self, dim: int, eps: float) -> None:
         super().__init__()
@@ -39,7 +63,7 @@ class RMSNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         xf = x.float()
         normed = xf * torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + self.eps)
-        return self.weight * normed.type_as(x)
+        return self.weight.to(x.dtype) * normed.type_as(x)
 
 
 def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
@@ -58,10 +82,10 @@ class Attention(nn.Module):
         self.n_heads, self.n_kv_heads, self.head_dim = cfg.n_heads, cfg.n_kv_heads, cfg.head_dim
         self.n_rep = cfg.n_rep
         hd = cfg.head_dim
-        self.wq = nn.Linear(cfg.dim, cfg.n_heads * hd, bias=cfg.qkv_bias)
-        self.wk = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=cfg.qkv_bias)
-        self.wv = nn.Linear(cfg.dim, cfg.n_kv_heads * hd, bias=cfg.qkv_bias)
-        self.wo = nn.Linear(cfg.n_heads * hd, cfg.dim, bias=False)
+        self.wq = Linear(cfg.dim, cfg.n_heads * hd, bias=cfg.qkv_bias)
+        self.wk = Linear(cfg.dim, cfg.n_kv_heads * hd, bias=cfg.qkv_bias)
+        self.wv = Linear(cfg.dim, cfg.n_kv_heads * hd, bias=cfg.qkv_bias)
+        self.wo = Linear(cfg.n_heads * hd, cfg.dim, bias=False)
         for name in ("q", "k", "v", "q_rot", "k_rot", "scores", "masked", "probs", "out"):
             self.add_module(name, Tap())
         self.cache_k: torch.Tensor | None = None  # (B, S, KV, hd)
@@ -131,15 +155,21 @@ class Attention(nn.Module):
 def _fused(
     q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, visible: torch.Tensor, start_pos: int
 ) -> torch.Tensor:
-    """SDPA: ``is_causal`` for a fresh prompt, no mask for one new token, else the mask.
+    """SDPA in float32: ``is_causal`` for a fresh prompt, no mask for one new token, else
+    the mask. Float32 whatever the compute dtype, like the explicit path, so the maps a
+    trace rebuilds are the probabilities V was multiplied by.
 
     (B, H, T, hd) queries over (B, H, S, hd) keys and values → (B, H, T, hd).
     """
+    dtype = v.dtype
+    q, k, v = q.float(), k.float(), v.float()
     if start_pos == 0:  # keys are exactly the queries' positions: the kernel's own mask
-        return F.scaled_dot_product_attention(q, k, v, is_causal=True)
-    if q.shape[2] == 1:  # one new token sees every key
-        return F.scaled_dot_product_attention(q, k, v)
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=visible)
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    elif q.shape[2] == 1:  # one new token sees every key
+        out = F.scaled_dot_product_attention(q, k, v)
+    else:
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=visible)
+    return out.to(dtype)
 
 
 class FeedForward(nn.Module):
@@ -147,9 +177,9 @@ class FeedForward(nn.Module):
 
     def __init__(self, dim: int, hidden_dim: int) -> None:
         super().__init__()
-        self.w1 = nn.Linear(dim, hidden_dim, bias=False)
-        self.w2 = nn.Linear(hidden_dim, dim, bias=False)
-        self.w3 = nn.Linear(dim, hidden_dim, bias=False)
+        self.w1 = Linear(dim, hidden_dim, bias=False)
+        self.w2 = Linear(hidden_dim, dim, bias=False)
+        self.w3 = Linear(dim, hidden_dim, bias=False)
         self.w13: torch.Tensor | None = None  # (2F, d) [w1; w3], set by fuse()
 
     def fuse(self) -> None:
@@ -162,7 +192,7 @@ class FeedForward(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.w13 is None:
             return self.w2(F.silu(self.w1(x)) * self.w3(x))
-        gate, up = F.linear(x, self.w13).chunk(2, dim=-1)  # (B, T, F) each
+        gate, up = F.linear(x, self.w13.to(x.dtype)).chunk(2, dim=-1)  # (B, T, F) each
         return self.w2(F.silu(gate) * up)
 
 
@@ -200,11 +230,13 @@ class Llama(nn.Module):
         self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.dim)
         self.layers = nn.ModuleList(TransformerBlock(cfg) for _ in range(cfg.n_layers))
         self.norm = RMSNorm(cfg.dim, cfg.norm_eps)
-        self.output = nn.Linear(cfg.dim, cfg.vocab_size, bias=False)
+        self.output = Linear(cfg.dim, cfg.vocab_size, bias=False)
         if cfg.tie_embeddings:
             self.output.weight = self.tok_embeddings.weight
         self.final_norm, self.logits = Tap(), Tap()
         self.rope_divisors = rope_divisors
+        self.compute_dtype = torch.float32  # activations; weights stay as stored
+        self.main_device = torch.device("cpu")  # where tokens enter and logits leave
         self._freqs_cis: torch.Tensor | None = None  # (S, hd/2) complex64, grown on demand
 
     def freqs(self) -> torch.Tensor:
@@ -221,7 +253,7 @@ class Llama(nn.Module):
             size = max(end, min(self.config.max_seq_len, 4096))
             magnitude = attention_factor(self.config.rope_scaling)
             self._freqs_cis = precompute_freqs_cis(self.freqs(), size, magnitude=magnitude).to(
-                self.tok_embeddings.weight.device
+                self.main_device
             )
         return self._freqs_cis[start:end]
 
@@ -254,7 +286,7 @@ class Llama(nn.Module):
                 f"sequence of {start_pos + t} tokens is longer than the model's "
                 f"context of {self.config.max_seq_len}"
             )
-        h = self.tok_embeddings(tokens)  # (B, T, d)
+        h = self.tok_embeddings(tokens).to(self.compute_dtype)  # (B, T, d)
         freqs_cis = self.freqs_cis(start_pos, t)  # (T, hd/2)
         visible = causal_mask(t, start_pos, tokens.device)  # (T, S), once for every layer
         for layer in self.layers:

@@ -14,7 +14,8 @@ class ModelInfo:
         name: display name.
         path: the checkpoint file or directory.
         format: ``meta``, ``hf`` or ``gguf``.
-        device, dtype: where and in which precision it computes (``cpu``, ``float32``).
+        device, dtype: where and in which precision it computes (``cpu``, ``fp32``).
+        weights: how the weights are stored (``Q4_1``, ``bf16``, ``Q4_K+Q6_K``).
         quantization: the stored weight type of a GGUF (``Q4_1``), else None.
         config: the model config as a plain dict.
         parameters: number of weights.
@@ -27,6 +28,7 @@ class ModelInfo:
     format: str
     device: str
     dtype: str
+    weights: str
     quantization: str | None
     config: dict[str, Any]
     parameters: int
@@ -50,11 +52,9 @@ class ModelInfo:
         return self.tokenizer.get("chat_template") is not None
 
     def summary(self) -> str:
-        """One line for a status bar: name, stored type, device and dtype, load time."""
-        quant = self.quantization
-        stored = f" · {quant}" if quant and quant not in self.name else ""
+        """One line for a status bar: name, weights, compute dtype, device, load time."""
         return (
-            f"{self.name}{stored} · {self.device} {self.dtype} · "
+            f"{self.name} · weights {self.weights} · compute {self.dtype} on {self.device} · "
             f"loaded in {self.load_seconds:.1f} s"
         )
 
@@ -67,6 +67,8 @@ class ModelInfo:
 
 def describe(engine: Any) -> ModelInfo:
     """The :class:`ModelInfo` of an :class:`~llamalens.model.engine.Engine`."""
+    from llamalens.model.device import dtype_name
+
     ck, tok = engine.checkpoint, engine.tokenizer
     template = tok.chat_template
     return ModelInfo(
@@ -74,10 +76,11 @@ def describe(engine: Any) -> ModelInfo:
         path=str(ck.path),
         format=ck.format,
         device=str(engine.device),
-        dtype=str(engine.dtype).removeprefix("torch."),
+        dtype=dtype_name(engine.dtype),
+        weights=engine.weights,
         quantization=ck.metadata.get("quantization"),
         config=ck.config.to_dict(),
-        parameters=ck.n_params,
+        parameters=engine.n_params,
         tokenizer={
             "name": tok.name,
             "n_vocab": tok.n_vocab,

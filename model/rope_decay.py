@@ -130,9 +130,10 @@ def trace_decay(
     """
     after = (trace.theta, trace.rope_scale)
     if source == "head":
-        if not (0 <= layer < trace.n_layers and 0 <= head < trace.n_heads):
-            raise ValueError(f"layer {layer}, head {head} is outside the trace")
-        weights = head_weights(trace.q[layer, head], trace.k[layer, trace.kv_head(head)])
+        if not 0 <= head < trace.n_heads:
+            raise ValueError(f"head {head} is out of range 0..{trace.n_heads - 1}")
+        slot = trace.slot(layer)  # a trace may keep only some layers
+        weights = head_weights(trace.q[slot, head], trace.k[slot, trace.kv_head(head)])
         label = f"layer {layer} · head {head} (its q, k)"
     else:
         weights, label = random_weights(trace.head_dim), "random q = k"

@@ -291,9 +291,7 @@ def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -
     except ValueError as exc:
         raise ValueError(f"{source}: session {exc}") from exc
     if not (
-        0 <= layer < trace.n_layers
-        and 0 <= head < trace.n_heads
-        and 0 <= key <= token < trace.n_tokens
+        layer in trace.layers and 0 <= head < trace.n_heads and 0 <= key <= token < trace.n_tokens
     ):
         raise ValueError(
             f"{source}: view (layer {layer}, head {head}, token {token}, "

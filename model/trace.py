@@ -52,6 +52,8 @@ class Trace:
         token_strs: T token texts (invalid UTF-8 escaped).
         token_bytes: T byte strings; token_special: T flags.
         config: the model config as a plain dict.
+        layers: the model layers captured, ascending (all of them unless a run asked for
+            fewer); every method takes model layer numbers, the arrays hold these L layers.
         q, q_rot: (L, H, T, hd) float32. k, k_rot, v: (L, KV, T, hd) float32.
         theta: (hd/2,) float64 RoPE frequencies θ_i.
         last_logits: (V,) float32 logits of the last position (what sampling uses).
@@ -82,6 +84,7 @@ class Trace:
         resid_post,
         logits=None,
         variant=None,
+        layers=None,
     ) -> None:
         self.token_ids = np.asarray(token_ids, dtype=np.int64)
         self.token_strs = list(token_strs)
@@ -95,6 +98,17 @@ class Trace:
         self.resid_norms = resid_norms
         self.resid_post = resid_post
         self.variant: dict[str, Any] = dict(variant or {})
+        n = int(np.shape(q_rot)[0])
+        self.layers: tuple[int, ...] = (
+            tuple(range(n)) if layers is None else tuple(map(int, layers))
+        )
+        if (
+            len(self.layers) != n
+            or list(self.layers) != sorted(set(self.layers))
+            or (n and self.layers[0] < 0)
+        ):
+            raise ValueError(f"trace layers {self.layers} do not describe {n} captured layers")
+        self._slots = {layer: i for i, layer in enumerate(self.layers)}
         self._cache: OrderedDict[tuple[int, int, str], np.ndarray] = OrderedDict()
         self._visible: torch.Tensor | None = None  # (T, T) bool causal mask, built once
         self._check_shapes()
@@ -144,9 +158,27 @@ class Trace:
                 f"{len(self.token_strs)} strings for {T} positions"
             )
 
+    def slot(self, layer: int) -> int:
+        """Where model layer ``layer`` sits in the arrays (a trace may keep some layers).
+
+        Raises:
+            ValueError: the layer was not captured.
+        """
+        slot = self._slots.get(int(layer))
+        if slot is None:
+            raise ValueError(f"layer {layer} was not captured (this trace has {self.layer_span})")
+        return slot
+
+    @property
+    def layer_span(self) -> str:
+        """The captured layers as text: ``layers 0..29`` or ``layers 2, 5, 9``."""
+        ids = self.layers
+        if ids == tuple(range(ids[0], ids[-1] + 1)):
+            return f"layers {ids[0]}..{ids[-1]}"
+        return "layers " + ", ".join(map(str, ids))
+
     def _check_index(self, layer: int, head: int) -> None:
-        if not 0 <= layer < self.n_layers:
-            raise ValueError(f"layer {layer} is out of range 0..{self.n_layers - 1}")
+        self.slot(layer)
         if not 0 <= head < self.n_heads:
             raise ValueError(f"head {head} is out of range 0..{self.n_heads - 1}")
 
@@ -196,8 +228,9 @@ class Trace:
         t = self.n_tokens
         if self._visible is None or self._visible.shape[0] != t:
             self._visible = causal_mask(t)  # (T, T)
-        q = torch.from_numpy(self.q_rot[layer, head])  # (T, hd)
-        k = torch.from_numpy(self.k_rot[layer, self.kv_head(head)])  # (T, hd)
+        i = self.slot(layer)
+        q = torch.from_numpy(self.q_rot[i, head])  # (T, hd)
+        k = torch.from_numpy(self.k_rot[i, self.kv_head(head)])  # (T, hd)
         return attention_stage(q, k, self._visible, stage).numpy()  # (T, T)
 
     def scores(self, layer: int, head: int) -> np.ndarray:
@@ -216,15 +249,15 @@ class Trace:
     def rope_query(self, layer: int, head: int, position: int) -> RopeView:
         """The query of ``head`` at ``position`` as complex pairs before/after rotation."""
         self._check_index(layer, head)
-        return self._rope(
-            self.q[layer, head, position], self.q_rot[layer, head, position], position
-        )
+        i = self.slot(layer)
+        return self._rope(self.q[i, head, position], self.q_rot[i, head, position], position)
 
     def rope_key(self, layer: int, head: int, position: int) -> RopeView:
         """The key that query ``head`` reads (its KV head) at ``position``."""
         self._check_index(layer, head)
         kv = self.kv_head(head)
-        return self._rope(self.k[layer, kv, position], self.k_rot[layer, kv, position], position)
+        i = self.slot(layer)
+        return self._rope(self.k[i, kv, position], self.k_rot[i, kv, position], position)
 
     def _rope(self, before: np.ndarray, after: np.ndarray, position: int) -> RopeView:
         if not 0 <= position < self.n_tokens:
@@ -283,6 +316,7 @@ class Trace:
             resid_norms=cat("resid_norms", 2),
             resid_post=cat("resid_post", 1),
             variant=self.variant,
+            layers=self.layers,
         )
 
     @property

@@ -21,6 +21,7 @@ resid_norms       float32 [L,3,T]     L2 norms of resid_pre, resid_mid, resid_po
 resid_post        float32 [L,T,d]     residual stream after each block
 variant           str                 the what-if variant as JSON (ablated heads, RoPE
                                       change, ``label``); absent for the model itself
+layers            int64 [L]           the model layers captured (absent: all, 0..L-1)
 ================  ==================  =====================================================
 
 ``dump_arrays`` builds the flat arrays of ``llamalens dump`` (see the README).
@@ -54,6 +55,7 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
         "token_special": np.array(trace.token_special, dtype=bool),
     }
     out.update({name: getattr(trace, name) for name in _ARRAYS})
+    out["layers"] = np.asarray(trace.layers, dtype=np.int64)
     if trace.logits is not None:
         out["logits"] = trace.logits
     if trace.variant:
@@ -89,6 +91,7 @@ def trace_from_arrays(data, source: str = "<arrays>") -> Trace:
             config=json.loads(str(data["config"])),
             logits=data.get("logits"),
             variant=json.loads(str(data["variant"])) if "variant" in data else None,
+            layers=None if "layers" not in data else np.asarray(data["layers"]).tolist(),
             **{name: data[name] for name in _ARRAYS},
         )
     except KeyError as exc:
@@ -143,7 +146,7 @@ def dump_arrays(trace: Trace, layers: list[int]) -> dict[str, np.ndarray]:
             ]
         )
     for name in ("q", "q_rot", "k", "k_rot", "v"):
-        out[name] = getattr(trace, name)[layers]
+        out[name] = getattr(trace, name)[[trace.slot(layer) for layer in layers]]
     if trace.logits is None:
         raise ValueError("this trace did not keep the logits of every position")
     out["logits"] = trace.logits

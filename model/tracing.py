@@ -13,35 +13,29 @@ from llamalens.model.tokenizer import Tokenizer
 from llamalens.model.trace import Trace
 
 
-def _stack(rec: Recording, name: str) -> np.ndarray:
-    """Per-layer (T, heads, hd) tensors → (L, heads, T, hd) float32 numpy."""
-    return (
-        torch.stack([layer[name] for layer in rec.layers]).permute(0, 2, 1, 3).contiguous().numpy()
-    )
-
-
 def trace_from_recording(
     rec: Recording, ids: Sequence[int], tokenizer: Tokenizer, model: Llama, keep_logits: bool
 ) -> Trace:
-    """Assemble a Trace (numpy) from what the taps recorded."""
+    """Assemble a Trace from what the taps recorded (the arrays are taken, not copied)."""
     tokens = tokenizer.tokens(list(ids))
-    norms = torch.stack([torch.stack(n) for n in rec.resid]).numpy()  # (L, 3, T)
+    a = rec.arrays
     return Trace(
         token_ids=np.asarray(ids, dtype=np.int64),
         token_strs=[t.text for t in tokens],
         token_bytes=[t.bytes for t in tokens],
         token_special=[t.special for t in tokens],
         config=model.config.to_dict(),
-        q=_stack(rec, "q"),
-        k=_stack(rec, "k"),
-        q_rot=_stack(rec, "q_rot"),
-        k_rot=_stack(rec, "k_rot"),
-        v=_stack(rec, "v"),
+        q=a["q"],
+        k=a["k"],
+        q_rot=a["q_rot"],
+        k_rot=a["k_rot"],
+        v=a["v"],
         theta=model.freqs().numpy(),
         last_logits=rec.logits[-1].numpy(),
         logits=rec.logits.numpy() if keep_logits else None,
-        resid_norms=norms,
-        resid_post=torch.stack(rec.resid_post).numpy(),
+        resid_norms=a["resid_norms"],
+        resid_post=a["resid_post"],
+        layers=rec.layer_ids,
     )
 
 
@@ -63,6 +57,7 @@ def run_trace(
     keep_logits: bool = False,
     use_cache: bool = True,
     on_layer: Callable[[int], None] | None = None,
+    layers: Sequence[int] | None = None,
 ) -> Trace:
     """One captured forward pass over ``ids`` (the KV cache is filled for extension).
 
@@ -74,14 +69,14 @@ def run_trace(
         use_cache: leave keys/values in the model's KV cache for :func:`extend_trace`.
         on_layer: called with each block's index as it finishes; an exception raised
             there stops the run (the hooks are removed either way).
+        layers: the layers to capture (default all); fewer keep a long prompt's trace small.
     """
     if len(ids) == 0:
         raise ValueError("the prompt is empty: there is no token to run")
-    device = model.tok_embeddings.weight.device
-    tokens = torch.tensor([list(ids)], dtype=torch.long, device=device)
+    tokens = _tokens(model, ids)
     hooks = _layer_hooks(model, on_layer)
     try:
-        with capture(model) as rec:
+        with capture(model, layers=layers) as rec:
             model(tokens, use_cache=use_cache, last_only=not keep_logits)
     finally:
         for h in hooks:
@@ -93,11 +88,20 @@ def sync_cache(model: Llama, tokenizer: Tokenizer, trace: Trace) -> None:
     """Make the KV cache hold exactly the trace's positions (recompute them if not)."""
     cache = model.layers[0].attention.cache_k
     if cache is None or cache.shape[1] != trace.n_tokens:
-        run_trace(model, tokenizer, trace.token_ids.tolist(), use_cache=True)
+        model(_tokens(model, trace.token_ids.tolist()), use_cache=True, last_only=True)
+
+
+def _tokens(model: Llama, ids: Sequence[int]) -> torch.Tensor:
+    return torch.tensor([list(ids)], dtype=torch.long, device=model.main_device)  # (1, T)
 
 
 def step_trace(
-    model: Llama, tokenizer: Tokenizer, start: int, new_ids: Sequence[int], keep_logits: bool
+    model: Llama,
+    tokenizer: Tokenizer,
+    start: int,
+    new_ids: Sequence[int],
+    keep_logits: bool,
+    layers: Sequence[int] | None = None,
 ) -> Trace:
     """A captured run of new_ids at positions start.. against the cached keys and values.
 
@@ -105,10 +109,8 @@ def step_trace(
         A trace of the new positions only (their keys and values are in the cache); join
         it to the earlier one with :meth:`Trace.extended`.
     """
-    device = model.tok_embeddings.weight.device
-    tokens = torch.tensor([list(new_ids)], dtype=torch.long, device=device)  # (1, n)
-    with capture(model) as rec:
-        model(tokens, start_pos=start, use_cache=True, last_only=not keep_logits)
+    with capture(model, layers=layers) as rec:
+        model(_tokens(model, new_ids), start_pos=start, use_cache=True, last_only=not keep_logits)
     return trace_from_recording(rec, new_ids, tokenizer, model, keep_logits)
 
 
@@ -122,4 +124,5 @@ def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace, new_ids: Sequ
         return trace
     sync_cache(model, tokenizer, trace)
     keep_logits = trace.logits is not None
-    return trace.extended(step_trace(model, tokenizer, trace.n_tokens, new_ids, keep_logits))
+    step = step_trace(model, tokenizer, trace.n_tokens, new_ids, keep_logits, trace.layers)
+    return trace.extended(step)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
@@ -82,7 +82,10 @@ class HeadStatsTable(QTableWidget):
         self._columns = names
 
     def set_stats(
-        self, stats: Mapping[str, np.ndarray], tips: Mapping[str, str] | None = None
+        self,
+        stats: Mapping[str, np.ndarray],
+        tips: Mapping[str, str] | None = None,
+        layers: Sequence[int] | None = None,
     ) -> None:
         """Fill the table, one row per (layer, head), one column per statistic.
 
@@ -90,6 +93,7 @@ class HeadStatsTable(QTableWidget):
             stats: column name → (L, H) array, in the order the columns are shown. NaN
                 values are shown as "–" and sort last.
             tips: column name → what it measures (the header's tooltip).
+            layers: the L layer numbers the rows stand for (default 0..L-1).
 
         Raises:
             ValueError: no statistics, or arrays of different or non-2-D shapes.
@@ -104,7 +108,11 @@ class HeadStatsTable(QTableWidget):
         names = (*INDEX_COLUMNS, *self._columns)
         sort_column = names.index(sort_name) if sort_name in names else 0
         n_layers, n_heads = next(iter(columns.values())).shape
-        layer, head = np.divmod(np.arange(n_layers * n_heads), n_heads)
+        slot, head = np.divmod(np.arange(n_layers * n_heads), n_heads)
+        layer_ids = np.arange(n_layers) if layers is None else np.asarray(layers)
+        if layer_ids.shape != (n_layers,):
+            raise ValueError(f"got {len(layer_ids)} layer numbers for {n_layers} rows of layers")
+        layer = layer_ids[slot]
         self.setSortingEnabled(False)  # inserting into a sorted table reshuffles every row
         self.clearContents()
         self.setRowCount(n_layers * n_heads)

@@ -72,6 +72,7 @@ class LogitLensTable(QTableWidget):
         for header in (self.horizontalHeader(), self.verticalHeader()):
             header.setFont(font)
         self._positions: list[int] = []
+        self._layers: list[int] = []
         self.cellClicked.connect(self._on_clicked)
 
     def set_lens(
@@ -80,6 +81,7 @@ class LogitLensTable(QTableWidget):
         probs: np.ndarray,
         positions: Sequence[int],
         position_labels: Sequence[str],
+        layers: Sequence[int] | None = None,
     ) -> None:
         """Show the logit lens.
 
@@ -89,6 +91,7 @@ class LogitLensTable(QTableWidget):
             probs: (L, P, k) their probabilities.
             positions: the P token positions the columns stand for.
             position_labels: the P input tokens' texts at those positions (for headers).
+            layers: the L layer numbers the rows stand for (default 0..L-1).
 
         Raises:
             ValueError: shapes disagree (the message gives both).
@@ -106,11 +109,14 @@ class LogitLensTable(QTableWidget):
                 f"position labels, expected {n_pos} (probs.shape[1])"
             )
         self._positions = [int(p) for p in positions]
+        self._layers = list(range(n_layers)) if layers is None else [int(i) for i in layers]
+        if len(self._layers) != n_layers:
+            raise ValueError(f"got {len(self._layers)} layer numbers for {n_layers} rows")
         self.setUpdatesEnabled(False)
         self.clearContents()
         self.setRowCount(n_layers)
         self.setColumnCount(n_pos)
-        self.setVerticalHeaderLabels([f"L{layer}" for layer in range(n_layers)])
+        self.setVerticalHeaderLabels([f"L{layer}" for layer in self._layers])
         self.setHorizontalHeaderLabels(
             [_header_label(p, str(lab)) for p, lab in zip(self._positions, position_labels)]
         )
@@ -148,4 +154,4 @@ class LogitLensTable(QTableWidget):
 
     def _on_clicked(self, row: int, col: int) -> None:
         if 0 <= col < len(self._positions):
-            self.cell_chosen.emit(row, self._positions[col])
+            self.cell_chosen.emit(self._layers[row], self._positions[col])

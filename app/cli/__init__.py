@@ -27,17 +27,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list and args_list[0] in ("-h", "--help"):
         build_app_parser().print_help()
         return 0
-    model, device, session = app_arguments(args_list)
+    model, options, session = app_arguments(args_list)
     from llamalens.app.main_window import run_app
 
-    return run_app(model, device, session)
+    return run_app(model, options, session)
 
 
-def app_arguments(argv: Sequence[str]) -> tuple[str | None, str, str | None]:
-    """The app's (checkpoint, device, session) from its arguments; a PATH ending in
+def app_arguments(argv: Sequence[str]):
+    """The app's (checkpoint, LoadOptions, session) from its arguments; a PATH ending in
     ``.llamalens`` is a session shown with the default model."""
+    from llamalens.app.requests import LoadOptions
+
     args = build_app_parser().parse_args(list(argv))
     model, session = args.path, args.session
     if session is None and model is not None and model.endswith(".llamalens"):
         model, session = None, model
-    return model, args.device, session
+    options = LoadOptions(
+        device=None if args.device == "auto" else args.device,
+        dtype=None if args.dtype == "auto" else args.dtype,
+        max_memory=args.max_memory,
+        offload_dir=args.offload_dir,
+    )
+    return model, options, session

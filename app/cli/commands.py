@@ -49,7 +49,14 @@ def load(args: argparse.Namespace):
     check_variant_args(args)
     device = getattr(args, "device", None)
     with TextProgress() as bar:
-        engine = Engine.load(args.model, device=None if device == "auto" else device, progress=bar)
+        engine = Engine.load(
+            args.model,
+            device=None if device == "auto" else device,
+            dtype=getattr(args, "dtype", None),
+            max_memory=getattr(args, "max_memory", None),
+            offload_dir=getattr(args, "offload_dir", None),
+            progress=bar,
+        )
     variant = variant_of(args, engine.config)
     if not variant.is_model():
         engine.set_variant(variant)
@@ -216,7 +223,7 @@ def cmd_dump(args: argparse.Namespace) -> int:
         raise ValueError(f"--out {args.out!r}: expected a .npz file name")
     engine = load(args)
     layers = parse_layers(args.layers, engine.config.n_layers)
-    trace = engine.trace(prompt_ids(engine, args), keep_logits=True)
+    trace = engine.trace(prompt_ids(engine, args), keep_logits=True, layers=layers)
     np.savez(args.out, **dump_arrays(trace, layers))
     print(
         f"wrote {args.out}: {trace.n_tokens} tokens, layers {args.layers or 'all'}",

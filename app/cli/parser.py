@@ -14,7 +14,24 @@ def _add_model(p: argparse.ArgumentParser) -> None:
         help="checkpoint: .gguf file, Meta or Hugging Face directory "
         "(default: the embedded SmolLM2-135M-Instruct)",
     )
+    _add_placement(p)
+
+
+def _add_placement(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    p.add_argument(
+        "--dtype",
+        default="auto",
+        choices=("auto", "fp32", "bf16", "fp16"),
+        help="compute dtype; weights stay as stored (default auto = fp32, the exact one)",
+    )
+    p.add_argument(
+        "--max-memory",
+        metavar="BUDGET",
+        help="spread the model over devices and disk with accelerate, e.g. "
+        "cuda:0=20GiB,cpu=30GiB (blocks beyond the budget go to --offload-dir)",
+    )
+    p.add_argument("--offload-dir", metavar="DIR", help="where offloaded blocks are kept")
 
 
 def _add_variant(p: argparse.ArgumentParser) -> None:
@@ -255,7 +272,7 @@ def build_app_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="checkpoint to open (default: the embedded SmolLM2-135M-Instruct)",
     )
-    p.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    _add_placement(p)
     p.add_argument(
         "--session",
         metavar="FILE",

@@ -107,7 +107,7 @@ class AttentionPanel(QWidget):
 
     def _connect(self) -> None:
         s = self.state
-        self.layer_spin.valueChanged.connect(s.set_layer)
+        self.layer_spin.valueChanged.connect(self._layer_spun)
         self.head_spin.valueChanged.connect(s.set_head)
         self.stage_combo.currentIndexChanged.connect(
             lambda i: s.set_stage(self.stage_combo.itemData(i))
@@ -118,6 +118,18 @@ class AttentionPanel(QWidget):
         s.display_changed.connect(self._apply_display)
         s.token_changed.connect(lambda row: self.map.set_query_row(row))
         s.key_changed.connect(lambda col: self.map.set_key_col(col))
+
+    def _layer_spun(self, value: int) -> None:
+        """A typed layer, or a step past layers the trace did not capture."""
+        s = self.state
+        if value in s.layers:
+            s.set_layer(value)
+        else:
+            s.step_layer(1 if value > s.layer else -1)
+        if self.layer_spin.value() != s.layer:
+            self.layer_spin.blockSignals(True)
+            self.layer_spin.setValue(s.layer)
+            self.layer_spin.blockSignals(False)
 
     def _apply_display(self) -> None:
         """The state's colour settings onto the map and the controls."""
@@ -147,7 +159,7 @@ class AttentionPanel(QWidget):
         if s.trace is None:
             return
         for spin, value, top in (
-            (self.layer_spin, s.layer, s.n_layers - 1),
+            (self.layer_spin, s.layer, s.layers[-1]),
             (self.head_spin, s.head, s.n_heads - 1),
         ):
             spin.blockSignals(True)
@@ -180,8 +192,8 @@ class AttentionPanel(QWidget):
             Qt.Key.Key_End: lambda: s.set_head(s.n_heads - 1),
         }
         if modifiers & Qt.KeyboardModifier.ControlModifier:
-            actions[Qt.Key.Key_Home] = lambda: s.set_layer(0)
-            actions[Qt.Key.Key_End] = lambda: s.set_layer(s.n_layers - 1)
+            actions[Qt.Key.Key_Home] = lambda: s.set_layer(s.layers[0])
+            actions[Qt.Key.Key_End] = lambda: s.set_layer(s.layers[-1])
         action = actions.get(key)
         if action is None:
             return False

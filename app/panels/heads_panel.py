@@ -85,5 +85,5 @@ class HeadStatsPanel(QWidget):
             self.table.setRowCount(0)
             return
         stats = {name: analysis.stats[name] for name in STAT_NAMES if name in analysis.stats}
-        self.table.set_stats(stats, STAT_HELP)
+        self.table.set_stats(stats, STAT_HELP, self.state.layers)
         self.table.select_head(self.state.layer, self.state.head)

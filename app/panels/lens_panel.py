@@ -32,4 +32,4 @@ class LensPanel(QWidget):
             return
         lens = analysis.lens
         labels = [trace.token_strs[p] for p in lens.positions]
-        self.table.set_lens(lens.text, lens.probs, list(lens.positions), labels)
+        self.table.set_lens(lens.text, lens.probs, list(lens.positions), labels, trace.layers)

@@ -1,4 +1,9 @@
-"""Load a llama.cpp GGUF checkpoint into the Meta naming, dequantized to float32.
+"""Load a llama.cpp GGUF checkpoint into the Meta naming, each tensor read on demand.
+
+Unquantized tensors (F32, F16, BF16) stay in their stored type, memory-mapped from the
+file; quantized blocks are dequantized to float32, the smallest float type that holds
+every decoded value exactly (an fp16 scale times a small integer, plus an fp16 minimum,
+needs up to 19 significant bits), one tensor at a time while the model is built.
 
 GGUF stores the hyper-parameters as ``<architecture>.*`` metadata (``llama.*``,
 ``qwen2.*``), the tokenizer as ``tokenizer.ggml.*`` metadata and the weights under
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +36,7 @@ from llamalens.model.loaders.dequant import SUPPORTED_TYPES, dequantize
 from llamalens.model.loaders.gguf_file import TensorInfo, read_gguf
 from llamalens.model.loaders.hf import unpermute
 from llamalens.model.loaders.validate import check_config, expected_shapes
+from llamalens.model.stored import StoredTensor, derived
 
 if TYPE_CHECKING:
     from llamalens.model.tokenizer import Tokenizer
@@ -93,7 +100,7 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
             reading the metadata, then per tensor while dequantizing.
 
     Returns:
-        A Checkpoint with format ``"gguf"``, float32 CPU tensors in Meta naming,
+        A Checkpoint with format ``"gguf"``, tensors in Meta naming (read on demand),
         the tokenizer (None if the file has no ``tokenizer.ggml.*`` metadata) and
         metadata ``name``, ``architecture``, ``quantization``, ``file_type``,
         ``chat_template`` and ``tensor_types``.
@@ -112,7 +119,7 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     infos = {t.name: t for t in gguf_file.tensors}  # names are unique: read_gguf checks
     config = config_from_metadata(path, metadata, infos)
     plan = _plan(path, config, infos)
-    tensors = _dequantize_all(path, plan, report.span(0.05, 0.95))
+    tensors = {name: _stored(path, info, shape) for name, info, shape in plan}
     if arch in _HALVES_LAYOUT:
         _to_adjacent_pairs(tensors, config)
     report(0.97, "Loading tokenizer")
@@ -126,6 +133,7 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
         tensors=tensors,
         tokenizer=tokenizer,
         metadata=_summary(path, metadata, plan),
+        mapped=any(info.type_name in _AS_STORED for _, info, _ in plan),
     )
 
 
@@ -266,24 +274,39 @@ def _gguf_name(name: str) -> str:
     return f"blk.{layer}." + {v: k for k, v in _LAYER_NAMES.items()}[rest]
 
 
-def _dequantize_all(path: Path, plan: list, report: Progress) -> dict[str, torch.Tensor]:
-    tensors = {}
-    for i, (name, info, shape) in enumerate(plan):
-        report(i / len(plan), f"Dequantizing {info.name} ({info.type_name})")
+_AS_STORED = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def _stored(path: Path, info: TensorInfo, shape: tuple[int, ...]) -> StoredTensor:
+    """A tensor of the file, read when the model is built: as stored, or dequantized."""
+    dtype = _AS_STORED.get(info.type_name, torch.float32)
+
+    def read() -> torch.Tensor:
         try:
-            tensors[name] = dequantize(info.data(), info.type_name, shape)
+            if info.type_name in _AS_STORED:  # a view of the file's bytes, no copy
+                return _view(info.data(), dtype, shape)
+            return dequantize(info.data(), info.type_name, shape)
         except ValueError as exc:
             raise CheckpointError(path, f"tensor {info.name} is corrupt ({exc})") from exc
-    return tensors
+
+    return StoredTensor(shape, dtype, info.type_name, read)
 
 
-def _to_adjacent_pairs(tensors: dict[str, torch.Tensor], config: LlamaConfig) -> None:
+def _view(raw, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
+    """The bytes of a read-only memory map as a tensor (torch warns about read-only
+    buffers; the model never writes its weights)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.frombuffer(raw, dtype=dtype).view(shape)
+
+
+def _to_adjacent_pairs(tensors: dict[str, StoredTensor], config: LlamaConfig) -> None:
     """Un-permute q/k rows (weights and biases) stored in Hugging Face's two-halves order."""
     for name, tensor in tensors.items():
-        if ".attention.wq." in name:
-            tensors[name] = unpermute(tensor, config.n_heads).contiguous()
-        elif ".attention.wk." in name:
-            tensors[name] = unpermute(tensor, config.n_kv_heads).contiguous()
+        heads = {".attention.wq.": config.n_heads, ".attention.wk.": config.n_kv_heads}
+        for part, n in heads.items():
+            if part in name:
+                tensors[name] = derived(tensor, lambda t, n=n: unpermute(t, n).contiguous())
 
 
 def _load_tokenizer(metadata: dict[str, Any], path: Path) -> Tokenizer | None:

@@ -22,6 +22,7 @@ from llamalens.model.errors import CheckpointError
 from llamalens.model.loaders.safetensors_file import read_safetensors_file
 from llamalens.model.loaders.validate import check_config, check_tensors, read_json_object
 from llamalens.model.rope_scaling import yarn_mscale
+from llamalens.model.stored import StoredTensor, Weight, derived
 
 Progress = Callable[[float, str], None]
 SUPPORTED_TYPES = {"llama", "qwen2", "mistral"}
@@ -178,19 +179,18 @@ def safetensor_files(directory: Path) -> list[Path]:
     return files
 
 
-def read_safetensors(files: list[Path], report: Progress) -> dict[str, torch.Tensor]:
-    """All tensors of all files, as float32, keyed by their HF names."""
-    tensors: dict[str, torch.Tensor] = {}
+def read_safetensors(files: list[Path], report: Progress) -> dict[str, StoredTensor]:
+    """All tensors of all files, as stored and memory-mapped, keyed by their HF names."""
+    tensors: dict[str, StoredTensor] = {}
     for i, file in enumerate(files):
         report(0.8 * i / len(files), f"Reading {file.name}")
-        for key, t in read_safetensors_file(file).items():
-            tensors[key] = t.float()
+        tensors.update(read_safetensors_file(file))
     return tensors
 
 
-def to_meta_names(path: Path, hf: dict[str, torch.Tensor], cfg: LlamaConfig):
+def to_meta_names(path: Path, hf: dict[str, Weight], cfg: LlamaConfig):
     """Rename HF tensors to Meta's names and un-permute q/k rows (weights and biases)."""
-    out: dict[str, torch.Tensor] = {}
+    out: dict[str, Weight] = {}
     for name, t in hf.items():
         if name in _TOP_NAMES:
             out[_TOP_NAMES[name]] = t
@@ -201,10 +201,9 @@ def to_meta_names(path: Path, hf: dict[str, torch.Tensor], cfg: LlamaConfig):
                 continue  # old exports stored the RoPE table; it is recomputed
             raise CheckpointError(path, f"unexpected tensor {name!r} for a Llama checkpoint")
         meta = _LAYER_NAMES[m.group(2)]
-        if meta == "attention.wq":
-            t = unpermute(t, cfg.n_heads)
-        elif meta == "attention.wk":
-            t = unpermute(t, cfg.n_kv_heads)
+        if meta in ("attention.wq", "attention.wk"):
+            n = cfg.n_heads if meta == "attention.wq" else cfg.n_kv_heads
+            t = derived(t, lambda w, n=n: unpermute(w, n).contiguous())
         out[f"layers.{m.group(1)}.{meta}.{m.group(3)}"] = t
     return out
 
@@ -237,4 +236,5 @@ def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
         tensors=tensors,
         tokenizer=tokenizer,
         metadata={"name": name, "shards": len(files)},
+        mapped=True,
     )

@@ -20,6 +20,7 @@ from llamalens.model.checkpoint import Checkpoint
 from llamalens.model.config import LlamaConfig, RopeScaling
 from llamalens.model.errors import CheckpointError
 from llamalens.model.loaders.validate import check_config, check_tensors, read_json_object
+from llamalens.model.stored import StoredTensor, Weight, stored_name
 
 Progress = Callable[[float, str], None]
 
@@ -106,8 +107,12 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[str, torch.Tensor]:
-    """Join model-parallel shards by Meta's rules; norms are replicated in every shard."""
+def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[str, Weight]:
+    """Join model-parallel shards by Meta's rules; norms are replicated in every shard.
+
+    A joined tensor is concatenated when it is read (:class:`StoredTensor`), so the
+    shards stay memory-mapped and only one joined tensor exists at a time.
+    """
     if len(shards) == 1:
         return dict(shards[0])
     merged = {}
@@ -123,10 +128,17 @@ def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[st
         elif stem == "tok_embeddings":
             # Llama 2 split the embedding by columns, Llama 3 by rows (vocab)
             dim = 1 if first.shape[1] * len(parts) == cfg_dim else 0
-            merged[name] = torch.cat(parts, dim=dim)
+            merged[name] = _joined(parts, dim)
         else:
-            merged[name] = torch.cat(parts, dim=_CONCAT_DIM.get(stem, 0))
+            merged[name] = _joined(parts, _CONCAT_DIM.get(stem, 0))
     return merged
+
+
+def _joined(parts: list[torch.Tensor], dim: int) -> StoredTensor:
+    shape = list(parts[0].shape)
+    shape[dim] = sum(p.shape[dim] for p in parts)
+    stored = stored_name(parts[0])
+    return StoredTensor(tuple(shape), parts[0].dtype, stored, lambda: torch.cat(parts, dim=dim))
 
 
 def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
@@ -140,11 +152,11 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
     for i, file in enumerate(files):
         report(0.8 * i / len(files), f"Reading {file.name}")
         shards.append(load_shard(file))
+    # weights stay as stored and memory-mapped (torch.load(mmap=True)): a 16 GB file
+    # costs no copy; shards are joined one tensor at a time while the model is built
     tensors = merge_shards(shards, int(params.get("dim", 0)))
     for name in _DROPPED & set(tensors):
         del tensors[name]
-    # own the memory: a mapped file rewritten while loaded would crash the process (SIGBUS)
-    tensors = {k: v.to(torch.float32, copy=True) for k, v in tensors.items()}
     report(0.85, "Checking tensors")
     cfg = _config_for(directory / "params.json", params, tensors)
     check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
@@ -162,6 +174,7 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
         tensors=tensors,
         tokenizer=tokenizer,
         metadata={"name": directory.name, "shards": len(files)},
+        mapped=True,
     )
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import mmap
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from llamalens.model.errors import CheckpointError
+from llamalens.model.stored import StoredTensor
 
 MAX_HEADER = 100 * 2**20
 _DTYPES = {  # safetensors dtype → (numpy dtype to read the bytes, torch dtype they are)
@@ -54,7 +56,7 @@ def read_header(path: Path, data: bytes | mmap.mmap) -> tuple[dict, int]:
     return header, 8 + n
 
 
-def _tensor(path: Path, name: str, info, data, start: int) -> torch.Tensor:
+def _tensor(path: Path, name: str, info, data, start: int) -> StoredTensor:
     try:
         kind, shape = info["dtype"], [int(d) for d in info["shape"]]
         begin, end = (int(x) for x in info["data_offsets"])
@@ -73,22 +75,30 @@ def _tensor(path: Path, name: str, info, data, start: int) -> torch.Tensor:
             f"{begin}..{end} of the data, the file has "
             f"{len(data) - start}",
         )
-    array = np.frombuffer(data, dtype=np_dtype, count=count, offset=start + begin).copy()
-    return torch.from_numpy(array).view(torch_dtype).reshape(shape)
+
+    def read() -> torch.Tensor:  # a view of the read-only map: no copy of the weights
+        array = np.frombuffer(data, dtype=np_dtype, count=count, offset=start + begin)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # torch notes the map is read-only
+            return torch.from_numpy(array).view(torch_dtype).reshape(shape)
+
+    return StoredTensor(tuple(shape), torch_dtype, kind.lower(), read)
 
 
-def read_safetensors_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Every tensor of one .safetensors file, in its stored dtype, owning its memory."""
+def read_safetensors_file(path: str | Path) -> dict[str, StoredTensor]:
+    """Every tensor of one .safetensors file, in its stored dtype, memory-mapped.
+
+    The header is checked now; each tensor is a view of a read-only map of the file,
+    made when it is read (the map lives as long as any tensor of it).
+    """
     path = Path(path)
     try:
         with open(path, "rb") as fh:
             size = path.stat().st_size
             if size == 0:
                 raise CheckpointError(path, "is empty (0 bytes)")
-            with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                header, start = read_header(path, data)
-                return {
-                    name: _tensor(path, name, info, data, start) for name, info in header.items()
-                }
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            header, start = read_header(path, data)
+            return {name: _tensor(path, name, info, data, start) for name, info in header.items()}
     except OSError as exc:
         raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc

@@ -87,7 +87,7 @@ def test_info_json(capsys, tiny_hf):
     info = json.loads(out)
     assert code == 0
     assert info["format"] == "hf" and info["config"]["n_layers"] == 2
-    assert info["dtype"] == "float32" and info["device"] == "cpu"
+    assert info["dtype"] == "fp32" and info["device"] == "cpu"
     assert info["parameters"] == sum(t.numel() for t in tiny_tensors(tiny_config()).values())
 
 
@@ -148,14 +148,9 @@ def test_default_model_tokens(capsys, default_gguf):
 def test_app_arguments_open_a_session():
     from llamalens.app.cli import app_arguments
 
-    assert app_arguments([]) == (None, "auto", None)
-    assert app_arguments(["m.gguf", "--session", "s.llamalens"]) == (
-        "m.gguf",
-        "auto",
-        "s.llamalens",
-    )
-    assert app_arguments(["lesson.llamalens", "--device", "cpu"]) == (
-        None,
-        "cpu",
-        "lesson.llamalens",
-    )
+    model, options, session = app_arguments([])
+    assert (model, options.device, session) == (None, None, None)
+    model, options, session = app_arguments(["m.gguf", "--session", "s.llamalens"])
+    assert (model, session) == ("m.gguf", "s.llamalens")
+    model, options, session = app_arguments(["lesson.llamalens", "--device", "cpu"])
+    assert (model, options.device, session) == (None, "cpu", "lesson.llamalens")

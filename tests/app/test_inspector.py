@@ -216,3 +216,20 @@ def test_object_names_are_in_place(window):
         "sampleButton",
     ):
         assert window.findChild(QWidget, name) is not None, name
+
+
+def test_capturing_some_layers_steps_through_them_only(qtbot, window):
+    window.set_capture_layers((1,))
+    with qtbot.waitSignal(window.analysis_shown, timeout=30_000):
+        pass
+    s = window.state
+    assert s.trace.layers == (1,) and s.layer == 1
+    s.step_layer(-1)
+    assert s.layer == 1  # no captured layer below
+    np.testing.assert_array_equal(shown_map(window), s.trace.probs(1, s.head))
+    table = window.stats.table
+    assert set(table.column_values("layer")) == {1.0}
+    window.set_capture_layers(None)
+    with qtbot.waitSignal(window.analysis_shown, timeout=30_000):
+        pass
+    assert window.state.trace.layers == (0, 1)

@@ -41,8 +41,18 @@ def test_load_takes_the_apps_options(tiny_hf, engine):
     np.testing.assert_allclose(trace.probs(1, 2).sum(-1), 1.0, atol=1e-5)
     with pytest.raises(ValueError, match="dtype is 'fp8'"):
         ll.load(tiny_hf, dtype="fp8")
-    with pytest.raises(TypeError, match="max_memory"):  # passed through to Engine.load
-        ll.load(tiny_hf, max_memory={"cpu": "1GB"})
+
+
+def test_offload_options_pass_through_and_variants_run_offloaded(tiny_hf, engine, tmp_path):
+    with pytest.raises(ValueError, match="--offload-dir"):  # Engine.load's own check
+        ll.load(tiny_hf, device="cpu", max_memory="cpu=1KB")
+    spread = ll.load(tiny_hf, device="cpu", max_memory="cpu=300KB", offload_dir=tmp_path)
+    assert "disk" in spread.module.device_map.values()
+    ids = engine.encode(PROMPT).ids
+    variant = Variant((HeadAblation(1, 2, "mean"),), RopeChange(theta=500.0))
+    with engine.varied(variant), spread.varied(variant):
+        np.testing.assert_allclose(spread.logits(ids), engine.logits(ids), atol=1e-5)
+        assert spread.trace(ids).variant == engine.trace(ids).variant
 
 
 def test_inline_png_equals_the_command_lines_export(engine, tiny_hf, tmp_path, capsys):

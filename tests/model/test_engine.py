@@ -120,8 +120,35 @@ def test_analyse_names_every_statistic_and_decodes_the_lens(engine):
 
 def test_info_describes_the_loaded_model(engine):
     info = engine.info()
-    assert info.format == "hf" and info.device == "cpu" and info.dtype == "float32"
+    assert info.format == "hf" and info.device == "cpu" and info.dtype == "fp32"
     assert info.n_layers == engine.config.n_layers
     assert info.tokenizer["n_vocab"] == engine.tokenizer.n_vocab
     assert info.to_dict()["config"]["n_heads"] == engine.config.n_heads
-    assert info.name in info.summary() and "cpu float32" in info.summary()
+    assert info.name in info.summary() and "compute fp32 on cpu" in info.summary()
+
+
+def test_a_trace_may_capture_some_layers_only(engine, tmp_path):
+    from llamalens.model.trace_io import load_trace, save_trace
+
+    ids = engine.encode(PROMPT).ids
+    full = engine.trace(ids)
+    part = engine.trace(ids, layers=[1])
+    assert part.layers == (1,) and part.n_layers == 1 and part.q_rot.shape[0] == 1
+    np.testing.assert_array_equal(part.probs(1, 2), full.probs(1, 2))
+    np.testing.assert_array_equal(part.last_logits, full.last_logits)  # the run is whole
+    with pytest.raises(ValueError, match="layer 0 was not captured .*layers 1"):
+        part.probs(0, 0)
+    longer = engine.generate_trace(part, 2)
+    assert longer.layers == (1,)
+    np.testing.assert_allclose(
+        longer.k_rot[0], engine.trace(longer.token_ids.tolist()).k_rot[1], atol=1e-5
+    )
+    analysis = engine.analyse(part)
+    assert analysis.stats["sink"].shape == (1, part.n_heads)
+    np.testing.assert_array_equal(
+        analysis.stats["induction"], engine.analyse(full).stats["induction"][[1]]
+    )
+    save_trace(part, tmp_path / "part.npz")
+    assert load_trace(tmp_path / "part.npz").layers == (1,)
+    with pytest.raises(ValueError, match="not layers of this model"):
+        engine.trace(ids, layers=[7])

@@ -7,8 +7,8 @@ import pytest
 import torch
 import transformers
 
+from llamalens.model.build import build_model
 from llamalens.model.config import RopeScaling
-from llamalens.model.engine import build_model
 from llamalens.model.loaders import load_checkpoint
 from tests.model.tiny import make_all_formats
 

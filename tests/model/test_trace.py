@@ -7,8 +7,8 @@ import pytest
 import torch
 import transformers
 
+from llamalens.model.build import build_model
 from llamalens.model.capture import capture
-from llamalens.model.engine import build_model
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.trace_io import load_trace, save_trace
 from llamalens.model.tracing import extend_trace, run_trace, trace_from_recording
