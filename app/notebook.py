@@ -48,8 +48,9 @@ def load(
         device: ``auto`` (None), ``cpu``, ``cuda``, ``mps``.
         dtype: ``auto`` (None), ``fp32``, ``bf16``, ``fp16``.
         progress: called with (fraction, message) while loading.
-        **engine_options: passed unchanged to :meth:`Engine.load` (e.g. the offload
-            options of big checkpoints, where the engine supports them).
+        **engine_options: passed unchanged to :meth:`Engine.load`: ``max_memory``
+            (e.g. ``"cuda:0=20GiB,cpu=30GiB"``) and ``offload_dir`` spread a big model
+            over devices and disk, as the app's ``--max-memory`` and ``--offload-dir``.
     """
     device = None if device == "auto" else device
     return Engine.load(path, device=device, dtype=dtype, progress=progress, **engine_options)
