@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QToolBar
 
 from llamalens.app.figures import FigureSpec, build_figure
+from llamalens.app.i18n import TextBinder
 from llamalens.app.menus import add_action
 from llamalens.viz.export import copy_figure_to_clipboard, export_figure, save_matrix
 
-FIGURE_FILTER = "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
-DATA_FILTER = "CSV table (*.csv);;NumPy array (*.npy)"
+FIGURE_FILTER = QT_TRANSLATE_NOOP(
+    "ExportActions", "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
+)
+DATA_FILTER = QT_TRANSLATE_NOOP("ExportActions", "CSV table (*.csv);;NumPy array (*.npy)")
+NOTHING = QT_TRANSLATE_NOOP("ExportActions", "Nothing to export")
+RUN_FIRST = QT_TRANSLATE_NOOP("ExportActions", "Run a prompt first.")
+EXPORT_FIGURE = QT_TRANSLATE_NOOP("ExportActions", "Export Figure…")
+COPY_FIGURE = QT_TRANSLATE_NOOP("ExportActions", "Copy Figure")
 
 
 class ExportActions:
@@ -22,28 +29,38 @@ class ExportActions:
     def __init__(self, win) -> None:
         self.win = win
         self.last_path: Path | None = None
-        bar = QToolBar("Export", win)
+        self.texts = TextBinder("ExportActions")
+        bar = QToolBar(win)
+        self.texts.bind(bar.setWindowTitle, QT_TRANSLATE_NOOP("ExportActions", "Export"))
         bar.setObjectName("exportToolbar")
         win.addToolBar(bar)
         self.export_action = self._action(
             bar,
-            "Export Figure…",
+            EXPORT_FIGURE,
             QKeySequence("Ctrl+E"),
             lambda: self.export_dialog(self.win.attention.map),
         )
         self._action(
             bar,
-            "Copy Figure",
+            COPY_FIGURE,
             QKeySequence("Ctrl+Shift+C"),
             lambda: self.copy(self.win.attention.map),
         )
-        self._action(bar, "Export Map Data…", QKeySequence("Ctrl+Shift+E"), self.export_data)
         self._action(
-            bar, "Export Layer Grid…", QKeySequence("Ctrl+Alt+G"), lambda: self.export_built("grid")
+            bar,
+            QT_TRANSLATE_NOOP("ExportActions", "Export Map Data…"),
+            QKeySequence("Ctrl+Shift+E"),
+            self.export_data,
         )
         self._action(
             bar,
-            "Export All Layers × Heads…",
+            QT_TRANSLATE_NOOP("ExportActions", "Export Layer Grid…"),
+            QKeySequence("Ctrl+Alt+G"),
+            lambda: self.export_built("grid"),
+        )
+        self._action(
+            bar,
+            QT_TRANSLATE_NOOP("ExportActions", "Export All Layers × Heads…"),
             QKeySequence("Ctrl+Alt+L"),
             lambda: self.export_built("sheet"),
         )
@@ -54,7 +71,17 @@ class ExportActions:
             )
 
     def _action(self, bar, text, keys, slot) -> QAction:
-        return add_action(self.win, bar, text, keys, slot)
+        act = add_action(self.win, bar, "", keys, slot)
+        self.texts.bind(act.setText, text)
+        return act
+
+    def retranslate(self) -> None:
+        """The toolbar's texts in the current language."""
+        self.texts.retranslate()
+
+    def tr(self, text: str) -> str:
+        """``text`` (a source marked for the ExportActions context) in the current language."""
+        return self.texts.tr(text)
 
     def plots(self) -> list:
         w = self.win
@@ -62,10 +89,13 @@ class ExportActions:
 
     def _context_menu(self, widget, pos) -> None:
         menu = QMenu(widget)
-        menu.addAction("Export Figure…", lambda: self.export_dialog(widget))
-        menu.addAction("Copy Figure", lambda: self.copy(widget))
+        menu.addAction(self.tr(EXPORT_FIGURE), lambda: self.export_dialog(widget))
+        menu.addAction(self.tr(COPY_FIGURE), lambda: self.copy(widget))
         if widget is self.win.attention.map:
-            menu.addAction("Export Map Data (CSV / NPY)…", self.export_data)
+            menu.addAction(
+                self.tr(QT_TRANSLATE_NOOP("ExportActions", "Export Map Data (CSV / NPY)…")),
+                self.export_data,
+            )
         menu.popup(widget.mapToGlobal(pos))
         self.win.context_menu = menu  # for tests
 
@@ -96,14 +126,21 @@ class ExportActions:
 
     def export_dialog(self, widget) -> None:
         if self.win.state.trace is None:
-            return self.win.show_error("Nothing to export", "Run a prompt first.")
-        path = self._ask("Export figure", FIGURE_FILTER, self._suggest("png"))
+            return self.win.show_error(self.tr(NOTHING), self.tr(RUN_FIRST))
+        caption = self.tr(QT_TRANSLATE_NOOP("ExportActions", "Export figure"))
+        path = self._ask(caption, self.tr(FIGURE_FILTER), self._suggest("png"))
         if not path:
             return None
         width = None
         if path.suffix.lower() == ".png":
             width, ok = QInputDialog.getInt(
-                self.win, "PNG width", "Width in pixels:", 2 * widget.width(), 16, 20000, 100
+                self.win,
+                self.tr(QT_TRANSLATE_NOOP("ExportActions", "PNG width")),
+                self.tr(QT_TRANSLATE_NOOP("ExportActions", "Width in pixels:")),
+                2 * widget.width(),
+                16,
+                20000,
+                100,
             )
             if not ok:
                 return None
@@ -119,19 +156,23 @@ class ExportActions:
         try:
             out = export_figure(widget, path, title=self.spec(what).title(), width=width)
         except (OSError, ValueError) as exc:
-            self.win.show_error("Could not export", str(exc))
+            self.win.show_error(
+                self.tr(QT_TRANSLATE_NOOP("ExportActions", "Could not export")), str(exc)
+            )
             raise
         self.last_path = out
-        self.win.statusBar().showMessage(f"Exported {out}", 5000)
+        exported = self.tr(QT_TRANSLATE_NOOP("ExportActions", "Exported {path}"))
+        self.win.statusBar().showMessage(exported.format(path=out), 5000)
         return out
 
     def export_built(self, what: str, path: Path | None = None) -> Path | None:
         """Render a grid (one layer) or sheet (all layers × heads) figure and export it."""
         s = self.win.state
         if s.trace is None:
-            self.win.show_error("Nothing to export", "Run a prompt first.")
+            self.win.show_error(self.tr(NOTHING), self.tr(RUN_FIRST))
             return None
-        path = path or self._ask("Export figure", FIGURE_FILTER, self._suggest("png", what))
+        caption = self.tr(QT_TRANSLATE_NOOP("ExportActions", "Export figure"))
+        path = path or self._ask(caption, self.tr(FIGURE_FILTER), self._suggest("png", what))
         if not path:
             return None
         spec = self.spec(what)
@@ -143,14 +184,16 @@ class ExportActions:
 
     def copy(self, widget) -> None:
         copy_figure_to_clipboard(widget, title=self.spec().title())
-        self.win.statusBar().showMessage("Figure copied to the clipboard", 5000)
+        copied = QT_TRANSLATE_NOOP("ExportActions", "Figure copied to the clipboard")
+        self.win.statusBar().showMessage(self.tr(copied), 5000)
 
     def export_data(self, path: Path | None = None) -> Path | None:
         s = self.win.state
         if s.trace is None:
-            self.win.show_error("Nothing to export", "Run a prompt first.")
+            self.win.show_error(self.tr(NOTHING), self.tr(RUN_FIRST))
             return None
-        path = path or self._ask("Export map data", DATA_FILTER, self._suggest("csv"))
+        caption = self.tr(QT_TRANSLATE_NOOP("ExportActions", "Export map data"))
+        path = path or self._ask(caption, self.tr(DATA_FILTER), self._suggest("csv"))
         if not path:
             return None
         labels = s.trace.token_strs

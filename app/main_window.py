@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from llamalens.app import i18n
 from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
 from llamalens.app.export_actions import ExportActions
 from llamalens.app.menus import build_menus
 from llamalens.app.panels.attention_panel import AttentionPanel
+from llamalens.app.panels.head_view_panel import AttentionTextPanel, HeadViewPanel
 from llamalens.app.panels.heads_panel import HeadGridPanel, HeadStatsPanel
 from llamalens.app.panels.lens_panel import LensPanel
 from llamalens.app.panels.prompt_panel import PromptPanel
@@ -38,11 +40,17 @@ from llamalens.app.requests import (
     TraceResult,
 )
 from llamalens.app.state import InspectorState, PromptSettings
+from llamalens.app.walkthrough.mode import WalkthroughMode
 from llamalens.app.whatif_actions import WhatIfActions
 from llamalens.app.worker import start_worker
 from llamalens.model.analysis import Analysis
 
 LAYOUT_VERSION = 1
+RUN_KINDS = {
+    "run": QT_TRANSLATE_NOOP("MainWindow", "run"),
+    "append": QT_TRANSLATE_NOOP("MainWindow", "append"),
+    "generate": QT_TRANSLATE_NOOP("MainWindow", "generate"),
+}
 
 
 class MainWindow(QMainWindow):
@@ -69,14 +77,20 @@ class MainWindow(QMainWindow):
         self.capture_layers: tuple[int, ...] | None = None  # None: every layer
         self.error_box: QMessageBox | None = None
         self.state = InspectorState(self)
+        self.state.language = i18n.default_language()
+        i18n.install(self.state.language)
+        self.state.language_changed.connect(i18n.install)
         self._next_id = 0
         self._load_id = self._trace_id = -1
+        self.texts = i18n.TextBinder("MainWindow")
         self._build_panels()
         self._build_status()
         self.appearance = Appearance(self)
         self.menus = build_menus(self)
         self.exports = ExportActions(self)
         self._start_worker()
+        self.walkthrough = WalkthroughMode(self)
+        self.menus.add_walkthrough(self.walkthrough.action)
         self._restore_layout()
         self.appearance.apply()
         if app_settings.settings().value("appearance/presentation", False, type=bool):
@@ -91,7 +105,8 @@ class MainWindow(QMainWindow):
 
     # ---- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
+        dock = QDockWidget(self)
+        self.texts.bind(dock.setWindowTitle, title)
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -117,16 +132,47 @@ class MainWindow(QMainWindow):
         self.sampling.append_requested.connect(self.append_token)
         self.sampling.generate_requested.connect(self.generate)
         self.lens = LensPanel(s)
-        self._dock("Prompt", "promptDock", self.prompt, Qt.DockWidgetArea.TopDockWidgetArea)
-        self._dock("Tokens", "tokensDock", self.tokens, Qt.DockWidgetArea.TopDockWidgetArea)
-        self._dock("Heads of this layer", "headsDock", self.heads, left)
-        self._dock("Head statistics", "statsDock", self.stats, left)
-        self._dock("Logit lens", "lensDock", self.lens, left)
-        self._dock("RoPE", "ropeDock", self.rope, right)
-        self._dock("Next token", "samplingDock", self.sampling, right)
+        self.head_view = HeadViewPanel(s)
+        self.attention_text = AttentionTextPanel(s)
+        for panel in (self.head_view, self.attention_text):
+            panel.export_requested.connect(lambda w: self.exports.export_dialog(w))
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Prompt"),
+            "promptDock",
+            self.prompt,
+            Qt.DockWidgetArea.TopDockWidgetArea,
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Tokens"),
+            "tokensDock",
+            self.tokens,
+            Qt.DockWidgetArea.TopDockWidgetArea,
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Heads of this layer"), "headsDock", self.heads, left
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Head statistics"), "statsDock", self.stats, left
+        )
+        self._dock(QT_TRANSLATE_NOOP("MainWindow", "Logit lens"), "lensDock", self.lens, left)
+        self._dock(QT_TRANSLATE_NOOP("MainWindow", "RoPE"), "ropeDock", self.rope, right)
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Next token"), "samplingDock", self.sampling, right
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Head view"), "headViewDock", self.head_view, right
+        )
+        self._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Attention as text"),
+            "attentionTextDock",
+            self.attention_text,
+            right,
+        )
         self.tabifyDockWidget(self.docks["headsDock"], self.docks["statsDock"])
         self.tabifyDockWidget(self.docks["statsDock"], self.docks["lensDock"])
         self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
+        self.tabifyDockWidget(self.docks["samplingDock"], self.docks["headViewDock"])
+        self.tabifyDockWidget(self.docks["headViewDock"], self.docks["attentionTextDock"])
         self.whatif = WhatIfActions(self)
         self.docks["headsDock"].raise_()
         self.docks["ropeDock"].raise_()
@@ -139,12 +185,14 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(LAYOUT_VERSION)
 
     def _build_status(self) -> None:
-        self.model_label, self.count_label, self.time_label = QLabel("No model"), QLabel(), QLabel()
+        self.model_label, self.count_label, self.time_label = QLabel(), QLabel(), QLabel()
+        self.model_label.setText(self.tr("No model"))
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("progressBar")
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setMaximumWidth(320)
-        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button = QPushButton()
+        self.texts.bind(self.cancel_button.setText, QT_TRANSLATE_NOOP("MainWindow", "Cancel"))
         self.cancel_button.setObjectName("cancelButton")
         self.cancel_button.clicked.connect(self.cancel)
         bar = self.statusBar()
@@ -194,7 +242,12 @@ class MainWindow(QMainWindow):
         """Load a checkpoint (None: the default model); the current one stays on error."""
         self._load_id = self._new_id()
         self._pending_path = path
-        self._set_busy(True, "Loading the default model…" if path is None else f"Loading {path}…")
+        self._set_busy(
+            True,
+            self.tr("Loading the default model…")
+            if path is None
+            else self.tr("Loading {path}…").format(path=path),
+        )
         self._submit(LoadRequest(self._load_id, path, self.options))
 
     @property
@@ -218,7 +271,7 @@ class MainWindow(QMainWindow):
     def run_prompt(self) -> None:
         p = self.state.prompt
         self._trace_id = self._new_id()
-        self._set_busy(True, "Running…")
+        self._set_busy(True, self.tr("Running…"))
         request = TraceRequest(
             self._trace_id,
             p.text,
@@ -236,7 +289,7 @@ class MainWindow(QMainWindow):
     def generate(self, n: int) -> None:
         """Generate up to n tokens with the state's sampling settings."""
         self._trace_id = self._new_id()
-        self._set_busy(True, f"Generating {n} tokens…")
+        self._set_busy(True, self.tr("Generating {n} tokens…").format(n=n))
         self._submit(GenerateRequest(self._trace_id, n, self.state.sampling))
 
     def adopt_trace(self, trace) -> None:
@@ -298,11 +351,11 @@ class MainWindow(QMainWindow):
         if request_id == self._load_id:
             self._set_busy(False)
             model = self.state.model
-            kept = f" Still using {model.name}." if model else ""
-            self.show_error("Could not load the model", message + kept)
+            kept = self.tr(" Still using {name}.").format(name=model.name) if model else ""
+            self.show_error(self.tr("Could not load the model"), message + kept)
         elif request_id == self._trace_id:
             self._set_busy(False)
-            self.show_error("Could not run", message)
+            self.show_error(self.tr("Could not run"), message)
         elif request_id in self.whatif.request_ids:
             self._set_busy(False)
             what = "rank the heads" if request_id == self.whatif.rank_id else "compare"
@@ -312,17 +365,39 @@ class MainWindow(QMainWindow):
     def _show_model(self) -> None:
         s = self.state
         if "session" not in s.source:
-            self.model_label.setText(s.model.summary() if s.model else "No model")
+            self.model_label.setText(s.model.summary() if s.model else self.tr("No model"))
             return
         name = s.source["session"]
-        loaded = "no model loaded" if s.model is None else f"model: {s.model.name}"
-        self.model_label.setText(f"session: {name} ({loaded})")
+        loaded = (
+            self.tr("no model loaded")
+            if s.model is None
+            else self.tr("model: {name}").format(name=s.model.name)
+        )
+        self.model_label.setText(
+            self.tr("session: {name} ({loaded})").format(name=name, loaded=loaded)
+        )
 
     def _show_run(self) -> None:
         s = self.state
-        self.count_label.setText(f"{s.trace.n_tokens} tokens")
+        self.count_label.setText(self.tr("{n} tokens").format(n=s.trace.n_tokens))
         kind, seconds = s.run.kind, s.run.seconds
-        self.time_label.setText("" if kind == "session" else f"{kind} {seconds * 1000:.0f} ms")
+        word = self.tr(RUN_KINDS[kind]) if kind in RUN_KINDS else kind
+        self.time_label.setText("" if kind == "session" else f"{word} {seconds * 1000:.0f} ms")
+
+    # ---- language -------------------------------------------------------------------------
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "walkthrough"):
+            self.retranslate()  # (a switch during construction is shown once it is built)
+        super().changeEvent(event)
+
+    def retranslate(self) -> None:
+        """Dock titles, menus, toolbars and the status bar in the current language."""
+        self.texts.retranslate()
+        self.menus.retranslate()
+        self.exports.retranslate()
+        self._show_model()
+        if self.state.trace is not None:
+            self._show_run()
 
     def show_error(self, title: str, message: str) -> None:
         """A non-blocking message box (kept in ``error_box`` for tests)."""

@@ -252,7 +252,7 @@ def save_session(
         variant=engine.variant.to_dict(),
     )
     vocab = VocabTable.from_tokenizer(engine.tokenizer)
-    session = session_io.Session(trace, vocab, meta, analysis, baseline)
+    session = session_io.Session(trace, vocab, meta, analysis, baseline=baseline)
     session_io.save_session(session, path)
     return Path(path)
 

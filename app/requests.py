@@ -97,6 +97,15 @@ class CompareRequest:
     b: RunSpec
 
 
+@dataclass(frozen=True)
+class WalkRequest:
+    """The walkthrough's values at some positions of a trace (``Engine.walk``)."""
+
+    request_id: int
+    trace: Any
+    positions: tuple[int, ...]
+
+
 TRACE_KINDS = (TraceRequest, AppendRequest, GenerateRequest, AdoptRequest)
 
 

@@ -14,16 +14,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QFileDialog
 
 from llamalens.app.state import InspectorState, PromptSettings, RunInfo
+from llamalens.app.walkthrough.steps import STEP_IDS
 from llamalens.model import session_io
 from llamalens.model.sampling import SamplingParams
 from llamalens.model.session_io import Session
 from llamalens.model.variants import Variant
 from llamalens.model.vocab_table import VocabTable
 
-FILTER = "LlamaLens sessions (*.llamalens);;All files (*)"
+FILTER = QT_TRANSLATE_NOOP("Session", "LlamaLens sessions (*.llamalens);;All files (*)")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Session", text)
 
 
 # ---- state → session -----------------------------------------------------------------------
@@ -51,6 +57,7 @@ def session_from_state(state: InspectorState) -> Session:
             "stage": state.stage,
             "token": state.token,
             "key": state.key,
+            "walk_step": state.walk_step,
         },
         sampling={
             "temperature": s.temperature,
@@ -62,7 +69,14 @@ def session_from_state(state: InspectorState) -> Session:
         variant=state.variant.to_dict(),
     )
     baseline = state.baseline if state.trace.variant_label else None
-    return Session(state.trace, vocab, meta, state.current_analysis(), baseline)
+    return Session(
+        state.trace,
+        vocab,
+        meta,
+        state.current_analysis(),
+        detail=state.current_detail(),
+        baseline=baseline,
+    )
 
 
 # ---- session → state -----------------------------------------------------------------------
@@ -88,6 +102,9 @@ def restore_state(state: InspectorState, session: Session, name: str) -> None:
     state.set_token(int(view.get("token", state.n_tokens - 1)))
     state.set_key(int(view.get("key", 0)))
     state.set_analysis(session.analysis)
+    state.set_detail(session.detail)
+    step = view.get("walk_step")
+    state.set_walk_step(step if step in STEP_IDS else STEP_IDS[0])
 
 
 def _sampling(saved: dict[str, Any]) -> SamplingParams:
@@ -105,9 +122,12 @@ def save_session(window, path: str | Path) -> None:
     try:
         session_io.save_session(session_from_state(window.state), path)
     except (OSError, ValueError) as exc:
-        window.show_error("Could not save the session", f"{path}: {exc}")
+        window.show_error(
+            _tr(QT_TRANSLATE_NOOP("Session", "Could not save the session")), f"{path}: {exc}"
+        )
         return
-    window.statusBar().showMessage(f"Saved session {Path(path).name}", 5000)
+    saved = _tr(QT_TRANSLATE_NOOP("Session", "Saved session {name}"))
+    window.statusBar().showMessage(saved.format(name=Path(path).name), 5000)
 
 
 def open_session(window, path: str | Path) -> None:
@@ -119,7 +139,7 @@ def open_session(window, path: str | Path) -> None:
     try:
         session = session_io.load_session(path)
     except ValueError as exc:
-        window.show_error("Could not open the session", str(exc))
+        window.show_error(_tr(QT_TRANSLATE_NOOP("Session", "Could not open the session")), str(exc))
         return
     window.adopt_trace(session.trace)  # answers to earlier runs are stale from here on
     restore_state(window.state, session, Path(path).name)
@@ -127,7 +147,8 @@ def open_session(window, path: str | Path) -> None:
 
 def choose_save(window) -> None:
     """Ask for a file name and save the session there (``.llamalens`` added if missing)."""
-    path, _ = QFileDialog.getSaveFileName(window, "Save session", "", FILTER)
+    caption = _tr(QT_TRANSLATE_NOOP("Session", "Save session"))
+    path, _ = QFileDialog.getSaveFileName(window, caption, "", _tr(FILTER))
     if path:
         if not Path(path).suffix:
             path += session_io.SUFFIX
@@ -136,6 +157,7 @@ def choose_save(window) -> None:
 
 def choose_open(window) -> None:
     """Ask for a session file and open it."""
-    path, _ = QFileDialog.getOpenFileName(window, "Open session", "", FILTER)
+    caption = _tr(QT_TRANSLATE_NOOP("Session", "Open session"))
+    path, _ = QFileDialog.getOpenFileName(window, caption, "", _tr(FILTER))
     if path:
         open_session(window, path)

@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from llamalens.model.attention import STAGE_LABELS, check_stage
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
+
+from llamalens.model.attention import check_stage
+
+# the model's stage names, marked for translation (the same English words)
+STAGE_TEXT = {
+    "scores": QT_TRANSLATE_NOOP("Stages", "raw QKᵀ/√d"),
+    "masked": QT_TRANSLATE_NOOP("Stages", "masked"),
+    "probs": QT_TRANSLATE_NOOP("Stages", "softmax"),
+}
+
+
+def stage_label(stage: str) -> str:
+    """The name of a stage in the current language ("raw QKᵀ/√d", "masked", "softmax")."""
+    check_stage(stage)
+    return QCoreApplication.translate("Stages", STAGE_TEXT[stage])
 
 
 def value_kind(stage: str) -> str:
@@ -22,7 +37,7 @@ def map_style(trace: Any, stage: str) -> dict[str, Any]:
     return {
         "mask": trace.map_mask(stage),
         "kind": value_kind(stage),
-        "value_label": STAGE_LABELS[stage],
+        "value_label": stage_label(stage),
     }
 
 

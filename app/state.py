@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from llamalens.app.i18n import check_language
+from llamalens.app.walkthrough.steps import STEP_IDS, check_step
 from llamalens.model.analysis import Analysis
 from llamalens.model.attention import STAGES, check_stage
 from llamalens.model.model_info import ModelInfo
@@ -100,6 +102,10 @@ class InspectorState(QObject):
             shown variant's prompt (``baseline``; None when the trace is the model's).
         ranking_changed(): the heads ranked by their effect on the next token.
         comparison_changed(): the two runs of the Compare panel.
+        walkthrough_changed(bool): the walkthrough mode turned on or off.
+        walk_step_changed(str): the walkthrough's current step.
+        detail_changed(): new per-position values for the walkthrough (``detail``).
+        language_changed(str): the interface language (``en``, ``zh_CN``).
     """
 
     model_changed = Signal()
@@ -118,6 +124,10 @@ class InspectorState(QObject):
     baseline_changed = Signal()
     ranking_changed = Signal()
     comparison_changed = Signal()
+    walkthrough_changed = Signal(bool)
+    walk_step_changed = Signal(str)
+    detail_changed = Signal()
+    language_changed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -140,6 +150,10 @@ class InspectorState(QObject):
         self.baseline: Baseline | None = None
         self.ranking: HeadRanking | None = None
         self.comparison: Comparison | None = None
+        self.walkthrough = False
+        self.walk_step = STEP_IDS[0]
+        self.detail = None  # llamalens.model.position_capture.PositionDetail, or None
+        self.language = "en"
 
     # ---- limits ---------------------------------------------------------------------------
     @property
@@ -289,6 +303,38 @@ class InspectorState(QObject):
         if key != self.key:
             self.key = key
             self.key_changed.emit(key)
+
+    # ---- walkthrough and language ---------------------------------------------------------
+    def set_walkthrough(self, on: bool) -> None:
+        if bool(on) != self.walkthrough:
+            self.walkthrough = bool(on)
+            self.walkthrough_changed.emit(self.walkthrough)
+
+    def set_walk_step(self, step_id: str) -> None:
+        """Go to a walkthrough step (one of ``walkthrough.steps.STEP_IDS``)."""
+        check_step(step_id)
+        if step_id != self.walk_step:
+            self.walk_step = step_id
+            self.walk_step_changed.emit(step_id)
+
+    def set_detail(self, detail) -> None:
+        """Per-position values of a run (``Engine.walk``), or None."""
+        self.detail = detail
+        self.detail_changed.emit()
+
+    def current_detail(self):
+        """The detail if it belongs to the current trace and holds the selected token."""
+        d, t = self.detail, self.trace
+        if d is None or t is None or not d.fits(t.token_ids, self.token):
+            return None
+        return d
+
+    def set_language(self, locale: str) -> None:
+        """The interface language; the translators follow ``language_changed``."""
+        check_language(locale)
+        if locale != self.language:
+            self.language = locale
+            self.language_changed.emit(locale)
 
     # ---- stepping -------------------------------------------------------------------------
     def step_head(self, delta: int) -> None:

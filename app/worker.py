@@ -30,6 +30,7 @@ from llamalens.app.requests import (
     RunSpec,
     TraceRequest,
     TraceResult,
+    WalkRequest,
 )
 from llamalens.app.state import RunInfo
 from llamalens.model.variants import Variant
@@ -57,6 +58,7 @@ class ModelWorker(QObject):
     analysed = Signal(int, object)  # request id, llamalens.model.analysis.Analysis
     ranked = Signal(int, object)  # request id, llamalens.model.head_ranking.HeadRanking
     compared = Signal(int, object)  # request id, CompareResult
+    walked = Signal(int, object)  # request id, llamalens.model.position_capture.PositionDetail
     failed = Signal(int, str)  # request id, message
 
     def __init__(self) -> None:
@@ -98,7 +100,7 @@ class ModelWorker(QObject):
             elif isinstance(request, AdoptRequest):
                 self._adopt(request)
             elif self.engine is None:
-                raise ValueError("no model is loaded yet: open a checkpoint first")
+                raise ValueError(self.tr("no model is loaded yet: open a checkpoint first"))
             elif isinstance(request, TraceRequest):
                 self._trace(request)
             elif isinstance(request, AppendRequest):
@@ -109,8 +111,10 @@ class ModelWorker(QObject):
                 self._rank(request)
             elif isinstance(request, CompareRequest):
                 self._compare(request)
+            elif isinstance(request, WalkRequest):
+                self._walk(request)
         except Cancelled:
-            self.failed.emit(request.request_id, "Cancelled.")
+            self.failed.emit(request.request_id, self.tr("Cancelled."))
         except Exception as exc:  # shown to the user, never swallowed
             log.debug("request %s failed:\n%s", request, traceback.format_exc())
             self.failed.emit(request.request_id, str(exc).strip() or type(exc).__name__)
@@ -137,7 +141,8 @@ class ModelWorker(QObject):
         """A per-layer callback for the forward pass: progress and cancellation."""
         n = self.engine.config.n_layers
         report = self._reporter(request_id)
-        return lambda layer: report((layer + 1) / n, f"{label}: layer {layer + 1}/{n}")
+        text = self.tr("{label}: layer {layer}/{n}")
+        return lambda layer: report((layer + 1) / n, text.format(label=label, layer=layer + 1, n=n))
 
     def _trace(self, req: TraceRequest) -> None:
         start = time.perf_counter()
@@ -145,7 +150,7 @@ class ModelWorker(QObject):
         if req.variant != engine.variant:
             engine.set_variant(req.variant)
         enc = engine.encode(req.prompt, chat=req.chat, plain=req.plain)
-        progress = self._layer_progress(req.request_id, "Running")
+        progress = self._layer_progress(req.request_id, self.tr("Running"))
         self.trace = engine.trace(enc.ids, on_layer=progress, layers=req.layers)
         baseline = self._baseline()
         dropped = tuple((d.offset, d.byte) for d in enc.dropped)
@@ -183,7 +188,7 @@ class ModelWorker(QObject):
 
     def _append(self, req: AppendRequest) -> None:
         if self.trace is None:
-            raise ValueError("run a prompt first: there is nothing to append to")
+            raise ValueError(self.tr("run a prompt first: there is nothing to append to"))
         start = time.perf_counter()
         self.trace = self.engine.append(self.trace, req.token_ids)
         run = RunInfo("append", new_ids=req.token_ids, seconds=time.perf_counter() - start)
@@ -199,11 +204,13 @@ class ModelWorker(QObject):
     def _generate(self, req: GenerateRequest) -> None:
         """Sample and append up to n tokens; Cancel keeps the tokens made so far."""
         if self.trace is None:
-            raise ValueError("run a prompt first: there is nothing to continue")
+            raise ValueError(self.tr("run a prompt first: there is nothing to continue"))
         start = time.perf_counter()
 
+        generated = self.tr("Generated {i}/{n}")
+
         def keep_going(i: int) -> bool:
-            self.progress.emit(req.request_id, i / req.n, f"Generated {i}/{req.n}")
+            self.progress.emit(req.request_id, i / req.n, generated.format(i=i, n=req.n))
             with self._lock:
                 return req.request_id not in self._cancelled
 
@@ -215,6 +222,15 @@ class ModelWorker(QObject):
         run = RunInfo("generate", new_ids=new, seconds=time.perf_counter() - start)
         self.traced.emit(req.request_id, TraceResult(self.trace, run, self._baseline()))
         self._analyse(req)
+
+    def _walk(self, req: WalkRequest) -> None:
+        """The per-position values of the walkthrough, if the loaded model made the trace."""
+        if not self.engine.fits(req.trace):
+            raise ValueError(self.tr("the loaded model is not the one that made this trace"))
+        progress = self._layer_progress(req.request_id, self.tr("Walkthrough"))
+        ids, variant = req.trace.token_ids.tolist(), Variant.from_dict(req.trace.variant)
+        detail = self.engine.walk(ids, req.positions, on_layer=progress, variant=variant)
+        self.walked.emit(req.request_id, detail)
 
     def _analyse(self, req) -> None:
         """Head statistics and logit lens, skipped when a newer trace request waits."""

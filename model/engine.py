@@ -38,6 +38,7 @@ from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.loaders import load_checkpoint
 from llamalens.model.memory import available_bytes, check_fits, estimate
 from llamalens.model.model_info import ModelInfo, describe
+from llamalens.model.position_capture import PositionDetail, capture_positions
 from llamalens.model.rope_scaling import attention_factor
 from llamalens.model.sampling import SamplingParams, sample, softmax
 from llamalens.model.stored import describe_storage
@@ -357,6 +358,31 @@ class Engine:
         )
         trace.variant = self._variant.to_dict()
         return trace
+
+    def walk(
+        self,
+        ids: Sequence[int],
+        positions: Sequence[int],
+        *,
+        on_layer: Callable[[int], None] | None = None,
+        variant: Variant | None = None,
+    ) -> PositionDetail:
+        """The forward pass's own values at ``positions``, for the walkthrough.
+
+        The residual stream, both RMSNorms, the attention output before and after ``wo``,
+        the SwiGLU intermediates, the final norm and the logits of each kept position
+        (O(L·(d + d_ff)) per position). The KV cache is left as it was.
+
+        Args:
+            variant: the variant to run (a trace's own, ``Variant.from_dict(trace.variant)``,
+                so the values agree with it); None: the current one.
+
+        Raises:
+            ValueError: the prompt is empty or too long, or a position is out of range.
+        """
+        self.check_length(len(ids))
+        with self.varied(self._variant if variant is None else variant):
+            return capture_positions(self.module, ids, positions, on_layer=on_layer)
 
     def append(self, trace: Trace, ids: Sequence[int]) -> Trace:
         """``trace`` followed by ``ids``, computing only the new query rows (KV cache).

@@ -9,6 +9,8 @@ is hooked attention takes the explicit scores → mask → softmax path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -173,13 +175,19 @@ def _fused(
 
 
 class FeedForward(nn.Module):
-    """SwiGLU: w2(silu(w1 x) ⊙ w3 x)."""
+    """SwiGLU: w2(silu(w1 x) ⊙ w3 x), with a tap at each intermediate.
+
+    Taps: ``gate`` (w1 x), ``up`` (w3 x), ``act`` (silu(w1 x)) and ``hidden`` (the product
+    that w2 projects back), each (B, T, F).
+    """
 
     def __init__(self, dim: int, hidden_dim: int) -> None:
         super().__init__()
         self.w1 = Linear(dim, hidden_dim, bias=False)
         self.w2 = Linear(hidden_dim, dim, bias=False)
         self.w3 = Linear(dim, hidden_dim, bias=False)
+        for name in ("gate", "up", "act", "hidden"):
+            self.add_module(name, Tap())
         self.w13: torch.Tensor | None = None  # (2F, d) [w1; w3], set by fuse()
 
     def fuse(self) -> None:
@@ -191,9 +199,11 @@ class FeedForward(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.w13 is None:
-            return self.w2(F.silu(self.w1(x)) * self.w3(x))
-        gate, up = F.linear(x, self.w13.to(x.dtype)).chunk(2, dim=-1)  # (B, T, F) each
-        return self.w2(F.silu(gate) * up)
+            gate, up = self.w1(x), self.w3(x)  # (B, T, F) each
+        else:
+            gate, up = F.linear(x, self.w13.to(x.dtype)).chunk(2, dim=-1)  # (B, T, F) each
+        act = self.act(F.silu(self.gate(gate)))
+        return self.w2(self.hidden(act * self.up(up)))  # (B, T, d)
 
 
 class TransformerBlock(nn.Module):
@@ -264,6 +274,7 @@ class Llama(nn.Module):
         start_pos: int = 0,
         use_cache: bool = False,
         last_only: bool = False,
+        positions: Sequence[int] | None = None,
     ) -> torch.Tensor:
         """Logits for every position.
 
@@ -274,9 +285,12 @@ class Llama(nn.Module):
             use_cache: keep keys and values for later calls.
             last_only: project only the last position to the vocabulary (what sampling
                 needs; the output projection is ~20% of a small model's work).
+            positions: project only these positions (indices into tokens[0]) to the
+                vocabulary, in this order; ``last_only`` is ``positions=[T - 1]``.
 
         Returns:
-            (B, T, V) float32 logits, or (B, 1, V) with ``last_only``.
+            (B, T, V) float32 logits, (B, 1, V) with ``last_only``, (B, P, V) with
+            ``positions``.
         """
         _, t = tokens.shape
         if start_pos and not use_cache:
@@ -293,6 +307,8 @@ class Llama(nn.Module):
             h = layer(h, freqs_cis, visible, start_pos, use_cache)
         if last_only:
             h = h[:, -1:]  # (B, 1, d)
+        elif positions is not None:
+            h = h[:, list(positions)]  # (B, P, d)
         h = self.final_norm(self.norm(h))
         return self.logits(self.output(h).float())  # (B, T, V) or (B, 1, V)
 

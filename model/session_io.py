@@ -25,11 +25,15 @@ baseline_logits     float32 [V]         for a variant's trace: the unchanged mod
                                         next-token logits of the same tokens (optional)
 baseline_theta      float64 [hd/2]      the unchanged model's RoPE θ_i (with the above)
 baseline_scale      float64 []          its RoPE scale of q and k (1 but for YaRN)
+detail_<name>       float32             the walkthrough's values of some positions
+                                        (:mod:`model.position_capture`, ``detail_arrays``),
+                                        optional; ``detail_positions`` int64 [P]
 ==================  ==================  ================================================
 
 The ``session`` JSON holds ``format``, ``version``, ``created`` (ISO 8601), ``model``
 (``name``, ``path``, ``format``, ``device``, ``quantization``), ``prompt`` (``text``,
-``chat``, ``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``),
+``chat``, ``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``, and
+optionally the walkthrough's ``walk_step``),
 ``sampling`` (``temperature``, ``top_p``, ``top_k``, ``seed``), ``history`` (strings) and,
 optionally, ``variant``: the what-if variant the app runs next (``Variant.to_dict()``,
 with its ``label``; the trace's own variant is ``trace_variant``).
@@ -51,6 +55,7 @@ import numpy as np
 
 from llamalens.model.analysis import Analysis, LogitLens
 from llamalens.model.attention import STAGES
+from llamalens.model.position_capture import PositionDetail, detail_arrays, detail_from_arrays
 from llamalens.model.sampling import SamplingParams
 from llamalens.model.trace import Trace
 from llamalens.model.trace_io import trace_arrays, trace_from_arrays
@@ -81,6 +86,8 @@ class Session:
         trace: the Trace. vocab: labels for every token id.
         meta: the ``session`` JSON as a dict (see the module docstring).
         analysis: the head statistics and lens, or None.
+        detail: the walkthrough's per-position values (so a lesson runs without the
+            model), or None.
         baseline: for a variant's trace, the unchanged model's logits and RoPE, or None.
     """
 
@@ -88,6 +95,7 @@ class Session:
     vocab: VocabTable
     meta: dict[str, Any]
     analysis: Analysis | None = None
+    detail: PositionDetail | None = None
     baseline: Baseline | None = None
 
 
@@ -134,6 +142,8 @@ def session_arrays(session: Session) -> dict[str, np.ndarray]:
             out["lens_positions"] = np.asarray(a.lens.positions, dtype=np.int64)
             if a.lens.ids is not None:
                 out["lens_ids"] = np.asarray(a.lens.ids, dtype=np.int64)
+    if session.detail is not None:
+        out.update({f"detail_{k}": v for k, v in detail_arrays(session.detail).items()})
     b = session.baseline
     if b is not None:
         out["baseline_logits"] = np.asarray(b.last_logits, dtype=np.float32)
@@ -200,7 +210,20 @@ def session_from_arrays(data: dict[str, np.ndarray], source: str = "<arrays>") -
         raise ValueError(f"{source}: vocabulary is corrupt ({exc})") from exc
     analysis = _analysis(data, trace, source)
     _check(trace, vocab, meta, source)
-    return Session(trace, vocab, meta, analysis, _baseline(data, trace, source))
+    return Session(
+        trace, vocab, meta, analysis, _detail(data, trace, source), _baseline(data, trace, source)
+    )
+
+
+def _detail(data: dict[str, np.ndarray], trace: Trace, source: str) -> PositionDetail | None:
+    """The walkthrough's saved values, checked against the trace (None when absent)."""
+    saved = {k.removeprefix("detail_"): v for k, v in data.items() if k.startswith("detail_")}
+    if not saved:
+        return None
+    detail = detail_from_arrays(saved, trace.token_ids, trace.config, source)
+    if not detail.agrees_with(trace.resid_post):
+        raise ValueError(f"{source}: the walkthrough detail does not belong to the trace")
+    return detail
 
 
 def _meta(data: dict[str, np.ndarray], source: str) -> dict[str, Any]:

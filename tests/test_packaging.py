@@ -46,7 +46,15 @@ def test_wheel_holds_only_the_llamalens_package_and_its_dist_info(wheel: Path) -
     dist_info = f"llamalens-{version('llamalens')}.dist-info/"
     names = zipfile.ZipFile(wheel).namelist()
     assert {name.split("/")[0] + "/" for name in names} == {"llamalens/", dist_info}
-    for package in ("app", "model", "viz", "resources", "app/panels", "model/loaders"):
+    for package in (
+        "app",
+        "model",
+        "viz",
+        "resources",
+        "app/panels",
+        "app/walkthrough",
+        "model/loaders",
+    ):
         assert f"llamalens/{package}/__init__.py" in names, package
     assert "llamalens/__main__.py" in names and "llamalens/app/cli/__init__.py" in names
 
@@ -62,6 +70,19 @@ def test_wheel_holds_the_theme_style_sheets(wheel: Path) -> None:
         assert member in names, member
         packed = zipfile.ZipFile(wheel).read(member)
         assert packed == (ROOT / "resources" / "themes" / sheet).read_bytes()
+
+
+def test_wheel_holds_the_compiled_translations(wheel: Path) -> None:
+    from llamalens.app.i18n import LANGUAGES
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for locale in LANGUAGES[1:]:  # English is the source language
+        member = f"llamalens/resources/translations/llamalens_{locale}.qm"
+        assert member in names, member
+        packed = zipfile.ZipFile(wheel).read(member)
+        assert (
+            packed == (ROOT / "resources" / "translations" / f"llamalens_{locale}.qm").read_bytes()
+        )
 
 
 def test_console_script_is_the_cli_main(wheel: Path) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 from llamalens.viz.colormaps import (
@@ -22,7 +22,18 @@ from llamalens.viz.colormaps import (
 from llamalens.viz.heatmap_items import HeatmapPlot, TokenAxis, elide
 from llamalens.viz.token_text import visible_text
 
-IDLE_READOUT = "hover a cell to read its value; click to pick a query"
+IDLE_READOUT = QT_TRANSLATE_NOOP(
+    "AttentionMap", "hover a cell to read its value; click to pick a query"
+)
+QUERY = QT_TRANSLATE_NOOP("AttentionMap", "query")
+KEY = QT_TRANSLATE_NOOP("AttentionMap", "key")
+MASKED_LEGEND = QT_TRANSLATE_NOOP("AttentionMap", "masked (future key)")
+MASKED_VALUE = QT_TRANSLATE_NOOP("AttentionMap", "(masked)")
+READOUT = QT_TRANSLATE_NOOP("AttentionMap", "query {row} '{query}' → key {col} '{key}' : {value}")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("AttentionMap", text)
 
 
 class AttentionMap(pg.GraphicsLayoutWidget):
@@ -145,7 +156,7 @@ class AttentionMap(pg.GraphicsLayoutWidget):
             self.show_cell(*self._hover)
         else:
             self._hover = None
-            self._set_readout(IDLE_READOUT)
+            self._set_readout(_tr(IDLE_READOUT))
 
     def _recolor(self) -> None:
         """Masked cells, colour range and image of the current matrix."""
@@ -268,7 +279,7 @@ class AttentionMap(pg.GraphicsLayoutWidget):
             axis.set_color(self._fg)
         self._apply_fonts()
         self._update_title()
-        self._set_readout(self._readout_text or IDLE_READOUT)
+        self._set_readout(self._readout_text or _tr(IDLE_READOUT))
 
     def set_font_size(self, points: float) -> None:
         """Point size of labels, title and readout (make it big for a projector)."""
@@ -282,8 +293,8 @@ class AttentionMap(pg.GraphicsLayoutWidget):
 
     def _apply_fonts(self) -> None:
         style = self._label_style()
-        self.label_axis("left").setLabel("query", **style)
-        self.label_axis("bottom").setLabel("key", **style)
+        self.label_axis("left").setLabel(_tr(QUERY), **style)
+        self.label_axis("bottom").setLabel(_tr(KEY), **style)
         self._bar.getAxis("left").setLabel(self._value_label, **style)
         self._plot.set_font(self._font)
         bar_axis = self._bar.axis
@@ -298,8 +309,19 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         title = f"<b>{html.escape(self._title_text or self._value_label)}</b>"
         if self._masked is not None:
             swatch = self.masked_color().name()
-            title += f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> masked (future key)"
+            legend = html.escape(_tr(MASKED_LEGEND))
+            title += f"&nbsp;&nbsp;&nbsp;<span style='color:{swatch}'>■</span> {legend}"
         self._title.setText(title, size=size, color=self._fg.name())
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._apply_fonts()
+            self._update_title()
+            if self._hover is None:
+                self._set_readout(_tr(IDLE_READOUT))
+            elif max(self._hover) < self.n_tokens:
+                self.show_cell(*self._hover)
+        super().changeEvent(event)
 
     def set_query_row(self, row: int | None) -> None:
         """Outline query row ``row`` across all keys; None removes the outline."""
@@ -357,10 +379,11 @@ class AttentionMap(pg.GraphicsLayoutWidget):
         row, col = self._checked_index(row, "query row"), self._checked_index(col, "key column")
         value = float(self._matrix[row, col])
         masked = self._masked is not None and bool(self._masked[row, col])
-        shown = f"{value:g} (masked)" if masked else f"{value:.4f}"
+        shown = f"{value:g} {_tr(MASKED_VALUE)}" if masked else f"{value:.4f}"
         query, key = (elide(self._labels[i], 24) for i in (row, col))
         self._hover = (row, col)
-        self._set_readout(f"query {row} '{query}' → key {col} '{key}' : {shown}")
+        readout = _tr(READOUT)
+        self._set_readout(readout.format(row=row, query=query, col=col, key=key, value=shown))
         self.cell_hovered.emit(row, col, value)
 
     def readout_text(self) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -79,7 +80,10 @@ class HeadThumbnail(QWidget):
             rgba.data, width, height, 4 * width, QImage.Format.Format_RGBA8888
         ).copy()  # own the pixels
         self.kv_head, self.group_color = kv_head, QColor(color)
-        self.setToolTip(f"head {self.head} · KV head {kv_head}\nclick to inspect this head")
+        tip = QCoreApplication.translate(
+            "HeadGrid", "head {head} · KV head {kv}\nclick to inspect this head"
+        )
+        self.setToolTip(tip.format(head=self.head, kv=kv_head))
         self.setAccessibleName(f"head {self.head}, KV head {kv_head}")
         self.update()
 
@@ -170,6 +174,7 @@ class HeadGrid(QWidget):
         get_colormap(colormap)  # validates the name
         self._colormap = colormap
         self._maps: list[np.ndarray] = []
+        self._layer: int | None = None
         self._mask: np.ndarray | None = None
         self._n_kv, self._selected = 1, 0
         self._thumbs: list[HeadThumbnail] = []
@@ -213,12 +218,29 @@ class HeadGrid(QWidget):
         self._maps, self._n_kv, self._mask = arrays, n_kv_heads, mask
         self._ensure_thumbnails(len(arrays))
         self._recolor()
-        where = "" if layer is None else f"layer {layer} · "
-        self._header.setText(
-            f"<b>{where}{len(arrays)} heads</b> · {n_kv_heads} KV heads "
-            f"· {arrays[0].shape[0]} tokens"
-        )
+        self._layer = layer
+        self._set_header()
         self.set_selected(selected)
+
+    def _set_header(self) -> None:
+        if not self._maps:
+            return
+        translate = QCoreApplication.translate
+        where = (
+            ""
+            if self._layer is None
+            else translate("HeadGrid", "layer {layer} · ").format(layer=self._layer)
+        )
+        heads = translate("HeadGrid", "{n} heads").format(n=len(self._maps))
+        rest = translate("HeadGrid", "{kv} KV heads · {tokens} tokens").format(
+            kv=self._n_kv, tokens=self._maps[0].shape[0]
+        )
+        self._header.setText(f"<b>{html.escape(where + heads)}</b> · {html.escape(rest)}")
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self._set_header()
+        super().changeEvent(event)
 
     def _recolor(self) -> None:
         masked = default_masked_color(self._colormap)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPen
 
 from llamalens.viz.token_text import visible_text
@@ -30,6 +30,19 @@ _BRUSHES = {
 _NO_PEN = QPen(Qt.PenStyle.NoPen)
 _CHOSEN_PEN = pg.mkPen("#111", width=2.5)
 _TEXT_COLORS = {"kept": QColor("#222"), "chosen": QColor("#a0440a"), "cut": QColor("#888")}
+
+
+PROBABILITY = QT_TRANSLATE_NOOP("LogitBars", "probability")
+LEGEND = QT_TRANSLATE_NOOP(
+    "LogitBars", "solid: sampled from (T, top-p, top-k) · dashed: model at T = 1 · grey: cut"
+)
+PLAIN_TITLE = QT_TRANSLATE_NOOP("LogitBars", "next-token probabilities")
+CHOSEN = QT_TRANSLATE_NOOP("LogitBars", "{p}  ◀ chosen")
+CUT = QT_TRANSLATE_NOOP("LogitBars", "cut ({p})")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("LogitBars", text)
 
 
 def _as_vector(name: str, value: np.ndarray, n: int, dtype: type) -> np.ndarray:
@@ -66,7 +79,7 @@ class LogitBars(pg.PlotWidget):
             axis.setTextPen("#222")
             axis.setTickFont(font)
             axis.enableAutoSIPrefix(False)
-        plot.setLabel("bottom", "probability", color="#222", **{"font-size": "12pt"})
+        plot.setLabel("bottom", _tr(PROBABILITY), color="#222", **{"font-size": "12pt"})
         self.bar_item = pg.BarGraphItem(
             x0=[0.0], y=[0.0], height=BAR_HEIGHT, width=[0.0], brush=KEPT_COLOR, pen=None
         )
@@ -200,9 +213,11 @@ class LogitBars(pg.PlotWidget):
                 item.setVisible(False)
                 continue
             p = float(self.probs[i])
-            text = {"kept": f"{p:.1%}", "chosen": f"{p:.1%}  ◀ chosen", "cut": f"cut ({p:.1%})"}[
-                kinds[i]
-            ]
+            text = {
+                "kept": f"{p:.1%}",
+                "chosen": _tr(CHOSEN).format(p=f"{p:.1%}"),
+                "cut": _tr(CUT).format(p=f"{p:.1%}"),
+            }[kinds[i]]
             end = p if self.original is None else max(p, float(self.original[i]))
             item.setText(text, color=self._text_color(kinds[i]))
             item.setPos(end + 0.004, float(y[i]))
@@ -216,20 +231,24 @@ class LogitBars(pg.PlotWidget):
         for side in ("left", "bottom"):
             plot.getAxis(side).setPen(foreground)
             plot.getAxis(side).setTextPen(foreground)
-        plot.setLabel("bottom", "probability", color=foreground, **{"font-size": "12pt"})
+        plot.setLabel("bottom", _tr(PROBABILITY), color=foreground, **{"font-size": "12pt"})
         self.outline_item.setOpts(pen=pg.mkPen(foreground, width=1.5, style=Qt.PenStyle.DashLine))
         title, self._title = getattr(self, "_title", None), None
         if title is not None:
-            self._update_title("dashed" in title)
+            self._update_title(self._with_outline)
         for item, kind in zip(self._texts, self._kinds):
             item.setColor(self._text_color(kind))
 
     def _update_title(self, with_outline: bool) -> None:
-        title = (
-            "solid: sampled from (T, top-p, top-k) · dashed: model at T = 1 · grey: cut"
-            if with_outline
-            else "next-token probabilities"
-        )
+        self._with_outline = with_outline
+        title = _tr(LEGEND) if with_outline else _tr(PLAIN_TITLE)
         if getattr(self, "_title", None) != title:
             self._title = title
             self.getPlotItem().setTitle(title, color=self._fg.name(), size="11pt")
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "_with_outline"):
+            self.set_colors(self.backgroundBrush().color().name(), self._fg.name())
+            if self.labels:
+                self._show(self.labels, self.original, self.probs, self.kept, self.chosen)
+        super().changeEvent(event)

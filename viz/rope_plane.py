@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -32,6 +32,26 @@ from llamalens.viz.plot_style import (
 )
 
 SERIES = ("q_before", "q_after", "k_before", "k_after")
+PAIR = QT_TRANSLATE_NOOP("RopePlane", "pair i:")
+NO_KEY = QT_TRANSLATE_NOOP("RopePlane", "Σ —  (no key token chosen)")
+SUM = QT_TRANSLATE_NOOP("RopePlane", "Σ = {sum} (= score)")
+ALL_PAIRS = QT_TRANSLATE_NOOP(
+    "RopePlane",
+    "all {n} pairs (hd = {hd}); θᵢ runs from {first} to {last} rad per position. "
+    "Click a point or bar to pick a pair.",
+)
+ONE_PAIR = QT_TRANSLATE_NOOP("RopePlane", "pair i = {i}: θᵢ = {theta} rad/position")
+QUERY_ANGLE = QT_TRANSLATE_NOOP("RopePlane", "query m = {m}: m·θᵢ = {angle} rad = {turns} turns")
+KEY_ANGLE = QT_TRANSLATE_NOOP(
+    "RopePlane", "key n = {n}: n·θᵢ = {angle} rad; (m−n)·θᵢ = {delta} rad"
+)
+CONTRIBUTION = QT_TRANSLATE_NOOP("RopePlane", "contribution {value}")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("RopePlane", text)
+
+
 TWO_PI = 2.0 * np.pi
 
 
@@ -209,7 +229,8 @@ class RopePlane(QWidget):
         self.pair_spin.valueChanged.connect(lambda v: self._choose(None if v < 0 else v))
         header = QHBoxLayout()
         header.addWidget(self.title_label, 1)
-        header.addWidget(text_label("pair i:", 13))
+        self.pair_label = text_label(_tr(PAIR), 13)
+        header.addWidget(self.pair_label)
         header.addWidget(self.pair_spin)
         box = QWidget()
         box_layout = QVBoxLayout(box)
@@ -408,7 +429,7 @@ class RopePlane(QWidget):
         c = self._view.contributions
         self._bars.setVisible(c is not None)
         if c is None:
-            self.sum_label.setText("Σ —  (no key token chosen)")
+            self.sum_label.setText(_tr(NO_KEY))
             return
         fade = 255 if self._pair is None else 90
         brushes = [
@@ -422,28 +443,39 @@ class RopePlane(QWidget):
         self._bars.setOpts(
             x=np.arange(c.size, dtype=float), height=c, width=0.8, brushes=brushes, pens=pens
         )
-        self.sum_label.setText(f"Σ = {self.contribution_sum():.4f} (= score)")
+        self.sum_label.setText(_tr(SUM).format(sum=f"{self.contribution_sum():.4f}"))
 
     def _draw_info(self) -> None:
         view, i = self._view, self._pair
         n, hd = view.theta.size, 2 * view.theta.size
         if i is None:
             self.info_label.setText(
-                f"all {n} pairs (hd = {hd}); θᵢ runs from {view.theta[0]:.3g} to "
-                f"{view.theta[-1]:.3g} rad per position. Click a point or bar to pick a pair."
+                _tr(ALL_PAIRS).format(
+                    n=n, hd=hd, first=f"{view.theta[0]:.3g}", last=f"{view.theta[-1]:.3g}"
+                )
             )
             return
         th, m = view.theta[i], view.q_pos
         parts = [
-            f"pair i = {i}: θᵢ = {th:.4g} rad/position",
-            f"query m = {m}: m·θᵢ = {m * th:.4g} rad = {m * th / TWO_PI:.3g} turns",
+            _tr(ONE_PAIR).format(i=i, theta=f"{th:.4g}"),
+            _tr(QUERY_ANGLE).format(m=m, angle=f"{m * th:.4g}", turns=f"{m * th / TWO_PI:.3g}"),
         ]
         if view.k_pos is not None:
             k = view.k_pos
-            parts.append(f"key n = {k}: n·θᵢ = {k * th:.4g} rad; (m−n)·θᵢ = {(m - k) * th:.4g} rad")
+            parts.append(
+                _tr(KEY_ANGLE).format(n=k, angle=f"{k * th:.4g}", delta=f"{(m - k) * th:.4g}")
+            )
         if view.contributions is not None:
-            parts.append(f"contribution {view.contributions[i]:+.4f}")
+            parts.append(_tr(CONTRIBUTION).format(value=f"{view.contributions[i]:+.4f}"))
         self.info_label.setText(" · ".join(parts))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange and hasattr(self, "pair_label"):
+            self.pair_label.setText(_tr(PAIR))
+            if getattr(self, "_view", None) is not None:
+                self._draw_contributions()
+                self._draw_info()
+        super().changeEvent(event)
 
     # ----------------------------------------------------------------- interaction
     def _sync_spin(self, n: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWidgetItem
 
@@ -13,6 +13,12 @@ from llamalens.viz.token_text import visible_text
 SPECIAL_BG = QColor("#f3e0ff")
 NORMAL_BG = QColor("#e8f0fe")
 CHIP_TEXT = QColor("#111111")
+TOKEN_TIP = QT_TRANSLATE_NOOP(
+    "TokenStrip", "position {i}\ntoken id {id}\ntext {text}\nbytes {bytes}"
+)
+SPECIAL_TIP = QT_TRANSLATE_NOOP(
+    "TokenStrip", "position {i}\nspecial token id {id}\ntext {text}\nbytes {bytes}"
+)
 
 
 class TokenStrip(QListWidget):
@@ -74,8 +80,12 @@ class TokenStrip(QListWidget):
             item.setBackground(QBrush(SPECIAL_BG if sp else NORMAL_BG))
             item.setForeground(QBrush(CHIP_TEXT))  # chips are light in every theme
             spaced = " ".join(hx[j : j + 2] for j in range(0, len(hx), 2))
-            kind = "special token" if sp else "token"
-            item.setToolTip(f"position {i}\n{kind} id {tid}\ntext {text!r}\nbytes {spaced}")
+            tip = SPECIAL_TIP if sp else TOKEN_TIP
+            item.setToolTip(
+                QCoreApplication.translate("TokenStrip", tip).format(
+                    i=i, id=tid, text=repr(text), bytes=spaced
+                )
+            )
             self.addItem(item)
         self.setUpdatesEnabled(True)
         self.blockSignals(False)

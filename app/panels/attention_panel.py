@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -14,13 +14,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from llamalens.app.stage_view import map_style
+from llamalens.app.stage_view import map_style, stage_label
 from llamalens.app.state import InspectorState
-from llamalens.model.attention import STAGE_LABELS, STAGES
+from llamalens.model.attention import STAGES
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
-KEY_HELP = "←/→ head · ↑/↓ layer · Tab stage · Home/End first/last head"
+KEY_HELP = QT_TRANSLATE_NOOP(
+    "AttentionPanel", "←/→ head · ↑/↓ layer · Tab stage · Home/End first/last head"
+)
+SCALE_NAMES = {
+    "linear": QT_TRANSLATE_NOOP("AttentionPanel", "linear"),
+    "log": QT_TRANSLATE_NOOP("AttentionPanel", "log"),
+    "gamma": QT_TRANSLATE_NOOP("AttentionPanel", "gamma"),
+}
 
 
 class AttentionPanel(QWidget):
@@ -36,18 +43,15 @@ class AttentionPanel(QWidget):
         self.stage_combo = QComboBox()
         self.stage_combo.setObjectName("stageCombo")
         for stage in STAGES:
-            self.stage_combo.addItem(STAGE_LABELS[stage], stage)
+            self.stage_combo.addItem(stage_label(stage), stage)
         self.stage_combo.setCurrentIndex(STAGES.index(state.stage))
         self.map = AttentionMap()
-        self.readout = QLabel(KEY_HELP)
+        self.readout = QLabel()
         self.readout.setObjectName("attentionReadout")
         row = QHBoxLayout()
-        for label, w in (
-            ("Layer", self.layer_spin),
-            ("Head", self.head_spin),
-            ("Stage", self.stage_combo),
-        ):
-            row.addWidget(QLabel(label))
+        self.row_labels = [QLabel(), QLabel(), QLabel(), QLabel(), QLabel()]
+        for label, w in zip(self.row_labels, (self.layer_spin, self.head_spin, self.stage_combo)):
+            row.addWidget(label)
             row.addWidget(w)
         row.addStretch(1)
         lay = QVBoxLayout(self)
@@ -57,9 +61,44 @@ class AttentionPanel(QWidget):
         lay.addWidget(self.map, 1)
         lay.addWidget(self.readout)
         self._connect()
+        self.retranslate()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         for w in (self, self.map, self.layer_spin, self.head_spin, self.stage_combo):
             w.installEventFilter(self)
+
+    def retranslate(self) -> None:
+        """Every text of the panel in the current language."""
+        for label, text in zip(
+            self.row_labels,
+            (
+                self.tr("Layer"),
+                self.tr("Head"),
+                self.tr("Stage"),
+                self.tr("Colours"),
+                self.tr("Scale"),
+            ),
+        ):
+            label.setText(text)
+        for i, stage in enumerate(STAGES):
+            self.stage_combo.setItemText(i, stage_label(stage))
+        for i, scale in enumerate(SCALES):
+            self.scale_combo.setItemText(i, self.tr(SCALE_NAMES[scale]))
+        self.readout.setText(self.tr(KEY_HELP))
+        self.fixed_check.setText(self.tr("0–1 range"))
+        self.fixed_check.setToolTip(self.tr("Colour probabilities on a fixed 0..1 range"))
+        self.sink_check.setText(self.tr("Hide first column"))
+        self.sink_check.setToolTip(
+            self.tr(
+                "Draw the first key (the attention sink) as masked so the "
+                "rest of the map gets the colour range"
+            )
+        )
+        self.refresh()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _color_row(self) -> QHBoxLayout:
         """Colormap, colour scale (γ), fixed 0–1 range and the hidden sink column."""
@@ -71,36 +110,34 @@ class AttentionPanel(QWidget):
         )
         self.scale_combo = QComboBox()
         self.scale_combo.setObjectName("scaleCombo")
-        self.scale_combo.addItems(list(SCALES))
+        for scale in SCALES:
+            self.scale_combo.addItem(self.tr(SCALE_NAMES[scale]), scale)
         self.gamma_spin = QDoubleSpinBox()
         self.gamma_spin.setObjectName("gammaSpin")
         self.gamma_spin.setRange(0.1, 3.0)
         self.gamma_spin.setSingleStep(0.1)
         self.gamma_spin.setValue(0.5)
         self.gamma_spin.setPrefix("γ ")
-        self.scale_combo.currentTextChanged.connect(lambda v: self.state.set_display(scale=v))
-        self.gamma_spin.valueChanged.connect(lambda v: self.state.set_display(gamma=v))
-        self.fixed_check = QCheckBox("0–1 range")
-        self.fixed_check.setObjectName("fixedRangeCheck")
-        self.fixed_check.setToolTip("Colour probabilities on a fixed 0..1 range")
-        self.fixed_check.toggled.connect(lambda on: self.state.set_display(fixed_range=on))
-        self.sink_check = QCheckBox("Hide first column")
-        self.sink_check.setObjectName("hideSinkCheck")
-        self.sink_check.setToolTip(
-            "Draw the first key (the attention sink) as masked so the "
-            "rest of the map gets the colour range"
+        self.scale_combo.currentIndexChanged.connect(
+            lambda i: self.state.set_display(scale=self.scale_combo.itemData(i))
         )
+        self.gamma_spin.valueChanged.connect(lambda v: self.state.set_display(gamma=v))
+        self.fixed_check = QCheckBox()
+        self.fixed_check.setObjectName("fixedRangeCheck")
+        self.fixed_check.toggled.connect(lambda on: self.state.set_display(fixed_range=on))
+        self.sink_check = QCheckBox()
+        self.sink_check.setObjectName("hideSinkCheck")
         self.sink_check.toggled.connect(lambda on: self.state.set_display(hide_first=on))
         row = QHBoxLayout()
         for label, w in (
-            ("Colours", self.cmap_combo),
-            ("Scale", self.scale_combo),
+            (self.row_labels[3], self.cmap_combo),
+            (self.row_labels[4], self.scale_combo),
             (None, self.gamma_spin),
             (None, self.fixed_check),
             (None, self.sink_check),
         ):
             if label:
-                row.addWidget(QLabel(label))
+                row.addWidget(label)
             row.addWidget(w)
         row.addStretch(1)
         return row
@@ -140,7 +177,7 @@ class AttentionPanel(QWidget):
         self.map.set_hide_first_column(d.hide_first)
         for widget, setter, value in (
             (self.cmap_combo, self.cmap_combo.setCurrentText, d.colormap),
-            (self.scale_combo, self.scale_combo.setCurrentText, d.scale),
+            (self.scale_combo, self.scale_combo.setCurrentIndex, SCALES.index(d.scale)),
             (self.gamma_spin, self.gamma_spin.setValue, d.gamma),
             (self.fixed_check, self.fixed_check.setChecked, d.fixed_range),
             (self.sink_check, self.sink_check.setChecked, d.hide_first),
@@ -170,7 +207,9 @@ class AttentionPanel(QWidget):
         self.stage_combo.setCurrentIndex(STAGES.index(s.stage))
         self.stage_combo.blockSignals(False)
         kv = s.trace.kv_head(s.head)
-        title = f"layer {s.layer} · head {s.head} (KV {kv}) · {STAGE_LABELS[s.stage]}"
+        title = self.tr("layer {layer} · head {head} (KV {kv}) · {stage}").format(
+            layer=s.layer, head=s.head, kv=kv, stage=stage_label(s.stage)
+        )
         if s.shown_variant:  # short: the title's width sets the map's; the window names it
             title = f"[variant] {title}"
         style = map_style(s.trace, s.stage)

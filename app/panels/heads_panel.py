@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -46,13 +46,19 @@ class HeadGridPanel(QWidget):
         mask = s.trace.map_mask("probs")
         self.grid.set_maps(maps, s.trace.n_kv_heads, selected=s.head, layer=s.layer, mask=mask)
         self.caption.setText(
-            f"Layer {s.layer}: {s.n_heads} heads, {s.trace.n_kv_heads} KV "
-            "heads (same colour = same keys and values)"
+            self.tr(
+                "Layer {layer}: {heads} heads, {kv} KV heads (same colour = same keys and values)"
+            ).format(layer=s.layer, heads=s.n_heads, kv=s.trace.n_kv_heads)
         )
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         self.refresh()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.refresh()
+        super().changeEvent(event)
 
 
 class HeadStatsPanel(QWidget):
@@ -62,10 +68,7 @@ class HeadStatsPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.table = HeadStatsTable()
-        self.note = QLabel(
-            "Induction is measured on a repeated random-token sequence. "
-            "Double-click a row to show that head."
-        )
+        self.note = QLabel()
         self.note.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -73,6 +76,21 @@ class HeadStatsPanel(QWidget):
         lay.addWidget(self.note)
         self.table.head_chosen.connect(self._jump)
         state.analysis_changed.connect(self.refresh)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.note.setText(
+            self.tr(
+                "Induction is measured on a repeated random-token sequence. "
+                "Double-click a row to show that head."
+            )
+        )
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+            self.refresh()
+        super().changeEvent(event)
 
     def _jump(self, layer: int, head: int) -> None:
         self.state.set_layer(layer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -15,10 +16,22 @@ class LensPanel(QWidget):
         self.table = LogitLensTable()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
-        lay.addWidget(QLabel("Final norm + output applied after each layer (last positions)"))
+        self.caption = QLabel()
+        lay.addWidget(self.caption)
         lay.addWidget(self.table, 1)
         self.table.cell_chosen.connect(self._chosen)
         state.analysis_changed.connect(self.refresh)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self.caption.setText(
+            self.tr("Final norm + output applied after each layer (last positions)")
+        )
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _chosen(self, layer: int, position: int) -> None:
         self.state.set_layer(layer)

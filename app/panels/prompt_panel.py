@@ -39,23 +39,18 @@ class PromptPanel(QWidget):
         self.state = state
         self.edit = QPlainTextEdit(EXAMPLES[0])
         self.edit.setObjectName("promptEdit")
-        self.edit.setPlaceholderText("Type a prompt, then press Ctrl+Enter")
         self.edit.installEventFilter(self)
-        self.chat = QCheckBox("Chat template")
+        self.chat = QCheckBox()
         self.chat.setObjectName("chatCheck")
-        self.chat.setToolTip("Wrap the prompt as a user message in the model's chat format")
-        self.plain = QCheckBox("Special tokens as text")
+        self.plain = QCheckBox()
         self.plain.setObjectName("plainCheck")
-        self.plain.setToolTip(
-            "Keep text like <|im_start|> as plain text instead of the special token"
-        )
         self.examples = QComboBox()
         self.examples.setObjectName("examplesCombo")
-        self.examples.addItem("Examples…")
+        self.examples.addItem("")
         for text in EXAMPLES:
             self.examples.addItem(text.replace("\n", " ⏎ ")[:48], text)
         self.examples.activated.connect(self._example)
-        self.run_button = QPushButton("Run  (Ctrl+Enter)")
+        self.run_button = QPushButton()
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.run_requested)
         row = QHBoxLayout()
@@ -73,6 +68,26 @@ class PromptPanel(QWidget):
         self.plain.toggled.connect(self._store)
         state.prompt_changed.connect(self._show)
         state.model_changed.connect(self._model_changed)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every text of the panel in the current language."""
+        self.edit.setPlaceholderText(self.tr("Type a prompt, then press Ctrl+Enter"))
+        self.chat.setText(self.tr("Chat template"))
+        self.chat.setToolTip(
+            self.tr("Wrap the prompt as a user message in the model's chat format")
+        )
+        self.plain.setText(self.tr("Special tokens as text"))
+        self.plain.setToolTip(
+            self.tr("Keep text like <|im_start|> as plain text instead of the special token")
+        )
+        self.examples.setItemText(0, self.tr("Examples…"))
+        self.run_button.setText(self.tr("Run  (Ctrl+Enter)"))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _store(self, *_args) -> None:
         self.state.set_prompt(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -16,9 +16,7 @@ class RopePanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.plane = RopePlane()
-        self.caption = QLabel(
-            "Click a cell of the attention map to choose the query (row) and key (column) tokens."
-        )
+        self.caption = QLabel(self._hint())
         self.caption.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -47,9 +45,15 @@ class RopePanel(QWidget):
         q = t.rope_query(s.layer, s.head, s.token)
         k = t.rope_key(s.layer, s.head, s.key)
         parts = t.pair_contributions(s.layer, s.head, s.token, s.key)
-        title = (
-            f"layer {s.layer} · head {s.head} · query {s.token} "
-            f"{t.token_strs[s.token]!r} · key {s.key} {t.token_strs[s.key]!r}"
+        title = self.tr(
+            "layer {layer} · head {head} · query {q} {q_text} · key {k} {k_text}"
+        ).format(
+            layer=s.layer,
+            head=s.head,
+            q=s.token,
+            q_text=repr(t.token_strs[s.token]),
+            k=s.key,
+            k_text=repr(t.token_strs[s.key]),
         )
         self.plane.set_view(
             q.before,
@@ -64,9 +68,22 @@ class RopePanel(QWidget):
         )
         score = float(t.scores(s.layer, s.head)[s.token, s.key])
         self.caption.setText(
-            f"Raw score at (query {s.token}, key {s.key}) = {score:.4f}: "
-            "the sum of the per-pair contributions below."
+            self.tr(
+                "Raw score at (query {q}, key {k}) = {score}: "
+                "the sum of the per-pair contributions below."
+            ).format(q=s.token, k=s.key, score=f"{score:.4f}")
         )
+
+    def _hint(self) -> str:
+        return self.tr(
+            "Click a cell of the attention map to choose the query (row) and key (column) tokens."
+        )
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.caption.setText(self._hint())
+            self.refresh()
+        super().changeEvent(event)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)

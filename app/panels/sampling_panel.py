@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -69,43 +69,40 @@ class SamplingPanel(QWidget):
     def _build_controls(self) -> None:
         self.temperature_slider = self._slider("temperatureSlider", 2 * TEMP_STEPS, TEMP_STEPS)
         self.top_p_slider = self._slider("topPSlider", P_STEPS, P_STEPS)
-        self.top_k_spin = self._spin("topKSpin", 0, 100_000, 0, "0 = no top-k limit")
+        self.top_k_spin = self._spin("topKSpin", 0, 100_000, 0, "")
         self.top_k_spin.valueChanged.connect(self._store_settings)
-        self.shown_spin = self._spin("shownSpin", 3, 50, 12, "tokens shown")
+        self.shown_spin = self._spin("shownSpin", 3, 50, 12, "")
         self.shown_spin.valueChanged.connect(self.redraw)
-        self.seed_spin = self._spin("seedSpin", 0, 2**31 - 1, 0, "seed of the next draw")
+        self.seed_spin = self._spin("seedSpin", 0, 2**31 - 1, 0, "")
         self.seed_spin.valueChanged.connect(self._store_settings)
-        self.n_spin = self._spin("generateSpin", 1, 4096, 10, "tokens to generate")
+        self.n_spin = self._spin("generateSpin", 1, 4096, 10, "")
         self.t_label, self.p_label = QLabel(), QLabel()
-        self.chosen_label = QLabel("Choose a token with Greedy or Sample, then Append it.")
+        self.chosen_label = QLabel()
         self.chosen_label.setObjectName("chosenLabel")
         self.history = QListWidget()
         self.history.setObjectName("samplingHistory")
         self.history.setMaximumHeight(80)
         self.bars.setMinimumHeight(240)
+        self.labels = [QLabel() for _ in range(6)]
         grid = QGridLayout()
-        grid.addWidget(QLabel("Temperature"), 0, 0)
+        grid.addWidget(self.labels[0], 0, 0)
         grid.addWidget(self.temperature_slider, 0, 1)
         grid.addWidget(self.t_label, 0, 2)
-        grid.addWidget(QLabel("Top-p"), 1, 0)
+        grid.addWidget(self.labels[1], 1, 0)
         grid.addWidget(self.top_p_slider, 1, 1)
         grid.addWidget(self.p_label, 1, 2)
         row = QHBoxLayout()
-        for label, w in (
-            ("Top-k", self.top_k_spin),
-            ("Show", self.shown_spin),
-            ("Seed", self.seed_spin),
-        ):
-            row.addWidget(QLabel(label))
+        for label, w in zip(self.labels[2:5], (self.top_k_spin, self.shown_spin, self.seed_spin)):
+            row.addWidget(label)
             row.addWidget(w)
         buttons = QHBoxLayout()
-        for name, text, slot in (
-            ("greedyButton", "Greedy", self.choose_greedy),
-            ("sampleButton", "Sample", self.choose_sample),
-            ("appendButton", "Append", self.append_chosen),
-            ("generateButton", "Generate", self._generate),
+        for name, slot in (
+            ("greedyButton", self.choose_greedy),
+            ("sampleButton", self.choose_sample),
+            ("appendButton", self.append_chosen),
+            ("generateButton", self._generate),
         ):
-            b = QPushButton(text)
+            b = QPushButton()
             b.setObjectName(name)
             b.clicked.connect(slot)
             setattr(self, name.replace("Button", "_button"), b)
@@ -118,9 +115,48 @@ class SamplingPanel(QWidget):
         lay.addLayout(row)
         lay.addLayout(buttons)
         lay.addWidget(self.chosen_label)
-        lay.addWidget(QLabel("History"))
+        lay.addWidget(self.labels[5])
         lay.addWidget(self.history, 1)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every text of the panel in the current language."""
+        for label, text in zip(
+            self.labels,
+            (
+                self.tr("Temperature"),
+                self.tr("Top-p"),
+                self.tr("Top-k"),
+                self.tr("Show"),
+                self.tr("Seed"),
+                self.tr("History"),
+            ),
+        ):
+            label.setText(text)
+        for button, text in (
+            (self.greedy_button, self.tr("Greedy")),
+            (self.sample_button, self.tr("Sample")),
+            (self.append_button, self.tr("Append")),
+            (self.generate_button, self.tr("Generate")),
+        ):
+            button.setText(text)
+        for spin, tip in (
+            (self.top_k_spin, self.tr("0 = no top-k limit")),
+            (self.shown_spin, self.tr("tokens shown")),
+            (self.seed_spin, self.tr("seed of the next draw")),
+            (self.n_spin, self.tr("tokens to generate")),
+        ):
+            spin.setToolTip(tip)
+        if self.chosen is None:
+            self.chosen_label.setText(
+                self.tr("Choose a token with Greedy or Sample, then Append it.")
+            )
         self._update_labels()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     # ---- values ---------------------------------------------------------------------------
     def params(self, seed: int | None = None) -> SamplingParams:
@@ -161,7 +197,7 @@ class SamplingPanel(QWidget):
     def _update_labels(self) -> None:
         self.t_label.setText(
             f"{self.temperature_slider.value() / TEMP_STEPS:.2f}"
-            + (" (greedy)" if self.temperature_slider.value() == 0 else "")
+            + (self.tr(" (greedy)") if self.temperature_slider.value() == 0 else "")
         )
         self.p_label.setText(f"{self.top_p_slider.value() / P_STEPS:.2f}")
 
@@ -192,14 +228,16 @@ class SamplingPanel(QWidget):
     def choose_greedy(self) -> None:
         if self.state.trace is None:
             return
-        self._choose(int(np.argmax(self.state.trace.last_logits)), "greedy")
+        self._choose(int(np.argmax(self.state.trace.last_logits)), self.tr("greedy"))
 
     def choose_sample(self) -> None:
         if self.state.trace is None:
             return
         params = self.state.sampling
         result = sample(self.state.trace.last_logits, params)
-        how = f"sampled T={params.temperature:.2f} seed {params.seed}"
+        how = self.tr("sampled T={t} seed {seed}").format(
+            t=f"{params.temperature:.2f}", seed=params.seed
+        )
         self._choose(result.token, how, float(result.final[result.token]))
         # the next draw differs, and stays reproducible
         self.state.set_sampling(replace(params, seed=(params.seed or 0) + 1))
@@ -208,13 +246,17 @@ class SamplingPanel(QWidget):
         self.chosen = token
         text = visible_text(self._tokens([token])[0].text)
         p = "" if prob is None else f", p={prob:.3f}"
-        self.chosen_label.setText(f"Chosen: {text!s} (id {token}, {how}{p}). Append adds it.")
+        self.chosen_label.setText(
+            self.tr("Chosen: {text} (id {id}, {how}{p}). Append adds it.").format(
+                text=text, id=token, how=how, p=p
+            )
+        )
         self.last_choice = (token, how)
         self.redraw()
 
     def append_chosen(self) -> None:
         if self.chosen is None:
-            self.chosen_label.setText("Choose a token first (Greedy or Sample).")
+            self.chosen_label.setText(self.tr("Choose a token first (Greedy or Sample)."))
             return
         token, how = self.last_choice
         self.state.add_history(

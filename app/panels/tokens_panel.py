@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -13,7 +14,7 @@ class TokensPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.strip = TokenStrip()
-        self.label = QLabel("Tokens")
+        self.label = QLabel(self.tr("Tokens"))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.label)
@@ -31,5 +32,16 @@ class TokensPanel(QWidget):
         )
         self.strip.select_token(self.state.token)
         dropped = self.state.run.dropped
-        note = f" · {len(dropped)} byte(s) without a token were dropped" if dropped else ""
-        self.label.setText(f"{t.n_tokens} tokens (click one to select it as the query)" + note)
+        note = (
+            self.tr(" · {n} byte(s) without a token were dropped").format(n=len(dropped))
+            if dropped
+            else ""
+        )
+        label = self.tr("{n} tokens (click one to select it as the query)")
+        self.label.setText(label.format(n=t.n_tokens) + note)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.label.setText(self.tr("Tokens"))
+            self.refresh()
+        super().changeEvent(event)

@@ -167,6 +167,30 @@ def test_append_after_opening_a_session_continues_its_trace(qtbot, window, tmp_p
     assert window.state.trace.token_ids.tolist() == before + [token]
 
 
+def test_a_saved_walkthrough_runs_without_the_model(qtbot, window, empty, tmp_path):
+    """The walkthrough's values and step are saved: every step shows without weights."""
+    from llamalens.app.walkthrough.steps import STEP_IDS
+
+    with qtbot.waitSignal(window.state.detail_changed, timeout=60_000):
+        window.walkthrough.action.trigger()
+    window.state.set_walk_step("silu")
+    path = tmp_path / "walk.llamalens"
+    save_session(window, path)
+    window.walkthrough.action.trigger()
+    open_session(empty, path)
+    empty.walkthrough.action.trigger()
+    assert empty.state.walk_step == "silu"
+    assert empty.walkthrough.status() == "ready"
+    for step in STEP_IDS:
+        empty.state.set_walk_step(step)
+        empty.walkthrough.refresh()
+        assert empty.walkthrough.view.tensors.captions(), step
+    np.testing.assert_array_equal(
+        empty.state.current_detail().gate, window.state.current_detail().gate
+    )
+    empty.walkthrough.action.trigger()
+
+
 def test_a_variants_session_keeps_the_variant_and_the_baseline(qtbot, window, tmp_path):
     from llamalens.model.variants import HeadAblation, RopeChange, Variant
 

@@ -178,3 +178,40 @@ def test_corrupt_files_are_refused(tmp_path, saved, damage):
         bad.write_text("hello, not a session")
     with pytest.raises(ValueError, match=r"bad\.llamalens"):
         load_session(bad)
+
+
+def write(path, arrays) -> None:
+    with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to a name
+        np.savez(f, **arrays)
+
+
+def test_walkthrough_detail_round_trips_and_is_checked(tmp_path, session, loaded):
+    """A lesson without the weights: the walkthrough's values travel in the session."""
+    from dataclasses import replace
+
+    from llamalens.model.position_capture import LAYER_ROWS
+
+    ids = session.trace.token_ids.tolist()
+    detail = loaded.walk(ids, [len(ids) - 1, 2])
+    path = tmp_path / "d.llamalens"
+    save_session(replace(session, detail=detail), path)
+    back = load_session(path).detail
+    assert back.positions == detail.positions
+    for name in (*LAYER_ROWS, "embeddings", "logits", "final_normed", "attn_gain"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(detail, name))
+    save_session(session, tmp_path / "plain.llamalens")
+    assert load_session(tmp_path / "plain.llamalens").detail is None
+
+    arrays = session_arrays(replace(session, detail=detail))
+    bad = dict(arrays, detail_gate=arrays["detail_gate"][:, :, :5])
+    write(tmp_path / "bad.llamalens", bad)
+    with pytest.raises(ValueError, match=r"bad\.llamalens: walkthrough detail gate has shape"):
+        load_session(tmp_path / "bad.llamalens")
+    other = dict(arrays, detail_resid_post=arrays["detail_resid_post"] + 1.0)
+    write(tmp_path / "other.llamalens", other)
+    with pytest.raises(ValueError, match="does not belong to the trace"):
+        load_session(tmp_path / "other.llamalens")
+    missing = {k: v for k, v in arrays.items() if k != "detail_logits"}
+    write(tmp_path / "missing.llamalens", missing)
+    with pytest.raises(ValueError, match="walkthrough detail lacks the 'logits' array"):
+        load_session(tmp_path / "missing.llamalens")
