@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(self)
         self.texts.bind(dock.setWindowTitle, title)
+        self.dock_titles[name] = title  # the source: what-if labels translate it again
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self.docks: dict[str, QDockWidget] = {}
+        self.dock_titles: dict[str, str] = {}
         self.attention = AttentionPanel(s)
         self.setCentralWidget(self.attention)
         self.prompt = PromptPanel(s)
@@ -358,8 +360,7 @@ class MainWindow(QMainWindow):
             self.show_error(self.tr("Could not run"), message)
         elif request_id in self.whatif.request_ids:
             self._set_busy(False)
-            what = "rank the heads" if request_id == self.whatif.rank_id else "compare"
-            self.show_error(f"Could not {what}", message)
+            self.show_error(self.whatif.failure(request_id), message)
 
     # ---- status bar -----------------------------------------------------------------------
     def _show_model(self) -> None:
@@ -395,6 +396,7 @@ class MainWindow(QMainWindow):
         self.texts.retranslate()
         self.menus.retranslate()
         self.exports.retranslate()
+        self.whatif.show_labels()  # dock titles again with their variant mark
         self._show_model()
         if self.state.trace is not None:
             self._show_run()

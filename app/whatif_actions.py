@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import QFileDialog, QMenu
 
+from llamalens.app.export_actions import COPY_FIGURE, EXPORT_FIGURE, FIGURE_FILTER
 from llamalens.app.figures import figure_title
 from llamalens.app.panels.before_after_panel import BeforeAfterPanel
 from llamalens.app.panels.compare_panel import ComparePanel
@@ -24,7 +25,6 @@ from llamalens.app.state import Comparison
 from llamalens.model.variants import Variant
 from llamalens.viz.export import copy_figure_to_clipboard, export_figure
 
-FIGURE_FILTER = "PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)"
 # docks that show the current trace: their titles say when it is a variant's
 TRACE_DOCKS = ("tokensDock", "headsDock", "statsDock", "lensDock", "ropeDock", "samplingDock")
 
@@ -42,16 +42,24 @@ class WhatIfActions:
         self.ranking = RankingPanel(s)
         self.rope = RopeWhatIfPanel(s)
         self.compare = ComparePanel(s)
-        win._dock("What if", "whatifDock", self.panel, right)
-        win._dock("Before / after", "beforeAfterDock", self.before_after, right)
-        win._dock("RoPE what-if", "ropeWhatIfDock", self.rope, right)
-        win._dock("Compare", "compareDock", self.compare, right)
-        win._dock("Head ranking", "rankingDock", self.ranking, left)
+        win._dock(QT_TRANSLATE_NOOP("MainWindow", "What if"), "whatifDock", self.panel, right)
+        win._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Before / after"),
+            "beforeAfterDock",
+            self.before_after,
+            right,
+        )
+        win._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "RoPE what-if"), "ropeWhatIfDock", self.rope, right
+        )
+        win._dock(QT_TRANSLATE_NOOP("MainWindow", "Compare"), "compareDock", self.compare, right)
+        win._dock(
+            QT_TRANSLATE_NOOP("MainWindow", "Head ranking"), "rankingDock", self.ranking, left
+        )
         docks = win.docks
         for name in ("whatifDock", "beforeAfterDock", "ropeWhatIfDock", "compareDock"):
             win.tabifyDockWidget(docks["samplingDock"], docks[name])
         win.tabifyDockWidget(docks["lensDock"], docks["rankingDock"])
-        self._titles = {name: dock.windowTitle() for name, dock in docks.items()}
         self.rank_id = self.compare_id = -1
         self._compare_names: tuple[str, str] = ("A", "B")
         self.panel.run_requested.connect(win.run_prompt)
@@ -98,20 +106,20 @@ class WhatIfActions:
     def rank_heads(self, layers, mode: str, target) -> None:
         """Rank heads of ``layers`` (None: all) for the shown prompt and variant."""
         if self.win.state.trace is None:
-            self.win.show_error("Nothing to rank", "Run a prompt first.")
+            self.win.show_error(self.tr("Nothing to rank"), self.tr("Run a prompt first."))
             return
         self.rank_id = self.win._new_id()
-        self.win._set_busy(True, "Ranking heads…")
+        self.win._set_busy(True, self.tr("Ranking heads…"))
         self.win._submit(RankRequest(self.rank_id, self._shown_run(), layers, mode, target))
 
     def run_compare(self, a: RunSpec, b: RunSpec) -> None:
         if not b.prompt.strip():
-            self.win.show_error("Nothing to compare", "Type prompt B first.")
+            self.win.show_error(self.tr("Nothing to compare"), self.tr("Type prompt B first."))
             return
         self.compare_id = self.win._new_id()
         self._compare_names = self.compare.names(a, b)
         self._compare_mode = "prompts" if a.prompt != b.prompt else "variant"
-        self.win._set_busy(True, "Comparing…")
+        self.win._set_busy(True, self.tr("Comparing…"))
         self.win._submit(CompareRequest(self.compare_id, a, b))
 
     def _on_ranked(self, request_id: int, ranking) -> None:
@@ -138,12 +146,21 @@ class WhatIfActions:
         """Window and dock titles name the variant the shown trace came from."""
         s, win = self.win.state, self.win
         shown = s.shown_variant
-        pending = "" if s.variant.label() == shown else " · variant set, not run yet"
+        pending = "" if s.variant.label() == shown else self.tr(" · variant set, not run yet")
         win.setWindowTitle(f"LlamaLens — {s.shown_title()}{pending}")
         for name in TRACE_DOCKS:
-            base = self._titles[name]
+            base = QCoreApplication.translate("MainWindow", win.dock_titles[name])
             win.docks[name].setWindowTitle(f"{base} [variant]" if shown else base)
             win.docks[name].setToolTip(f"variant: {shown}" if shown else "")
+
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate("WhatIfActions", text)
+
+    def failure(self, request_id: int) -> str:
+        """The title of the message when a what-if request failed."""
+        if request_id == self.rank_id:
+            return self.tr("Could not rank the heads")
+        return self.tr("Could not compare")
 
     # ---- export ---------------------------------------------------------------------------
     def title(self, *details: str) -> str:
@@ -152,9 +169,13 @@ class WhatIfActions:
 
     def _context_menu(self, widget, detail: str, pos) -> None:
         menu = QMenu(widget)
-        menu.addAction("Export Figure…", lambda: self.export_figure(widget, detail))
         menu.addAction(
-            "Copy Figure", lambda: copy_figure_to_clipboard(widget, title=self.title(detail))
+            QCoreApplication.translate("ExportActions", EXPORT_FIGURE),
+            lambda: self.export_figure(widget, detail),
+        )
+        menu.addAction(
+            QCoreApplication.translate("ExportActions", COPY_FIGURE),
+            lambda: copy_figure_to_clipboard(widget, title=self.title(detail)),
         )
         menu.popup(widget.mapToGlobal(pos))
         self.win.context_menu = menu  # for tests
@@ -163,7 +184,10 @@ class WhatIfActions:
         """A what-if plot as a titled PNG, SVG or PDF (asks for the file without ``path``)."""
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self.win, "Export figure", "llamalens-whatif.png", FIGURE_FILTER
+                self.win,
+                QCoreApplication.translate("ExportActions", "Export figure"),
+                "llamalens-whatif.png",
+                QCoreApplication.translate("ExportActions", FIGURE_FILTER),
             )
             if not path:
                 return None
@@ -176,7 +200,10 @@ class WhatIfActions:
             return None
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self.win, "Export head ranking", "llamalens-ranking.png", FIGURE_FILTER
+                self.win,
+                self.tr("Export head ranking"),
+                "llamalens-ranking.png",
+                QCoreApplication.translate("ExportActions", FIGURE_FILTER),
             )
             if not path:
                 return None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
 from llamalens.app.whatif_figures import draw_next_token
 from llamalens.viz.paired_bars import PairedBars
 
-IDLE = "Run a variant (What if) to see the next token before and after the change."
+IDLE = QT_TRANSLATE_NOOP(
+    "BeforeAfterPanel",
+    "Run a variant (What if) to see the next token before and after the change.",
+)
 
 
 class BeforeAfterPanel(QWidget):
@@ -18,7 +22,7 @@ class BeforeAfterPanel(QWidget):
         super().__init__(parent)
         self.state = state
         self.bars = PairedBars()
-        self.caption = QLabel(IDLE)
+        self.caption = QLabel()
         self.caption.setObjectName("beforeAfterCaption")
         self.caption.setWordWrap(True)
         lay = QVBoxLayout(self)
@@ -27,6 +31,7 @@ class BeforeAfterPanel(QWidget):
         lay.addWidget(self.bars, 1)
         state.baseline_changed.connect(self.refresh)
         state.trace_changed.connect(self.refresh)
+        self.refresh()
 
     def refresh(self, *_args) -> None:
         s = self.state
@@ -34,12 +39,17 @@ class BeforeAfterPanel(QWidget):
         shown = trace is not None and base is not None and trace.variant_label != ""
         self.bars.setVisible(shown)
         if not shown:
-            self.caption.setText(IDLE)
+            self.caption.setText(self.tr(IDLE))
             return
         draw_next_token(
             self.bars, base.last_logits, trace.last_logits, s.vocab, ("model", "variant")
         )
-        self.caption.setText(
-            f"Before: {s.model_name}. After: variant · {trace.variant_label}. "
-            "Δ log p = log p(after) − log p(before)."
+        text = self.tr(
+            "Before: {model}. After: variant · {label}. Δ log p = log p(after) − log p(before)."
         )
+        self.caption.setText(text.format(model=s.model_name, label=trace.variant_label))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.refresh()
+        super().changeEvent(event)

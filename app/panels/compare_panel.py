@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -23,7 +23,11 @@ from llamalens.app.whatif_figures import CompareFigure, draw_next_token
 from llamalens.model.variants import Variant
 from llamalens.viz.paired_bars import PairedBars
 
-MODES = (("two prompts", "prompts"), ("model vs variant", "variant"), ("two heads", "heads"))
+MODES = (
+    (QT_TRANSLATE_NOOP("ComparePanel", "two prompts"), "prompts"),
+    (QT_TRANSLATE_NOOP("ComparePanel", "model vs variant"), "variant"),
+    (QT_TRANSLATE_NOOP("ComparePanel", "two heads"), "heads"),
+)
 
 
 def excerpt(text: str, n: int = 24) -> str:
@@ -46,7 +50,7 @@ class ComparePanel(QWidget):
         row = self._controls()
         self.figure = CompareFigure()
         self.bars = PairedBars()
-        self.caption = QLabel("Choose two runs and press Compare.")
+        self.caption = QLabel()
         self.caption.setObjectName("compareCaption")
         self.caption.setWordWrap(True)
         split = QSplitter()
@@ -64,20 +68,36 @@ class ComparePanel(QWidget):
         state.trace_changed.connect(self._limits)
         state.display_changed.connect(self.refresh)
         self._mode_changed()
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        for i, (label, _mode) in enumerate(MODES):
+            self.mode_combo.setItemText(i, self.tr(label))
+        self.prompt_b.setPlaceholderText(self.tr("prompt B (A is the prompt above)"))
+        self.button.setText(self.tr("Compare"))
+        self.layer_b_label.setText(self.tr("B: layer"))
+        self.head_b_label.setText(self.tr("head"))
+        if self.state.comparison is None:
+            self.caption.setText(self.tr("Choose two runs and press Compare."))
+        self.refresh()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _controls(self) -> QHBoxLayout:
         """Mode, prompt B, head B and the Compare button, in one row."""
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("compareModeCombo")
-        for label, _ in MODES:
-            self.mode_combo.addItem(label)
+        for _label, mode in MODES:
+            self.mode_combo.addItem("", mode)
         self.prompt_b = QLineEdit()
         self.prompt_b.setObjectName("comparePromptB")
-        self.prompt_b.setPlaceholderText("prompt B (A is the prompt above)")
         self.layer_b, self.head_b = QSpinBox(), QSpinBox()
         self.layer_b.setObjectName("compareLayerB")
         self.head_b.setObjectName("compareHeadB")
-        self.button = QPushButton("Compare")
+        self.button = QPushButton()
         self.button.setObjectName("compareButton")
         self.button.clicked.connect(self.compare)
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
@@ -86,8 +106,9 @@ class ComparePanel(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.mode_combo)
         row.addWidget(self.prompt_b, 1)
-        for text, w in (("B: layer", self.layer_b), ("head", self.head_b)):
-            row.addWidget(QLabel(text))
+        self.layer_b_label, self.head_b_label = QLabel(), QLabel()
+        for label, w in ((self.layer_b_label, self.layer_b), (self.head_b_label, self.head_b)):
+            row.addWidget(label)
             row.addWidget(w)
         row.addWidget(self.button)
         return row
@@ -129,8 +150,8 @@ class ComparePanel(QWidget):
         """How the two sides are labelled."""
         if a.prompt != b.prompt:
             return excerpt(a.prompt), excerpt(b.prompt)
-        label = b.variant.label()
-        return "model", f"variant · {label}" if label else "model"
+        label, model = b.variant.label(), self.tr("model")
+        return model, self.tr("variant · {label}").format(label=label) if label else model
 
     def _head_b_changed(self, *_args) -> None:
         c = self.state.comparison
@@ -153,8 +174,11 @@ class ComparePanel(QWidget):
         )
         draw_next_token(self.bars, c.a.last_logits, c.b.last_logits, s.vocab, c.names)
         n = len(diff.labels)
-        common = "" if n == max(c.a.n_tokens, c.b.n_tokens) else f" on the first {n} positions"
+        common = self.tr(" on the first {n} positions").format(n=n)
+        if n == max(c.a.n_tokens, c.b.n_tokens):
+            common = ""
+        text = self.tr("A: {a} · B: {b} · B − A{common}: largest |Δ| {largest}.")
+        largest = f"{abs(diff.values).max():.4f}"
         self.caption.setText(
-            f"A: {c.names[0]} · B: {c.names[1]} · B − A{common}: "
-            f"largest |Δ| {abs(diff.values).max():.4f}."
+            text.format(a=c.names[0], b=c.names[1], common=common, largest=largest)
         )

@@ -3,7 +3,7 @@ expected score against relative distance (the long-range decay curve)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from llamalens.app.state import InspectorState
@@ -11,7 +11,10 @@ from llamalens.app.whatif_figures import draw_angles, draw_decay
 from llamalens.model.rope_decay import trace_decay
 from llamalens.viz.curve_plot import CurvePlot
 
-SOURCES = (("random q = k", "random"), ("this head's q, k", "head"))
+SOURCES = (
+    (QT_TRANSLATE_NOOP("RopeWhatIfPanel", "random q = k"), "random"),
+    (QT_TRANSLATE_NOOP("RopeWhatIfPanel", "this head's q, k"), "head"),
+)
 
 
 class RopeWhatIfPanel(QWidget):
@@ -44,22 +47,35 @@ class RopeWhatIfPanel(QWidget):
         ):
             sig.connect(lambda *_: self._timer.start())
         state.model_changed.connect(self._default_distance)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        for i, (label, _source) in enumerate(SOURCES):
+            self.source_combo.setItemText(i, self.tr(label))
+        self.distance_spin.setPrefix(self.tr("up to Δ = "))
+        self.source_label.setText(self.tr("Decay curve of"))
+        self.refresh()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
 
     def _controls(self) -> QHBoxLayout:
         """Where the decay curve's q, k come from and how far it goes."""
         self.source_combo = QComboBox()
         self.source_combo.setObjectName("decaySourceCombo")
-        for label, _ in SOURCES:
-            self.source_combo.addItem(label)
+        for _label, source in SOURCES:
+            self.source_combo.addItem("", source)
         self.distance_spin = QSpinBox()
         self.distance_spin.setObjectName("decayDistanceSpin")
         self.distance_spin.setRange(16, 1_048_576)
         self.distance_spin.setValue(8192)
-        self.distance_spin.setPrefix("up to Δ = ")
         self.source_combo.currentIndexChanged.connect(self.refresh)
         self.distance_spin.valueChanged.connect(lambda *_: self._timer.start())
         row = QHBoxLayout()
-        row.addWidget(QLabel("Decay curve of"))
+        self.source_label = QLabel()
+        row.addWidget(self.source_label)
         row.addWidget(self.source_combo)
         row.addWidget(self.distance_spin)
         row.addStretch(1)
@@ -90,9 +106,9 @@ class RopeWhatIfPanel(QWidget):
         draw_decay(self.decay, curve)
         shown = t.variant_label
         self.caption.setText(
-            f"Dashed: the model. Solid: variant · {shown}."
+            self.tr("Dashed: the model. Solid: variant · {label}.").format(label=shown)
             if before is not None
-            else "The model's RoPE (change it under What if ▸ Change RoPE, then run)."
+            else self.tr("The model's RoPE (change it under What if ▸ Change RoPE, then run).")
         )
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)

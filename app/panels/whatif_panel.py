@@ -8,7 +8,7 @@ what the panels show, so a variant is never mistaken for the model.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,15 +28,23 @@ from llamalens.model.config import LlamaConfig, RopeScaling
 from llamalens.model.sampling import softmax
 from llamalens.model.variants import (
     ABLATION_MODES,
-    METHOD_LABELS,
     MODEL_SCALING,
     RopeChange,
     Variant,
 )
 
-SCALINGS = (("the model's own", MODEL_SCALING), ("none", None)) + tuple(
-    (label, kind) for kind, label in METHOD_LABELS.items()
+SCALINGS = (
+    (QT_TRANSLATE_NOOP("WhatIfPanel", "the model's own"), MODEL_SCALING),
+    (QT_TRANSLATE_NOOP("WhatIfPanel", "none"), None),
+    (QT_TRANSLATE_NOOP("WhatIfPanel", "linear"), "linear"),
+    (QT_TRANSLATE_NOOP("WhatIfPanel", "NTK"), "ntk"),
+    (QT_TRANSLATE_NOOP("WhatIfPanel", "YaRN"), "yarn"),
+    (QT_TRANSLATE_NOOP("WhatIfPanel", "Llama 3.1"), "llama3"),
 )
+MODE_NAMES = {
+    "zero": QT_TRANSLATE_NOOP("WhatIfPanel", "zero"),
+    "mean": QT_TRANSLATE_NOOP("WhatIfPanel", "mean"),
+}
 
 
 class WhatIfPanel(QWidget):
@@ -59,8 +67,8 @@ class WhatIfPanel(QWidget):
         lay.addWidget(self._ablation_box())
         lay.addWidget(self._rope_box())
         buttons = QHBoxLayout()
-        self.run_button = self._button("runVariantButton", "Run variant", self.run_requested.emit)
-        self.model_button = self._button("backToModelButton", "Back to the model", self.reset)
+        self.run_button = self._button("runVariantButton", self.run_requested.emit)
+        self.model_button = self._button("backToModelButton", self.reset)
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.model_button)
         lay.addLayout(buttons)
@@ -73,37 +81,87 @@ class WhatIfPanel(QWidget):
         for sig in (state.variant_changed, state.trace_changed, state.model_changed):
             sig.connect(self.refresh)
         state.trace_changed.connect(self._fill_targets)
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        """Every text of the panel in the current language."""
+        texts = {
+            self.run_button: self.tr("Run variant"),
+            self.model_button: self.tr("Back to the model"),
+            self.ablate_button: self.tr("Ablate selected head"),
+            self.remove_button: self.tr("Remove"),
+            self.clear_button: self.tr("Clear"),
+            self.rank_button: self.tr("Rank heads"),
+            self.pick_check: self.tr("Click heads to ablate"),
+            self.theta_check: self.tr("Base θ"),
+            self.fraction_check: self.tr("Rotary fraction"),
+            self.mode_label: self.tr("Mode"),
+            self.scaling_label: self.tr("Scaling"),
+            self.scope_label: self.tr("Heads of"),
+            self.target_label: self.tr("Effect on"),
+        }
+        for widget, text in texts.items():
+            widget.setText(text)
+        for box, text in (
+            (self.ablation_box, self.tr("Ablate heads")),
+            (self.rope_box, self.tr("Change RoPE")),
+            (self.rank_box, self.tr("Rank heads")),
+        ):
+            box.setTitle(text)
+        self.mode_combo.setToolTip(
+            self.tr("zero: the head's output is 0; mean: its mean over positions")
+        )
+        self.pick_check.setToolTip(
+            self.tr(
+                "While ticked, a click on a head thumbnail, a double-click in the head "
+                "statistics or the ranking adds or removes that head"
+            )
+        )
+        self.target_combo.setToolTip(
+            self.tr("the next token whose probability each ablation changes")
+        )
+        for i, mode in enumerate(ABLATION_MODES):
+            self.mode_combo.setItemText(i, self.tr(MODE_NAMES[mode]))
+        for i, (label, _kind) in enumerate(SCALINGS):
+            self.scaling_combo.setItemText(i, self.tr(label))
+        self.scope_combo.setItemText(0, self.tr("this layer"))
+        self.scope_combo.setItemText(1, self.tr("all layers"))
+        self.factor_spin.setPrefix("× ")
         self.refresh()
 
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
     # ---- widgets --------------------------------------------------------------------------
-    def _button(self, name: str, text: str, slot) -> QPushButton:
-        b = QPushButton(text)
+    def _button(self, name: str, slot) -> QPushButton:
+        b = QPushButton()
         b.setObjectName(name)
         b.clicked.connect(slot)
         return b
 
     def _ablation_box(self) -> QGroupBox:
-        box = QGroupBox("Ablate heads")
+        box = self.ablation_box = QGroupBox()
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("ablationModeCombo")
-        self.mode_combo.addItems(list(ABLATION_MODES))
-        self.mode_combo.setToolTip("zero: the head's output is 0; mean: its mean over positions")
-        self.pick_check = QCheckBox("Click heads to ablate")
+        for mode in ABLATION_MODES:
+            self.mode_combo.addItem(mode, mode)
+        self.pick_check = QCheckBox()
         self.pick_check.setObjectName("pickHeadsCheck")
-        self.pick_check.setToolTip(
-            "While ticked, a click on a head thumbnail, a double-click in the head "
-            "statistics or the ranking adds or removes that head"
-        )
         self.ablated_list = QListWidget()
         self.ablated_list.setObjectName("ablatedList")
         self.ablated_list.setMaximumHeight(90)
         row = QHBoxLayout()
-        row.addWidget(self._button("ablateButton", "Ablate selected head", self.ablate_selected))
-        row.addWidget(self._button("unablateButton", "Remove", self._remove_chosen))
-        row.addWidget(self._button("clearAblationsButton", "Clear", self._clear))
+        self.ablate_button = self._button("ablateButton", self.ablate_selected)
+        self.remove_button = self._button("unablateButton", self._remove_chosen)
+        self.clear_button = self._button("clearAblationsButton", self._clear)
+        for b in (self.ablate_button, self.remove_button, self.clear_button):
+            row.addWidget(b)
         lay = QVBoxLayout(box)
         top = QHBoxLayout()
-        top.addWidget(QLabel("Mode"))
+        self.mode_label = QLabel()
+        top.addWidget(self.mode_label)
         top.addWidget(self.mode_combo)
         top.addWidget(self.pick_check)
         top.addStretch(1)
@@ -113,13 +171,13 @@ class WhatIfPanel(QWidget):
         return box
 
     def _rope_box(self) -> QGroupBox:
-        box = QGroupBox("Change RoPE")
-        self.theta_check, self.theta_spin = QCheckBox("Base θ"), QDoubleSpinBox()
+        box = self.rope_box = QGroupBox()
+        self.theta_check, self.theta_spin = QCheckBox(), QDoubleSpinBox()
         self.theta_spin.setObjectName("thetaSpin")
         self.theta_spin.setRange(1.0, 1e9)
         self.theta_spin.setDecimals(0)
         self.theta_spin.setValue(10000.0)
-        self.fraction_check, self.fraction_spin = QCheckBox("Rotary fraction"), QDoubleSpinBox()
+        self.fraction_check, self.fraction_spin = QCheckBox(), QDoubleSpinBox()
         self.fraction_spin.setObjectName("fractionSpin")
         self.fraction_spin.setRange(0.05, 1.0)
         self.fraction_spin.setSingleStep(0.125)
@@ -127,13 +185,12 @@ class WhatIfPanel(QWidget):
         self.fraction_spin.setValue(0.5)
         self.scaling_combo = QComboBox()
         self.scaling_combo.setObjectName("scalingCombo")
-        for label, _kind in SCALINGS:
-            self.scaling_combo.addItem(label)
+        for _label, kind in SCALINGS:
+            self.scaling_combo.addItem("", kind)
         self.factor_spin = QDoubleSpinBox()
         self.factor_spin.setObjectName("factorSpin")
         self.factor_spin.setRange(1.0, 64.0)
         self.factor_spin.setValue(4.0)
-        self.factor_spin.setPrefix("× ")
         self.theta_check.setObjectName("thetaCheck")
         self.fraction_check.setObjectName("fractionCheck")
         form = QFormLayout(box)
@@ -142,7 +199,8 @@ class WhatIfPanel(QWidget):
         scaling = QHBoxLayout()
         scaling.addWidget(self.scaling_combo, 1)
         scaling.addWidget(self.factor_spin)
-        form.addRow("Scaling", scaling)
+        self.scaling_label = QLabel()
+        form.addRow(self.scaling_label, scaling)
         for w in (self.theta_check, self.fraction_check):
             w.toggled.connect(self._store_rope)
         for w in (self.theta_spin, self.fraction_spin, self.factor_spin):
@@ -151,17 +209,18 @@ class WhatIfPanel(QWidget):
         return box
 
     def _rank_box(self) -> QGroupBox:
-        box = QGroupBox("Rank heads")
+        box = self.rank_box = QGroupBox()
         self.scope_combo = QComboBox()
         self.scope_combo.setObjectName("rankScopeCombo")
-        self.scope_combo.addItems(["this layer", "all layers"])
+        self.scope_combo.addItems(["", ""])  # this layer, all layers (retranslate)
         self.target_combo = QComboBox()
         self.target_combo.setObjectName("rankTargetCombo")
-        self.target_combo.setToolTip("the next token whose probability each ablation changes")
         form = QFormLayout(box)
-        form.addRow("Heads of", self.scope_combo)
-        form.addRow("Effect on", self.target_combo)
-        form.addRow(self._button("rankButton", "Rank heads", self.rank))
+        self.scope_label, self.target_label = QLabel(), QLabel()
+        form.addRow(self.scope_label, self.scope_combo)
+        form.addRow(self.target_label, self.target_combo)
+        self.rank_button = self._button("rankButton", self.rank)
+        form.addRow(self.rank_button)
         return box
 
     # ---- the state's variant --------------------------------------------------------------
@@ -178,7 +237,7 @@ class WhatIfPanel(QWidget):
             if cfg is not None:
                 variant.check(cfg)
         except ValueError as exc:
-            self.status.setText(f"Not valid: {exc}")
+            self.status.setText(self.tr("Not valid: {reason}").format(reason=exc))
             return False
         self.state.set_variant(variant)
         return True
@@ -189,12 +248,12 @@ class WhatIfPanel(QWidget):
             return
         v = self.state.variant
         ablated = any((a.layer, a.head) == (layer, head) for a in v.ablations)
-        mode = None if ablated else self.mode_combo.currentText()
+        mode = None if ablated else self.mode_combo.currentData()
         self._set_variant(v.with_ablation(layer, head, mode))
 
     def ablate_selected(self) -> None:
         s = self.state
-        self._set_variant(s.variant.with_ablation(s.layer, s.head, self.mode_combo.currentText()))
+        self._set_variant(s.variant.with_ablation(s.layer, s.head, self.mode_combo.currentData()))
 
     def _remove_chosen(self) -> None:
         row = self.ablated_list.currentRow()
@@ -270,15 +329,15 @@ class WhatIfPanel(QWidget):
             self.theta_spin.setValue(cfg.rope_theta)
             self.theta_spin.blockSignals(False)
         pending, shown = s.variant.label(), s.shown_variant
+        model = self.tr("the model itself")
         if s.trace is None:
-            text = "Nothing run yet."
+            text = self.tr("Nothing run yet.")
         elif pending == shown:
-            text = f"Shown: {'variant · ' + shown if shown else 'the model itself'}."
+            what = self.tr("variant · {label}").format(label=shown) if shown else model
+            text = self.tr("Shown: {what}.").format(what=what)
         else:
-            text = (
-                f"Shown: {shown or 'the model itself'}. Set: {pending or 'the model'} "
-                "(not run yet: press Run variant)."
-            )
+            text = self.tr("Shown: {shown}. Set: {pending} (not run yet: press Run variant).")
+            text = text.format(shown=shown or model, pending=pending or self.tr("the model"))
         self.status.setText(text)
 
     def _fill_targets(self) -> None:
@@ -295,4 +354,4 @@ class WhatIfPanel(QWidget):
         s = self.state
         layers = (s.layer,) if self.scope_combo.currentIndex() == 0 else None
         target = self.target_combo.currentData()
-        self.rank_requested.emit(layers, self.mode_combo.currentText(), target)
+        self.rank_requested.emit(layers, self.mode_combo.currentData(), target)

@@ -201,3 +201,32 @@ def test_what_if_plots_export_titled_figures(qtbot, shown, tmp_path):
     out = win.whatif.export_figure(win.whatif.before_after.bars, "next token", tmp_path / "b.svg")
     texts = "".join(svg_texts(out).split())
     assert "[variant:ablatedL1.H1]" in texts and "A:model" in texts and "B:variant" in texts
+
+
+def test_what_if_switches_language_and_keeps_the_variant_mark(qtbot, shown):
+    """In Chinese the what-if panels are translated, the docks still name the variant."""
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QLabel
+
+    from llamalens.app.panels.whatif_panel import SCALINGS
+    from llamalens.model.variants import METHOD_LABELS
+
+    win = shown
+    assert {k for _, k in SCALINGS} >= set(METHOD_LABELS)  # every method offered
+    win.state.set_variant(Variant((HeadAblation(0, 1, "mean"),)))
+    run_variant(qtbot, win)
+    try:
+        win.state.set_language("zh_CN")
+        QCoreApplication.processEvents()
+        assert win.docks["headsDock"].windowTitle() == "这一层的头 [variant]"
+        assert win.docks["whatifDock"].windowTitle() == "假如"
+        status = win.findChild(QLabel, "variantStatus").text()
+        assert status == "显示：变体 · ablated L0.H1 mean。"
+        mode = win.findChild(QComboBox, "ablationModeCombo")
+        assert (mode.currentText(), mode.currentData()) == ("置零", "zero")
+        assert win.findChild(QPushButton, "runVariantButton").text() == "运行变体"
+    finally:
+        win.state.set_language("en")
+        QCoreApplication.processEvents()
+    assert win.docks["headsDock"].windowTitle() == "Heads of this layer [variant]"
+    assert win.findChild(QLabel, "variantStatus").text() == "Shown: variant · ablated L0.H1 mean."
