@@ -16,6 +16,7 @@ NOTEBOOK = Path(__file__).resolve().parents[1] / "docs" / "llamalens.ipynb"
 def test_example_notebook_runs_top_to_bottom(default_gguf, tmp_path, monkeypatch):
     # the model is in the cache (the fixture): the kernel must not reach a package index
     monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # nor the Hugging Face hub
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(notebook)

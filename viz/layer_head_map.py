@@ -21,6 +21,8 @@ from llamalens.viz.colormaps import (
     to_rgba,
 )
 
+TICK_SPACING_PX = 16  # a layer label's height, so labels never overlap
+
 
 class LayerHeadMap(pg.GraphicsLayoutWidget):
     """(L, H) values as cells; click one to choose that head.
@@ -39,6 +41,7 @@ class LayerHeadMap(pg.GraphicsLayoutWidget):
         self._font = QFont()
         self._font.setPointSize(11)
         self._values = np.zeros((0, 0))
+        self._layer_ticks: range = range(0)
         self._levels = (-1.0, 1.0)
         self._title = self.ci.addLabel("", row=0, col=0, colspan=2)
         self._plot = self.ci.addPlot(row=1, col=0)
@@ -97,10 +100,24 @@ class LayerHeadMap(pg.GraphicsLayoutWidget):
         self.set_selected(selected)
 
     def _ticks(self) -> None:
+        """Layer labels at least a label's height apart (every layer when they fit)."""
         n_layers, n_heads = self._values.shape
-        step = max(1, int(np.ceil(n_layers / 32)))
-        self._plot.getAxis("left").setTicks([[(i + 0.5, str(i)) for i in range(0, n_layers, step)]])
+        if not n_layers:
+            return
+        row_px = self._plot.vb.height() / n_layers
+        step = max(1, int(np.ceil(TICK_SPACING_PX / row_px))) if row_px > 0 else 1
+        self._layer_ticks = range(0, n_layers, step)
+        self._plot.getAxis("left").setTicks([[(i + 0.5, str(i)) for i in self._layer_ticks]])
         self._plot.getAxis("bottom").setTicks([[(h + 0.5, str(h)) for h in range(n_heads)]])
+
+    def layer_ticks(self) -> list[int]:
+        """The layers labelled on the left axis."""
+        return list(self._layer_ticks)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if hasattr(self, "_plot"):  # (Qt resizes it while it is being built)
+            self._ticks()
 
     def set_selected(self, cell: tuple[int, int] | None) -> None:
         """Outline the (layer, head) cell; None hides the outline."""

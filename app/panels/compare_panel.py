@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -28,6 +28,8 @@ MODES = (
     (QT_TRANSLATE_NOOP("ComparePanel", "model vs variant"), "variant"),
     (QT_TRANSLATE_NOOP("ComparePanel", "two heads"), "heads"),
 )
+
+WIDE = 900  # px: from this width the three maps and the bars fit side by side
 
 
 def excerpt(text: str, n: int = 24) -> str:
@@ -53,7 +55,7 @@ class ComparePanel(QWidget):
         self.caption = QLabel()
         self.caption.setObjectName("compareCaption")
         self.caption.setWordWrap(True)
-        split = QSplitter()
+        split = self.split = QSplitter()
         split.addWidget(self.figure)
         split.addWidget(self.bars)
         split.setStretchFactor(0, 3)
@@ -86,8 +88,14 @@ class ComparePanel(QWidget):
             self.retranslate()
         super().changeEvent(event)
 
-    def _controls(self) -> QHBoxLayout:
-        """Mode, prompt B, head B and the Compare button, in one row."""
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        """Maps beside the bars when there is room for three maps, else above them."""
+        wide = event.size().width() >= WIDE
+        self.split.setOrientation(Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical)
+        super().resizeEvent(event)
+
+    def _controls(self) -> QVBoxLayout:
+        """Mode and prompt B; head B and the Compare button below."""
         self.mode_combo = QComboBox()
         self.mode_combo.setObjectName("compareModeCombo")
         for _label, mode in MODES:
@@ -103,15 +111,19 @@ class ComparePanel(QWidget):
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
         for spin in (self.layer_b, self.head_b):
             spin.valueChanged.connect(self._head_b_changed)
-        row = QHBoxLayout()
-        row.addWidget(self.mode_combo)
-        row.addWidget(self.prompt_b, 1)
+        top, row = QHBoxLayout(), QHBoxLayout()  # two rows: the dock fits a 1024 px screen
+        top.addWidget(self.mode_combo)
+        top.addWidget(self.prompt_b, 1)
         self.layer_b_label, self.head_b_label = QLabel(), QLabel()
         for label, w in ((self.layer_b_label, self.layer_b), (self.head_b_label, self.head_b)):
             row.addWidget(label)
             row.addWidget(w)
+        row.addStretch(1)
         row.addWidget(self.button)
-        return row
+        rows = QVBoxLayout()
+        rows.addLayout(top)
+        rows.addLayout(row)
+        return rows
 
     def mode(self) -> str:
         return MODES[self.mode_combo.currentIndex()][1]

@@ -99,3 +99,20 @@ def test_curve_plot_keeps_the_curves_and_drops_zero_on_log_axes(qtbot):
     np.testing.assert_array_equal(data["after"][1], x[1:] + 1.0)
     with pytest.raises(ValueError, match="curve 'x'"):
         plot.set_curves(x, [Curve("x", x[:2])], x_label="", y_label="")
+
+
+def test_layer_labels_never_overlap_and_all_show_when_they_fit(qtbot):
+    from llamalens.viz.layer_head_map import TICK_SPACING_PX
+
+    m = shown(LayerHeadMap(), qtbot)
+    values = np.linspace(-1, 1, 30 * 9).reshape(30, 9)
+    m.resize(500, 220)  # a short dock: 30 layers in ~120 px
+    m.set_values(values)
+    qtbot.wait(50)
+    ticks = m.layer_ticks()
+    row_px = m._plot.vb.height() / 30
+    assert ticks[0] == 0 and len(ticks) < 30
+    assert (ticks[1] - ticks[0]) * row_px >= TICK_SPACING_PX
+    m.resize(500, 900)  # tall: every layer labelled
+    qtbot.wait(50)
+    assert m.layer_ticks() == list(range(30))
