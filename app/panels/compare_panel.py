@@ -90,9 +90,20 @@ class ComparePanel(QWidget):
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         """Maps beside the bars when there is room for three maps, else above them."""
-        wide = event.size().width() >= WIDE
-        self.split.setOrientation(Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical)
         super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self, force: bool = False) -> None:
+        """Orient the splitter for the panel's width; share the room when that changes."""
+        wide = self.width() >= WIDE
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation == self.split.orientation() and not force:
+            return
+        self.split.setOrientation(orientation)
+        # the old sizes were along the other axis: share the new one afresh
+        room = self.split.width() if wide else self.split.height()
+        maps = int(room * (0.7 if wide else 0.5))
+        self.split.setSizes([maps, room - maps])
 
     def _controls(self) -> QVBoxLayout:
         """Mode and prompt B; head B and the Compare button below."""
@@ -175,6 +186,9 @@ class ComparePanel(QWidget):
 
     def refresh(self, *_args) -> None:
         s, c = self.state, self.state.comparison
+        if self.split.isHidden() == (c is not None):
+            self.split.setVisible(c is not None)  # no empty axes before the first compare
+            self._arrange(force=True)
         if c is None:
             return
         head_a = (s.layer, s.head)

@@ -230,3 +230,27 @@ def test_what_if_switches_language_and_keeps_the_variant_mark(qtbot, shown):
         QCoreApplication.processEvents()
     assert win.docks["headsDock"].windowTitle() == "Heads of this layer [variant]"
     assert win.findChild(QLabel, "variantStatus").text() == "Shown: variant · ablated L0.H1 mean."
+
+
+def test_compare_puts_the_bars_beside_the_maps_only_when_they_fit(qtbot, shown):
+    from llamalens.app.panels.compare_panel import WIDE
+
+    win = shown
+    dock, panel = win.docks["compareDock"], win.whatif.compare
+    assert panel.minimumSizeHint().width() < 440  # no wider than the docks beside it
+    dock.setFloating(True)
+    dock.resize(480, 700)  # as narrow as a docked tab of a 1024 px window
+    dock.raise_()
+    qtbot.wait(50)
+    assert panel.split.isHidden()  # nothing compared yet: no empty axes
+    panel.mode_combo.setCurrentIndex(2)  # two heads of the shown run: no request
+    panel.compare()
+    qtbot.wait(50)
+    assert not panel.split.isHidden()
+    assert panel.split.orientation() == Qt.Orientation.Vertical
+    dock.resize(WIDE + 700, 700)
+    qtbot.wait(50)
+    assert panel.split.orientation() == Qt.Orientation.Horizontal
+    maps, bars = panel.split.sizes()
+    assert 0.6 < maps / (maps + bars) < 0.8
+    dock.setFloating(False)
