@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from PySide6.QtCore import QSize
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QWidget
 
 from llamalens.app.appearance import THEMES
 from llamalens.app.stage_view import map_style
@@ -148,13 +148,35 @@ class CompareFigure(QWidget):
         super().__init__(parent)
         self.setObjectName("compareFigure")
         self.map_a, self.map_b, self.diff = AttentionMap(), AttentionMap(), AttentionMap()
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        for m, stretch in ((self.map_a, 5), (self.map_b, 5), (self.diff, 6)):
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        for m in (self.map_a, self.map_b, self.diff):
             m.set_readout_visible(False)
-            lay.addWidget(m, stretch)  # the difference's labels ("a|b") and bar are wider
             # square cells in a new shape: show the whole map again
             m.plot_item.getViewBox().sigResized.connect(lambda *_a, m=m: m.reset_view())
+        self.set_in_one_row(True)
+
+    def set_in_one_row(self, one_row: bool) -> None:
+        """A, B and B − A in one row, or A and B above B − A (for a narrow panel)."""
+        grid = self._grid
+        for m in (self.map_a, self.map_b, self.diff):
+            grid.removeWidget(m)
+        for i in range(3):
+            grid.setColumnStretch(i, 0)
+            grid.setRowStretch(i, 0)
+        if one_row:
+            for col, (m, stretch) in enumerate(((self.map_a, 5), (self.map_b, 5), (self.diff, 6))):
+                grid.addWidget(m, 0, col)
+                grid.setColumnStretch(col, stretch)  # the difference's labels and bar are wider
+            grid.setRowStretch(0, 1)
+        else:
+            grid.addWidget(self.map_a, 0, 0)
+            grid.addWidget(self.map_b, 0, 1)
+            grid.addWidget(self.diff, 1, 0)
+            for i in range(2):
+                grid.setColumnStretch(i, 1)
+                grid.setRowStretch(i, 1)
+        self.one_row = one_row
 
     def set_colors(self, background: str, foreground: str) -> None:
         for m in (self.map_a, self.map_b, self.diff):

@@ -100,9 +100,10 @@ class ComparePanel(QWidget):
         if orientation == self.split.orientation() and not force:
             return
         self.split.setOrientation(orientation)
+        self.figure.set_in_one_row(wide)
         # the old sizes were along the other axis: share the new one afresh
         room = self.split.width() if wide else self.split.height()
-        maps = int(room * (0.7 if wide else 0.5))
+        maps = int(room * 0.7)
         self.split.setSizes([maps, room - maps])
 
     def _controls(self) -> QVBoxLayout:

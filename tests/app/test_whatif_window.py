@@ -248,9 +248,11 @@ def test_compare_puts_the_bars_beside_the_maps_only_when_they_fit(qtbot, shown):
     qtbot.wait(50)
     assert not panel.split.isHidden()
     assert panel.split.orientation() == Qt.Orientation.Vertical
+    assert not panel.figure.one_row  # A and B above B − A
     dock.resize(WIDE + 700, 700)
     qtbot.wait(50)
     assert panel.split.orientation() == Qt.Orientation.Horizontal
+    assert panel.figure.one_row
     maps, bars = panel.split.sizes()
     assert 0.6 < maps / (maps + bars) < 0.8
     dock.setFloating(False)
