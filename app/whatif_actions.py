@@ -35,13 +35,34 @@ class WhatIfActions:
     def __init__(self, win) -> None:
         self.win = win
         s = win.state
-        right = Qt.DockWidgetArea.RightDockWidgetArea
-        left = Qt.DockWidgetArea.LeftDockWidgetArea
         self.panel = WhatIfPanel(s)
         self.before_after = BeforeAfterPanel(s)
         self.ranking = RankingPanel(s)
         self.rope = RopeWhatIfPanel(s)
         self.compare = ComparePanel(s)
+        self._docks()
+        self.rank_id = self.compare_id = -1
+        self._compare_names: tuple[str, str] = ("A", "B")
+        self.panel.run_requested.connect(win.run_prompt)
+        self.panel.rank_requested.connect(self.rank_heads)
+        self.compare.compare_requested.connect(self.run_compare)
+        self.ranking.head_chosen.connect(self._jump)
+        self.ranking.export_requested.connect(self.export_ranking)
+        win.heads.grid.head_selected.connect(lambda h: self.panel.head_clicked(s.layer, h))
+        win.stats.table.head_chosen.connect(self.panel.head_clicked)
+        for sig in (s.trace_changed, s.model_changed, s.variant_changed):
+            sig.connect(self.show_labels)
+        for widget, detail in self.figures():
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            widget.customContextMenuRequested.connect(
+                lambda pos, w=widget, d=detail: self._context_menu(w, d, pos)
+            )
+
+    def _docks(self) -> None:
+        """The what-if docks, tabbed with the sampling and the logit lens docks."""
+        win = self.win
+        right = Qt.DockWidgetArea.RightDockWidgetArea
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
         win._dock(QT_TRANSLATE_NOOP("MainWindow", "What if"), "whatifDock", self.panel, right)
         win._dock(
             QT_TRANSLATE_NOOP("MainWindow", "Before / after"),
@@ -60,22 +81,6 @@ class WhatIfActions:
         for name in ("whatifDock", "beforeAfterDock", "ropeWhatIfDock", "compareDock"):
             win.tabifyDockWidget(docks["samplingDock"], docks[name])
         win.tabifyDockWidget(docks["lensDock"], docks["rankingDock"])
-        self.rank_id = self.compare_id = -1
-        self._compare_names: tuple[str, str] = ("A", "B")
-        self.panel.run_requested.connect(win.run_prompt)
-        self.panel.rank_requested.connect(self.rank_heads)
-        self.compare.compare_requested.connect(self.run_compare)
-        self.ranking.head_chosen.connect(self._jump)
-        self.ranking.export_requested.connect(self.export_ranking)
-        win.heads.grid.head_selected.connect(lambda h: self.panel.head_clicked(s.layer, h))
-        win.stats.table.head_chosen.connect(self.panel.head_clicked)
-        for sig in (s.trace_changed, s.model_changed, s.variant_changed):
-            sig.connect(self.show_labels)
-        for widget, detail in self.figures():
-            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-            widget.customContextMenuRequested.connect(
-                lambda pos, w=widget, d=detail: self._context_menu(w, d, pos)
-            )
 
     def figures(self) -> list[tuple[object, str]]:
         """The what-if plots that export as figures, with what their titles add."""

@@ -85,7 +85,27 @@ class WhatIfPanel(QWidget):
 
     def retranslate(self) -> None:
         """Every text of the panel in the current language."""
-        texts = {
+        for widget, text in self._texts().items():
+            widget.setText(text)
+        for box, text in (
+            (self.ablation_box, self.tr("Ablate heads")),
+            (self.rope_box, self.tr("Change RoPE")),
+            (self.rank_box, self.tr("Rank heads")),
+        ):
+            box.setTitle(text)
+        self._tooltips()
+        for i, mode in enumerate(ABLATION_MODES):
+            self.mode_combo.setItemText(i, self.tr(MODE_NAMES[mode]))
+        for i, (label, _kind) in enumerate(SCALINGS):
+            self.scaling_combo.setItemText(i, self.tr(label))
+        self.scope_combo.setItemText(0, self.tr("this layer"))
+        self.scope_combo.setItemText(1, self.tr("all layers"))
+        self.factor_spin.setPrefix("× ")
+        self.refresh()
+
+    def _texts(self) -> dict:
+        """The label, button and check box texts, by widget."""
+        return {
             self.run_button: self.tr("Run variant"),
             self.model_button: self.tr("Back to the model"),
             self.ablate_button: self.tr("Ablate selected head"),
@@ -100,14 +120,8 @@ class WhatIfPanel(QWidget):
             self.scope_label: self.tr("Heads of"),
             self.target_label: self.tr("Effect on"),
         }
-        for widget, text in texts.items():
-            widget.setText(text)
-        for box, text in (
-            (self.ablation_box, self.tr("Ablate heads")),
-            (self.rope_box, self.tr("Change RoPE")),
-            (self.rank_box, self.tr("Rank heads")),
-        ):
-            box.setTitle(text)
+
+    def _tooltips(self) -> None:
         self.mode_combo.setToolTip(
             self.tr("zero: the head's output is 0; mean: its mean over positions")
         )
@@ -120,14 +134,6 @@ class WhatIfPanel(QWidget):
         self.target_combo.setToolTip(
             self.tr("the next token whose probability each ablation changes")
         )
-        for i, mode in enumerate(ABLATION_MODES):
-            self.mode_combo.setItemText(i, self.tr(MODE_NAMES[mode]))
-        for i, (label, _kind) in enumerate(SCALINGS):
-            self.scaling_combo.setItemText(i, self.tr(label))
-        self.scope_combo.setItemText(0, self.tr("this layer"))
-        self.scope_combo.setItemText(1, self.tr("all layers"))
-        self.factor_spin.setPrefix("× ")
-        self.refresh()
 
     def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.LanguageChange:
