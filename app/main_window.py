@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from llamalens.app import i18n
 from llamalens.app import settings as app_settings
 from llamalens.app.appearance import Appearance
+from llamalens.app.crash_dialog import install_excepthook
 from llamalens.app.export_actions import ExportActions
 from llamalens.app.menus import build_menus
 from llamalens.app.panels.attention_panel import AttentionPanel
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
     run_shown = Signal(object)  # TraceResult, after the panels have been updated
     analysis_shown = Signal(object)  # Analysis, after the panels have been updated
     error_shown = Signal(str)  # the message of the dialog just opened
+    cancelled_shown = Signal(int)  # a request stopped at the user's Cancel (Esc)
 
     def __init__(
         self,
@@ -214,6 +216,7 @@ class MainWindow(QMainWindow):
         self.worker.traced.connect(self._on_traced)
         self.worker.analysed.connect(self._on_analysed)
         self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
         self.whatif.connect_worker(self.worker)
 
     def _restore_layout(self) -> None:
@@ -274,15 +277,8 @@ class MainWindow(QMainWindow):
         p = self.state.prompt
         self._trace_id = self._new_id()
         self._set_busy(True, self.tr("Running…"))
-        request = TraceRequest(
-            self._trace_id,
-            p.text,
-            p.chat,
-            p.plain,
-            layers=self.capture_layers,
-            variant=self.state.variant,
-        )
-        self._submit(request)
+        layers, variant = self.capture_layers, self.state.variant
+        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain, layers, variant))
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()
@@ -303,9 +299,12 @@ class MainWindow(QMainWindow):
         self._submit(AdoptRequest(self._trace_id, trace))
 
     def cancel(self) -> None:
+        """Stop loading, running or generating (the worker stops within one layer)."""
         self.worker.cancel(self._load_id)
         self.worker.cancel(self._trace_id)
         self.whatif.cancel()
+        if self.progress_bar.isVisible():
+            self.progress_bar.setFormat(self.tr("Cancelling…"))
 
     # ---- answers --------------------------------------------------------------------------
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
@@ -362,6 +361,13 @@ class MainWindow(QMainWindow):
             self._set_busy(False)
             self.show_error(self.whatif.failure(request_id), message)
 
+    def _on_cancelled(self, request_id: int) -> None:
+        if request_id in (self._load_id, self._trace_id, *self.whatif.request_ids):
+            self._set_busy(False)
+            what = self.tr("Loading") if request_id == self._load_id else self.tr("The run")
+            self.statusBar().showMessage(self.tr("{what} was cancelled.").format(what=what), 5000)
+            self.cancelled_shown.emit(request_id)
+
     # ---- status bar -----------------------------------------------------------------------
     def _show_model(self) -> None:
         s = self.state
@@ -409,6 +415,12 @@ class MainWindow(QMainWindow):
         self.error_box = box
         box.open()
         self.error_shown.emit(message)
+
+    def show_bug(self, exc: BaseException, title: str) -> None:
+        """An unexpected exception: its traceback to the error log, one short dialog."""
+        from llamalens.app.bug_report import user_message
+
+        self.show_error(title, user_message(exc))
 
     def _set_busy(self, busy: bool, message: str = "") -> None:
         self.progress_bar.setVisible(busy)
@@ -469,6 +481,7 @@ def run_app(
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")
     window = create_main_window(model, options=options, session=session)
+    install_excepthook(window)
     window.show()
     code = app.exec()
     dispose(window)

@@ -12,7 +12,6 @@ shape loaded, continue the saved trace).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtWidgets import QFileDialog
@@ -81,39 +80,31 @@ def session_from_state(state: InspectorState) -> Session:
 
 # ---- session → state -----------------------------------------------------------------------
 def restore_state(state: InspectorState, session: Session, name: str) -> None:
-    """Show a (completely checked) session: every part of the state comes from it."""
+    """Show a (completely checked) session: every part of the state comes from it.
+
+    :func:`~llamalens.model.session_io.load_session` has checked every value's type and
+    range (the view against the trace, sampling within the controls' ranges), so nothing
+    here can fail half-way.
+    """
     meta = session.meta
     state.set_model(state.model, session.vocab, {**meta["model"], "session": name})
     prompt = meta["prompt"]
-    state.set_prompt(
-        PromptSettings(
-            str(prompt.get("text", "")), bool(prompt.get("chat")), bool(prompt.get("plain"))
-        )
-    )
-    state.set_sampling(_sampling(meta["sampling"]))
-    state.set_history([str(h) for h in meta["history"]])
+    state.set_prompt(PromptSettings(prompt["text"], prompt["chat"], prompt["plain"]))
+    state.set_sampling(SamplingParams(**meta["sampling"]))
+    state.set_history(meta["history"])
     state.set_variant(Variant.from_dict(meta.get("variant")))
     state.set_trace(session.trace, RunInfo("session"), keep_token=False)
     state.set_baseline(session.baseline)
     view = meta["view"]
-    state.set_layer(int(view.get("layer", 0)))
-    state.set_head(int(view.get("head", 0)))
-    state.set_stage(str(view.get("stage", "probs")))
-    state.set_token(int(view.get("token", state.n_tokens - 1)))
-    state.set_key(int(view.get("key", 0)))
+    state.set_layer(view["layer"])
+    state.set_head(view["head"])
+    state.set_stage(view["stage"])
+    state.set_token(view["token"])
+    state.set_key(view["key"])
     state.set_analysis(session.analysis)
     state.set_detail(session.detail)
     step = view.get("walk_step")
     state.set_walk_step(step if step in STEP_IDS else STEP_IDS[0])
-
-
-def _sampling(saved: dict[str, Any]) -> SamplingParams:
-    return SamplingParams(
-        temperature=float(saved.get("temperature", 1.0)),
-        top_p=float(saved.get("top_p", 1.0)),
-        top_k=int(saved.get("top_k", 0)),
-        seed=int(saved.get("seed", 0)),
-    )
 
 
 # ---- the window's actions ------------------------------------------------------------------
@@ -138,8 +129,11 @@ def open_session(window, path: str | Path) -> None:
     """
     try:
         session = session_io.load_session(path)
-    except ValueError as exc:
+    except ValueError as exc:  # SessionError: names the file and the problem
         window.show_error(_tr(QT_TRANSLATE_NOOP("Session", "Could not open the session")), str(exc))
+        return
+    except Exception as exc:  # a bug: reported (traceback in the log), nothing changed
+        window.show_bug(exc, _tr(QT_TRANSLATE_NOOP("Session", "Could not open the session")))
         return
     window.adopt_trace(session.trace)  # answers to earlier runs are stale from here on
     restore_state(window.state, session, Path(path).name)

@@ -2,8 +2,10 @@
 
 The GUI never runs the model. It sends frozen requests with increasing ids and
 drops answers whose id is stale; a request is skipped when a newer one of the
-same family already waits; loads and runs can be cancelled at the next layer
-or token through a flag checked in progress callbacks.
+same family already waits. Everything long can be cancelled: a flag set from the GUI
+thread is checked after every tensor of a load, every layer of a forward pass (runs,
+appends, each generated token, the analysis) and before every generated token, so a
+cancel takes effect within one layer's work.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ import dataclasses
 import logging
 import threading
 import time
-import traceback
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from llamalens.app.bug_report import user_message
 from llamalens.app.requests import (
     TRACE_KINDS,
     AdoptRequest,
@@ -33,16 +35,13 @@ from llamalens.app.requests import (
     WalkRequest,
 )
 from llamalens.app.state import RunInfo
+from llamalens.model.errors import Cancelled
 from llamalens.model.variants import Variant
 
 if TYPE_CHECKING:
     from llamalens.model.engine import Engine
 
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside the worker when the user cancels."""
 
 
 def _family(request) -> type:
@@ -60,6 +59,7 @@ class ModelWorker(QObject):
     compared = Signal(int, object)  # request id, CompareResult
     walked = Signal(int, object)  # request id, llamalens.model.position_capture.PositionDetail
     failed = Signal(int, str)  # request id, message
+    cancelled = Signal(int)  # request id: it stopped (what it finished was already sent)
 
     def __init__(self) -> None:
         super().__init__()
@@ -81,10 +81,13 @@ class ModelWorker(QObject):
             self._cancelled.add(request_id)
 
     # ---- on the worker thread ------------------------------------------------------------
-    def _check(self, request_id: int) -> None:
+    def _is_cancelled(self, request_id: int) -> bool:
         with self._lock:
-            if request_id in self._cancelled:
-                raise Cancelled()
+            return request_id in self._cancelled
+
+    def _check(self, request_id: int) -> None:
+        if self._is_cancelled(request_id):
+            raise Cancelled()
 
     def _stale(self, request) -> bool:
         with self._lock:
@@ -95,32 +98,38 @@ class ModelWorker(QObject):
         if self._stale(request):
             return
         try:
+            self._check(request.request_id)  # cancelled while it waited
             if isinstance(request, LoadRequest):
                 self._load(request)
             elif isinstance(request, AdoptRequest):
                 self._adopt(request)
             elif self.engine is None:
                 raise ValueError(self.tr("no model is loaded yet: open a checkpoint first"))
-            elif isinstance(request, TraceRequest):
-                self._trace(request)
-            elif isinstance(request, AppendRequest):
-                self._append(request)
-            elif isinstance(request, GenerateRequest):
-                self._generate(request)
-            elif isinstance(request, RankRequest):
-                self._rank(request)
-            elif isinstance(request, CompareRequest):
-                self._compare(request)
-            elif isinstance(request, WalkRequest):
-                self._walk(request)
+            else:
+                with self.engine.interruptible(lambda: self._check(request.request_id)):
+                    self._run(request)
         except Cancelled:
-            self.failed.emit(request.request_id, self.tr("Cancelled."))
-        except Exception as exc:  # shown to the user, never swallowed
-            log.debug("request %s failed:\n%s", request, traceback.format_exc())
-            self.failed.emit(request.request_id, str(exc).strip() or type(exc).__name__)
+            self.cancelled.emit(request.request_id)
+        except Exception as exc:  # one message for the user; a bug's traceback goes to the log
+            log.debug("request %s failed", request, exc_info=True)
+            self.failed.emit(request.request_id, user_message(exc))
         finally:
             with self._lock:
                 self._cancelled.discard(request.request_id)
+
+    def _run(self, request) -> None:
+        if isinstance(request, TraceRequest):
+            self._trace(request)
+        elif isinstance(request, AppendRequest):
+            self._append(request)
+        elif isinstance(request, GenerateRequest):
+            self._generate(request)
+        elif isinstance(request, RankRequest):
+            self._rank(request)
+        elif isinstance(request, CompareRequest):
+            self._compare(request)
+        elif isinstance(request, WalkRequest):
+            self._walk(request)
 
     def _reporter(self, request_id: int):
         def report(fraction: float, message: str) -> None:
@@ -128,6 +137,10 @@ class ModelWorker(QObject):
             self.progress.emit(request_id, fraction, message)
 
         return report
+
+    def _checker(self, request_id: int):
+        """A per-layer callback that only checks for a cancel (no progress signal)."""
+        return lambda _layer: self._check(request_id)
 
     def _load(self, req: LoadRequest) -> None:
         from llamalens.model.engine import Engine  # torch and the loaders: off the GUI thread
@@ -170,7 +183,8 @@ class ModelWorker(QObject):
     def _rank(self, req: RankRequest) -> None:
         """Rank heads on the request's variant; the current one is restored after."""
         report = self._reporter(req.request_id)
-        progress = lambda done, n: report(done / n, f"Ranking heads: layer {done}/{n}")  # noqa: E731
+        text = self.tr("Ranking heads: layer {done}/{n}")
+        progress = lambda done, n: report(done / n, text.format(done=done, n=n))  # noqa: E731
         with self.engine.varied(req.run.variant) as engine:
             ranking = engine.rank_heads(
                 self._encode(req.run), req.layers, req.mode, req.target, on_layer=progress
@@ -182,7 +196,8 @@ class ModelWorker(QObject):
         traces = []
         for side, spec in (("A", req.a), ("B", req.b)):
             with self.engine.varied(spec.variant) as engine:
-                progress = self._layer_progress(req.request_id, f"Comparing: run {side}")
+                what = self.tr("Comparing: run {side}").format(side=side)
+                progress = self._layer_progress(req.request_id, what)
                 traces.append(engine.trace(self._encode(spec), on_layer=progress))
         self.compared.emit(req.request_id, CompareResult(*traces))
 
@@ -190,7 +205,8 @@ class ModelWorker(QObject):
         if self.trace is None:
             raise ValueError(self.tr("run a prompt first: there is nothing to append to"))
         start = time.perf_counter()
-        self.trace = self.engine.append(self.trace, req.token_ids)
+        check = self._checker(req.request_id)
+        self.trace = self.engine.append(self.trace, req.token_ids, on_layer=check)
         run = RunInfo("append", new_ids=req.token_ids, seconds=time.perf_counter() - start)
         self.traced.emit(req.request_id, TraceResult(self.trace, run, self._baseline()))
 
@@ -211,16 +227,20 @@ class ModelWorker(QObject):
 
         def keep_going(i: int) -> bool:
             self.progress.emit(req.request_id, i / req.n, generated.format(i=i, n=req.n))
-            with self._lock:
-                return req.request_id not in self._cancelled
+            return not self._is_cancelled(req.request_id)
 
         before = self.trace.n_tokens
         self.trace = self.engine.generate_trace(
-            self.trace, req.n, req.params, keep_going=keep_going
+            self.trace,
+            req.n,
+            req.params,
+            keep_going=keep_going,
+            on_layer=self._checker(req.request_id),
         )
         new = tuple(int(i) for i in self.trace.token_ids[before:])
         run = RunInfo("generate", new_ids=new, seconds=time.perf_counter() - start)
         self.traced.emit(req.request_id, TraceResult(self.trace, run, self._baseline()))
+        self._check(req.request_id)  # a cancel skips the analysis
         self._analyse(req)
 
     def _walk(self, req: WalkRequest) -> None:
@@ -236,7 +256,8 @@ class ModelWorker(QObject):
         """Head statistics and logit lens, skipped when a newer trace request waits."""
         if self._stale(req) or self.trace is None:
             return
-        self.analysed.emit(req.request_id, self.engine.analyse(self.trace))
+        progress = self._layer_progress(req.request_id, "Analysing")
+        self.analysed.emit(req.request_id, self.engine.analyse(self.trace, on_layer=progress))
 
 
 def start_worker(parent: QObject) -> tuple[ModelWorker, QThread]:

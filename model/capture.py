@@ -15,7 +15,7 @@ function, so nothing needs the T² matrices during the run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -119,5 +119,25 @@ def capture(
         yield rec
     finally:
         model.set_explicit_attention(False)
+        for h in handles:
+            h.remove()
+
+
+@contextmanager
+def each_layer(model: Llama, on_layer: Callable[[int], None] | None) -> Iterator[None]:
+    """Call ``on_layer(i)`` after block i of every forward pass run inside the block.
+
+    It reports progress and is where a cancel takes effect: an exception raised in it
+    stops the forward pass at that layer (the hooks are removed either way).
+    """
+    handles = []
+    if on_layer is not None:
+        handles = [
+            layer.resid_post.register_forward_hook(lambda *_a, i=i: on_layer(i))
+            for i, layer in enumerate(model.layers)
+        ]
+    try:
+        yield
+    finally:
         for h in handles:
             h.remove()

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ROPE_TYPES = ("linear", "ntk", "yarn", "llama3")
+# Upper bounds of every size a checkpoint, trace or session may declare. The largest
+# published Llamas are far below them (405B: dim 16384, 126 layers, 128 heads; vocabularies
+# up to 256k tokens); anything above is a corrupt or hostile file, refused before it
+# sizes an allocation or a loop.
+LIMITS = {
+    "dim": 1 << 17,
+    "n_layers": 1024,
+    "n_heads": 1024,
+    "n_kv_heads": 1024,
+    "vocab_size": 1 << 22,
+    "hidden_dim": 1 << 20,
+    "max_seq_len": 1 << 24,
+    "head_dim": 4096,
+}
 
 
 @dataclass(frozen=True)
@@ -35,25 +50,37 @@ class RopeScaling:
     truncate: bool = True
 
     def problems(self) -> list[str]:
-        """Every inconsistency, as messages with the actual and the expected value."""
+        """Every value that would make the scaled frequencies meaningless, as messages
+        with the actual and the expected value."""
         out = []
         if self.rope_type not in ROPE_TYPES:
             out.append(f"rope scaling type is {self.rope_type!r}, expected one of {ROPE_TYPES}")
-        if not self.factor > 0:
-            out.append(f"rope scaling factor is {self.factor}, expected a positive number")
-        if self.rope_type in ("llama3", "yarn") and not self.original_max_position > 0:
+        numbers = ["factor"]
+        if self.rope_type == "llama3":
+            numbers += ["low_freq_factor", "high_freq_factor"]
+        if self.rope_type == "yarn":
+            numbers += ["beta_fast", "beta_slow"]
+        for name in numbers:
+            value = getattr(self, name)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not (ok and 0 < value < math.inf):
+                out.append(f"rope_scaling {name} is {value!r}, expected a finite positive number")
+        if out:
+            return out
+        if self.rope_type == "llama3" and self.high_freq_factor <= self.low_freq_factor:
             out.append(
-                f"rope scaling original_max_position is {self.original_max_position}, "
-                "expected a positive integer"
-            )
-        if self.rope_type == "llama3" and not self.high_freq_factor > self.low_freq_factor:
-            out.append(
-                f"rope scaling high_freq_factor ({self.high_freq_factor}) must exceed "
+                f"rope_scaling high_freq_factor ({self.high_freq_factor}) is not above "
                 f"low_freq_factor ({self.low_freq_factor})"
             )
-        if self.rope_type == "yarn" and not self.beta_fast > self.beta_slow > 0:
+        if self.rope_type == "yarn" and not self.beta_fast > self.beta_slow:
             out.append(
-                f"YaRN beta_fast ({self.beta_fast}) must exceed beta_slow ({self.beta_slow}) > 0"
+                f"YaRN beta_fast ({self.beta_fast}) must exceed beta_slow ({self.beta_slow})"
+            )
+        n = self.original_max_position
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= LIMITS["max_seq_len"]:
+            out.append(
+                f"rope_scaling original_max_position is {n!r}, expected an integer in "
+                f"1..{LIMITS['max_seq_len']:,}"
             )
         return out
 
@@ -113,8 +140,10 @@ class LlamaConfig:
             "head_dim",
         ):
             value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 out.append(f"{name} is {value!r}, expected a positive integer")
+            elif value > LIMITS[name]:
+                out.append(f"{name} is {value:,}, expected at most {LIMITS[name]:,}")
         if out:
             return out
         if self.n_heads % self.n_kv_heads:
@@ -123,18 +152,18 @@ class LlamaConfig:
             )
         if self.head_dim % 2:
             out.append(f"head_dim is {self.head_dim}, expected an even number for RoPE pairs")
-        if not self.rope_theta > 0:
-            out.append(f"rope_theta is {self.rope_theta}, expected a positive number")
+        if not (isinstance(self.rope_theta, (int, float)) and 0 < self.rope_theta < math.inf):
+            out.append(f"rope_theta is {self.rope_theta}, expected a finite positive number")
         dims = self.head_dim * self.rotary_fraction
         if not (0 < self.rotary_fraction <= 1 and dims >= 2 and int(dims) % 2 == 0):
             out.append(
                 f"rotary_fraction is {self.rotary_fraction}, expected a fraction in (0, 1] "
                 f"of head_dim {self.head_dim} that rotates an even number of dimensions"
             )
-        if self.rope_scaling is not None:
-            out += self.rope_scaling.problems()
-        if not 0 < self.norm_eps < 1:
+        if not (isinstance(self.norm_eps, (int, float)) and 0 < self.norm_eps < 1):
             out.append(f"norm_eps is {self.norm_eps}, expected a small positive number")
+        if self.rope_scaling is not None:
+            out.extend(self.rope_scaling.problems())
         return out
 
     @property

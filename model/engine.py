@@ -16,38 +16,39 @@ Answers are plain Python and numpy, never torch tensors.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from llamalens.model.ablation import ablation_targets
-from llamalens.model.ablation import install as install_ablations
-from llamalens.model.ablation import remove as remove_ablations
 from llamalens.model.analysis import Analysis, LogitLens
 from llamalens.model.build import build_model
+from llamalens.model.capture import each_layer
 from llamalens.model.checkpoint import Checkpoint
 from llamalens.model.device import pick_device, pick_dtype
-from llamalens.model.errors import CheckpointError
-from llamalens.model.head_ranking import HeadRanking, rank_heads
+from llamalens.model.engine_variants import VariantsMixin
+from llamalens.model.errors import Cancelled, CheckpointError
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.loaders import load_checkpoint
 from llamalens.model.memory import available_bytes, check_fits, estimate
 from llamalens.model.model_info import ModelInfo, describe
 from llamalens.model.position_capture import PositionDetail, capture_positions
-from llamalens.model.rope_scaling import attention_factor
 from llamalens.model.sampling import SamplingParams, sample, softmax
 from llamalens.model.stored import describe_storage
 from llamalens.model.tokenizer import Encoded
 from llamalens.model.trace import Trace
 from llamalens.model.tracing import extend_trace, run_trace, step_trace, sync_cache
-from llamalens.model.variants import Baseline, Variant
+from llamalens.model.variants import Variant
+from llamalens.model.vocab_table import token_label
 
 Progress = Callable[[float, str], None]
+LayerCallback = Callable[[int], None]  # called after each block; raising stops the run
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 LENS_POSITIONS = 12  # the logit lens decodes the last positions (L·P·V work)
 
 
@@ -62,9 +63,13 @@ def encode_prompt(tokenizer, prompt: str, *, chat: bool = False, plain: bool = F
         plain: keep special-token text (``<|im_start|>``) as ordinary text; ignored with
             ``chat``, whose template is made of special tokens.
 
+    A lone surrogate (a byte a terminal could not decode, passed on by Python as
+    U+DC80..U+DCFF) has no UTF-8 form: it becomes U+FFFD, the replacement character.
+
     Returns:
         The ids and the bytes the vocabulary had no token for (left out, reported).
     """
+    prompt = _LONE_SURROGATE.sub("\ufffd", prompt)
     if chat:
         return tokenizer.encode_detailed(
             tokenizer.apply_chat(prompt), allow_special=True, bos=False
@@ -82,7 +87,7 @@ class TopToken:
     prob: float
 
 
-class Engine:
+class Engine(VariantsMixin):
     """A checkpoint's model and tokenizer on a device, ready to encode, run and trace.
 
     Attributes:
@@ -172,7 +177,6 @@ class Engine:
         ckpt = load_checkpoint(path, lambda f, m: report(0.1 + 0.8 * f, m))
         if default:
             ckpt.metadata["name"] = DISPLAY_NAME  # the GGUF's own name is a training-run label
-        report(0.9, "Building the model")
         engine = cls(
             ckpt,
             device,
@@ -184,6 +188,22 @@ class Engine:
         engine.load_seconds = time.perf_counter() - start
         report(1.0, "Ready")
         return engine
+
+    @contextmanager
+    def interruptible(self, check: Callable[[], None]) -> Iterator[None]:
+        """Within the block, ``check()`` also runs half-way through every layer (between
+        its attention and its feed-forward); raising in it stops the forward pass there.
+
+        Per-layer callbacks (``on_layer``) report progress; this halves the longest stretch
+        without a chance to cancel (a long prompt's layer on a loaded machine).
+        """
+        for layer in self.module.layers:
+            layer.interrupt = check
+        try:
+            yield
+        finally:
+            for layer in self.module.layers:
+                layer.interrupt = None
 
     # ---- facts -----------------------------------------------------------------------------
     @property
@@ -197,91 +217,6 @@ class Engine:
     def info(self) -> ModelInfo:
         """What a user is shown about the loaded model (``info``, the status bar)."""
         return describe(self)
-
-    # ---- what-if variants ------------------------------------------------------------------
-    @property
-    def variant(self) -> Variant:
-        """The variant every run uses (``Variant()``: the model itself)."""
-        return self._variant
-
-    def set_variant(self, variant: Variant | None) -> None:
-        """Run every later request on ``variant`` (None or ``Variant()``: the model).
-
-        The RoPE change replaces the model's config for RoPE (a new scaling also replaces
-        the checkpoint's own ``rope_freqs``); ablations hook the attention ``out`` taps.
-        The KV cache is cleared: it holds keys of the previous variant.
-
-        Raises:
-            ValueError: a head out of range or an invalid RoPE change (nothing changes).
-        """
-        variant = variant or Variant()
-        variant.check(self.checkpoint.config)
-        self._apply(variant)
-        self.module.reset_cache()
-
-    @contextmanager
-    def varied(self, variant: Variant | None) -> Iterator[Engine]:
-        """Use ``variant`` inside the ``with`` block, then the previous one again.
-
-        The KV cache of the previous variant is kept and restored, so a trace made before
-        can still be continued with :meth:`append`.
-        """
-        previous, saved = self._variant, self.module.save_cache()
-        self.set_variant(variant)
-        try:
-            yield self
-        finally:
-            self._apply(previous)
-            self.module.restore_cache(saved)
-
-    def _apply(self, variant: Variant) -> None:
-        remove_ablations(self._ablation_hooks)
-        module = self.module
-        module.config = variant.applied_config(self.checkpoint.config)
-        keeps_scaling = variant.rope is None or not variant.rope.changes_scaling
-        module.rope_divisors = self._divisors if keeps_scaling else None
-        module.drop_rope_table()
-        self._ablation_hooks = install_ablations(module, ablation_targets(variant))
-        self._variant = variant
-
-    def rope(self, variant: Variant | None = None) -> tuple[np.ndarray, float]:
-        """RoPE of ``variant`` (None: the current one): θ_i (hd/2,) float64 and the scale
-        of q and k (YaRN's attention factor, else 1)."""
-        with self.varied(variant if variant is not None else self._variant):
-            cfg = self.module.config
-            return self.module.freqs().numpy(), attention_factor(cfg.rope_scaling)
-
-    def baseline(self, ids: Sequence[int]) -> Baseline:
-        """What the unchanged model computes for ids: last logits and RoPE (the "before")."""
-        with self.varied(Variant()):
-            logits = self.module(self._tensor(ids), last_only=True)[0, -1].float().cpu().numpy()
-            theta, scale = self.rope()
-        return Baseline(last_logits=logits, theta=theta, rope_scale=scale)
-
-    def rank_heads(
-        self,
-        ids: Sequence[int],
-        layers: Sequence[int] | None = None,
-        mode: str = "zero",
-        target: int | None = None,
-        on_layer: Callable[[int, int], None] | None = None,
-    ) -> HeadRanking:
-        """Ablate each head of ``layers`` (default all) in turn, on top of the variant.
-
-        Args:
-            ids: the prompt.
-            layers: which layers' heads to rank.
-            mode: ``zero`` or ``mean``.
-            target: the next token whose log-probability measures the effect (default the
-                run's most likely next token).
-            on_layer: called with (done, total) after each layer; raising there cancels.
-
-        Returns:
-            Per (layer, head) the change of log p(target) and the KL divergence.
-        """
-        self.check_length(len(ids))
-        ranking = rank_heads(self.module, ids, layers, mode, target, on_layer)
-        return replace(ranking, variant=self._variant.to_dict())
 
     # ---- prompts and plain runs ------------------------------------------------------------
     def encode(self, prompt: str, *, chat: bool = False, plain: bool = False) -> Encoded:
@@ -329,7 +264,7 @@ class Engine:
         ids: Sequence[int],
         *,
         keep_logits: bool = False,
-        on_layer: Callable[[int], None] | None = None,
+        on_layer: LayerCallback | None = None,
         layers: Sequence[int] | None = None,
     ) -> Trace:
         """One captured forward pass; the KV cache is left ready for :meth:`append`.
@@ -384,7 +319,9 @@ class Engine:
         with self.varied(self._variant if variant is None else variant):
             return capture_positions(self.module, ids, positions, on_layer=on_layer)
 
-    def append(self, trace: Trace, ids: Sequence[int]) -> Trace:
+    def append(
+        self, trace: Trace, ids: Sequence[int], *, on_layer: LayerCallback | None = None
+    ) -> Trace:
         """``trace`` followed by ``ids``, computing only the new query rows (KV cache).
 
         Raises:
@@ -392,13 +329,7 @@ class Engine:
         """
         self._check_variant(trace)
         self.check_length(trace.n_tokens + len(ids))
-        return extend_trace(self.module, self.tokenizer, trace, list(ids))
-
-    def _check_variant(self, trace: Trace) -> None:
-        if trace.variant != self._variant.to_dict():
-            made = Variant.from_dict(trace.variant).label() or "the model"
-            now = self._variant.label() or "the model"
-            raise ValueError(f"this trace was made by {made}, not by {now}: run it again")
+        return extend_trace(self.module, self.tokenizer, trace, list(ids), on_layer)
 
     def fits(self, trace: Trace) -> bool:
         """Whether ``trace`` has this model's shape (so :meth:`append` can continue it)."""
@@ -419,17 +350,22 @@ class Engine:
         *,
         on_token: Callable[[int], None] | None = None,
         keep_going: Callable[[int], bool] | None = None,
+        on_layer: LayerCallback | None = None,
     ) -> list[int]:
         """Sample up to ``max_new_tokens`` after ``ids`` with the KV cache (no capture).
 
         Stops after a stop token, at the model's context, or when ``keep_going(i)``
-        (asked before token i) is False. ``on_token`` sees each id as it is chosen.
+        (asked before token i) is False. ``on_token`` sees each id as it is chosen;
+        ``on_layer`` is called after every block of every forward pass (raising in it
+        stops the generation at once).
         """
         self.check_length(len(ids))
-        first = self.module(self._tensor(ids), use_cache=True, last_only=True)[0, -1]
+        with each_layer(self.module, on_layer):
+            first = self.module(self._tensor(ids), use_cache=True, last_only=True)[0, -1]
 
         def step(token: int, position: int) -> np.ndarray:
-            out = self.module(self._tensor([token]), start_pos=position, use_cache=True)
+            with each_layer(self.module, on_layer):
+                out = self.module(self._tensor([token]), start_pos=position, use_cache=True)
             return out[0, -1].float().cpu().numpy()
 
         logits = first.float().cpu().numpy()
@@ -443,28 +379,39 @@ class Engine:
         *,
         on_token: Callable[[int], None] | None = None,
         keep_going: Callable[[int], bool] | None = None,
+        on_layer: LayerCallback | None = None,
     ) -> Trace:
         """:meth:`generate` from the end of ``trace``, capturing every new token.
 
-        The tokens made before a stop (or a cancel through ``keep_going``) are kept; the
-        trace's arrays are copied once at the end.
+        The tokens made before a stop, a ``keep_going`` that says no, or a
+        :class:`~llamalens.model.errors.Cancelled` raised in ``on_layer`` (mid-token: that
+        token is dropped) are kept; the trace's arrays are copied once at the end.
         """
         steps: list[Trace] = []
         self._check_variant(trace)
-        sync_cache(self.module, self.tokenizer, trace)
         keep_logits = trace.logits is not None
 
         def step(token: int, position: int) -> np.ndarray:
-            step = step_trace(
-                self.module, self.tokenizer, position, [token], keep_logits, trace.layers
+            new = step_trace(
+                self.module, self.tokenizer, position, [token], keep_logits, trace.layers, on_layer
             )
-            steps.append(step)
-            return steps[-1].last_logits
+            steps.append(new)
+            return new.last_logits
 
-        self._decode(
-            trace.last_logits, trace.n_tokens, max_new_tokens, params, step, on_token, keep_going
-        )
-        return trace.extended(*steps)
+        try:
+            sync_cache(self.module, self.tokenizer, trace, on_layer)
+            self._decode(
+                trace.last_logits,
+                trace.n_tokens,
+                max_new_tokens,
+                params,
+                step,
+                on_token,
+                keep_going,
+            )
+        except Cancelled:
+            pass  # the caller knows it cancelled; what was made so far is the answer
+        return trace.extended(*steps) if steps else trace
 
     def _decode(self, logits, start, max_new, params, step, on_token, keep_going) -> list[int]:
         """The one generation loop: choose from logits, step the model, repeat."""
@@ -486,15 +433,26 @@ class Engine:
         return out
 
     # ---- analysis --------------------------------------------------------------------------
-    def analyse(self, trace: Trace, lens_positions: int = LENS_POSITIONS) -> Analysis:
-        """Head statistics of every (layer, head) and the logit lens of the last positions."""
-        induction = self._induction.get(self._variant)
+    def analyse(
+        self,
+        trace: Trace,
+        lens_positions: int = LENS_POSITIONS,
+        *,
+        on_layer: LayerCallback | None = None,
+    ) -> Analysis:
+        """Head statistics of every (layer, head) and the logit lens of the last positions.
+
+        ``on_layer`` is called after each layer of each part (raising in it stops).
+        """
+        induction = self._induction.get(self._variant)  # a variant changes the heads
         if induction is None:
-            induction = induction_scores(self.module, high=self.config.vocab_size)
+            induction = induction_scores(
+                self.module, high=self.config.vocab_size, on_layer=on_layer
+            )
             self._induction[self._variant] = induction
-        stats = head_stats(trace, induction)
+        stats = head_stats(trace, induction, on_layer)
         positions = tuple(range(max(0, trace.n_tokens - lens_positions), trace.n_tokens))
         ids, probs = logit_lens(self.module, trace, positions)
-        token = self.tokenizer.token
-        text = np.array([[[token(int(i)).text for i in cell] for cell in row] for row in ids])
+        tok = self.tokenizer
+        text = np.array([[[token_label(tok, i) for i in cell] for cell in row] for row in ids])
         return Analysis(stats=stats, lens=LogitLens(ids, probs, text, positions))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 from llamalens.model.attention import attention_stage, causal_mask
-from llamalens.model.capture import capture
+from llamalens.model.capture import capture, each_layer
 from llamalens.model.llama import Llama
 from llamalens.model.trace import Trace
 
@@ -32,7 +32,11 @@ def stat_rows(n_tokens: int) -> torch.Tensor:
     return torch.unique(torch.linspace(1, n_tokens - 1, MAX_ROWS).round().long())
 
 
-def head_stats(trace: Trace, induction: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def head_stats(
+    trace: Trace,
+    induction: np.ndarray | None = None,
+    on_layer: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
     """Entropy, sink, previous-token and self attention for every (layer, head).
 
     Each is a mean over query rows 1..T-1 (row 0 can only see itself); for prompts longer
@@ -42,6 +46,7 @@ def head_stats(trace: Trace, induction: np.ndarray | None = None) -> dict[str, n
     Args:
         trace: the run.
         induction: (L_model, H) scores from :func:`induction_scores`, or None (then NaN).
+        on_layer: called after each layer (progress; raising in it stops the work).
 
     Returns:
         name (every one of :data:`~llamalens.model.analysis.STAT_NAMES`) → (L, H) float64.
@@ -66,13 +71,20 @@ def head_stats(trace: Trace, induction: np.ndarray | None = None) -> dict[str, n
             sums["sink"][layer] += p[:, :, 0].sum(-1)
             sums["previous"][layer] += p[:, r, idx - 1].sum(-1)
             sums["self"][layer] += p[:, r, idx].sum(-1)
+        if on_layer is not None:
+            on_layer(layer)
     for k in measured:
         out[k] = (sums[k] / len(all_rows)).numpy()
     return out
 
 
 def induction_scores(
-    model: Llama, n_tokens: int = 64, seed: int = 0, low: int = 100, high: int | None = None
+    model: Llama,
+    n_tokens: int = 64,
+    seed: int = 0,
+    low: int = 100,
+    high: int | None = None,
+    on_layer: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """(L, H) induction score on [R, R] with R random ids from [low, high).
 
@@ -80,10 +92,11 @@ def induction_scores(
     copy, to the token after the i-th token of the first copy (position i + 1).
     """
     high = high or model.config.vocab_size
+    low = low if low < high else 0  # a tiny vocabulary: draw from all of it
     gen = torch.Generator().manual_seed(seed)
     r = torch.randint(low, high, (n_tokens,), generator=gen)
     seq = torch.cat([r, r])[None].to(model.main_device)  # (1, 2n)
-    with capture(model, maps=True) as rec:
+    with each_layer(model, on_layer), capture(model, maps=True) as rec:
         model(seq)
     scores = []
     rows = torch.arange(n_tokens, 2 * n_tokens)  # second copy

@@ -9,7 +9,7 @@ is hooked attention takes the explicit scores → mask → softmax path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -216,6 +216,8 @@ class TransformerBlock(nn.Module):
         self.attention_norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.ffn_norm = RMSNorm(cfg.dim, cfg.norm_eps)
         self.resid_pre, self.resid_mid, self.resid_post = Tap(), Tap(), Tap()
+        # called between the attention and the feed-forward (a cancel takes effect there)
+        self.interrupt: Callable[[], None] | None = None
 
     def forward(
         self,
@@ -228,6 +230,8 @@ class TransformerBlock(nn.Module):
         x = self.resid_pre(x)
         attended = self.attention(self.attention_norm(x), freqs_cis, visible, start_pos, use_cache)
         h = self.resid_mid(x + attended)
+        if self.interrupt is not None:
+            self.interrupt()
         return self.resid_post(h + self.feed_forward(self.ffn_norm(h)))
 
 
@@ -303,8 +307,13 @@ class Llama(nn.Module):
         h = self.tok_embeddings(tokens).to(self.compute_dtype)  # (B, T, d)
         freqs_cis = self.freqs_cis(start_pos, t)  # (T, hd/2)
         visible = causal_mask(t, start_pos, tokens.device)  # (T, S), once for every layer
-        for layer in self.layers:
-            h = layer(h, freqs_cis, visible, start_pos, use_cache)
+        try:
+            for layer in self.layers:
+                h = layer(h, freqs_cis, visible, start_pos, use_cache)
+        except BaseException:
+            if use_cache:  # stopped half-way (a cancel): some layers' caches are ahead
+                self.clear_cache()
+            raise
         if last_only:
             h = h[:, -1:]  # (B, 1, d)
         elif positions is not None:
@@ -316,8 +325,8 @@ class Llama(nn.Module):
         """Forget the cached rotations (after a change of ``config``'s RoPE or the divisors)."""
         self._freqs_cis = None
 
-    def reset_cache(self) -> None:
-        """Empty every layer's KV cache."""
+    def clear_cache(self) -> None:
+        """Forget every layer's cached keys and values."""
         for layer in self.layers:
             layer.attention.cache_k = layer.attention.cache_v = None
 

@@ -164,7 +164,7 @@ def detail_from_arrays(
     """
     try:
         positions = check_positions(np.asarray(data["positions"]).tolist(), len(token_ids))
-        want = _shapes(config, len(token_ids), len(positions))
+        want = detail_shapes(config, len(token_ids), len(positions))
         arrays = {name: np.asarray(data[name]) for name in want}
     except KeyError as exc:
         raise ValueError(f"{source}: walkthrough detail lacks the {exc.args[0]!r} array") from exc
@@ -181,7 +181,7 @@ def detail_from_arrays(
     )
 
 
-def _shapes(config: dict, n_tokens: int, n_kept: int) -> dict[str, tuple[int, ...]]:
+def detail_shapes(config: dict, n_tokens: int, n_kept: int) -> dict[str, tuple[int, ...]]:
     """Every array's shape for a model config, T tokens and P kept positions."""
     L, d, F = config["n_layers"], config["dim"], config["hidden_dim"]  # noqa: N806
     width = config["n_heads"] * config["head_dim"]

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# The settings a user can choose (the app's controls and saved sessions stay inside them).
+TEMPERATURE_MAX = 2.0
+TOP_K_MAX = 100_000
+SEED_MAX = 2**31 - 1
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -53,11 +58,29 @@ class SamplingResult(Distribution):
     token: int
 
 
+def usable_logits(logits: np.ndarray) -> np.ndarray:
+    """(V,) float64 logits with NaN as -inf (a token never chosen).
+
+    Raises:
+        ValueError: no token has a logit above -inf, so none can be chosen.
+    """
+    z = np.array(logits, dtype=np.float64)
+    z[np.isnan(z)] = -np.inf
+    if z.size and not np.any(z > -np.inf):
+        raise ValueError("no token has a usable logit (all are NaN or -inf): nothing to choose")
+    return z
+
+
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Numerically stable softmax of (V,) logits / temperature, float64."""
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max()
-    e = np.exp(z)
+    """Numerically stable softmax of (V,) logits / temperature, float64.
+
+    NaN counts as -inf; tokens at +inf (an overflow) share all the probability.
+    """
+    z = usable_logits(logits) / temperature
+    top = np.isposinf(z)
+    if top.any():
+        return top / top.sum()
+    e = np.exp(z - z.max())
     return e / e.sum()
 
 
@@ -81,6 +104,7 @@ def distribution(logits: np.ndarray, params: SamplingParams) -> Distribution:
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 1 or logits.size == 0:
         raise ValueError(f"logits have shape {logits.shape}, expected (V,) with V > 0")
+    logits = usable_logits(logits)
     probs = softmax(logits)
     if params.temperature == 0:
         token = int(np.argmax(logits))

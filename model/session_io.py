@@ -30,52 +30,64 @@ detail_<name>       float32             the walkthrough's values of some positio
                                         optional; ``detail_positions`` int64 [P]
 ==================  ==================  ================================================
 
-The ``session`` JSON holds ``format``, ``version``, ``created`` (ISO 8601), ``model``
-(``name``, ``path``, ``format``, ``device``, ``quantization``), ``prompt`` (``text``,
-``chat``, ``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``, and
-optionally the walkthrough's ``walk_step``),
-``sampling`` (``temperature``, ``top_p``, ``top_k``, ``seed``), ``history`` (strings) and,
-optionally, ``variant``: the what-if variant the app runs next (``Variant.to_dict()``,
-with its ``label``; the trace's own variant is ``trace_variant``).
-The vocabulary lets a reader label any token id without loading the model.
+The ``session`` JSON is described in :mod:`llamalens.model.session_meta`. The vocabulary
+lets a reader label any token id without loading the model.
+
+Reading checks the whole file before anything is returned: only the members above, each
+checked from its ``.npy`` header (dtype, and the shape the trace's config implies) before
+its data is read, the JSON field by field, the view inside the trace; any problem is one
+:class:`~llamalens.model.errors.SessionError` (a ValueError) naming the file.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import zipfile
-import zlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from llamalens.model.analysis import Analysis, LogitLens
-from llamalens.model.attention import STAGES
-from llamalens.model.position_capture import PositionDetail, detail_arrays, detail_from_arrays
-from llamalens.model.sampling import SamplingParams
-from llamalens.model.trace import Trace
-from llamalens.model.trace_io import trace_arrays, trace_from_arrays
-from llamalens.model.variants import Baseline, Variant
-from llamalens.model.vocab_table import VocabTable
-
-FORMAT = "llamalens-session"
-VERSION = 1
-SUFFIX = ".llamalens"
-META_KEYS = ("model", "prompt", "view", "sampling", "history")
-_READ_ERRORS = (
-    OSError,
-    zipfile.BadZipFile,
-    zlib.error,
-    EOFError,
-    ValueError,
-    AttributeError,
-    TypeError,
-    KeyError,
+from llamalens.model.analysis import STAT_NAMES, Analysis, LogitLens
+from llamalens.model.array_schema import ArrayReader
+from llamalens.model.config import LlamaConfig
+from llamalens.model.npz_archive import MemoryArrays, NpzArchive
+from llamalens.model.position_capture import (
+    ARRAY_FIELDS,
+    PositionDetail,
+    detail_arrays,
+    detail_from_arrays,
+    detail_shapes,
 )
+from llamalens.model.session_meta import FORMAT, MAX_JSON_CHARS, VERSION, check_view, read_meta
+from llamalens.model.session_meta import new_meta as new_meta
+from llamalens.model.trace import Trace
+from llamalens.model.trace_io import (
+    MAX_TOKEN_CHARS,
+    TRACE_MEMBERS,
+    check_format,
+    read_trace,
+    trace_arrays,
+)
+from llamalens.model.variants import Baseline, Variant
+from llamalens.model.vocab_table import ARRAY_KEYS, VocabTable
+
+SUFFIX = ".llamalens"
+BASELINE_KEYS = ("baseline_logits", "baseline_theta", "baseline_scale")
+LENS_KEYS = ("lens_text", "lens_probs", "lens_positions", "lens_ids")
+MEMBERS = (
+    "format",
+    "version",
+    "session",
+    *(f"trace_{k}" for k in TRACE_MEMBERS),
+    *(f"stats_{k}" for k in STAT_NAMES),
+    *LENS_KEYS,
+    *ARRAY_KEYS,
+    *(f"detail_{k}" for k in (*ARRAY_FIELDS, "positions")),
+    *BASELINE_KEYS,
+)
+MAX_LENS_K = 1000  # top-k tokens per logit-lens cell
 
 
 @dataclass
@@ -84,11 +96,10 @@ class Session:
 
     Attributes:
         trace: the Trace. vocab: labels for every token id.
-        meta: the ``session`` JSON as a dict (see the module docstring).
+        meta: the ``session`` JSON as a dict (see :mod:`~llamalens.model.session_meta`).
         analysis: the head statistics and lens, or None.
         detail: the walkthrough's per-position values (so a lesson runs without the
             model), or None.
-        baseline: for a variant's trace, the unchanged model's logits and RoPE, or None.
     """
 
     trace: Trace
@@ -97,31 +108,6 @@ class Session:
     analysis: Analysis | None = None
     detail: PositionDetail | None = None
     baseline: Baseline | None = None
-
-
-def new_meta(
-    *,
-    model: dict,
-    prompt: dict,
-    view: dict,
-    sampling: dict,
-    history: list[str],
-    variant: dict | None = None,
-) -> dict[str, Any]:
-    """The ``session`` JSON of a version-1 file, stamped with the current time."""
-    meta = {
-        "format": FORMAT,
-        "version": VERSION,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "model": dict(model),
-        "prompt": dict(prompt),
-        "view": dict(view),
-        "sampling": dict(sampling),
-        "history": [str(h) for h in history],
-    }
-    if variant:
-        meta["variant"] = dict(variant)
-    return meta
 
 
 def session_arrays(session: Session) -> dict[str, np.ndarray]:
@@ -165,171 +151,134 @@ def save_session(session: Session, path: str | Path) -> None:
 
 
 def load_session(path: str | Path) -> Session:
-    """Read and check a whole session file.
+    """Read and check a whole session file (nothing is returned from a bad one).
 
     Raises:
-        ValueError: the file is unreadable, truncated, foreign, newer than this version,
-            or inconsistent; the message names the file and the problem.
+        SessionError: (a ValueError) the file is unreadable, truncated, foreign, newer than
+            this version, larger than it can be, or inconsistent; the message names the
+            file and the problem.
     """
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {k: data[k] for k in data.files}
-    except _READ_ERRORS as exc:
-        raise ValueError(f"{path}: not a readable LlamaLens session file ({exc})") from exc
-    return session_from_arrays(arrays, str(path))
+    with NpzArchive(path, "a LlamaLens session") as archive:
+        return read_session(ArrayReader(archive))
 
 
 def session_from_arrays(data: dict[str, np.ndarray], source: str = "<arrays>") -> Session:
-    """Rebuild a Session from a mapping of arrays, checking format, version and shapes."""
+    """Rebuild a Session from a mapping of arrays, with every check of :func:`load_session`."""
+    return read_session(ArrayReader(MemoryArrays(data, source)))
+
+
+def read_session(r: ArrayReader) -> Session:
+    """Check every member of a session (headers before data), then build it."""
+    source = r.src.source
+    check_format(r, FORMAT, VERSION, "session", MEMBERS)
+    meta = read_meta(r.text("session", max_chars=MAX_JSON_CHARS), source)
+    trace = read_trace(ArrayReader(r.src, "trace_"))
+    vocab = _vocab(r, trace, str(meta["model"].get("name") or "vocab"))
+    analysis = _analysis(r, trace)
+    check_view(meta["view"], trace.layers, trace.n_heads, trace.n_tokens, source)
+    _check_variants(r, meta, trace)
+    return Session(trace, vocab, meta, analysis, _detail(r, trace), _baseline(r, trace))
+
+
+def _vocab(r: ArrayReader, trace: Trace, name: str) -> VocabTable:
+    """The saved vocabulary: as many entries as the model's embedding at most."""
+    (n,) = r.shape("vocab_special", "b", 1)
+    limit = int(trace.config["vocab_size"])
+    if not 1 <= n <= limit:
+        raise r.fail(f"vocabulary has {n:,} entries, expected 1..{limit:,} (the model's)")
+    (n_bytes,) = r.shape("vocab_bytes", "u", 1)
+    arrays = {
+        "vocab_bytes": r.array("vocab_bytes", "u", (n_bytes,), itemsizes=(1,)),
+        "vocab_offsets": r.integers("vocab_offsets", (n + 1,), 0, n_bytes + 1),
+        "vocab_special": r.array("vocab_special", "b", (n,)),
+        "vocab_valid": r.array("vocab_valid", "b", (n,)),
+    }
     try:
-        fmt, version = str(data["format"]), int(data["version"])
-    except KeyError as exc:
-        raise ValueError(f"{source}: not a LlamaLens session (no {exc.args[0]!r} entry)") from exc
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{source}: session header is corrupt ({exc})") from exc
-    if fmt != FORMAT:
-        raise ValueError(f"{source}: format is {fmt!r}, expected {FORMAT!r}")
-    if version > VERSION:
-        raise ValueError(
-            f"{source}: session version {version} is newer than this LlamaLens "
-            f"reads (up to {VERSION})"
-        )
-    meta = _meta(data, source)
-    prefixed = {k.removeprefix("trace_"): v for k, v in data.items() if k.startswith("trace_")}
-    try:
-        trace = trace_from_arrays(prefixed, f"{source} (trace)")
+        vocab = VocabTable.from_arrays(arrays, name=name)
     except ValueError as exc:
-        if str(exc).startswith(source):
-            raise
-        raise ValueError(f"{source}: the trace is inconsistent ({exc})") from exc
-    try:
-        vocab = VocabTable.from_arrays(data, name=str(meta["model"].get("name", "vocab")))
-    except KeyError as exc:
-        raise ValueError(f"{source}: session is missing the {exc.args[0]!r} array") from exc
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{source}: vocabulary is corrupt ({exc})") from exc
-    analysis = _analysis(data, trace, source)
-    _check(trace, vocab, meta, source)
-    return Session(
-        trace, vocab, meta, analysis, _detail(data, trace, source), _baseline(data, trace, source)
-    )
+        raise r.fail(f"vocabulary is corrupt ({exc})") from exc
+    ids = trace.token_ids
+    if ids.max() >= vocab.n_vocab:
+        raise r.fail(
+            f"trace token id {int(ids.max())} is outside the saved vocabulary "
+            f"(n_vocab={vocab.n_vocab})"
+        )
+    return vocab
 
 
-def _detail(data: dict[str, np.ndarray], trace: Trace, source: str) -> PositionDetail | None:
-    """The walkthrough's saved values, checked against the trace (None when absent)."""
-    saved = {k.removeprefix("detail_"): v for k, v in data.items() if k.startswith("detail_")}
-    if not saved:
+def _analysis(r: ArrayReader, trace: Trace) -> Analysis | None:
+    """Head statistics (L, H) and the logit lens (L, P, k), if the file has them."""
+    L, H, T = trace.n_layers, trace.n_heads, trace.n_tokens  # noqa: N806
+    stats = {k: r.array(f"stats_{k}", "f", (L, H)) for k in STAT_NAMES if r.has(f"stats_{k}")}
+    present = [k for k in LENS_KEYS[:3] if r.has(k)]
+    if not stats and not present:
         return None
-    detail = detail_from_arrays(saved, trace.token_ids, trace.config, source)
+    lens = None
+    if present:
+        if len(present) != 3:
+            raise r.fail(
+                "the logit lens needs lens_text, lens_probs and lens_positions; "
+                f"found only {', '.join(present)}"
+            )
+        (P,) = r.shape("lens_positions", "iu", 1)  # noqa: N806
+        shape = r.shape("lens_probs", "f", 3)
+        if shape[:2] != (L, P) or not 1 <= shape[2] <= MAX_LENS_K or P > T:
+            raise r.fail(
+                f"logit lens lens_probs has shape {shape}, expected ({L}, {P}, k) "
+                f"with k in 1..{MAX_LENS_K} and at most {T} positions"
+            )
+        positions = r.integers("lens_positions", (P,), 0, T)
+        ids = None
+        if r.has("lens_ids"):
+            ids = r.integers("lens_ids", shape, 0, int(trace.config["vocab_size"]))
+        probs = r.array("lens_probs", "f", shape)
+        text = r.array("lens_text", "U", shape, max_chars=MAX_TOKEN_CHARS)
+        lens = LogitLens(ids, probs, text, tuple(int(p) for p in positions))
+    return Analysis(stats=stats, lens=lens)
+
+
+def _detail(r: ArrayReader, trace: Trace) -> PositionDetail | None:
+    """The walkthrough's saved values (shapes from the trace's config, checked from the
+    headers), which must agree with the trace's residual stream; None when absent."""
+    if not any(name.startswith("detail_") for name in r.src.names()):
+        return None
+    T = trace.n_tokens  # noqa: N806
+    (P,) = r.shape("detail_positions", "iu", 1)  # noqa: N806
+    if not 1 <= P <= T:
+        raise r.fail(f"walkthrough detail keeps {P:,} positions, expected 1..{T}")
+    saved = {"positions": r.integers("detail_positions", (P,), 0, T)}
+    for name, shape in detail_shapes(trace.config, T, P).items():
+        saved[name] = r.array(f"detail_{name}", "f", shape)
+    try:
+        detail = detail_from_arrays(saved, trace.token_ids, trace.config, r.src.source)
+    except ValueError as exc:
+        raise r.fail(f"walkthrough detail is corrupt ({exc})") from exc
     if not detail.agrees_with(trace.resid_post):
-        raise ValueError(f"{source}: the walkthrough detail does not belong to the trace")
+        raise r.fail("the walkthrough detail does not belong to the trace")
     return detail
 
 
-def _meta(data: dict[str, np.ndarray], source: str) -> dict[str, Any]:
-    try:
-        meta = json.loads(str(data["session"]))
-    except KeyError as exc:
-        raise ValueError(f"{source}: session is missing the 'session' entry") from exc
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise ValueError(f"{source}: session JSON is corrupt ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise ValueError(f"{source}: session JSON is not an object")
-    missing = [k for k in META_KEYS if k not in meta]
-    if missing:
-        raise ValueError(f"{source}: session JSON lacks {', '.join(missing)}")
-    for key in ("model", "prompt", "view", "sampling"):
-        if not isinstance(meta[key], dict):
-            raise ValueError(f"{source}: session JSON {key!r} is not an object")
-    if not isinstance(meta["history"], list):
-        raise ValueError(f"{source}: session JSON 'history' is not a list")
-    return meta
+def _check_variants(r: ArrayReader, meta: dict[str, Any], trace: Trace) -> None:
+    """The variant to run next and the trace's own must fit the trace's model."""
+    for what, data in (("session JSON variant", meta.get("variant")), ("trace", trace.variant)):
+        if not data:
+            continue  # the model itself
+        try:
+            Variant.from_dict(data).check(LlamaConfig.from_dict(trace.config))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise r.fail(f"{what} is not a variant of this model ({exc})") from exc
 
 
-def _analysis(data: dict[str, np.ndarray], trace: Trace, source: str) -> Analysis | None:
-    stats = {
-        k.removeprefix("stats_"): np.asarray(v) for k, v in data.items() if k.startswith("stats_")
-    }
-    lens_keys = [k for k in ("lens_text", "lens_probs", "lens_positions") if k in data]
-    if not stats and not lens_keys:
-        return None
-    lens = None
-    if lens_keys:
-        if len(lens_keys) != 3:
-            raise ValueError(
-                f"{source}: the logit lens needs lens_text, lens_probs and lens_positions; "
-                f"found only {', '.join(lens_keys)}"
-            )
-        positions = tuple(int(p) for p in np.asarray(data["lens_positions"]).ravel())
-        ids = np.asarray(data["lens_ids"]) if "lens_ids" in data else None
-        lens = LogitLens(
-            ids, np.asarray(data["lens_probs"]), np.asarray(data["lens_text"]), positions
-        )
-    analysis = Analysis(stats=stats, lens=lens)
-    try:
-        analysis.check(trace.n_layers, trace.n_heads, trace.n_tokens)
-    except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from exc
-    return analysis
-
-
-def _baseline(data: dict[str, np.ndarray], trace: Trace, source: str) -> Baseline | None:
-    keys = ("baseline_logits", "baseline_theta", "baseline_scale")
-    found = [k for k in keys if k in data]
+def _baseline(r: ArrayReader, trace: Trace) -> Baseline | None:
+    """For a variant's trace, the unchanged model's logits (V,), θ_i (hd/2,) and scale."""
+    found = [k for k in BASELINE_KEYS if r.has(k)]
     if not found:
         return None
-    if len(found) != len(keys):
-        raise ValueError(f"{source}: the baseline needs {', '.join(keys)}; found {found}")
-    logits, theta = np.asarray(data["baseline_logits"]), np.asarray(data["baseline_theta"])
-    if logits.shape != trace.last_logits.shape or theta.shape != trace.theta.shape:
-        raise ValueError(
-            f"{source}: baseline shapes {logits.shape}, {theta.shape} do not fit the trace "
-            f"({trace.last_logits.shape}, {trace.theta.shape})"
-        )
-    try:
-        scale = float(data["baseline_scale"])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{source}: baseline scale is corrupt ({exc})") from exc
+    if len(found) != len(BASELINE_KEYS):
+        raise r.fail(f"the baseline needs {', '.join(BASELINE_KEYS)}; found {', '.join(found)}")
+    logits = r.array("baseline_logits", "f", trace.last_logits.shape, itemsizes=(4,))
+    theta = r.array("baseline_theta", "f", trace.theta.shape, itemsizes=(4, 8))
+    scale = float(r.array("baseline_scale", "f", ()))
+    if not (np.isfinite(scale) and scale > 0 and np.isfinite(theta).all()):
+        raise r.fail(f"baseline RoPE is not finite and positive (scale {scale})")
     return Baseline(logits.astype(np.float32), theta.astype(np.float64), scale)
-
-
-def _check(trace: Trace, vocab: VocabTable, meta: dict[str, Any], source: str) -> None:
-    ids = trace.token_ids
-    if len(ids) and (ids.min() < 0 or ids.max() >= vocab.n_vocab):
-        raise ValueError(
-            f"{source}: trace token ids are outside the saved vocabulary (n_vocab={vocab.n_vocab})"
-        )
-    view = meta["view"]
-    try:
-        stage = str(view.get("stage", "probs"))
-        layer, head = int(view.get("layer", 0)), int(view.get("head", 0))
-        token, key = int(view.get("token", 0)), int(view.get("key", 0))
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"{source}: session view is corrupt ({exc})") from exc
-    if stage not in STAGES:
-        raise ValueError(f"{source}: view stage is {stage!r}, expected one of {STAGES}")
-    _check_sampling(meta["sampling"], source)
-    try:
-        Variant.from_dict(meta.get("variant"))
-    except ValueError as exc:
-        raise ValueError(f"{source}: session {exc}") from exc
-    if not (
-        layer in trace.layers and 0 <= head < trace.n_heads and 0 <= key <= token < trace.n_tokens
-    ):
-        raise ValueError(
-            f"{source}: view (layer {layer}, head {head}, token {token}, "
-            f"key {key}) is outside the trace"
-        )
-
-
-def _check_sampling(sampling: dict[str, Any], source: str) -> None:
-    """The saved sampling settings must be valid ones (the app restores them as they are)."""
-    try:
-        SamplingParams(
-            temperature=float(sampling.get("temperature", 1.0)),
-            top_p=float(sampling.get("top_p", 1.0)),
-            top_k=int(sampling.get("top_k", 0)),
-            seed=int(sampling.get("seed", 0)),
-        )
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"{source}: session sampling settings are invalid ({exc})") from exc

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from llamalens.model.capture import Recording, capture
+from llamalens.model.capture import Recording, capture, each_layer
 from llamalens.model.llama import Llama
 from llamalens.model.tokenizer import Tokenizer
 from llamalens.model.trace import Trace
@@ -39,16 +39,6 @@ def trace_from_recording(
     )
 
 
-def _layer_hooks(model: Llama, on_layer: Callable[[int], None] | None) -> list:
-    """Call on_layer(i) after block i (progress; raising in it cancels the run)."""
-    if on_layer is None:
-        return []
-    return [
-        layer.resid_post.register_forward_hook(lambda *_a, i=i: on_layer(i))
-        for i, layer in enumerate(model.layers)
-    ]
-
-
 def run_trace(
     model: Llama,
     tokenizer: Tokenizer,
@@ -73,22 +63,23 @@ def run_trace(
     """
     if len(ids) == 0:
         raise ValueError("the prompt is empty: there is no token to run")
-    tokens = _tokens(model, ids)
-    hooks = _layer_hooks(model, on_layer)
-    try:
-        with capture(model, layers=layers) as rec:
-            model(tokens, use_cache=use_cache, last_only=not keep_logits)
-    finally:
-        for h in hooks:
-            h.remove()
+    with each_layer(model, on_layer), capture(model, layers=layers) as rec:
+        model(_tokens(model, ids), use_cache=use_cache, last_only=not keep_logits)
     return trace_from_recording(rec, ids, tokenizer, model, keep_logits)
 
 
-def sync_cache(model: Llama, tokenizer: Tokenizer, trace: Trace) -> None:
-    """Make the KV cache hold exactly the trace's positions (recompute them if not)."""
+def sync_cache(
+    model: Llama,
+    tokenizer: Tokenizer,
+    trace: Trace,
+    on_layer: Callable[[int], None] | None = None,
+) -> None:
+    """Make the KV cache hold exactly the trace's positions (recompute them if not;
+    ``on_layer`` after each block, raising in it stops)."""
     cache = model.layers[0].attention.cache_k
     if cache is None or cache.shape[1] != trace.n_tokens:
-        model(_tokens(model, trace.token_ids.tolist()), use_cache=True, last_only=True)
+        with each_layer(model, on_layer):
+            model(_tokens(model, trace.token_ids.tolist()), use_cache=True, last_only=True)
 
 
 def _tokens(model: Llama, ids: Sequence[int]) -> torch.Tensor:
@@ -102,27 +93,38 @@ def step_trace(
     new_ids: Sequence[int],
     keep_logits: bool,
     layers: Sequence[int] | None = None,
+    on_layer: Callable[[int], None] | None = None,
 ) -> Trace:
-    """A captured run of new_ids at positions start.. against the cached keys and values.
+    """A captured run of new_ids at positions start.. against the cached keys and values
+    (``on_layer`` after each block, raising in it stops).
 
     Returns:
         A trace of the new positions only (their keys and values are in the cache); join
         it to the earlier one with :meth:`Trace.extended`.
     """
-    with capture(model, layers=layers) as rec:
+    with each_layer(model, on_layer), capture(model, layers=layers) as rec:
         model(_tokens(model, new_ids), start_pos=start, use_cache=True, last_only=not keep_logits)
     return trace_from_recording(rec, new_ids, tokenizer, model, keep_logits)
 
 
-def extend_trace(model: Llama, tokenizer: Tokenizer, trace: Trace, new_ids: Sequence[int]) -> Trace:
+def extend_trace(
+    model: Llama,
+    tokenizer: Tokenizer,
+    trace: Trace,
+    new_ids: Sequence[int],
+    on_layer: Callable[[int], None] | None = None,
+) -> Trace:
     """Append tokens using the KV cache: only the new query rows are computed.
 
     The model's KV cache must hold exactly the trace's positions (as left by
     :func:`run_trace` or a previous extension); otherwise the prefix is recomputed.
+    ``on_layer`` is called after every block (raising in it stops the run).
     """
     if len(new_ids) == 0:
         return trace
-    sync_cache(model, tokenizer, trace)
+    sync_cache(model, tokenizer, trace, on_layer)
     keep_logits = trace.logits is not None
-    step = step_trace(model, tokenizer, trace.n_tokens, new_ids, keep_logits, trace.layers)
+    step = step_trace(
+        model, tokenizer, trace.n_tokens, new_ids, keep_logits, trace.layers, on_layer
+    )
     return trace.extended(step)

@@ -31,6 +31,9 @@ ARRAY_KEYS = ("vocab_bytes", "vocab_offsets", "vocab_special", "vocab_valid")
 class VocabTable:
     """Token id → :class:`Token`, built from a tokenizer or from saved arrays.
 
+    The entries stay in the four arrays (a 128k vocabulary is about 1 MB); a token's
+    bytes are sliced out when it is asked for.
+
     Attributes:
         name: the tokenizer's name (informational).
     """
@@ -42,9 +45,22 @@ class VocabTable:
             raise ValueError(
                 f"vocabulary has {len(entries)} entries and {len(special)} special flags"
             )
+        lengths = [0 if e is None else len(e) for e in entries]
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        self._set(
+            b"".join(e for e in entries if e is not None),
+            offsets,
+            np.array(special, dtype=bool).reshape(len(entries)),
+            np.array([e is not None for e in entries], dtype=bool).reshape(len(entries)),
+            name,
+        )
+
+    def _set(
+        self, blob: bytes, offsets: np.ndarray, special: np.ndarray, valid: np.ndarray, name: str
+    ) -> None:
         self.name = name
-        self._entries = list(entries)
-        self._special = [bool(s) for s in special]
+        self._blob, self._offsets, self._special, self._valid = blob, offsets, special, valid
 
     @classmethod
     def from_tokenizer(cls, tokenizer: Any) -> VocabTable:
@@ -64,45 +80,45 @@ class VocabTable:
 
     @classmethod
     def from_arrays(cls, data: Mapping[str, np.ndarray], name: str = "vocab") -> VocabTable:
-        """Rebuild from :meth:`to_arrays` output.
+        """Rebuild from :meth:`to_arrays` output (checked with array operations, no loop).
 
         Raises:
             KeyError: an array is missing.
-            ValueError: the arrays disagree in length or the offsets are not increasing.
+            ValueError: the arrays disagree in length or the offsets do not index the bytes.
         """
-        blob = np.asarray(data["vocab_bytes"], dtype=np.uint8).tobytes()
-        offsets = np.asarray(data["vocab_offsets"], dtype=np.int64)
-        special = np.asarray(data["vocab_special"], dtype=bool)
-        valid = np.asarray(data["vocab_valid"], dtype=bool)
-        n = len(special)
-        if offsets.shape != (n + 1,) or valid.shape != (n,):
+        blob = np.asarray(data["vocab_bytes"])
+        offsets = np.asarray(data["vocab_offsets"])
+        special = np.asarray(data["vocab_special"])
+        valid = np.asarray(data["vocab_valid"])
+        kinds = (blob.dtype.kind, offsets.dtype.kind, special.dtype.kind, valid.dtype.kind)
+        if kinds[0] not in "ui" or kinds[1] not in "ui" or kinds[2:] != ("b", "b"):
+            raise ValueError(f"vocabulary arrays have dtypes {kinds}, expected u/i, i, b, b")
+        n = special.size
+        if special.shape != (n,) or offsets.shape != (n + 1,) or valid.shape != (n,):
             raise ValueError(
-                f"vocabulary arrays disagree: {n} special flags, {len(valid)} "
-                f"valid flags, {len(offsets)} offsets (expected {n + 1})"
+                f"vocabulary arrays disagree: {special.shape} special flags, {valid.shape} "
+                f"valid flags, {offsets.shape} offsets (expected ({n + 1},))"
             )
-        if n and (offsets[0] != 0 or offsets[-1] != len(blob) or np.any(np.diff(offsets) < 0)):
+        offsets = offsets.astype(np.int64)
+        if n and (offsets[0] != 0 or offsets[-1] != blob.size or np.any(np.diff(offsets) < 0)):
             raise ValueError("vocabulary offsets do not index the byte table")
-        bounds = offsets.tolist()
-        entries = [blob[bounds[i] : bounds[i + 1]] if valid[i] else None for i in range(n)]
-        return cls(entries, special.tolist(), name)
+        table = cls.__new__(cls)
+        table._set(blob.astype(np.uint8).tobytes(), offsets, special.copy(), valid.copy(), name)
+        return table
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The four ``vocab_*`` arrays (compact: a Llama 3 vocabulary is about 1 MB)."""
-        lengths = [0 if e is None else len(e) for e in self._entries]
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        blob = b"".join(e for e in self._entries if e is not None)
         return {
-            "vocab_bytes": np.frombuffer(blob, dtype=np.uint8).copy(),
-            "vocab_offsets": offsets,
-            "vocab_special": np.array(self._special, dtype=bool),
-            "vocab_valid": np.array([e is not None for e in self._entries], dtype=bool),
+            "vocab_bytes": np.frombuffer(self._blob, dtype=np.uint8).copy(),
+            "vocab_offsets": self._offsets.copy(),
+            "vocab_special": self._special.copy(),
+            "vocab_valid": self._valid.copy(),
         }
 
     @property
     def n_vocab(self) -> int:
         """Highest token id + 1, special tokens included."""
-        return len(self._entries)
+        return len(self._special)
 
     def __repr__(self) -> str:
         return f"VocabTable(name={self.name!r}, n_vocab={self.n_vocab})"
@@ -121,13 +137,22 @@ class VocabTable:
                 f"token id {id} is outside the vocabulary "
                 f"(n_vocab={self.n_vocab}, valid ids 0..{self.n_vocab - 1})"
             )
-        data = self._entries[id]
-        if data is None:
+        if not self._valid[id]:
             raise ValueError(
                 f"token id {id} has no token in this vocabulary (n_vocab={self.n_vocab})"
             )
-        return Token(id, data, show_bytes(data), self._special[id])
+        data = self._blob[self._offsets[id] : self._offsets[id + 1]]
+        return Token(id, data, show_bytes(data), bool(self._special[id]))
 
     def tokens(self, ids: Sequence[int]) -> list[Token]:
         """:meth:`token` for each id; pieces of one character show that character."""
         return with_characters([self.token(i) for i in ids])
+
+
+def token_label(vocab: Any, id: int) -> str:
+    """The text of token ``id`` in ``vocab`` (a Tokenizer or a VocabTable), or a label
+    saying the id has no token (a padded embedding row, a hole in the vocabulary)."""
+    try:
+        return vocab.token(int(id)).text
+    except ValueError:
+        return f"<id {int(id)}: no token>"

@@ -14,6 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["LLAMALENS_SETTINGS"] = os.path.join(
     tempfile.mkdtemp(prefix="llamalens-"), "settings.ini"
 )
+# bug reports go to a throwaway folder, not the user's log directory
+os.environ["LLAMALENS_LOG_DIR"] = tempfile.mkdtemp(prefix="llamalens-log-")
 
 import pytest  # noqa: E402
 

@@ -10,16 +10,41 @@ output. Bad input ends with one line ``llamalens: error: ...`` and exit code 2.
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
-from llamalens.app.cli.parser import SUBCOMMANDS, build_app_parser, build_parser
+from llamalens.app.cli.parser import SUBCOMMANDS, UsageError, build_app_parser, build_parser
+
+EXIT_BAD_INPUT = 2
+EXIT_CANCELLED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``llamalens`` console script."""
+    """Entry point of the ``llamalens`` console script.
+
+    Whatever goes wrong ends as one line ``llamalens: error: ...`` on stderr and exit code
+    2: bad arguments, bad files, and bugs (whose traceback goes to the error log; see
+    :mod:`llamalens.app.bug_report`).
+    """
     args_list = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="llamalens: %(levelname)s: %(message)s")
+    warnings.showwarning = _one_line_warning
+    try:
+        return _dispatch(args_list)
+    except KeyboardInterrupt:
+        print("llamalens: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as exc:
+        from llamalens.app.bug_report import user_message
+
+        print(f"llamalens: error: {user_message(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _dispatch(args_list: list[str]) -> int:
     if args_list and args_list[0] in SUBCOMMANDS:
         from llamalens.app.cli.commands import run
 
@@ -28,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_app_parser().print_help()
         return 0
     model, options, session = app_arguments(args_list)
+    _check_app_start(model)
     from llamalens.app.main_window import run_app
 
     return run_app(model, options, session)
@@ -49,3 +75,28 @@ def app_arguments(argv: Sequence[str]):
         offload_dir=args.offload_dir,
     )
     return model, options, session
+
+
+def _check_app_start(path: str | None) -> None:
+    """What would make the window fail before it can show a dialog: a missing PATH (often
+    a mistyped subcommand) or no display at all (Qt would abort the process)."""
+    if path is not None and not Path(path).expanduser().exists():
+        raise UsageError(
+            f"{path}: no such checkpoint file or folder, and not a subcommand "
+            f"({', '.join(SUBCOMMANDS)})"
+        )
+    headless = not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY"))
+    if sys.platform.startswith("linux") and headless and not os.environ.get("QT_QPA_PLATFORM"):
+        raise UsageError(
+            "there is no display to open the window on (DISPLAY is not set); "
+            "the subcommands (llamalens info, tokens, next, ...) run without one"
+        )
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings as one line each (never a source excerpt on the terminal)."""
+    from llamalens.app.bug_report import one_line
+
+    print(
+        f"llamalens: warning: {one_line(f'{category.__name__}: {message}', 300)}", file=sys.stderr
+    )

@@ -14,11 +14,9 @@ import numpy as np
 from llamalens.app.cli.progress import TextProgress
 from llamalens.model.errors import CheckpointError
 
-EXIT_BAD_INPUT = 2
-
 
 def run(args: argparse.Namespace) -> int:
-    """Run one subcommand; bad input becomes one line on stderr and exit code 2."""
+    """Run one subcommand (:func:`llamalens.app.cli.main` turns failures into one line)."""
     from llamalens.app.cli.export import cmd_export
 
     commands = {
@@ -31,14 +29,7 @@ def run(args: argparse.Namespace) -> int:
         "bench": cmd_bench,
         "export": cmd_export,
     }
-    try:
-        return commands[args.command](args)
-    except (CheckpointError, ValueError, OSError) as exc:
-        print(f"llamalens: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("llamalens: cancelled", file=sys.stderr)
-        return 130
+    return commands[args.command](args)
 
 
 def load(args: argparse.Namespace):

@@ -7,6 +7,20 @@ import argparse
 SUBCOMMANDS = ("info", "tokens", "next", "dump", "sample", "generate", "bench", "export")
 
 
+class UsageError(ValueError):
+    """The command line is wrong (reported as one line, exit code 2)."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become one line ``llamalens: error: ...`` (exit code
+    2, raised as :class:`UsageError`), never the usage block. Subcommand parsers are made
+    of the same class."""
+
+    def error(self, message: str):  # argparse's hook for every parsing error
+        flat = " ".join(message.split())
+        raise UsageError(f"{flat} (see '{self.prog} --help')")
+
+
 def _add_model(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
@@ -81,7 +95,7 @@ def _add_encoding(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="llamalens",
         description="See inside a Llama-family language model. "
         "Without a subcommand, opens the app on PATH or on the embedded default model.",
@@ -260,7 +274,7 @@ def _export_parser(sub) -> None:
 
 
 def build_app_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineParser(
         prog="llamalens",
         description="Open the LlamaLens app. Subcommands: "
         + ", ".join(SUBCOMMANDS)

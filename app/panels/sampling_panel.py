@@ -19,7 +19,15 @@ from PySide6.QtWidgets import (
 )
 
 from llamalens.app.state import InspectorState
-from llamalens.model.sampling import SamplingParams, distribution, sample
+from llamalens.model.sampling import (
+    SEED_MAX,
+    TEMPERATURE_MAX,
+    TOP_K_MAX,
+    SamplingParams,
+    distribution,
+    sample,
+)
+from llamalens.model.vocab_table import token_label
 from llamalens.viz.logit_bars import LogitBars
 from llamalens.viz.token_text import visible_text
 
@@ -67,13 +75,15 @@ class SamplingPanel(QWidget):
         return s
 
     def _build_controls(self) -> None:
-        self.temperature_slider = self._slider("temperatureSlider", 2 * TEMP_STEPS, TEMP_STEPS)
+        self.temperature_slider = self._slider(
+            "temperatureSlider", round(TEMPERATURE_MAX * TEMP_STEPS), TEMP_STEPS
+        )
         self.top_p_slider = self._slider("topPSlider", P_STEPS, P_STEPS)
-        self.top_k_spin = self._spin("topKSpin", 0, 100_000, 0, "")
+        self.top_k_spin = self._spin("topKSpin", 0, TOP_K_MAX, 0, "")
         self.top_k_spin.valueChanged.connect(self._store_settings)
         self.shown_spin = self._spin("shownSpin", 3, 50, 12, "")
         self.shown_spin.valueChanged.connect(self.redraw)
-        self.seed_spin = self._spin("seedSpin", 0, 2**31 - 1, 0, "")
+        self.seed_spin = self._spin("seedSpin", 0, SEED_MAX, 0, "")
         self.seed_spin.valueChanged.connect(self._store_settings)
         self.n_spin = self._spin("generateSpin", 1, 4096, 10, "")
         self.t_label, self.p_label = QLabel(), QLabel()
@@ -211,30 +221,45 @@ class SamplingPanel(QWidget):
         t = self.state.trace
         if t is None:
             return
-        d = distribution(t.last_logits, self.state.sampling)
+        try:
+            d = distribution(t.last_logits, self.state.sampling)
+        except ValueError as exc:  # logits with nothing to choose (a broken run or file)
+            self.bars.set_distribution([], np.zeros(0), np.zeros(0), np.zeros(0, bool), None)
+            self.chosen_label.setText(str(exc))
+            self.kept_count = 0
+            return
         order = np.argsort(-d.tempered, kind="stable")[: self.shown_spin.value()]
         kept_mask = np.isin(order, d.kept)
         shown = np.where(kept_mask, d.final[order], d.tempered[order])
-        labels = [t_.text for t_ in self._tokens(order)]
+        labels = self._texts(order)
         chosen = int(np.flatnonzero(order == self.chosen)[0]) if self.chosen in order else None
         self.bars.set_distribution(labels, d.probs[order], shown, kept_mask, chosen)
         self.kept_count = len(d.kept)
 
-    def _tokens(self, ids):
-        vocab = self.state.vocab
-        return [vocab.token(int(i)) for i in ids]
+    def _texts(self, ids) -> list[str]:
+        """Token texts of ids (an id without a token, a padded embedding row, says so)."""
+        return [token_label(self.state.vocab, i) for i in ids]
 
     # ---- actions --------------------------------------------------------------------------
     def choose_greedy(self) -> None:
         if self.state.trace is None:
             return
-        self._choose(int(np.argmax(self.state.trace.last_logits)), self.tr("greedy"))
+        try:
+            token = sample(self.state.trace.last_logits, SamplingParams(temperature=0.0)).token
+        except ValueError as exc:
+            self.chosen_label.setText(str(exc))
+            return
+        self._choose(token, self.tr("greedy"))
 
     def choose_sample(self) -> None:
         if self.state.trace is None:
             return
         params = self.state.sampling
-        result = sample(self.state.trace.last_logits, params)
+        try:
+            result = sample(self.state.trace.last_logits, params)
+        except ValueError as exc:
+            self.chosen_label.setText(str(exc))
+            return
         how = self.tr("sampled T={t} seed {seed}").format(
             t=f"{params.temperature:.2f}", seed=params.seed
         )
@@ -244,7 +269,7 @@ class SamplingPanel(QWidget):
 
     def _choose(self, token: int, how: str, prob: float | None = None) -> None:
         self.chosen = token
-        text = visible_text(self._tokens([token])[0].text)
+        text = visible_text(self._texts([token])[0])
         p = "" if prob is None else f", p={prob:.3f}"
         self.chosen_label.setText(
             self.tr("Chosen: {text} (id {id}, {how}{p}). Append adds it.").format(
@@ -259,9 +284,7 @@ class SamplingPanel(QWidget):
             self.chosen_label.setText(self.tr("Choose a token first (Greedy or Sample)."))
             return
         token, how = self.last_choice
-        self.state.add_history(
-            f"+ {visible_text(self._tokens([token])[0].text)}  (id {token}, {how})"
-        )
+        self.state.add_history(f"+ {visible_text(self._texts([token])[0])}  (id {token}, {how})")
         self.append_requested.emit(token)
 
     def _generate(self) -> None:

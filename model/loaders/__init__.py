@@ -8,6 +8,7 @@ from pathlib import Path
 
 from llamalens.model.checkpoint import Checkpoint
 from llamalens.model.errors import CheckpointError
+from llamalens.model.files import open_regular
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -31,7 +32,7 @@ def detect_format(path: str | Path) -> tuple[str, Path]:
     p = Path(path).expanduser()
     if not p.exists():
         raise CheckpointError(p, f"does not exist (expected {FORMATS_HELP})")
-    if p.is_file():
+    if not p.is_dir():
         return _detect_file(p)
     ggufs = sorted(p.glob("*.gguf"))
     if (p / "params.json").exists() and any(p.glob("consolidated.*.pth")):
@@ -53,7 +54,7 @@ def detect_format(path: str | Path) -> tuple[str, Path]:
 
 
 def _detect_file(p: Path) -> tuple[str, Path]:
-    with open(p, "rb") as fh:
+    with open_regular(p) as fh:  # a FIFO or device is refused here, never read
         head = fh.read(4)
     if p.suffix == ".gguf" or head == b"GGUF":
         return "gguf", p

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from llamalens.model.errors import CheckpointError
+from llamalens.model.files import open_regular
 from llamalens.model.loaders.gguf_values import HeaderCursor
 
 GGUF_MAGIC = b"GGUF"
@@ -117,7 +118,8 @@ class _FileBytes:
 
     def view(self, offset: int, nbytes: int, name: str) -> np.ndarray:
         if self._map is None:
-            self._map = np.memmap(self.path, dtype=np.uint8, mode="r")
+            with open_regular(self.path) as fh:  # the map keeps its own reference
+                self._map = np.memmap(fh, dtype=np.uint8, mode="r")
         out = self._map[offset : offset + nbytes]
         if out.size != nbytes:
             raise CheckpointError(
@@ -145,7 +147,7 @@ def read_gguf(path: str | Path) -> GGUFFile:
     """
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
                 raise CheckpointError(path, "is empty (0 bytes), expected a GGUF file")
@@ -174,6 +176,7 @@ def _parse(path: Path, buf: Any, size: int) -> GGUFFile:
     data_offset = -(-cur.pos // alignment) * alignment
     source = _FileBytes(path)
     tensors = [_tensor_info(path, entry, data_offset, size, source) for entry in table]
+    check_layout(path, tensors, data_offset, alignment, size)
     return GGUFFile(
         path=path,
         version=version,
@@ -296,3 +299,42 @@ def _tensor_info(
         nbytes=nbytes,
         _source=source,
     )
+
+
+def check_layout(
+    path: Path, tensors: list[TensorInfo], data_offset: int, alignment: int, size: int
+) -> None:
+    """Each tensor at an aligned offset, one after another: no overlap (no byte read twice),
+    no unused stretch past the alignment padding (a type that does not match its data,
+    e.g. F32 bytes labelled Q4_0). A tensor of a type gguf does not know (size unknown)
+    only has to start after the one before it. Raises CheckpointError naming the tensor.
+    """
+    end, previous, sized = data_offset, None, True
+    for t in sorted(tensors, key=lambda t: (t.offset, t.name)):
+        span = f"bytes {t.offset}..{t.offset + t.nbytes}" if t.nbytes is not None else "size ?"
+        where = f"tensor {t.name!r} ({t.type_name}, {span})"
+        if (t.offset - data_offset) % alignment:
+            raise CheckpointError(
+                path, f"is corrupt: {where} is not aligned to {alignment} bytes (misaligned)"
+            )
+        if t.offset < end or (not sized and t.offset == end):
+            raise CheckpointError(
+                path,
+                f"is corrupt: {where} overlaps tensor {previous!r} "
+                "(aliased tensor data: the same bytes would be read twice)",
+            )
+        if sized and t.offset - end >= alignment:
+            raise CheckpointError(
+                path,
+                f"is corrupt: {t.offset - end} unused bytes lie before {where}; "
+                f"{'the type of ' + repr(previous) if previous else 'the data section'} "
+                "does not match its size (a relabelled tensor type?)",
+            )
+        sized = t.nbytes is not None
+        end, previous = t.offset + (t.nbytes or 0), t.name
+    if tensors and sized and size - end >= alignment:
+        raise CheckpointError(
+            path,
+            f"is corrupt: {size - end} unused bytes follow the last tensor {previous!r}; its "
+            "type does not match its size (a relabelled tensor type?)",
+        )

@@ -30,12 +30,18 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from llamalens.model.checkpoint import Checkpoint
-from llamalens.model.config import LlamaConfig
+from llamalens.model.config import LIMITS, LlamaConfig
 from llamalens.model.errors import CheckpointError
+from llamalens.model.fields import Fields
 from llamalens.model.loaders.dequant import SUPPORTED_TYPES, dequantize
 from llamalens.model.loaders.gguf_file import TensorInfo, read_gguf
 from llamalens.model.loaders.hf import unpermute
-from llamalens.model.loaders.validate import check_config, expected_shapes
+from llamalens.model.loaders.validate import (
+    check_config,
+    check_layers,
+    expected_shapes,
+    layer_indices,
+)
 from llamalens.model.stored import StoredTensor, derived
 
 if TYPE_CHECKING:
@@ -96,8 +102,9 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
 
     Args:
         path: the ``.gguf`` file.
-        progress: called with (fraction 0..1, message) at most about 100 times: once for
-            reading the metadata, then per tensor while dequantizing.
+        progress: called with (fraction 0..1, message) for reading the metadata and between
+            the stages of the tokenizer (raising in it stops the load); tensors are read,
+            with progress per tensor, while the model is built.
 
     Returns:
         A Checkpoint with format ``"gguf"``, tensors in Meta naming (read on demand),
@@ -122,8 +129,7 @@ def load_gguf(path: str | Path, progress: Progress | None = None) -> Checkpoint:
     tensors = {name: _stored(path, info, shape) for name, info, shape in plan}
     if arch in _HALVES_LAYOUT:
         _to_adjacent_pairs(tensors, config)
-    report(0.97, "Loading tokenizer")
-    tokenizer = _load_tokenizer(metadata, path)
+    tokenizer = _load_tokenizer(metadata, path, lambda: report(0.97, "Loading tokenizer"))
     report(1.0, "Done")
     log.info("loaded %s: %d tensors", path, len(tensors))
     return Checkpoint(
@@ -148,70 +154,62 @@ def _architecture(path: Path, metadata: dict[str, Any]) -> str:
 def config_from_metadata(
     path: Path, metadata: dict[str, Any], infos: dict[str, TensorInfo]
 ) -> LlamaConfig:
-    """Build and validate the LlamaConfig from ``<architecture>.*`` metadata.
+    """The LlamaConfig of ``<architecture>.*`` metadata, each value type-checked (one
+    number per key, finite, in range), the block count against the tensors' layers first.
 
     Args:
         path: the file, for error messages.
         metadata: from :func:`model.loaders.gguf_meta.read_metadata`.
-        infos: GGUF tensor name -> tensor info (for the vocabulary size and to detect tied
-            embeddings and q/k/v biases); only ``shape`` is used.
+        infos: GGUF tensor name -> tensor info (vocabulary size, tied embeddings, biases).
 
     Raises:
-        CheckpointError: a required key is missing, or the values are inconsistent.
+        CheckpointError: a key missing, a value of the wrong type or range, or inconsistent.
     """
     arch = metadata.get("general.architecture", "llama")
+    f = Fields(metadata, path, what="GGUF metadata")
 
-    def get(key: str, default: Any = None) -> Any:
-        return metadata.get(f"{arch}.{key}", default)
+    def key(name: str) -> str:
+        return f"{arch}.{name}"
 
-    def need(key: str) -> Any:
-        if f"{arch}.{key}" not in metadata:
-            raise CheckpointError(path, f"metadata key '{arch}.{key}' is missing")
-        return metadata[f"{arch}.{key}"]
-
-    dim, n_heads = need("embedding_length"), need("attention.head_count")
-    n_kv_heads = get("attention.head_count_kv", n_heads)
-    head_dim = get("attention.key_length", get("rope.dimension_count", 0))
-    _check_rope_scaling(path, arch, metadata)
-    try:
-        config = LlamaConfig(
-            dim=dim,
-            n_layers=need("block_count"),
-            n_heads=n_heads,
-            n_kv_heads=n_kv_heads,
-            vocab_size=_vocab_size(arch, metadata, infos),
-            hidden_dim=need("feed_forward_length"),
-            norm_eps=_f32_decimal(get("attention.layer_norm_rms_epsilon", 1e-5)),
-            rope_theta=_f32_decimal(get("rope.freq_base", 10000.0)),
-            max_seq_len=get("context_length", 8192),
-            tie_embeddings="output.weight" not in infos,
-            qkv_bias="blk.0.attn_q.bias" in infos or arch == "qwen2",  # llama.cpp needs them
-            head_dim=head_dim,
-        )
-    except (TypeError, ValueError) as exc:  # e.g. per-layer head counts stored as arrays
-        raise CheckpointError(
-            path,
-            f"{arch}.* metadata has values of the wrong type ({exc}), expected one number per key",
-        ) from exc
+    n_layers = f.integer(key("block_count"), 1, 2**63)
+    check_layers(path, n_layers, layer_indices(infos, _BLOCK), key("block_count"))
+    n_heads = f.integer(key("attention.head_count"), 1, LIMITS["n_heads"])
+    head_dim = f.integer(key("rope.dimension_count"), 1, LIMITS["head_dim"], 0)
+    _check_rope_scaling(path, f, arch)
+    config = LlamaConfig(
+        dim=f.integer(key("embedding_length"), 1, LIMITS["dim"]),
+        n_layers=n_layers,
+        n_heads=n_heads,
+        n_kv_heads=f.integer(key("attention.head_count_kv"), 1, LIMITS["n_kv_heads"], n_heads),
+        vocab_size=_vocab_size(f, arch, metadata, infos),
+        hidden_dim=f.integer(key("feed_forward_length"), 1, LIMITS["hidden_dim"]),
+        norm_eps=_f32_decimal(f.number(key("attention.layer_norm_rms_epsilon"), 0, 1, 1e-5)),
+        rope_theta=_f32_decimal(f.number(key("rope.freq_base"), 0, 1e30, 10000.0, above=True)),
+        max_seq_len=f.integer(key("context_length"), 1, LIMITS["max_seq_len"], 8192),
+        tie_embeddings="output.weight" not in infos,
+        qkv_bias="blk.0.attn_q.bias" in infos or arch == "qwen2",  # llama.cpp needs them
+        head_dim=f.integer(key("attention.key_length"), 1, LIMITS["head_dim"], head_dim),
+    )
     check_config(path, config)
     return config
 
 
-def _vocab_size(arch: str, metadata: dict[str, Any], infos: dict[str, TensorInfo]) -> int:
+def _vocab_size(f: Fields, arch: str, metadata: dict[str, Any], infos: dict[str, TensorInfo]):
     """``<arch>.vocab_size``, else the embedding's rows (Qwen2 pads them past the token
     list), else the number of tokens."""
-    if f"{arch}.vocab_size" in metadata:
-        return metadata[f"{arch}.vocab_size"]
+    if f.has(f"{arch}.vocab_size"):
+        return f.integer(f"{arch}.vocab_size", 1, LIMITS["vocab_size"])
     embedding = infos.get("token_embd.weight")
     if embedding is not None and len(embedding.shape) == 2:
         return embedding.shape[0]
-    return len(metadata.get("tokenizer.ggml.tokens") or [])
+    tokens = metadata.get("tokenizer.ggml.tokens")
+    return len(tokens) if isinstance(tokens, list) else 0
 
 
-def _check_rope_scaling(path: Path, arch: str, metadata: dict[str, Any]) -> None:
+def _check_rope_scaling(path: Path, f: Fields, arch: str) -> None:
     """Llama 3.1 GGUFs carry their scaling as the ``rope_freqs`` tensor; others change the math."""
-    kind = metadata.get(f"{arch}.rope.scaling.type", "none")
-    factor = metadata.get(f"{arch}.rope.scaling.factor", 1.0)
+    kind = f.string(f"{arch}.rope.scaling.type", "none", max_len=64)
+    factor = f.number(f"{arch}.rope.scaling.factor", 0, 1e6, 1.0)
     if kind not in ("none", "") and not (kind == "linear" and factor == 1.0):
         raise CheckpointError(
             path,
@@ -309,13 +307,15 @@ def _to_adjacent_pairs(tensors: dict[str, StoredTensor], config: LlamaConfig) ->
                 tensors[name] = derived(tensor, lambda t, n=n: unpermute(t, n).contiguous())
 
 
-def _load_tokenizer(metadata: dict[str, Any], path: Path) -> Tokenizer | None:
-    """The file's tokenizer, or None when it ships none."""
+def _load_tokenizer(
+    metadata: dict[str, Any], path: Path, step: Callable[[], None]
+) -> Tokenizer | None:
+    """The file's tokenizer, or None when it ships none (``step`` between its stages)."""
     if "tokenizer.ggml.model" not in metadata:
         return None
     from llamalens.model.tokenizer import load_gguf_tokenizer
 
-    return load_gguf_tokenizer(metadata, path)
+    return load_gguf_tokenizer(metadata, path, step)
 
 
 def _summary(path: Path, metadata: dict[str, Any], plan: list) -> dict:
@@ -327,32 +327,38 @@ def _summary(path: Path, metadata: dict[str, Any], plan: list) -> dict:
         if len(shape) == 2:
             weights[info.type_name] += info.n_elements
     file_type = metadata.get("general.file_type")
-    if file_type in {t.value for t in gguf.LlamaFileType}:
+    if not isinstance(file_type, int) or isinstance(file_type, bool):
+        file_type = None
+    elif file_type in {t.value for t in gguf.LlamaFileType}:
         file_type = gguf.LlamaFileType(file_type).name
     return {
-        "name": metadata.get("general.name") or path.stem,
+        "name": name if isinstance(name := metadata.get("general.name"), str) else path.stem,
         "architecture": metadata.get("general.architecture"),
         "quantization": weights.most_common(1)[0][0] if weights else None,
         "file_type": file_type,
-        "chat_template": metadata.get("tokenizer.chat_template"),
+        "chat_template": template
+        if isinstance(template := metadata.get("tokenizer.chat_template"), str)
+        else None,
         "tensor_types": dict(Counter(info.type_name for _, info, _ in plan)),
     }
 
 
 class _Throttled:
-    """Forwards progress at most once per 1 % step (plus the final 100 %)."""
+    """Forwards every call (a cancel is checked there, once per tensor), but changes the
+    message at most once per 1 % step, so a text progress log stays short."""
 
     def __init__(self, callback: Progress | None) -> None:
         self.callback = callback
         self.last = -1.0
+        self.message = ""
 
     def __call__(self, fraction: float, message: str) -> None:
         if self.callback is None:
             return
         fraction = min(max(fraction, 0.0), 1.0)
         if fraction >= self.last + 0.01 or (fraction == 1.0 and self.last < 1.0):
-            self.last = fraction
-            self.callback(fraction, message)
+            self.last, self.message = fraction, message
+        self.callback(fraction, self.message)
 
     def span(self, lo: float, hi: float) -> Progress:
         """A callback mapping a sub-task's 0..1 onto lo..hi of the whole."""

@@ -8,7 +8,6 @@ that every checkpoint reaches the model in Meta's convention.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -17,15 +16,18 @@ from typing import Any
 import torch
 
 from llamalens.model.checkpoint import Checkpoint
-from llamalens.model.config import LlamaConfig, RopeScaling
+from llamalens.model.config import LlamaConfig
 from llamalens.model.errors import CheckpointError
+from llamalens.model.fields import Fields
+from llamalens.model.files import inside
+from llamalens.model.loaders.hf_config import SUPPORTED_TYPES, config_from_hf
 from llamalens.model.loaders.safetensors_file import read_safetensors_file
-from llamalens.model.loaders.validate import check_config, check_tensors, read_json_object
-from llamalens.model.rope_scaling import yarn_mscale
+from llamalens.model.loaders.validate import check_shapes, layer_indices, read_json_object
 from llamalens.model.stored import StoredTensor, Weight, derived
 
 Progress = Callable[[float, str], None]
-SUPPORTED_TYPES = {"llama", "qwen2", "mistral"}
+MAX_INDEX_BYTES = 2**26  # a 405B model's index is a few hundred kB
+__all__ = ["SUPPORTED_TYPES", "load_hf", "unpermute"]
 
 _LAYER_NAMES = {
     "self_attn.q_proj": "attention.wq",
@@ -67,174 +69,135 @@ def read_config(path: Path) -> dict[str, Any]:
     return read_json_object(path, "a Hugging Face checkpoint")
 
 
-def config_from_hf(path: Path, c: dict[str, Any], has_lm_head: bool) -> LlamaConfig:
-    """LlamaConfig from ``config.json`` (transformers 4 ``rope_scaling``, 5 ``rope_parameters``)."""
-    kind = c.get("model_type")
-    if kind not in SUPPORTED_TYPES:
-        raise CheckpointError(
-            path, f"model_type is {kind!r}; supported are {sorted(SUPPORTED_TYPES)}"
-        )
-    rope = dict(c.get("rope_parameters") or {})
-    rope.update(c.get("rope_scaling") or {})
-    try:
-        scaling = rope_scaling_from_hf(rope)
-        heads = int(c["num_attention_heads"])
-        cfg = LlamaConfig(
-            dim=int(c["hidden_size"]),
-            n_layers=int(c["num_hidden_layers"]),
-            n_heads=heads,
-            n_kv_heads=int(c.get("num_key_value_heads") or heads),
-            vocab_size=int(c["vocab_size"]),
-            hidden_dim=int(c["intermediate_size"]),
-            norm_eps=float(c.get("rms_norm_eps", 1e-6)),
-            rope_theta=float(rope.get("rope_theta", c.get("rope_theta", 10000.0))),
-            rope_scaling=scaling,
-            max_seq_len=int(c.get("max_position_embeddings", 8192)),
-            tie_embeddings=bool(c.get("tie_word_embeddings", False)) or not has_lm_head,
-            qkv_bias=bool(c.get("attention_bias", kind == "qwen2")),
-            head_dim=int(c.get("head_dim") or 0),
-        )
-    except KeyError as exc:
-        raise CheckpointError(path, f"has no {exc.args[0]!r} entry") from exc
-    except UnsupportedRope as exc:
-        raise CheckpointError(path, str(exc)) from exc
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(path, f"has a malformed entry ({exc})") from exc
-    check_config(path, cfg)
-    return cfg
+def safetensor_files(directory: Path) -> tuple[list[Path], dict[str, str] | None]:
+    """The weight files and the index's tensor → file map (None without an index).
 
-
-class UnsupportedRope(ValueError):
-    """A ``rope_type`` this loader does not compute."""
-
-
-HF_ROPE_TYPES = ("linear", "yarn", "llama3")
-
-
-def rope_scaling_from_hf(rope: dict[str, Any]) -> RopeScaling | None:
-    """A config.json ``rope_scaling`` / ``rope_parameters`` entry as a RopeScaling.
-
-    Raises:
-        UnsupportedRope: for a type other than default, linear, yarn and llama3.
-        KeyError, TypeError, ValueError: a missing or malformed entry.
+    Index entries must be plain file names inside ``directory``.
     """
-    kind = rope.get("rope_type", rope.get("type", "default"))
-    if kind in ("default", None):
-        return None
-    if kind not in HF_ROPE_TYPES:
-        raise UnsupportedRope(
-            f"rope type {kind!r} is not supported (supported: default, "
-            + ", ".join(HF_ROPE_TYPES)
-            + ")"
-        )
-    factor = float(rope["factor"])
-    if kind == "linear":
-        return RopeScaling(factor=factor, rope_type="linear")
-    original = int(rope["original_max_position_embeddings"])
-    if kind == "llama3":
-        return RopeScaling(
-            factor=factor,
-            low_freq_factor=float(rope["low_freq_factor"]),
-            high_freq_factor=float(rope["high_freq_factor"]),
-            original_max_position=original,
-        )
-    return RopeScaling(
-        factor=factor,
-        original_max_position=original,
-        rope_type="yarn",
-        beta_fast=float(rope.get("beta_fast") or 32.0),
-        beta_slow=float(rope.get("beta_slow") or 1.0),
-        attention_factor=_yarn_attention(rope, factor),
-        truncate=bool(rope.get("truncate", True)),
-    )
-
-
-def _yarn_attention(rope: dict[str, Any], factor: float) -> float | None:
-    """YaRN's attention factor as written, or from DeepSeek's mscale pair (None: default)."""
-    if rope.get("attention_factor") is not None:
-        return float(rope["attention_factor"])
-    mscale, mscale_all = rope.get("mscale"), rope.get("mscale_all_dim")
-    if mscale and mscale_all:
-        return yarn_mscale(factor, float(mscale)) / yarn_mscale(factor, float(mscale_all))
-    return None
-
-
-def safetensor_files(directory: Path) -> list[Path]:
-    """The weight files: from model.safetensors.index.json if present, else *.safetensors."""
     index = directory / "model.safetensors.index.json"
-    if index.exists():
-        try:
-            weight_map = json.loads(index.read_text(encoding="utf-8"))["weight_map"]
-            names = sorted(set(weight_map.values()))
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CheckpointError(index, f"is not a valid safetensors index ({exc})") from exc
-        files = [directory / n for n in names]
+    if index.exists() or index.is_symlink():
+        raw = read_json_object(index, "a sharded checkpoint", limit=MAX_INDEX_BYTES)
+        weight_map = Fields(raw, index).obj("weight_map")
+        mapping = {name: weight_map.string(name, max_len=1024) for name in weight_map.data}
+        if not mapping:
+            raise CheckpointError(index, "weight_map is empty, expected tensor -> file entries")
+        names = sorted(set(mapping.values()))
+        files = [inside(directory, n, index, f"weight_map entry {n!r}") for n in names]
         for f in files:
             if not f.exists():
                 raise CheckpointError(f, "is listed in model.safetensors.index.json but missing")
-        return files
+        return files, mapping
     files = sorted(directory.glob("*.safetensors"))
     if not files:
         raise CheckpointError(directory, "has config.json but no *.safetensors weights")
-    return files
+    return files, None
 
 
-def read_safetensors(files: list[Path], report: Progress) -> dict[str, StoredTensor]:
-    """All tensors of all files, as stored and memory-mapped, keyed by their HF names."""
-    tensors: dict[str, StoredTensor] = {}
-    for i, file in enumerate(files):
-        report(0.8 * i / len(files), f"Reading {file.name}")
-        tensors.update(read_safetensors_file(file))
-    return tensors
+def read_headers(
+    directory: Path, files: list[Path], mapping: dict[str, str] | None
+) -> dict[str, tuple[Path, StoredTensor]]:
+    """HF tensor name → (file, memory-mapped tensor), from the checked headers alone.
+
+    A tensor in two files, or one the index places elsewhere (or not at all), is refused.
+    """
+    where: dict[str, tuple[Path, StoredTensor]] = {}
+    index = directory / "model.safetensors.index.json"
+    for file in files:
+        for name, tensor in read_safetensors_file(file).items():
+            if name in where:
+                raise CheckpointError(
+                    file, f"holds tensor {name!r}, which {where[name][0].name} holds too"
+                )
+            if mapping is not None and mapping.get(name) != file.name:
+                raise CheckpointError(
+                    index,
+                    f"weight_map puts {name!r} in {mapping.get(name)!r}, but {file.name} holds it",
+                )
+            where[name] = (file, tensor)
+    if mapping is not None:
+        missing = sorted(set(mapping) - set(where))
+        if missing:
+            raise CheckpointError(
+                directory / mapping[missing[0]],
+                f"does not hold tensor {missing[0]!r}, which the index places there",
+            )
+    return where
 
 
-def to_meta_names(path: Path, hf: dict[str, Weight], cfg: LlamaConfig):
-    """Rename HF tensors to Meta's names and un-permute q/k rows (weights and biases)."""
-    out: dict[str, Weight] = {}
-    for name, t in hf.items():
-        if name in _TOP_NAMES:
-            out[_TOP_NAMES[name]] = t
-            continue
-        m = _LAYER_RE.match(name)
-        if not m or m.group(2) not in _LAYER_NAMES:
+def meta_name(name: str) -> str | None:
+    """The Meta name of an HF tensor name, or None for one LlamaLens does not know."""
+    if name in _TOP_NAMES:
+        return _TOP_NAMES[name]
+    m = _LAYER_RE.match(name)
+    if not m or m.group(2) not in _LAYER_NAMES:
+        return None
+    return f"layers.{int(m.group(1))}.{_LAYER_NAMES[m.group(2)]}.{m.group(3)}"
+
+
+def _plan(
+    path: Path, where: dict[str, tuple[Path, StoredTensor]], cfg: LlamaConfig
+) -> dict[str, Weight]:
+    """Meta name → weight (q/k rows un-permuted when read), checked against the config
+    from the headers: names, shapes and a floating dtype."""
+    plan: dict[str, str] = {}
+    for name in where:
+        meta = meta_name(name)
+        if meta is None:
             if name.endswith("rotary_emb.inv_freq"):
                 continue  # old exports stored the RoPE table; it is recomputed
             raise CheckpointError(path, f"unexpected tensor {name!r} for a Llama checkpoint")
-        meta = _LAYER_NAMES[m.group(2)]
-        if meta in ("attention.wq", "attention.wk"):
-            n = cfg.n_heads if meta == "attention.wq" else cfg.n_kv_heads
-            t = derived(t, lambda w, n=n: unpermute(w, n).contiguous())
-        out[f"layers.{m.group(1)}.{meta}.{m.group(3)}"] = t
-    return out
+        if meta in plan:
+            raise CheckpointError(path, f"tensors {plan[meta]!r} and {name!r} are the same weight")
+        plan[meta] = name
+    if cfg.tie_embeddings:
+        plan.pop("output.weight", None)
+    check_shapes(path, {m: where[h][1].shape for m, h in plan.items()}, cfg)
+    tensors: dict[str, Weight] = {}
+    for meta, name in plan.items():
+        file, t = where[name]
+        if not t.dtype.is_floating_point:
+            raise CheckpointError(file, f"tensor {name!r} has dtype {t.stored}, expected a float")
+        heads = {".attention.wq.": cfg.n_heads, ".attention.wk.": cfg.n_kv_heads}
+        for part, n in heads.items():
+            if part in meta:
+                t = derived(t, lambda w, n=n: unpermute(w, n).contiguous())
+        tensors[meta] = t
+    return tensors
 
 
 def load_hf(directory: Path, progress: Progress | None = None) -> Checkpoint:
-    """Load a Hugging Face Llama directory."""
+    """Load a Hugging Face Llama directory: config and headers checked before any data.
+
+    Weights stay as stored and memory-mapped; they are read, one tensor at a time with
+    progress, while the model is built.
+    """
     report = progress or (lambda _f, _m: None)
     raw = read_config(directory / "config.json")
-    files = safetensor_files(directory)
-    hf = read_safetensors(files, report)
-    cfg = config_from_hf(directory / "config.json", raw, "lm_head.weight" in hf)
+    files, mapping = safetensor_files(directory)
+    report(0.1, "Reading the safetensors headers")
+    where = read_headers(directory, files, mapping)
+    layers = layer_indices(where, _LAYER_RE)
+    cfg = config_from_hf(directory / "config.json", raw, "lm_head.weight" in where, layers)
     report(0.85, "Checking tensors")
-    tensors = to_meta_names(files[0] if len(files) == 1 else directory, hf, cfg)
-    if cfg.tie_embeddings:
-        tensors.pop("output.weight", None)
-    check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
+    tensors = _plan(files[0] if len(files) == 1 else directory, where, cfg)
     tokenizer = None
     for name in ("tokenizer.json", "tokenizer.model"):  # transformers prefers tokenizer.json
-        if (directory / name).is_file():
+        if (directory / name).exists():  # not is_file(): a FIFO there is refused, not skipped
             from llamalens.model.tokenizer import load_tokenizer
 
             report(0.95, f"Loading {name}")
             tokenizer = load_tokenizer(directory / name)
             break
-    name = raw.get("_name_or_path") or directory.name
+    name = raw.get("_name_or_path")
     return Checkpoint(
         path=directory,
         format="hf",
         config=cfg,
         tensors=tensors,
         tokenizer=tokenizer,
-        metadata={"name": name, "shards": len(files)},
+        metadata={
+            "name": name if isinstance(name, str) and name else directory.name,
+            "shards": len(files),
+        },
         mapped=True,
     )

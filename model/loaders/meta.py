@@ -8,7 +8,7 @@ comes from the embedding), a ``rope.freqs`` tensor (recomputed instead) and a Se
 from __future__ import annotations
 
 import pickle
-import zipfile
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -17,9 +17,17 @@ from typing import Any
 import torch
 
 from llamalens.model.checkpoint import Checkpoint
-from llamalens.model.config import LlamaConfig, RopeScaling
+from llamalens.model.config import LIMITS, LlamaConfig, RopeScaling
 from llamalens.model.errors import CheckpointError
-from llamalens.model.loaders.validate import check_config, check_tensors, read_json_object
+from llamalens.model.fields import Fields, shown
+from llamalens.model.files import open_regular
+from llamalens.model.loaders.validate import (
+    check_config,
+    check_layers,
+    check_tensors,
+    layer_indices,
+    read_json_object,
+)
 from llamalens.model.stored import StoredTensor, Weight, stored_name
 
 Progress = Callable[[float, str], None]
@@ -36,6 +44,8 @@ _CONCAT_DIM = {
     "feed_forward.w2": 1,
 }
 _DROPPED = {"rope.freqs"}  # Llama 1/2 checkpoints store the RoPE table; we recompute it
+_LAYER_RE = re.compile(r"layers\.(\d+)\.")
+FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16, torch.float64)
 
 
 def read_params(path: Path) -> dict[str, Any]:
@@ -52,54 +62,126 @@ def meta_hidden_dim(dim: int, multiple_of: int, ffn_dim_multiplier: float | None
 
 
 def config_from_params(
-    path: Path, params: dict[str, Any], vocab_size: int, hidden_dim: int
+    path: Path, params: dict[str, Any], vocab_size: int, hidden_dim: int, layers: set[int]
 ) -> LlamaConfig:
-    """Build a LlamaConfig from params.json; vocab and hidden widths come from the tensors."""
-    try:
-        scaling = None
-        if params.get("use_scaled_rope"):
-            extra = params.get("rope_scaling") or {}
-            scaling = RopeScaling(
-                factor=float(params.get("rope_scaling_factor", extra.get("factor", 8.0))),
-                low_freq_factor=float(extra.get("low_freq_factor", 1.0)),
-                high_freq_factor=float(extra.get("high_freq_factor", 4.0)),
-                original_max_position=int(extra.get("original_max_position_embeddings", 8192)),
-            )
-        cfg = LlamaConfig(
-            dim=params["dim"],
-            n_layers=params["n_layers"],
-            n_heads=params["n_heads"],
-            n_kv_heads=params.get("n_kv_heads") or params["n_heads"],
-            vocab_size=vocab_size,
-            hidden_dim=hidden_dim,
-            norm_eps=float(params.get("norm_eps", 1e-5)),
-            rope_theta=float(params.get("rope_theta", 10000.0)),
-            rope_scaling=scaling,
-            max_seq_len=int(params.get("max_seq_len", 8192)),
+    """Build a LlamaConfig from params.json (every value type-checked); vocab and hidden
+    widths come from the tensors, and ``n_layers`` must match the layers they hold."""
+    f = Fields(params, path)
+    n_layers = f.integer("n_layers", 1, 2**63)
+    check_layers(path, n_layers, layers, "n_layers")
+    n_heads = f.integer("n_heads", 1, LIMITS["n_heads"])
+    scaling = None
+    if f.boolean("use_scaled_rope", False):
+        extra = f.obj("rope_scaling", None)
+        scaling = RopeScaling(
+            factor=f.number("rope_scaling_factor", 0, 1e6, extra.number("factor", 0, 1e6, 8.0)),
+            low_freq_factor=extra.number("low_freq_factor", 0, 1e6, 1.0, above=True),
+            high_freq_factor=extra.number("high_freq_factor", 0, 1e6, 4.0, above=True),
+            original_max_position=extra.integer(
+                "original_max_position_embeddings", 1, LIMITS["max_seq_len"], 8192
+            ),
         )
-    except KeyError as exc:
-        raise CheckpointError(path, f"has no {exc.args[0]!r} entry") from exc
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(path, f"has a malformed entry ({exc})") from exc
+    cfg = LlamaConfig(
+        dim=f.integer("dim", 1, LIMITS["dim"]),
+        n_layers=n_layers,
+        n_heads=n_heads,
+        n_kv_heads=f.integer("n_kv_heads", 1, LIMITS["n_kv_heads"], n_heads),
+        vocab_size=vocab_size,
+        hidden_dim=hidden_dim,
+        norm_eps=f.number("norm_eps", 0, 1, 1e-5, above=True),
+        rope_theta=f.number("rope_theta", 0, 1e30, 10000.0, above=True),
+        rope_scaling=scaling,
+        max_seq_len=f.integer("max_seq_len", 1, LIMITS["max_seq_len"], 8192),
+    )
     check_config(path, cfg)
     return cfg
 
 
 def load_shard(path: Path) -> dict[str, torch.Tensor]:
-    """torch.load with weights_only: a pickle that tries to run code is refused, not run."""
+    """torch.load with weights_only: a pickle that tries to run code is refused, not run.
+
+    The state dict is checked before anything is copied (see :func:`check_state_dict`).
+    """
+    with open_regular(path) as fh:
+        zipped = fh.read(4) == b"PK\x03\x04"  # torch.save's format; else a legacy pickle
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        state = torch.load(path, map_location="cpu", weights_only=True, mmap=zipped)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "refused"
         raise CheckpointError(
             path,
             f"is not a plain tensor file: loading it would run code, so it was refused ({first})",
         ) from exc
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
+    except Exception as exc:  # torch's readers raise many kinds on a damaged file
         raise CheckpointError(path, f"is truncated or corrupt ({_first_line(exc)})") from exc
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError(path, "does not hold a dict of tensors")
+    check_state_dict(path, state)
     return state
+
+
+def check_state_dict(path: Path, state: Any) -> None:
+    """A dict of named float tensors of 1 or 2 dimensions, each stored contiguously in its
+    own bytes: a view that repeats a few bytes (stride 0) or two names over one storage
+    would expand a small file many times when copied."""
+    if not isinstance(state, dict):
+        raise CheckpointError(path, f"holds a {type(state).__name__}, expected a dict of tensors")
+    spans = []
+    for key, t in state.items():
+        if not isinstance(key, str):
+            raise CheckpointError(
+                path, f"has a key {shown(key)} ({type(key).__name__}), expected tensor names"
+            )
+        if not isinstance(t, torch.Tensor):
+            raise CheckpointError(path, f"entry {key!r} is a {type(t).__name__}, expected a tensor")
+        if t.layout != torch.strided or t.dtype not in FLOAT_DTYPES:
+            raise CheckpointError(
+                path, f"tensor {key!r} is {t.layout} {t.dtype}, expected a dense real float type"
+            )
+        if t.ndim not in (1, 2) or not t.is_contiguous():
+            raise CheckpointError(
+                path,
+                f"tensor {key!r} has shape {tuple(t.shape)} and strides {t.stride()}; "
+                "expected a contiguous vector or matrix",
+            )
+        start = t.untyped_storage().data_ptr() + t.storage_offset() * t.element_size()
+        spans.append((start, start + t.numel() * t.element_size(), key))
+    spans.sort()
+    for (_, end, a), (begin, _, b) in zip(spans, spans[1:]):
+        if begin < end:
+            raise CheckpointError(path, f"tensors {a!r} and {b!r} share bytes (aliased storage)")
+
+
+def check_shards(files: list[Path], shards: list[dict[str, torch.Tensor]]) -> None:
+    """Model-parallel shards hold the same names, and their parts fit together."""
+    names = set(shards[0])
+    for file, shard in zip(files[1:], shards[1:]):
+        if set(shard) != names:
+            name = sorted(names ^ set(shard))[0]
+            where = files[0].name if name in names else file.name
+            raise CheckpointError(
+                file, f"and {files[0].name} disagree: only {where} holds {name!r}"
+            )
+    for name, first in shards[0].items():
+        dtypes = [s[name].dtype for s in shards]
+        if len(set(dtypes)) > 1:
+            kinds = ", ".join(str(d).removeprefix("torch.") for d in dtypes)
+            raise CheckpointError(
+                files[-1], f"tensor {name!r} is stored as {kinds} in the shards, which must agree"
+            )
+        shapes = [tuple(s[name].shape) for s in shards]
+        dim = _CONCAT_DIM.get(_stem(name), 0)
+        fixed = [sh[:dim] + sh[dim + 1 :] for sh in shapes] if first.ndim == 2 else shapes
+        if len(set(fixed)) > 1 and not (_stem(name) == "tok_embeddings" and len(set(shapes)) == 1):
+            raise CheckpointError(
+                files[-1], f"tensor {name!r} has shapes {shapes} in the shards, which do not fit"
+            )
+
+
+def _stem(name: str) -> str:
+    return (
+        name.rsplit(".", 1)[0].split(".", 2)[-1]
+        if name.startswith("layers.")
+        else name.rsplit(".", 1)[0]
+    )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -118,11 +200,7 @@ def merge_shards(shards: list[dict[str, torch.Tensor]], cfg_dim: int) -> dict[st
     merged = {}
     for name, first in shards[0].items():
         parts = [s[name] for s in shards]
-        stem = (
-            name.rsplit(".", 1)[0].split(".", 2)[-1]
-            if name.startswith("layers.")
-            else name.rsplit(".", 1)[0]
-        )
+        stem = _stem(name)
         if first.ndim == 1:
             merged[name] = first  # (d,) norms, replicated
         elif stem == "tok_embeddings":
@@ -142,7 +220,10 @@ def _joined(parts: list[torch.Tensor], dim: int) -> StoredTensor:
 
 
 def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
-    """Load a Meta checkpoint directory (shards merged, tokenizer.model if present)."""
+    """Load a Meta checkpoint directory (shards merged, tokenizer.model if present).
+
+    ``progress`` is called once per shard and once per tensor (raising in it stops).
+    """
     report = progress or (lambda _f, _m: None)
     params = read_params(directory / "params.json")
     files = sorted(directory.glob("consolidated.*.pth"))
@@ -150,16 +231,20 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
         raise CheckpointError(directory, "has params.json but no consolidated.*.pth weights")
     shards = []
     for i, file in enumerate(files):
-        report(0.8 * i / len(files), f"Reading {file.name}")
+        report(0.4 * i / len(files), f"Reading {file.name}")
         shards.append(load_shard(file))
-    # weights stay as stored and memory-mapped (torch.load(mmap=True)): a 16 GB file
-    # costs no copy; shards are joined one tensor at a time while the model is built
-    tensors = merge_shards(shards, int(params.get("dim", 0)))
+    check_shards(files, shards)
+    where = files[0] if len(files) == 1 else directory
+    layers = layer_indices(shards[0], _LAYER_RE)
+    check_layers(directory / "params.json", _declared_layers(directory, params), layers, "n_layers")
+    dim = Fields(params, directory / "params.json").integer("dim", 1, LIMITS["dim"])
+    tensors = merge_shards(shards, dim)
     for name in _DROPPED & set(tensors):
         del tensors[name]
-    report(0.85, "Checking tensors")
-    cfg = _config_for(directory / "params.json", params, tensors)
-    check_tensors(files[0] if len(files) == 1 else directory, tensors, cfg)
+    cfg = _config_for(directory / "params.json", params, tensors, layers)
+    check_tensors(where, tensors, cfg)
+    # weights stay as stored and memory-mapped (torch.load(mmap=True)): a 16 GB file
+    # costs no copy; shards are joined one tensor at a time while the model is built
     tokenizer = None
     if (directory / "tokenizer.model").exists():
         from llamalens.model.tokenizer import load_tokenizer_model
@@ -178,21 +263,33 @@ def load_meta(directory: Path, progress: Progress | None = None) -> Checkpoint:
     )
 
 
-def _config_for(path: Path, params: dict[str, Any], tensors: dict[str, torch.Tensor]):
+def _declared_layers(directory: Path, params: dict[str, Any]) -> int:
+    return Fields(params, directory / "params.json").integer("n_layers", 1, 2**63)
+
+
+def _config_for(
+    path: Path, params: dict[str, Any], tensors: dict[str, Weight], layers: set[int]
+) -> LlamaConfig:
     """Vocab from the embedding, hidden width from w1; params.json must agree with both."""
     emb = tensors.get("tok_embeddings.weight")
     w1 = tensors.get("layers.0.feed_forward.w1.weight")
     if emb is None or w1 is None:
         missing = "tok_embeddings.weight" if emb is None else "layers.0.feed_forward.w1.weight"
         raise CheckpointError(path.parent, f"tensor {missing!r} is missing")
-    vocab = int(params.get("vocab_size") or -1)
+    if len(emb.shape) != 2 or len(w1.shape) != 2:
+        raise CheckpointError(
+            path.parent, "tok_embeddings.weight and feed_forward.w1 must be matrices"
+        )
+    f = Fields(params, path)
+    vocab = f.integer("vocab_size", -1, LIMITS["vocab_size"], -1)
     if vocab > 0 and vocab != emb.shape[0]:
         raise CheckpointError(
             path, f"vocab_size is {vocab}, but tok_embeddings.weight has {emb.shape[0]} rows"
         )
-    if "multiple_of" in params:
+    if f.has("multiple_of"):
+        multiplier = f.number("ffn_dim_multiplier", 0, 1e3, None, above=True)
         want = meta_hidden_dim(
-            int(params["dim"]), int(params["multiple_of"]), params.get("ffn_dim_multiplier")
+            f.integer("dim", 1, LIMITS["dim"]), f.integer("multiple_of", 1, 2**20), multiplier
         )
         if want != w1.shape[0]:
             raise CheckpointError(
@@ -201,5 +298,5 @@ def _config_for(path: Path, params: dict[str, Any], tensors: dict[str, torch.Ten
                 f"feed-forward width of {want}, but "
                 f"feed_forward.w1 has {w1.shape[0]} rows",
             )
-    cfg = config_from_params(path, params, int(emb.shape[0]), int(w1.shape[0]))
+    cfg = config_from_params(path, params, int(emb.shape[0]), int(w1.shape[0]), layers)
     return replace(cfg, tie_embeddings="output.weight" not in tensors)

@@ -1,34 +1,81 @@
-"""The one place that knows which tensors a Llama needs and their shapes."""
+"""The one place that knows which tensors a Llama needs and their shapes, and the checks
+every loader makes before it sizes anything by what a file declares.
+
+Order of checks in every loader: the file is a regular file of a sane size; its config
+is read value by value (:class:`~llamalens.model.fields.Fields`); the layers the tensor
+names show must be exactly ``0..n_layers-1`` (:func:`check_layers`) before a structure per
+declared layer is built; then names and shapes are compared with :func:`expected_shapes`
+from the headers alone; only then is tensor data read.
+"""
 
 from __future__ import annotations
 
-import json
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llamalens.model.config import LlamaConfig
+from llamalens.model.config import LIMITS, LlamaConfig
 from llamalens.model.errors import CheckpointError
+from llamalens.model.fields import parse_json
+from llamalens.model.files import read_limited
 
 if TYPE_CHECKING:
     import torch
 
+MAX_CONFIG_BYTES = 2**22  # config.json, params.json, tokenizer_config.json: a few kB each
 
-def read_json_object(path: Path, needed_by: str) -> dict:
+
+def read_json_object(path: Path, needed_by: str, limit: int = MAX_CONFIG_BYTES) -> dict:
     """A JSON object file (params.json, config.json), with errors naming the file.
 
     Args:
-        path: the file.
+        path: the file (a regular file of at most ``limit`` bytes).
         needed_by: what needs it, for the "missing" message ("a Meta checkpoint").
+        limit: the largest size accepted.
     """
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise CheckpointError(path, f"is missing ({needed_by} needs {path.name})") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(path, f"is not valid JSON ({exc})") from exc
+    if not path.exists() and not path.is_symlink():
+        raise CheckpointError(path, f"is missing ({needed_by} needs {path.name})")
+    data = parse_json(read_limited(path, limit, f"a {path.name}"), path, "a JSON object")
     if not isinstance(data, dict):
         raise CheckpointError(path, f"holds a {type(data).__name__}, expected a JSON object")
     return data
+
+
+def layer_indices(names: Iterable[str], pattern: re.Pattern[str]) -> set[int]:
+    """The layer numbers ``pattern``'s first group finds in tensor names."""
+    out = set()
+    for name in names:
+        match = pattern.match(name)
+        if match:
+            out.add(int(match.group(1)))
+    return out
+
+
+def check_layers(path: str | Path, declared: int, present: set[int], field: str) -> None:
+    """The declared layer count must be exactly the layers the tensors hold.
+
+    Checked before anything is built per declared layer: a tiny file that declares 10^8
+    layers is refused here, in microseconds.
+
+    Args:
+        path: the file at fault.
+        declared: the config's layer count.
+        present: layer numbers found in the tensor names.
+        field: the config field's name (``"llama.block_count"``).
+    """
+    if not present:
+        raise CheckpointError(path, f"{field} is {declared:,} but no tensor belongs to a layer")
+    if declared != len(present) or max(present) != declared - 1:
+        gaps = sorted(set(range(max(present) + 1)) - present)[:3]
+        more = f"; layers {gaps} have no tensors" if gaps else ""
+        raise CheckpointError(
+            path,
+            f"{field} is {declared:,}, but the tensors hold {len(present):,} layers "
+            f"(numbers {min(present)}..{max(present)}{more})",
+        )
+    if declared > LIMITS["n_layers"]:
+        raise CheckpointError(path, f"{field} is {declared:,}, more than {LIMITS['n_layers']:,}")
 
 
 def expected_shapes(cfg: LlamaConfig) -> dict[str, tuple[int, ...]]:
@@ -70,29 +117,36 @@ def check_config(path: str | Path, cfg: LlamaConfig) -> None:
 
 
 def check_tensors(path: str | Path, tensors: dict[str, torch.Tensor], cfg: LlamaConfig) -> None:
-    """Raise CheckpointError unless ``tensors`` are exactly what ``cfg`` needs.
+    """:func:`check_shapes` of loaded tensors."""
+    check_shapes(path, {name: tuple(t.shape) for name, t in tensors.items()}, cfg)
+
+
+def check_shapes(path: str | Path, shapes: dict[str, tuple[int, ...]], cfg: LlamaConfig) -> None:
+    """Raise CheckpointError unless ``shapes`` (Meta names, from headers) are exactly what
+    ``cfg`` needs.
 
     Checks, in order: the config itself, missing tensors, unexpected tensors and
-    shapes (actual vs expected) — the first problem found is reported.
+    shapes (actual vs expected) — the first problem found is reported. Call it before
+    reading tensor data, and after :func:`check_layers` (it builds a name per layer).
     """
     check_config(path, cfg)
-    shapes = expected_shapes(cfg)
-    if "rope_freqs" in tensors:
-        shapes["rope_freqs"] = (cfg.head_dim // 2,)
-    missing = [name for name in shapes if name not in tensors]
+    want = expected_shapes(cfg)
+    if "rope_freqs" in shapes:
+        want["rope_freqs"] = (cfg.head_dim // 2,)
+    missing = [name for name in want if name not in shapes]
     if missing:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise CheckpointError(path, f"tensor {missing[0]!r} is missing{more}")
-    unknown = sorted(set(tensors) - set(shapes))
+    unknown = sorted(set(shapes) - set(want))
     if unknown:
         raise CheckpointError(
             path,
             f"unexpected tensor {unknown[0]!r} for a Llama with this "
             f"config ({len(unknown)} unexpected in all)",
         )
-    for name, want in shapes.items():
-        got = tuple(tensors[name].shape)
-        if got != want:
+    for name, expected in want.items():
+        got = tuple(shapes[name])
+        if got != expected:
             raise CheckpointError(
-                path, f"tensor {name!r} has shape {got}, but the config implies {want}"
+                path, f"tensor {name!r} has shape {got}, but the config implies {expected}"
             )

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
+from llamalens.model.config import LIMITS
+
 logger = logging.getLogger(__name__)
 
 NO_ID = -1
@@ -223,8 +225,15 @@ def _merge_results(vocab: dict[bytes, int], merges: list[tuple[bytes, bytes]]) -
 
 
 def _check_ids(ids: list[int]) -> None:
+    """Ids are distinct and in 0..LIMITS vocab_size - 1 (the id table is as long as the
+    largest id, so a stray 10**9 would size a 10**9-entry table)."""
     if any(i < 0 for i in ids):
         raise ValueError(f"negative token id {min(ids)}")
+    top = max(ids, default=0)
+    if top >= LIMITS["vocab_size"]:
+        raise ValueError(
+            f"token id {top:,} is past the largest allowed, {LIMITS['vocab_size'] - 1:,}"
+        )
     seen: set[int] = set()
     for i in ids:
         if i in seen:

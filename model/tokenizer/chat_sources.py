@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from llamalens.model.errors import CheckpointError
+from llamalens.model.files import read_limited
 from llamalens.model.tokenizer.chat import SPECIAL_TOKEN_NAMES, ChatTemplate
-from llamalens.model.tokenizer.jinja_sandbox import compile_template
+from llamalens.model.tokenizer.jinja_sandbox import MAX_TEMPLATE_CHARS, compile_template
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,10 @@ def hf_chat_template(
             not compile.
     """
     jinja = directory / JINJA_FILE
-    if jinja.is_file():
+    if jinja.exists():
         try:
-            source = jinja.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            source = read_limited(jinja, 4 * MAX_TEMPLATE_CHARS, "a chat template").decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise CheckpointError(jinja, f"cannot be read as UTF-8 text ({exc})") from exc
         if not source.strip():
             raise CheckpointError(jinja, "is empty, expected a Jinja chat template")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from llamalens.model.config import LIMITS
 from llamalens.model.errors import CheckpointError
+from llamalens.model.fields import parse_json
+from llamalens.model.files import read_limited
 from llamalens.model.tokenizer.bpe_convert import (
     BpeTables,
     decode_byte_level,
@@ -17,9 +19,11 @@ from llamalens.model.tokenizer.byte_bpe import BpeTokenizer
 from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, SPECIAL_TOKEN_NAMES
 from llamalens.model.tokenizer.chat_sources import hf_chat_template, special_token_texts
 from llamalens.model.tokenizer.core import Tokenizer
+from llamalens.model.tokenizer.hf_json_schema import check_tokenizer_json
 from llamalens.model.tokenizer.hf_tokenizers import is_sentencepiece_kind, load_sentencepiece_json
 from llamalens.model.tokenizer.pretokenize import hf_pretokenizer
 
+MAX_TOKENIZER_JSON = 2**27  # the largest published tokenizer.json files are about 35 MB
 _FALLBACK_BOS = ("<|begin_of_text|>", "<s>")
 _FALLBACK_EOS = ("<|end_of_text|>", "<|endoftext|>", "</s>")
 
@@ -40,6 +44,7 @@ def load_hf_tokenizer_json(path: str | Path) -> Tokenizer:
     data = _read_json(path)
     if data is None:
         raise CheckpointError(path, "does not exist")
+    check_tokenizer_json(path, data)
     config_path = path.parent / "tokenizer_config.json"
     config = _read_json(config_path) or {}
     try:
@@ -115,18 +120,12 @@ def _token_text(value: Any) -> str | None:
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     """The JSON object in ``path``, or None when the file does not exist."""
-    try:
-        text = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return None
-    except OSError as exc:
-        raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    text = read_limited(path, MAX_TOKENIZER_JSON, f"a {path.name}")
     if not text.strip():
         raise CheckpointError(path, "is empty, expected a JSON object")
-    try:
-        data = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(path, f"is not valid JSON ({exc})") from exc
+    data = parse_json(text, path, "a JSON object")
     if not isinstance(data, dict):
         raise CheckpointError(path, f"holds a JSON {type(data).__name__}, expected an object")
     return data
@@ -161,8 +160,13 @@ def _added_tokens(entries: list[Any]) -> tuple[dict[str, int], list[int]]:
             isinstance(entry, dict)
             and isinstance(entry.get("content"), str)
             and isinstance(entry.get("id"), int)
+            and not isinstance(entry.get("id"), bool)
+            and 0 <= entry["id"] < LIMITS["vocab_size"]
         ):
-            raise ValueError(f"added_tokens[{k}] needs a str 'content' and an int 'id'")
+            raise ValueError(
+                f"added_tokens[{k}] needs a str 'content' and an int 'id' in "
+                f"0..{LIMITS['vocab_size'] - 1:,}"
+            )
         literal[entry["content"]] = entry["id"]
         if entry.get("special"):
             special.append(entry["id"])

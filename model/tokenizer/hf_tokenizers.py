@@ -15,6 +15,7 @@ from typing import Any
 
 import tokenizers
 
+from llamalens.model.config import LIMITS
 from llamalens.model.errors import CheckpointError
 from llamalens.model.tokenizer.chat import ChatTemplate
 from llamalens.model.tokenizer.core import Encoded, Tokenizer, check_text
@@ -74,7 +75,12 @@ class HfTokenizer(Tokenizer):
         check_text(text)
         ids = self._bos_prefix(bos)
         library = self._special if allow_special else self._plain
-        ids.extend(library.encode(text, add_special_tokens=False).ids)
+        try:
+            ids.extend(library.encode(text, add_special_tokens=False).ids)
+        except BaseException as exc:  # a PanicException of the Rust library is a BaseException
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            raise ValueError(f"the tokenizers library failed on this text ({exc})") from None
         return Encoded(ids, [])
 
     def _entry(self, id: int) -> tuple[bytes, bool] | None:
@@ -123,10 +129,13 @@ def hf_entries(
     vocab = model.get("vocab")
     if model.get("type") == "Unigram" and isinstance(vocab, list):
         vocab = {entry[0]: i for i, entry in enumerate(vocab) if isinstance(entry, list) and entry}
+    limit = LIMITS["vocab_size"]
     if not isinstance(vocab, dict) or not all(
-        isinstance(i, int) and i >= 0 for i in vocab.values()
+        isinstance(i, int) and not isinstance(i, bool) and 0 <= i < limit for i in vocab.values()
     ):
-        raise CheckpointError(path, "model.vocab must map each piece to a non-negative id")
+        raise CheckpointError(path, f"model.vocab must map each piece to an id in 0..{limit - 1:,}")
+    if any(not 0 <= i < limit for i in added.values()):
+        raise CheckpointError(path, f"added_tokens ids must lie in 0..{limit - 1:,}")
     marker = space_marker(data) or SPACE
     byte_fallback = bool(model.get("byte_fallback"))
     special = set(special)
@@ -167,6 +176,14 @@ def load_sentencepiece_json(
     """
     entries = hf_entries(path, data, added, special)
     kind = str(data["model"].get("type", "?")).lower()
+    for section in ("normalizer", "pre_tokenizer", "post_processor", "decoder"):
+        found = _regex_in(data.get(section))
+        if found is not None:
+            raise CheckpointError(
+                path,
+                f"{section} has a Regex pattern {found!r:.60}; the tokenizers library would run "
+                "it with no time limit, so regexes are refused in this kind of tokenizer.json",
+            )
     try:
         return HfTokenizer(
             name=f"tokenizers:{kind}",
@@ -177,6 +194,23 @@ def load_sentencepiece_json(
             stop_ids=stop_ids,
             add_bos=add_bos,
         )
-    except Exception as exc:  # the Rust library reports any problem as Exception
+    except BaseException as exc:  # the Rust library raises Exception, or PanicException
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):  # (a BaseException) on a bug
+            raise
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(path, f"is refused by the tokenizers library ({first})") from None
+
+
+def _regex_in(config: Any, depth: int = 0) -> str | None:
+    """The first ``{"Regex": ...}`` pattern anywhere in a pipeline section, or None."""
+    if depth > 32:
+        return "<nested too deep>"
+    if isinstance(config, dict):
+        if "Regex" in config:
+            return str(config["Regex"])
+        items = config.values()
+    elif isinstance(config, list):
+        items = config
+    else:
+        return None
+    return next((r for v in items if (r := _regex_in(v, depth + 1)) is not None), None)

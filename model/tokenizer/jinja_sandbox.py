@@ -30,6 +30,7 @@ from jinja2.utils import Namespace
 
 MAX_STEPS = 1_000_000
 MAX_LENGTH = 1_000_000
+MAX_TEMPLATE_CHARS = 2**18  # published chat templates are a few thousand characters
 # A call or filter whose two largest arguments (the string it is called on included) weigh
 # more together than this is refused: replace, join, indent and the like can make a result
 # about that large before anything could check it.
@@ -243,10 +244,18 @@ def compile_template(source: str) -> jinja2.Template:
     Raises:
         ValueError: the source is not a valid Jinja template (with the line number).
     """
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise ValueError(
+            f"is {len(source):,} characters long; a chat template has at most "
+            f"{MAX_TEMPLATE_CHARS:,}"
+        )
     try:
         return _environment().from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise ValueError(f"does not compile (line {exc.lineno}: {exc.message})") from None
+    except (RecursionError, SyntaxError, MemoryError, ValueError, OverflowError) as exc:
+        # nesting too deep for Jinja's parser or Python's compiler
+        raise ValueError(f"does not compile ({type(exc).__name__}: {exc})") from None
 
 
 def render_template(template: jinja2.Template, variables: Mapping[str, Any]) -> str:

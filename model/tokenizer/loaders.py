@@ -7,7 +7,9 @@ import binascii
 import logging
 from pathlib import Path
 
+from llamalens.model.config import LIMITS
 from llamalens.model.errors import CheckpointError
+from llamalens.model.files import read_limited
 from llamalens.model.loaders.validate import read_json_object
 from llamalens.model.tokenizer.bpe_convert import (
     tables_from_ranks,
@@ -26,6 +28,7 @@ from llamalens.model.tokenizer.sentencepiece_model import (
 
 logger = logging.getLogger(__name__)
 
+MAX_TOKENIZER_MODEL = 2**27  # Llama 3's is 2 MB; a 4M-token vocabulary fits in 128 MB
 N_LLAMA3_SPECIALS = 256
 LLAMA3_NAMED_SPECIALS = (
     "<|begin_of_text|>",
@@ -57,12 +60,12 @@ def read_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
         CheckpointError: unreadable, empty, malformed line, duplicate token or rank.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointError(path, "does not exist") from None
-    except OSError as exc:
-        raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    data = read_limited(path, MAX_TOKENIZER_MODEL, "a tokenizer.model")
+    lines = data.count(b"\n") + 1
+    if lines > LIMITS["vocab_size"]:
+        raise CheckpointError(
+            path, f"has {lines:,} lines; a vocabulary has at most {LIMITS['vocab_size']:,} tokens"
+        )
     if not data.isascii():
         raise CheckpointError(
             path,
@@ -96,9 +99,11 @@ def _parse_rank_line(path: Path, lineno: int, line: bytes) -> tuple[bytes, int]:
         token = base64.b64decode(fields[0], validate=True)
     except (binascii.Error, ValueError):
         raise CheckpointError(path, f"line {lineno}: {fields[0][:60]!r} is not base64") from None
-    if not fields[1].isdigit():
+    if not fields[1].isdigit() or len(fields[1]) > 9 or int(fields[1]) >= LIMITS["vocab_size"]:
         raise CheckpointError(
-            path, f"line {lineno}: rank {fields[1][:20]!r} is not a non-negative integer"
+            path,
+            f"line {lineno}: rank {fields[1][:20]!r} is not an integer in "
+            f"0..{LIMITS['vocab_size'] - 1:,}",
         )
     if not token:
         raise CheckpointError(path, f"line {lineno}: token is empty")
@@ -145,10 +150,10 @@ def load_tokenizer_model(path: str | Path) -> Tokenizer:
         CheckpointError: missing, unreadable or malformed file or config.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(path, "does not exist")
     config_path = path.parent / "tokenizer_config.json"
-    config = read_json_object(config_path, "a tokenizer") if config_path.is_file() else None
+    config = read_json_object(config_path, "a tokenizer") if config_path.exists() else None
     if not is_sentencepiece_file(path):
         template = None
         if config is not None:
@@ -180,7 +185,7 @@ def load_tokenizer(path: str | Path) -> Tokenizer:
     path = Path(path)
     if path.is_dir():
         for name in ("tokenizer.json", "tokenizer.model"):
-            if (path / name).is_file():
+            if (path / name).exists():
                 return load_tokenizer(path / name)
         raise CheckpointError(path, "has no tokenizer.json or tokenizer.model")
     if not path.exists():

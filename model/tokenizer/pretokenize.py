@@ -32,6 +32,18 @@ QWEN2_PATTERN = (
 ONE_DIGIT = r"\p{N}"
 DIGIT_RUN = r"\p{N}+"
 WHOLE_SEGMENT = r"[\s\S]+"
+KNOWN_PATTERNS = (GPT2_PATTERN, LLAMA3_PATTERN, QWEN2_PATTERN, ONE_DIGIT, DIGIT_RUN)
+
+# A regex read from a tokenizer file runs with a time limit: at load against texts that
+# make backtracking patterns explode (refused if one takes longer than PROBE_SECONDS), and
+# on every prompt (a ValueError past REGEX_SECONDS).
+PROBE_SECONDS = 0.5
+REGEX_SECONDS = 5.0
+_PROBES = tuple(
+    run * 3000 + end
+    for run in ("a", "1", " ", "\u00e9", "ab", "a1 ", "\n")
+    for end in ("!", "\x00", "")
+)
 
 # Longest run of whitespace, or of non-whitespace, handed to BPE in one go. Meta's reference
 # cuts at the same length; old tiktoken versions are quadratic in the length of one piece.
@@ -103,16 +115,44 @@ def split_long_runs(text: str, limit: int = MAX_RUN) -> list[tuple[int, str]]:
 
 def _compile(pattern: str) -> Any:
     try:
-        return regex.compile(pattern)
-    except regex.error as exc:
-        raise ValueError(f"pre-tokenizer regex {pattern!r} does not compile ({exc})") from None
+        compiled = regex.compile(pattern)
+    except (regex.error, RecursionError, OverflowError) as exc:
+        raise ValueError(f"pre-tokenizer regex {pattern!r:.80} does not compile ({exc})") from None
+    if pattern not in KNOWN_PATTERNS:
+        _probe(compiled)
+    return compiled
+
+
+def _probe(compiled: Any) -> None:
+    """Refuse a regex that backtracks catastrophically on simple long runs."""
+    for text in _PROBES:
+        try:
+            for _ in compiled.finditer(text, timeout=PROBE_SECONDS):
+                pass
+        except TimeoutError:
+            raise ValueError(
+                f"pre-tokenizer regex {compiled.pattern!r:.80} takes more than {PROBE_SECONDS} s "
+                f"on a run of {len(text):,} characters ({text[:2]!r}...): a pattern that "
+                "backtracks without end is refused"
+            ) from None
 
 
 def _isolate(pattern: Any, text: str, offset: int) -> list[tuple[int, str]]:
-    """Matches of ``pattern`` and the gaps between them, in order, with absolute offsets."""
+    """Matches of ``pattern`` and the gaps between them, in order, with absolute offsets.
+
+    Raises:
+        ValueError: a regex from a tokenizer file ran past :data:`REGEX_SECONDS`.
+    """
     out: list[tuple[int, str]] = []
     pos = 0
-    for match in pattern.finditer(text):
+    try:
+        matches = list(pattern.finditer(text, timeout=REGEX_SECONDS))
+    except TimeoutError:
+        raise ValueError(
+            f"the tokenizer's pre-tokenizer regex {pattern.pattern!r:.80} ran for more than "
+            f"{REGEX_SECONDS} s on this text ({len(text):,} characters): it cannot be tokenized"
+        ) from None
+    for match in matches:
         start, end = match.span()
         if end == start:
             continue
@@ -193,9 +233,12 @@ def hf_pretokenizer(
     isolate = [_isolate_regex(step) for step in steps[:-1]]
     if byte_level.get("use_regex", True):
         pat_str = GPT2_PATTERN
-    elif isolate:
+    elif isolate and isolate[-1] in KNOWN_PATTERNS:
         pat_str = _covering(isolate.pop())
     else:
+        # a pattern from the file stays an isolate step (Python, with a time limit): its
+        # matches and the gaps between them are whole pieces, as tiktoken's covering regex
+        # would make them, but never run by tiktoken's regex engine without a limit
         pat_str = WHOLE_SEGMENT
     name = preset_name(pat_str, tuple(isolate))
     return PreTokenizer(name, pat_str, tuple(isolate), _normalizer(normalizer))

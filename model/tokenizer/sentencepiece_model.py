@@ -16,7 +16,9 @@ from typing import Any
 
 import sentencepiece
 
+from llamalens.model.config import LIMITS
 from llamalens.model.errors import CheckpointError
+from llamalens.model.files import open_regular, read_limited
 from llamalens.model.tokenizer.chat import END_OF_TURN_TEXTS, ChatTemplate
 from llamalens.model.tokenizer.core import (
     Encoded,
@@ -28,6 +30,8 @@ from llamalens.model.tokenizer.core import (
 from llamalens.model.tokenizer.spm_proto import BPE, SpmSettings, model_proto
 
 SPACE = "\u2581"  # ▁, SentencePiece's visible space
+_FLOAT32_MAX = 3.4028234663852886e38
+MAX_MODEL_BYTES = 2**27  # Llama 2's is 500 kB, Gemma's 4 MB
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
 
 
@@ -108,9 +112,9 @@ def is_sentencepiece_file(path: Path) -> bool:
     """True for a protobuf ``tokenizer.model`` (Llama 1/2), False for tiktoken's
     ``base64 rank`` lines (Llama 3) and for unreadable files."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             head = fh.read(256)
-    except OSError:
+    except CheckpointError:
         return False
     return bool(head) and _TIKTOKEN_LINE.match(head) is None
 
@@ -136,10 +140,7 @@ def load_sentencepiece_model(
             pieces.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CheckpointError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    data = read_limited(path, MAX_MODEL_BYTES, "a SentencePiece tokenizer.model")
     processor = _processor(path, data)
     config = config or {}
     where = config_path or path
@@ -157,11 +158,19 @@ def _processor(
     processor = sentencepiece.SentencePieceProcessor()
     try:
         processor.LoadFromSerializedProto(data)
-    except (RuntimeError, OSError, TypeError) as exc:
+    except (RuntimeError, OSError, TypeError, ValueError) as exc:  # ValueError: bad UTF-8
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(path, f"{what} ({first})") from None
-    if processor.get_piece_size() == 0:
+    n = processor.get_piece_size()
+    if n == 0:
         raise CheckpointError(path, "is a SentencePiece model without pieces")
+    if n > LIMITS["vocab_size"]:
+        raise CheckpointError(path, f"has {n:,} pieces, more than {LIMITS['vocab_size']:,}")
+    for i in range(n):  # the library hands pieces out as str: each must be valid UTF-8
+        try:
+            processor.id_to_piece(i)
+        except ValueError:
+            raise CheckpointError(path, f"piece {i} is not valid UTF-8") from None
     return processor
 
 
@@ -266,4 +275,6 @@ def _gguf_numbers(
         raise CheckpointError(path, f"{key} has {len(value)} entries, expected {n} (one per token)")
     if n and not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         raise CheckpointError(path, f"{key} holds non-numbers, expected {kind.__name__} values")
+    if n and not all(abs(v) <= _FLOAT32_MAX for v in value):  # also refuses NaN
+        raise CheckpointError(path, f"{key} holds a value that is not a finite float32")
     return [kind(v) for v in value]

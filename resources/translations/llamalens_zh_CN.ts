@@ -395,6 +395,10 @@ click to inspect this head</source>
         <translation>正在生成 {n} 个词元…</translation>
     </message>
     <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
         <source> Still using {name}.</source>
         <translation> 仍在使用 {name}。</translation>
     </message>
@@ -405,6 +409,18 @@ click to inspect this head</source>
     <message>
         <source>Could not run</source>
         <translation>无法运行</translation>
+    </message>
+    <message>
+        <source>Loading</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <source>The run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>{what} was cancelled.</source>
+        <translation>{what}已取消。</translation>
     </message>
     <message>
         <source>no model loaded</source>
@@ -685,16 +701,20 @@ click to inspect this head</source>
         <translation>尚未加载模型：请先打开一个检查点</translation>
     </message>
     <message>
-        <source>Cancelled.</source>
-        <translation>已取消。</translation>
-    </message>
-    <message>
         <source>{label}: layer {layer}/{n}</source>
         <translation>{label}：第 {layer}/{n} 层</translation>
     </message>
     <message>
         <source>Running</source>
         <translation>运行中</translation>
+    </message>
+    <message>
+        <source>Ranking heads: layer {done}/{n}</source>
+        <translation>正在为头排名：第 {done}/{n} 层</translation>
+    </message>
+    <message>
+        <source>Comparing: run {side}</source>
+        <translation>正在比较：运行 {side}</translation>
     </message>
     <message>
         <source>run a prompt first: there is nothing to append to</source>

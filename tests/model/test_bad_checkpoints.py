@@ -62,7 +62,7 @@ def test_truncated_safetensors(hf_dir):
     path = hf_dir / "model.safetensors"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 3])
-    fails(hf_dir, "model.safetensors", "corrupt")
+    fails(hf_dir, "model.safetensors", "truncated")
 
 
 def test_safetensors_with_garbage_header(hf_dir):
@@ -93,7 +93,7 @@ def test_config_disagrees_with_tensors_hf(hf_dir):
     config = json.loads((hf_dir / "config.json").read_text())
     config["num_hidden_layers"] = 3
     (hf_dir / "config.json").write_text(json.dumps(config))
-    fails(hf_dir, "layers.2", "missing")
+    fails(hf_dir, "config.json", "num_hidden_layers is 3, but the tensors hold 2 layers")
 
 
 def test_unsupported_architecture_hf(hf_dir):

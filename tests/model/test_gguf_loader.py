@@ -120,13 +120,14 @@ def test_vocab_size_falls_back_to_embedding_rows_then_tokens(tiny) -> None:
         "llama.feed_forward_length": 128,
         "llama.attention.head_count": 4,
     }
-    infos = {"token_embd.weight": SimpleNamespace(shape=(77, 64))}  # (vocab, dim)
+    layers = {f"blk.{i}.attn_norm.weight": SimpleNamespace(shape=(64,)) for i in range(2)}
+    infos = {"token_embd.weight": SimpleNamespace(shape=(77, 64)), **layers}  # (vocab, dim)
     config = config_from_metadata(tiny.dir / "x.gguf", meta, infos)
     assert config.vocab_size == 77 and config.n_kv_heads == 4 and config.head_dim == 16
     assert config.rope_theta == 10000.0 and config.tie_embeddings
     meta["tokenizer.ggml.tokens"] = ["a"] * 50  # Qwen2 pads its embedding past the tokens
     assert config_from_metadata(tiny.dir / "x.gguf", meta, infos).vocab_size == 77
-    assert config_from_metadata(tiny.dir / "x.gguf", meta, {}).vocab_size == 50
+    assert config_from_metadata(tiny.dir / "x.gguf", meta, layers).vocab_size == 50
     meta["llama.vocab_size"] = 60
     assert config_from_metadata(tiny.dir / "x.gguf", meta, infos).vocab_size == 60
 
@@ -137,7 +138,7 @@ def test_progress_is_bounded_monotonic_and_complete(tiny) -> None:
     calls: list[tuple[float, str]] = []
     ckpt = load_gguf(_write(tiny, qtype="Q8_0"), lambda f, m: calls.append((f, m)))
     fractions = [f for f, _ in calls]
-    assert 3 <= len(calls) <= 101
+    assert len(calls) <= 101  # the header only: tensors are read while the model is built
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert calls[0][1] == "Reading metadata of m.gguf"
     assert calls[-1] == (1.0, "Done")

@@ -139,12 +139,12 @@ def test_foreign_and_incomplete_files_are_refused(tmp_path, session):
     arrays = session_arrays(session)
     del arrays["trace_k_rot"]
     _write(tmp_path / "notrace.llamalens", arrays)
-    with pytest.raises(ValueError, match=r"notrace\.llamalens.*'k_rot'"):
+    with pytest.raises(ValueError, match=r"notrace\.llamalens.*'trace_k_rot'"):
         load_session(tmp_path / "notrace.llamalens")
     arrays = session_arrays(session)
     arrays["session"] = np.array("{not json")
     _write(tmp_path / "json.llamalens", arrays)
-    with pytest.raises(ValueError, match=r"json\.llamalens: session JSON is corrupt"):
+    with pytest.raises(ValueError, match=r"json\.llamalens: the session JSON is not valid JSON"):
         load_session(tmp_path / "json.llamalens")
 
 
@@ -159,7 +159,10 @@ def test_inconsistent_view_or_stats_are_refused(tmp_path, session):
     arrays = session_arrays(session)
     arrays["stats_sink"] = np.zeros((1, 1))
     _write(tmp_path / "stats.llamalens", arrays)
-    with pytest.raises(ValueError, match="statistic 'sink' has shape"):
+    with pytest.raises(
+        ValueError,
+        match=r"stats\.llamalens: array 'stats_sink' has shape \(1, 1\), expected \(2, 4\)",
+    ):
         load_session(tmp_path / "stats.llamalens")
 
 
@@ -205,7 +208,9 @@ def test_walkthrough_detail_round_trips_and_is_checked(tmp_path, session, loaded
     arrays = session_arrays(replace(session, detail=detail))
     bad = dict(arrays, detail_gate=arrays["detail_gate"][:, :, :5])
     write(tmp_path / "bad.llamalens", bad)
-    with pytest.raises(ValueError, match=r"bad\.llamalens: walkthrough detail gate has shape"):
+    with pytest.raises(
+        ValueError, match=r"bad\.llamalens: array 'detail_gate' has shape \(2, 2, 5\)"
+    ):
         load_session(tmp_path / "bad.llamalens")
     other = dict(arrays, detail_resid_post=arrays["detail_resid_post"] + 1.0)
     write(tmp_path / "other.llamalens", other)
@@ -213,5 +218,49 @@ def test_walkthrough_detail_round_trips_and_is_checked(tmp_path, session, loaded
         load_session(tmp_path / "other.llamalens")
     missing = {k: v for k, v in arrays.items() if k != "detail_logits"}
     write(tmp_path / "missing.llamalens", missing)
-    with pytest.raises(ValueError, match="walkthrough detail lacks the 'logits' array"):
+    with pytest.raises(ValueError, match="missing.llamalens: is missing the 'detail_logits' array"):
         load_session(tmp_path / "missing.llamalens")
+
+
+def test_variants_and_the_baseline_round_trip_and_are_checked(tmp_path, session, loaded):
+    """A variant's session keeps both variants and the "before"; each is checked."""
+    from dataclasses import replace
+
+    from llamalens.model.variants import HeadAblation, RopeChange, Variant
+
+    variant = Variant((HeadAblation(1, 2, "mean"),), RopeChange(theta=500.0))
+    ids = session.trace.token_ids.tolist()
+    with loaded.varied(variant):
+        trace = loaded.trace(ids)
+    baseline = loaded.baseline(ids)
+    meta = dict(session.meta, variant=Variant((HeadAblation(0, 1),)).to_dict())
+    good = replace(session, trace=trace, meta=meta, baseline=baseline)
+    save_session(good, tmp_path / "v.llamalens")
+    back = load_session(tmp_path / "v.llamalens")
+    assert back.trace.variant == variant.to_dict() and back.meta["variant"] == meta["variant"]
+    np.testing.assert_array_equal(back.baseline.last_logits, baseline.last_logits)
+    np.testing.assert_array_equal(back.baseline.theta, baseline.theta)
+    assert back.baseline.rope_scale == baseline.rope_scale
+
+    arrays = session_arrays(good)
+    cases = {
+        "head": dict(
+            arrays,
+            session=np.array(json.dumps(dict(meta, variant={"ablations": [[1, 99, "zero"]]}))),
+        ),
+        "trace": dict(arrays, trace_variant=np.array(json.dumps({"rope": {"theta": -1}}))),
+        "part": {k: v for k, v in arrays.items() if k != "baseline_theta"},
+        "shape": dict(arrays, baseline_logits=arrays["baseline_logits"][:-1]),
+        "scale": dict(arrays, baseline_scale=np.array(np.inf)),
+    }
+    messages = {
+        "head": r"session JSON variant is not a variant of this model \(ablated head 99",
+        "trace": r"trace is not a variant of this model \(the RoPE variant is invalid",
+        "part": r"the baseline needs baseline_logits, baseline_theta, baseline_scale",
+        "shape": r"array 'baseline_logits' has shape",
+        "scale": r"baseline RoPE is not finite and positive",
+    }
+    for name, bad in cases.items():
+        write(tmp_path / f"{name}.llamalens", bad)
+        with pytest.raises(ValueError, match=rf"{name}\.llamalens: .*{messages[name]}"):
+            load_session(tmp_path / f"{name}.llamalens")

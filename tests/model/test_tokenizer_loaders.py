@@ -47,7 +47,8 @@ def b64(data: bytes) -> str:
         (b"YQ== 0 extra\n", "line 1: expected 'base64-token rank'"),
         (b"YQ== 0\nYg== 0\n", "line 2: rank 0 appears twice"),
         (b"YQ== 0\nYQ== 1\n", "line 2: token b'a' appears twice"),
-        (b"YQ== -3\n", "line 1: rank '-3' is not a non-negative integer"),
+        (b"YQ== -3\n", "line 1: rank '-3' is not an integer in 0..4,194,303"),
+        (b"YQ== 1000000000000\n", "line 1: rank '1000000000000' is not an integer in 0.."),
         (b"\x0a\x05\x0a\x03<s>\x15\x00\x00\x80\x3f", "binary data.*SentencePiece"),
     ],
 )
@@ -195,10 +196,22 @@ def gguf_meta(**changes: Any) -> dict[str, Any]:
     ("changes", "problem"),
     [
         ({"tokenizer.ggml.model": "llama"}, "has no tokenizer.ggml.scores list"),
-        ({"tokenizer.ggml.model": "bert"}, "tokenizer.ggml.model is 'bert', expected 'gpt2'"),
-        ({"tokenizer.ggml.model": None}, "tokenizer.ggml.model is None"),
+        (
+            {"tokenizer.ggml.model": "bert"},
+            "tokenizer.ggml.model is 'bert', expected one of 'gpt2'",
+        ),
+        ({"tokenizer.ggml.model": None}, "tokenizer.ggml.model is missing"),
+        (
+            {"tokenizer.ggml.model": ["gpt2"]},
+            r"tokenizer.ggml.model is \['gpt2'\], expected a string",
+        ),
+        ({"tokenizer.ggml.token_type": 1}, "tokenizer.ggml.token_type list"),
+        (
+            {"tokenizer.ggml.pre": ["llama-bpe"]},
+            r"tokenizer.ggml.pre is \['llama-bpe'\], expected a",
+        ),
         ({"tokenizer.ggml.tokens": None}, "no tokenizer.ggml.tokens"),
-        ({"tokenizer.ggml.merges": [1, 2]}, "tokenizer.ggml.merges holds int, expected str"),
+        ({"tokenizer.ggml.merges": [1, 2]}, "tokenizer.ggml.merges holds int 1, expected str"),
         ({"tokenizer.ggml.token_type": [1, 1]}, "token_type has 2 entries, expected 556"),
         ({"tokenizer.ggml.merges": ["Ġ t x"]}, "merge 0 'Ġ t x' is not a pair of tokens"),
         ({"tokenizer.ggml.bos_token_id": 9999}, "bos_token_id is 9999, expected a token id"),
