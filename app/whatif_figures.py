@@ -21,6 +21,7 @@ from llamalens.model.attention import STAGE_LABELS
 from llamalens.model.compare import MapDifference, map_difference, next_token_difference
 from llamalens.model.head_ranking import HeadRanking
 from llamalens.model.rope_decay import DecayCurve
+from llamalens.model.vocab_table import token_label
 from llamalens.viz.attention_map import AttentionMap
 from llamalens.viz.colormaps import DIVERGING_COLORMAP
 from llamalens.viz.curve_plot import Curve, CurvePlot
@@ -34,7 +35,7 @@ def draw_next_token(
 ) -> None:
     """The top tokens of A or B as pairs of bars with Δ log p."""
     diff = next_token_difference(np.asarray(logits_a), np.asarray(logits_b), top)
-    labels = [vocab.token(int(i)).text for i in diff.ids]
+    labels = [token_label(vocab, i) for i in diff.ids]
     widget.set_pairs(labels, diff.prob_a, diff.prob_b, names)
 
 
@@ -42,7 +43,7 @@ def draw_ranking(
     widget: LayerHeadMap, ranking: HeadRanking, vocab, selected: tuple[int, int] | None = None
 ) -> None:
     """Δ log p(target) of ablating each head, on a diverging scale centred at zero."""
-    token = vocab.token(ranking.target).text
+    token = token_label(vocab, ranking.target)
     widget.set_values(
         ranking.effect,
         title=f"Δ log p({token!r}) when each head is ablated ({ranking.mode})",

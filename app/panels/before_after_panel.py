@@ -41,9 +41,14 @@ class BeforeAfterPanel(QWidget):
         if not shown:
             self.caption.setText(self.tr(IDLE))
             return
-        draw_next_token(
-            self.bars, base.last_logits, trace.last_logits, s.vocab, ("model", "variant")
-        )
+        try:
+            draw_next_token(
+                self.bars, base.last_logits, trace.last_logits, s.vocab, ("model", "variant")
+            )
+        except ValueError as exc:  # no usable logit (a broken run or file)
+            self.bars.setVisible(False)
+            self.caption.setText(str(exc))
+            return
         text = self.tr(
             "Before: {model}. After: variant · {label}. Δ log p = log p(after) − log p(before)."
         )

@@ -199,7 +199,11 @@ class ComparePanel(QWidget):
         diff = self.figure.draw(
             c.a, c.b, s.stage, head_a, head_b, c.names, colormap=s.display.colormap
         )
-        draw_next_token(self.bars, c.a.last_logits, c.b.last_logits, s.vocab, c.names)
+        try:
+            draw_next_token(self.bars, c.a.last_logits, c.b.last_logits, s.vocab, c.names)
+            self.bars.setVisible(True)
+        except ValueError:  # no usable logit (a broken run or file): the maps still compare
+            self.bars.setVisible(False)
         n = len(diff.labels)
         common = self.tr(" on the first {n} positions").format(n=n)
         if n == max(c.a.n_tokens, c.b.n_tokens):

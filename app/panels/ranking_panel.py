@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidg
 
 from llamalens.app.state import InspectorState
 from llamalens.app.whatif_figures import draw_ranking
+from llamalens.model.vocab_table import token_label
 from llamalens.viz.head_table import HeadStatsTable
 from llamalens.viz.layer_head_map import LayerHeadMap
 
@@ -77,7 +78,7 @@ class RankingPanel(QWidget):
         help_ = {k: self.tr(v) for k, v in COLUMN_HELP.items()}
         self.table.set_stats({"Δ log p": r.effect, "KL": r.kl}, help_)
         self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)
-        token = s.vocab.token(r.target).text
+        token = token_label(s.vocab, r.target)
         label = r.variant.get("label", "")
         on = self.tr(" on the variant ({label})").format(label=label) if label else ""
         text = self.tr(

@@ -32,6 +32,7 @@ from llamalens.model.variants import (
     RopeChange,
     Variant,
 )
+from llamalens.model.vocab_table import token_label
 
 SCALINGS = (
     (QT_TRANSLATE_NOOP("WhatIfPanel", "the model's own"), MODEL_SCALING),
@@ -350,10 +351,13 @@ class WhatIfPanel(QWidget):
         t = self.state.trace
         if t is None or self.state.vocab is None:
             return
-        probs = softmax(t.last_logits)
         self.target_combo.clear()
+        try:
+            probs = softmax(t.last_logits)
+        except ValueError:  # no usable logit (a broken run or file): no target to offer
+            return
         for i in np.argsort(-probs, kind="stable")[:10]:
-            text = self.state.vocab.token(int(i)).text
+            text = token_label(self.state.vocab, i)
             self.target_combo.addItem(f"{text!r}  ({probs[i]:.1%})", int(i))
 
     def rank(self) -> None:
