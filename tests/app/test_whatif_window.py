@@ -137,11 +137,12 @@ def test_rank_heads_table_map_and_export(qtbot, shown, reference, tmp_path):  # 
 
 def test_cancelled_ranking_leaves_nothing(qtbot, shown):
     win = shown
-    with qtbot.waitSignal(win.error_shown, timeout=DOCK_WAIT) as sig:
+    with qtbot.waitSignal(win.cancelled_shown, timeout=DOCK_WAIT) as sig:
         win.whatif.rank_heads(None, "zero", None)
         win.cancel()
-    assert sig.args == ["Cancelled."] and win.state.ranking is None
-    win.error_box.close()
+    assert sig.args == [win.whatif.rank_id] and win.state.ranking is None
+    assert "cancelled" in win.statusBar().currentMessage()
+    assert not win.progress_bar.isVisible()  # no longer busy
 
 
 def test_compare_model_and_variant_then_two_heads(qtbot, shown, reference):  # noqa: F811
