@@ -121,6 +121,7 @@ class ExportActions:
             gamma=d.gamma,
             model_name=s.model_name,
             prompt=s.prompt.text,
+            variant=s.shown_variant,
         )
 
     def _ask(self, caption: str, filters: str, suggested: str) -> Path | None:

@@ -18,6 +18,7 @@ from llamalens.app.appearance import THEMES
 from llamalens.app.stage_view import map_style, sheet_style
 from llamalens.model.attention import STAGE_LABELS, check_stage
 from llamalens.model.sampling import softmax
+from llamalens.model.variants import variant_title
 from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
 
 WHATS = ("map", "grid", "sheet", "rope", "logits")
@@ -25,6 +26,13 @@ STAGE_ALIASES = {"raw": "scores", "masked": "masked", "softmax": "probs"}  # CLI
 DEFAULT_SIZES = {"map": (900, 820), "rope": (1100, 650), "logits": (900, 600)}
 GRID_CELL, SHEET_CELL = 260, 72  # figure pixels per map in a layer grid / a sheet
 TITLE_GROWTH = 1.15  # title font relative to the figure's font
+
+
+def figure_title(model_name: str, variant: str, prompt: str, details: list[str]) -> str:
+    """Every figure's title: model [variant] · “prompt excerpt” · details."""
+    excerpt = " ".join(prompt.split())
+    excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
+    return " · ".join([variant_title(model_name, variant), f"“{excerpt}”", *details])
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,7 @@ class FigureSpec:
             a sheet no).
         layers, heads: the subset a sheet (layers and heads) or grid (heads) shows;
             None for all.
+        variant: the what-if variant's label ("" for the model itself), in the title.
     """
 
     what: str = "map"
@@ -70,6 +79,7 @@ class FigureSpec:
     token_labels: bool | None = None
     layers: tuple[int, ...] | None = None
     heads: tuple[int, ...] | None = None
+    variant: str = ""
 
     def __post_init__(self) -> None:
         if self.what not in WHATS:
@@ -100,9 +110,7 @@ class FigureSpec:
 
     def title(self) -> str:
         """ "SmolLM2 · “The capital of…” · layer 3 · head 5 · softmax" for a figure."""
-        excerpt = " ".join(self.prompt.split())
-        excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
-        parts = [self.model_name, f"“{excerpt}”"]
+        parts = []
         if self.what in ("map", "rope"):
             parts += [f"layer {self.layer}", f"head {self.head}"]
         elif self.what == "grid":
@@ -111,7 +119,7 @@ class FigureSpec:
             parts.append("all layers × heads")
         if self.what in ("map", "grid", "sheet"):
             parts.append(STAGE_LABELS[self.stage])
-        return " · ".join(parts)
+        return figure_title(self.model_name, self.variant, self.prompt, parts)
 
     def file_stem(self) -> str:
         """A file name suggestion, e.g. ``llamalens-map-L3-H5-probs``."""

@@ -44,6 +44,7 @@ from llamalens.app.requests import (
 )
 from llamalens.app.state import InspectorState, PromptSettings
 from llamalens.app.walkthrough.mode import WalkthroughMode
+from llamalens.app.whatif_actions import WhatIfActions
 from llamalens.app.worker import start_worker
 from llamalens.model.analysis import Analysis
 
@@ -71,6 +72,7 @@ class MainWindow(QMainWindow):
         device: str | None = None,
         *,
         options: LoadOptions | None = None,
+        session: str | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("LlamaLens")
@@ -100,12 +102,18 @@ class MainWindow(QMainWindow):
             "appearance/presentation", False, type=bool
         )
         self._shown_once = False
+        self._autorun = session is None  # a session shows its own trace, not a new run
         self.open_model(model)
+        if session is not None:
+            from llamalens.app.session import open_session
+
+            open_session(self, session)
 
     # ---- construction ---------------------------------------------------------------------
     def _dock(self, title: str, name: str, widget, area) -> QDockWidget:
         dock = QDockWidget(self)
         self.texts.bind(dock.setWindowTitle, title)
+        self.dock_titles[name] = title  # the source: what-if labels translate it again
         dock.setObjectName(name)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
@@ -119,6 +127,7 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self.docks: dict[str, QDockWidget] = {}
+        self.dock_titles: dict[str, str] = {}
         self.maps = MapPreparer(self)
         self.attention = AttentionPanel(s, self.maps)
         self.setCentralWidget(self.attention)
@@ -170,6 +179,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["ropeDock"], self.docks["samplingDock"])
         self.tabifyDockWidget(self.docks["samplingDock"], self.docks["headViewDock"])
         self.tabifyDockWidget(self.docks["headViewDock"], self.docks["attentionTextDock"])
+        self.whatif = WhatIfActions(self)
         self.docks["headsDock"].raise_()
         self.docks["ropeDock"].raise_()
         self.splitDockWidget(
@@ -206,6 +216,7 @@ class MainWindow(QMainWindow):
         self.worker.analysed.connect(self._on_analysed)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
+        self.whatif.connect_worker(self.worker)
 
     def _restore_layout(self) -> bool:
         """The prompt, geometry and dock layout of the last session; True if there was one."""
@@ -283,8 +294,8 @@ class MainWindow(QMainWindow):
         p = self.state.prompt
         self._trace_id = self._new_id()
         self._set_busy(True, self.tr("Running…"))
-        request = TraceRequest(self._trace_id, p.text, p.chat, p.plain, self.capture_layers)
-        self._submit(request)
+        layers, variant = self.capture_layers, self.state.variant
+        self._submit(TraceRequest(self._trace_id, p.text, p.chat, p.plain, layers, variant))
 
     def append_token(self, token: int) -> None:
         self._trace_id = self._new_id()
@@ -308,12 +319,13 @@ class MainWindow(QMainWindow):
         """Stop loading, running or generating (the worker stops within one layer)."""
         self.worker.cancel(self._load_id)
         self.worker.cancel(self._trace_id)
+        self.whatif.cancel()
         if self.progress_bar.isVisible():
             self.progress_bar.setFormat(self.tr("Cancelling…"))
 
     # ---- answers --------------------------------------------------------------------------
     def _on_progress(self, request_id: int, fraction: float, message: str) -> None:
-        if request_id in (self._load_id, self._trace_id):
+        if request_id in (self._load_id, self._trace_id, *self.whatif.request_ids):
             self.progress_bar.setValue(int(fraction * 1000))
             self._progress_text(message)
 
@@ -333,13 +345,15 @@ class MainWindow(QMainWindow):
         }
         self.state.set_model(info, result.tokenizer, source)
         self.model_loaded.emit(info)
-        if self.state.prompt.text.strip():
+        if self.state.prompt.text.strip() and self._autorun:
             self.run_prompt()
+        self._autorun = True
 
     def _on_traced(self, request_id: int, result: TraceResult) -> None:
         if request_id != self._trace_id:
             return  # stale: a newer run was requested
         self.state.set_trace(result.trace, result.run, keep_token=False)
+        self.state.set_baseline(result.baseline)
         if result.run.kind != "generate":
             self._set_busy(False)
         self.run_shown.emit(result)
@@ -360,9 +374,12 @@ class MainWindow(QMainWindow):
         elif request_id == self._trace_id:
             self._set_busy(False)
             self.show_error(self.tr("Could not run"), message)
+        elif request_id in self.whatif.request_ids:
+            self._set_busy(False)
+            self.show_error(self.whatif.failure(request_id), message)
 
     def _on_cancelled(self, request_id: int) -> None:
-        if request_id in (self._load_id, self._trace_id):
+        if request_id in (self._load_id, self._trace_id, *self.whatif.request_ids):
             self._set_busy(False)
             what = self.tr("Loading") if request_id == self._load_id else self.tr("The run")
             self.statusBar().showMessage(self.tr("{what} was cancelled.").format(what=what), 5000)
@@ -411,6 +428,7 @@ class MainWindow(QMainWindow):
         self.texts.retranslate()
         self.menus.retranslate()
         self.exports.retranslate()
+        self.whatif.show_labels()  # dock titles again with their variant mark
         self._show_model()
         if self.state.trace is not None:
             self._show_run()
@@ -486,15 +504,22 @@ def collect_garbage_on_gui_thread() -> None:
 
 
 def create_main_window(
-    model: str | None = None, device: str | None = None, *, options: LoadOptions | None = None
+    model: str | None = None,
+    device: str | None = None,
+    *,
+    options: LoadOptions | None = None,
+    session: str | None = None,
 ) -> MainWindow:
-    """Build the main window and start loading ``model`` (a path, or None for the default)."""
+    """Build the main window and start loading ``model`` (a path, or None for the default);
+    with ``session``, show that saved session (a ``.llamalens`` file) at once."""
     collect_garbage_on_gui_thread()
-    return MainWindow(model, device, options=options)
+    return MainWindow(model, device, options=options, session=session)
 
 
-def run_app(model: str | None = None, options: LoadOptions | None = None) -> int:
-    """Start Qt, show the window, run the event loop.
+def run_app(
+    model: str | None = None, options: LoadOptions | None = None, session: str | None = None
+) -> int:
+    """Start Qt, show the window (on a saved ``session`` if given), run the event loop.
 
     Returns 1 after one line on stderr when Qt could not open a window here (no display,
     a missing system library) instead of letting Qt abort.
@@ -508,7 +533,7 @@ def run_app(model: str | None = None, options: LoadOptions | None = None) -> int
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("LlamaLens")
     app.setOrganizationName("LlamaLens")
-    window = create_main_window(model, options=options)
+    window = create_main_window(model, options=options, session=session)
     install_excepthook(window)
     window.show()
     code = app.exec()

@@ -8,6 +8,7 @@ from typing import Any
 from llamalens.app.state import RunInfo
 from llamalens.model.model_info import ModelInfo
 from llamalens.model.sampling import SamplingParams
+from llamalens.model.variants import Variant
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class TraceRequest:
     chat: bool = False
     plain: bool = False  # special-token text stays text
     layers: tuple[int, ...] | None = None  # capture only these layers (None: all)
+    variant: Variant = Variant()  # the what-if variant to run (default: the model)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,36 @@ class AdoptRequest:
 
 
 @dataclass(frozen=True)
+class RunSpec:
+    """One side of a compare: a prompt as typed and the variant to run it with."""
+
+    prompt: str
+    chat: bool = False
+    plain: bool = False
+    variant: Variant = Variant()
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    """Ablate each head of ``layers`` (None: all) and measure the next token's change."""
+
+    request_id: int
+    run: RunSpec
+    layers: tuple[int, ...] | None = None
+    mode: str = "zero"
+    target: int | None = None  # None: the most likely next token
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """Trace two runs for the Compare panel (the current trace stays as it is)."""
+
+    request_id: int
+    a: RunSpec
+    b: RunSpec
+
+
+@dataclass(frozen=True)
 class WalkRequest:
     """The walkthrough's values at some positions of a trace (``Engine.walk``)."""
 
@@ -87,7 +119,17 @@ class ModelLoaded:
 
 @dataclass(frozen=True)
 class TraceResult:
-    """A new trace (numpy inside) and how it came to be."""
+    """A new trace (numpy inside), how it came to be, and for a variant the unchanged
+    model's :class:`~llamalens.model.variants.Baseline` of the same prompt."""
 
     trace: Any
     run: RunInfo
+    baseline: Any = None
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """The two traces of a compare."""
+
+    a: Any
+    b: Any

@@ -21,6 +21,7 @@ from llamalens.app.walkthrough.steps import STEP_IDS
 from llamalens.model import session_io
 from llamalens.model.sampling import SamplingParams
 from llamalens.model.session_io import Session
+from llamalens.model.variants import Variant
 from llamalens.model.vocab_table import VocabTable
 
 FILTER = QT_TRANSLATE_NOOP("Session", "LlamaLens sessions (*.llamalens);;All files (*)")
@@ -64,8 +65,17 @@ def session_from_state(state: InspectorState) -> Session:
             "seed": s.seed or 0,
         },
         history=list(state.history),
+        variant=state.variant.to_dict(),
     )
-    return Session(state.trace, vocab, meta, state.current_analysis(), state.current_detail())
+    baseline = state.baseline if state.trace.variant_label else None
+    return Session(
+        state.trace,
+        vocab,
+        meta,
+        state.current_analysis(),
+        detail=state.current_detail(),
+        baseline=baseline,
+    )
 
 
 # ---- session → state -----------------------------------------------------------------------
@@ -82,7 +92,9 @@ def restore_state(state: InspectorState, session: Session, name: str) -> None:
     state.set_prompt(PromptSettings(prompt["text"], prompt["chat"], prompt["plain"]))
     state.set_sampling(SamplingParams(**meta["sampling"]))
     state.set_history(meta["history"])
+    state.set_variant(Variant.from_dict(meta.get("variant")))
     state.set_trace(session.trace, RunInfo("session"), keep_token=False)
+    state.set_baseline(session.baseline)
     view = meta["view"]
     state.set_layer(view["layer"])
     state.set_head(view["head"])

@@ -9,7 +9,7 @@ is to route requests and answers, not to hold data.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -19,7 +19,11 @@ from llamalens.model.analysis import Analysis
 from llamalens.model.attention import STAGES, check_stage
 from llamalens.model.model_info import ModelInfo
 from llamalens.model.sampling import SamplingParams
+from llamalens.model.variants import Baseline, Variant, variant_title
 from llamalens.viz.colormaps import COLORMAP_NAMES, SCALES
+
+if TYPE_CHECKING:
+    from llamalens.model.head_ranking import HeadRanking
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,22 @@ class DisplaySettings:
             raise ValueError(f"gamma is {self.gamma}, expected a number in (0, 10]")
 
 
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Two runs side by side (the Compare panel): ``a`` and ``b`` are traces.
+
+    ``mode`` is ``prompts`` (two prompts), ``variant`` (the model and a variant on one
+    prompt) or ``heads`` (two heads of one trace: A is the selected head, B is
+    ``head_b``); ``names`` label the sides.
+    """
+
+    a: Any
+    b: Any
+    mode: str = "prompts"
+    names: tuple[str, str] = ("A", "B")
+    head_b: tuple[int, int] = (0, 0)
+
+
 @dataclass(frozen=True)
 class RunInfo:
     """How the current trace came to be: ``run``, ``append``, ``generate`` or ``session``,
@@ -77,6 +97,11 @@ class InspectorState(QObject):
         layer_changed(int), head_changed(int), stage_changed(str)
         token_changed(int): the selected query position.
         key_changed(int): the selected key position.
+        variant_changed(): the what-if variant the next runs use (``variant``).
+        baseline_changed(): the unchanged model's next-token logits and RoPE for the
+            shown variant's prompt (``baseline``; None when the trace is the model's).
+        ranking_changed(): the heads ranked by their effect on the next token.
+        comparison_changed(): the two runs of the Compare panel.
         walkthrough_changed(bool): the walkthrough mode turned on or off.
         walk_step_changed(str): the walkthrough's current step.
         detail_changed(): new per-position values for the walkthrough (``detail``).
@@ -95,6 +120,10 @@ class InspectorState(QObject):
     stage_changed = Signal(str)
     token_changed = Signal(int)
     key_changed = Signal(int)
+    variant_changed = Signal()
+    baseline_changed = Signal()
+    ranking_changed = Signal()
+    comparison_changed = Signal()
     walkthrough_changed = Signal(bool)
     walk_step_changed = Signal(str)
     detail_changed = Signal()
@@ -117,6 +146,10 @@ class InspectorState(QObject):
         self.stage = "probs"
         self.token = 0
         self.key = 0
+        self.variant = Variant()  # what the next runs use
+        self.baseline: Baseline | None = None
+        self.ranking: HeadRanking | None = None
+        self.comparison: Comparison | None = None
         self.walkthrough = False
         self.walk_step = STEP_IDS[0]
         self.detail = None  # llamalens.model.position_capture.PositionDetail, or None
@@ -145,6 +178,15 @@ class InspectorState(QObject):
         """The name of what the trace came from (the loaded model or a session's)."""
         return str(self.source.get("name") or "LlamaLens")
 
+    @property
+    def shown_variant(self) -> str:
+        """The label of the variant that made the shown trace ("" for the model)."""
+        return "" if self.trace is None else self.trace.variant_label
+
+    def shown_title(self) -> str:
+        """The model's name, with the shown trace's variant: ``SmolLM2 [variant: …]``."""
+        return variant_title(self.model_name, self.shown_variant)
+
     # ---- model, prompt, run, analysis -----------------------------------------------------
     def set_model(self, info: ModelInfo | None, vocab: Any, source: dict[str, Any]) -> None:
         """A loaded model (``info``) or a session's saved one (``info`` None)."""
@@ -171,6 +213,9 @@ class InspectorState(QObject):
         self.trace_changed.emit()
         if self.run.kind == "run" and self.analysis is not None:
             self.set_analysis(None)
+        ranked = None if self.ranking is None else self.ranking.token_ids
+        if ranked is not None and (trace is None or ranked != tuple(trace.token_ids.tolist())):
+            self.set_ranking(None)  # it ranked another prompt's heads
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         self.analysis = analysis
@@ -182,6 +227,25 @@ class InspectorState(QObject):
         if a is None or t is None or not a.fits(t.n_layers, t.n_heads, t.n_tokens):
             return None
         return a
+
+    # ---- what if --------------------------------------------------------------------------
+    def set_variant(self, variant: Variant) -> None:
+        """The variant the next runs use (the shown trace keeps its own until a run)."""
+        if variant != self.variant:
+            self.variant = variant
+            self.variant_changed.emit()
+
+    def set_baseline(self, baseline: Baseline | None) -> None:
+        self.baseline = baseline
+        self.baseline_changed.emit()
+
+    def set_ranking(self, ranking: HeadRanking | None) -> None:
+        self.ranking = ranking
+        self.ranking_changed.emit()
+
+    def set_comparison(self, comparison: Comparison | None) -> None:
+        self.comparison = comparison
+        self.comparison_changed.emit()
 
     # ---- settings -------------------------------------------------------------------------
     def set_sampling(self, params: SamplingParams) -> None:

@@ -23,15 +23,20 @@ from llamalens.app.requests import (
     TRACE_KINDS,
     AdoptRequest,
     AppendRequest,
+    CompareRequest,
+    CompareResult,
     GenerateRequest,
     LoadRequest,
     ModelLoaded,
+    RankRequest,
+    RunSpec,
     TraceRequest,
     TraceResult,
     WalkRequest,
 )
 from llamalens.app.state import RunInfo
 from llamalens.model.errors import Cancelled
+from llamalens.model.variants import Variant
 
 if TYPE_CHECKING:
     from llamalens.model.engine import Engine
@@ -50,6 +55,8 @@ class ModelWorker(QObject):
     loaded = Signal(int, object)  # request id, ModelLoaded
     traced = Signal(int, object)  # request id, TraceResult
     analysed = Signal(int, object)  # request id, llamalens.model.analysis.Analysis
+    ranked = Signal(int, object)  # request id, llamalens.model.head_ranking.HeadRanking
+    compared = Signal(int, object)  # request id, CompareResult
     walked = Signal(int, object)  # request id, llamalens.model.position_capture.PositionDetail
     failed = Signal(int, str)  # request id, message
     cancelled = Signal(int)  # request id: it stopped (what it finished was already sent)
@@ -117,6 +124,10 @@ class ModelWorker(QObject):
             self._append(request)
         elif isinstance(request, GenerateRequest):
             self._generate(request)
+        elif isinstance(request, RankRequest):
+            self._rank(request)
+        elif isinstance(request, CompareRequest):
+            self._compare(request)
         elif isinstance(request, WalkRequest):
             self._walk(request)
 
@@ -148,13 +159,47 @@ class ModelWorker(QObject):
 
     def _trace(self, req: TraceRequest) -> None:
         start = time.perf_counter()
-        enc = self.engine.encode(req.prompt, chat=req.chat, plain=req.plain)
+        engine = self.engine
+        if req.variant != engine.variant:
+            engine.set_variant(req.variant)
+        enc = engine.encode(req.prompt, chat=req.chat, plain=req.plain)
         progress = self._layer_progress(req.request_id, self.tr("Running"))
-        self.trace = self.engine.trace(enc.ids, on_layer=progress, layers=req.layers)
+        self.trace = engine.trace(enc.ids, on_layer=progress, layers=req.layers)
+        baseline = self._baseline()
         dropped = tuple((d.offset, d.byte) for d in enc.dropped)
         run = RunInfo("run", dropped=dropped, seconds=time.perf_counter() - start)
-        self.traced.emit(req.request_id, TraceResult(self.trace, run))
+        self.traced.emit(req.request_id, TraceResult(self.trace, run, baseline))
         self._analyse(req)
+
+    def _baseline(self):
+        """The unchanged model on the current trace's tokens, for a variant (else None)."""
+        if self.engine.variant.is_model():
+            return None
+        return self.engine.baseline(self.trace.token_ids.tolist())
+
+    def _encode(self, spec: RunSpec) -> list[int]:
+        return self.engine.encode(spec.prompt, chat=spec.chat, plain=spec.plain).ids
+
+    def _rank(self, req: RankRequest) -> None:
+        """Rank heads on the request's variant; the current one is restored after."""
+        report = self._reporter(req.request_id)
+        text = self.tr("Ranking heads: layer {done}/{n}")
+        progress = lambda done, n: report(done / n, text.format(done=done, n=n))  # noqa: E731
+        with self.engine.varied(req.run.variant) as engine:
+            ranking = engine.rank_heads(
+                self._encode(req.run), req.layers, req.mode, req.target, on_layer=progress
+            )
+        self.ranked.emit(req.request_id, ranking)
+
+    def _compare(self, req: CompareRequest) -> None:
+        """Trace both sides, each with its variant; the current trace and cache stay."""
+        traces = []
+        for side, spec in (("A", req.a), ("B", req.b)):
+            with self.engine.varied(spec.variant) as engine:
+                what = self.tr("Comparing: run {side}").format(side=side)
+                progress = self._layer_progress(req.request_id, what)
+                traces.append(engine.trace(self._encode(spec), on_layer=progress))
+        self.compared.emit(req.request_id, CompareResult(*traces))
 
     def _append(self, req: AppendRequest) -> None:
         if self.trace is None:
@@ -163,11 +208,13 @@ class ModelWorker(QObject):
         check = self._checker(req.request_id)
         self.trace = self.engine.append(self.trace, req.token_ids, on_layer=check)
         run = RunInfo("append", new_ids=req.token_ids, seconds=time.perf_counter() - start)
-        self.traced.emit(req.request_id, TraceResult(self.trace, run))
+        self.traced.emit(req.request_id, TraceResult(self.trace, run, self._baseline()))
 
     def _adopt(self, req: AdoptRequest) -> None:
         """Appends continue the adopted trace if it fits the loaded model."""
         fits = self.engine is not None and self.engine.fits(req.trace)
+        if fits:  # continue it with the variant that made it
+            self.engine.set_variant(Variant.from_dict(req.trace.variant))
         self.trace = req.trace if fits else None  # else a later Run starts afresh
 
     def _generate(self, req: GenerateRequest) -> None:
@@ -192,7 +239,7 @@ class ModelWorker(QObject):
         )
         new = tuple(int(i) for i in self.trace.token_ids[before:])
         run = RunInfo("generate", new_ids=new, seconds=time.perf_counter() - start)
-        self.traced.emit(req.request_id, TraceResult(self.trace, run))
+        self.traced.emit(req.request_id, TraceResult(self.trace, run, self._baseline()))
         self._check(req.request_id)  # a cancel skips the analysis
         self._analyse(req)
 
@@ -201,7 +248,8 @@ class ModelWorker(QObject):
         if not self.engine.fits(req.trace):
             raise ValueError(self.tr("the loaded model is not the one that made this trace"))
         progress = self._layer_progress(req.request_id, self.tr("Walkthrough"))
-        detail = self.engine.walk(req.trace.token_ids.tolist(), req.positions, on_layer=progress)
+        ids, variant = req.trace.token_ids.tolist(), Variant.from_dict(req.trace.variant)
+        detail = self.engine.walk(ids, req.positions, on_layer=progress, variant=variant)
         self.walked.emit(req.request_id, detail)
 
     def _analyse(self, req) -> None:

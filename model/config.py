@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+ROPE_TYPES = ("linear", "ntk", "yarn", "llama3")
 # Upper bounds of every size a checkpoint, trace or session may declare. The largest
 # published Llamas are far below them (405B: dim 16384, 126 layers, 128 heads; vocabularies
 # up to 256k tokens); anything above is a corrupt or hostile file, refused before it
@@ -24,30 +25,56 @@ LIMITS = {
 
 @dataclass(frozen=True)
 class RopeScaling:
-    """Llama 3.1-style frequency scaling (``rope_type: llama3``).
+    """How RoPE's frequencies are stretched for a longer context (``rope_type``).
 
-    Wavelengths longer than ``original_max_position / low_freq_factor`` are
-    divided by ``factor``; shorter than ``original_max_position /
-    high_freq_factor`` are kept; in between they are blended smoothly.
+    - ``llama3`` (Llama 3.1): wavelengths longer than ``original_max_position /
+      low_freq_factor`` are divided by ``factor``, shorter than ``original_max_position /
+      high_freq_factor`` kept, blended smoothly in between.
+    - ``linear`` (position interpolation): every θ_i divided by ``factor``.
+    - ``ntk`` (NTK-aware): the base becomes θ·factor^(d/(d−2)).
+    - ``yarn``: NTK-by-parts between ``beta_fast`` and ``beta_slow`` rotations over
+      ``original_max_position``, and q, k scaled by ``attention_factor`` (None:
+      0.1·ln(factor) + 1); ``truncate`` rounds the ramp's ends as the paper's code does.
+
+    The formulas are in :mod:`llamalens.model.rope_scaling`.
     """
 
     factor: float = 8.0
     low_freq_factor: float = 1.0
     high_freq_factor: float = 4.0
     original_max_position: int = 8192
+    rope_type: str = "llama3"
+    beta_fast: float = 32.0
+    beta_slow: float = 1.0
+    attention_factor: float | None = None
+    truncate: bool = True
 
     def problems(self) -> list[str]:
-        """Every value that would make the scaled frequencies meaningless."""
+        """Every value that would make the scaled frequencies meaningless, as messages
+        with the actual and the expected value."""
         out = []
-        for name in ("factor", "low_freq_factor", "high_freq_factor"):
+        if self.rope_type not in ROPE_TYPES:
+            out.append(f"rope scaling type is {self.rope_type!r}, expected one of {ROPE_TYPES}")
+        numbers = ["factor"]
+        if self.rope_type == "llama3":
+            numbers += ["low_freq_factor", "high_freq_factor"]
+        if self.rope_type == "yarn":
+            numbers += ["beta_fast", "beta_slow"]
+        for name in numbers:
             value = getattr(self, name)
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not (ok and 0 < value < math.inf):
                 out.append(f"rope_scaling {name} is {value!r}, expected a finite positive number")
-        if not out and self.high_freq_factor <= self.low_freq_factor:
+        if out:
+            return out
+        if self.rope_type == "llama3" and self.high_freq_factor <= self.low_freq_factor:
             out.append(
                 f"rope_scaling high_freq_factor ({self.high_freq_factor}) is not above "
                 f"low_freq_factor ({self.low_freq_factor})"
+            )
+        if self.rope_type == "yarn" and not self.beta_fast > self.beta_slow:
+            out.append(
+                f"YaRN beta_fast ({self.beta_fast}) must exceed beta_slow ({self.beta_slow})"
             )
         n = self.original_max_position
         if isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= LIMITS["max_seq_len"]:
@@ -71,7 +98,9 @@ class LlamaConfig:
         hidden_dim: SwiGLU inner width (w1/w3 rows).
         norm_eps: RMSNorm epsilon.
         rope_theta: RoPE base θ.
-        rope_scaling: optional Llama 3.1 scaling of the RoPE frequencies.
+        rope_scaling: optional scaling of the RoPE frequencies (Llama 3.1, linear, NTK, YaRN).
+        rotary_fraction: the share of each head's pairs that RoPE rotates (the first ones;
+            the rest pass unrotated); 1 for every Llama, less only as a what-if.
         max_seq_len: longest sequence the RoPE table and KV cache are built for.
         tie_embeddings: the output projection reuses ``tok_embeddings``.
         qkv_bias: q/k/v projections carry a bias (Qwen2).
@@ -91,6 +120,7 @@ class LlamaConfig:
     tie_embeddings: bool = False
     qkv_bias: bool = False
     head_dim: int = field(default=0)
+    rotary_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         if self.head_dim == 0 and self.n_heads > 0:
@@ -124,6 +154,12 @@ class LlamaConfig:
             out.append(f"head_dim is {self.head_dim}, expected an even number for RoPE pairs")
         if not (isinstance(self.rope_theta, (int, float)) and 0 < self.rope_theta < math.inf):
             out.append(f"rope_theta is {self.rope_theta}, expected a finite positive number")
+        dims = self.head_dim * self.rotary_fraction
+        if not (0 < self.rotary_fraction <= 1 and dims >= 2 and int(dims) % 2 == 0):
+            out.append(
+                f"rotary_fraction is {self.rotary_fraction}, expected a fraction in (0, 1] "
+                f"of head_dim {self.head_dim} that rotates an even number of dimensions"
+            )
         if not (isinstance(self.norm_eps, (int, float)) and 0 < self.norm_eps < 1):
             out.append(f"norm_eps is {self.norm_eps}, expected a small positive number")
         if self.rope_scaling is not None:

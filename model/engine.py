@@ -31,6 +31,7 @@ from llamalens.model.build import build_model
 from llamalens.model.capture import each_layer
 from llamalens.model.checkpoint import Checkpoint
 from llamalens.model.device import pick_device, pick_dtype
+from llamalens.model.engine_variants import VariantsMixin
 from llamalens.model.errors import Cancelled, CheckpointError
 from llamalens.model.head_stats import head_stats, induction_scores, logit_lens
 from llamalens.model.loaders import load_checkpoint
@@ -42,6 +43,7 @@ from llamalens.model.stored import describe_storage
 from llamalens.model.tokenizer import Encoded
 from llamalens.model.trace import Trace
 from llamalens.model.tracing import extend_trace, run_trace, step_trace, sync_cache
+from llamalens.model.variants import Variant
 from llamalens.model.vocab_table import token_label
 
 Progress = Callable[[float, str], None]
@@ -85,7 +87,7 @@ class TopToken:
     prob: float
 
 
-class Engine:
+class Engine(VariantsMixin):
     """A checkpoint's model and tokenizer on a device, ready to encode, run and trace.
 
     Attributes:
@@ -122,7 +124,7 @@ class Engine:
         self.weights = ckpt.metadata.get("quantization") or describe_storage(ckpt.tensors.values())
         self.tokenizer = ckpt.tokenizer
         self.load_seconds = load_seconds
-        self._induction: np.ndarray | None = None
+        self._induction: dict[Variant, np.ndarray] = {}  # per variant: it changes the heads
         if max_memory is None:
             need = estimate(ckpt.tensors, ckpt.config, self.dtype)
             problem = check_fits(need, available_bytes(self.device), self.device, self.dtype)
@@ -134,6 +136,9 @@ class Engine:
 
             budget = parse_max_memory(max_memory)
             self.module = build_offloaded(ckpt, self.device, self.dtype, budget, offload_dir)
+        self._variant = Variant()
+        self._divisors = self.module.rope_divisors  # the checkpoint's own (GGUF rope_freqs)
+        self._ablation_hooks: list = []
 
     @classmethod
     def load(
@@ -278,7 +283,7 @@ class Engine:
             if bad or not layers:
                 top = self.config.n_layers - 1
                 raise ValueError(f"layers {bad or 'none'} are not layers of this model (0..{top})")
-        return run_trace(
+        trace = run_trace(
             self.module,
             self.tokenizer,
             ids,
@@ -286,6 +291,8 @@ class Engine:
             on_layer=on_layer,
             layers=layers,
         )
+        trace.variant = self._variant.to_dict()
+        return trace
 
     def walk(
         self,
@@ -293,6 +300,7 @@ class Engine:
         positions: Sequence[int],
         *,
         on_layer: Callable[[int], None] | None = None,
+        variant: Variant | None = None,
     ) -> PositionDetail:
         """The forward pass's own values at ``positions``, for the walkthrough.
 
@@ -300,16 +308,26 @@ class Engine:
         the SwiGLU intermediates, the final norm and the logits of each kept position
         (O(L·(d + d_ff)) per position). The KV cache is left as it was.
 
+        Args:
+            variant: the variant to run (a trace's own, ``Variant.from_dict(trace.variant)``,
+                so the values agree with it); None: the current one.
+
         Raises:
             ValueError: the prompt is empty or too long, or a position is out of range.
         """
         self.check_length(len(ids))
-        return capture_positions(self.module, ids, positions, on_layer=on_layer)
+        with self.varied(self._variant if variant is None else variant):
+            return capture_positions(self.module, ids, positions, on_layer=on_layer)
 
     def append(
         self, trace: Trace, ids: Sequence[int], *, on_layer: LayerCallback | None = None
     ) -> Trace:
-        """``trace`` followed by ``ids``, computing only the new query rows (KV cache)."""
+        """``trace`` followed by ``ids``, computing only the new query rows (KV cache).
+
+        Raises:
+            ValueError: the trace was made by another variant than the current one.
+        """
+        self._check_variant(trace)
         self.check_length(trace.n_tokens + len(ids))
         return extend_trace(self.module, self.tokenizer, trace, list(ids), on_layer)
 
@@ -370,6 +388,7 @@ class Engine:
         token is dropped) are kept; the trace's arrays are copied once at the end.
         """
         steps: list[Trace] = []
+        self._check_variant(trace)
         keep_logits = trace.logits is not None
 
         def step(token: int, position: int) -> np.ndarray:
@@ -425,11 +444,13 @@ class Engine:
 
         ``on_layer`` is called after each layer of each part (raising in it stops).
         """
-        if self._induction is None:
-            self._induction = induction_scores(
+        induction = self._induction.get(self._variant)  # a variant changes the heads
+        if induction is None:
+            induction = induction_scores(
                 self.module, high=self.config.vocab_size, on_layer=on_layer
             )
-        stats = head_stats(trace, self._induction, on_layer)
+            self._induction[self._variant] = induction
+        stats = head_stats(trace, induction, on_layer)
         positions = tuple(range(max(0, trace.n_tokens - lens_positions), trace.n_tokens))
         ids, probs = logit_lens(self.module, trace, positions)
         tok = self.tokenizer

@@ -23,6 +23,7 @@ from llamalens.model.attention import (
 )
 from llamalens.model.config import LlamaConfig
 from llamalens.model.rope import apply_rotary_emb, precompute_freqs_cis, rope_frequencies
+from llamalens.model.rope_scaling import attention_factor
 
 
 class Tap(nn.Identity):
@@ -255,14 +256,19 @@ class Llama(nn.Module):
     def freqs(self) -> torch.Tensor:
         """(hd/2,) float64 θ_i after any scaling."""
         cfg = self.config
-        return rope_frequencies(cfg.head_dim, cfg.rope_theta, cfg.rope_scaling, self.rope_divisors)
+        return rope_frequencies(
+            cfg.head_dim, cfg.rope_theta, cfg.rope_scaling, self.rope_divisors, cfg.rotary_fraction
+        )
 
     def freqs_cis(self, start: int, length: int) -> torch.Tensor:
         """(length, hd/2) complex64 rotations for positions start..start+length-1."""
         end = start + length
         if self._freqs_cis is None or self._freqs_cis.shape[0] < end:
             size = max(end, min(self.config.max_seq_len, 4096))
-            self._freqs_cis = precompute_freqs_cis(self.freqs(), size).to(self.main_device)
+            magnitude = attention_factor(self.config.rope_scaling)
+            self._freqs_cis = precompute_freqs_cis(self.freqs(), size, magnitude=magnitude).to(
+                self.main_device
+            )
         return self._freqs_cis[start:end]
 
     @torch.inference_mode()
@@ -315,10 +321,23 @@ class Llama(nn.Module):
         h = self.final_norm(self.norm(h))
         return self.logits(self.output(h).float())  # (B, T, V) or (B, 1, V)
 
+    def drop_rope_table(self) -> None:
+        """Forget the cached rotations (after a change of ``config``'s RoPE or the divisors)."""
+        self._freqs_cis = None
+
     def clear_cache(self) -> None:
         """Forget every layer's cached keys and values."""
         for layer in self.layers:
             layer.attention.cache_k = layer.attention.cache_v = None
+
+    def save_cache(self) -> list[tuple[torch.Tensor | None, torch.Tensor | None]]:
+        """References to every layer's cached keys and values (the cache never writes in
+        place, so they stay valid) for :meth:`restore_cache`."""
+        return [(layer.attention.cache_k, layer.attention.cache_v) for layer in self.layers]
+
+    def restore_cache(self, saved: list[tuple[torch.Tensor | None, torch.Tensor | None]]) -> None:
+        for layer, (k, v) in zip(self.layers, saved):
+            layer.attention.cache_k, layer.attention.cache_v = k, v
 
     def set_explicit_attention(self, on: bool) -> None:
         """Materialise QKᵀ, mask and softmax (for capture) or use fused SDPA."""

@@ -21,6 +21,10 @@ vocab_bytes         uint8 [N]           every token's bytes, concatenated in id 
 vocab_offsets       int64 [V+1]         token ``i`` is ``vocab_bytes[off[i]:off[i+1]]``
 vocab_special       bool [V]            control tokens
 vocab_valid         bool [V]            False for ids that name no token
+baseline_logits     float32 [V]         for a variant's trace: the unchanged model's
+                                        next-token logits of the same tokens (optional)
+baseline_theta      float64 [hd/2]      the unchanged model's RoPE θ_i (with the above)
+baseline_scale      float64 []          its RoPE scale of q and k (1 but for YaRN)
 detail_<name>       float32             the walkthrough's values of some positions
                                         (:mod:`model.position_capture`, ``detail_arrays``),
                                         optional; ``detail_positions`` int64 [P]
@@ -47,6 +51,7 @@ import numpy as np
 
 from llamalens.model.analysis import STAT_NAMES, Analysis, LogitLens
 from llamalens.model.array_schema import ArrayReader
+from llamalens.model.config import LlamaConfig
 from llamalens.model.npz_archive import MemoryArrays, NpzArchive
 from llamalens.model.position_capture import (
     ARRAY_FIELDS,
@@ -65,9 +70,11 @@ from llamalens.model.trace_io import (
     read_trace,
     trace_arrays,
 )
+from llamalens.model.variants import Baseline, Variant
 from llamalens.model.vocab_table import ARRAY_KEYS, VocabTable
 
 SUFFIX = ".llamalens"
+BASELINE_KEYS = ("baseline_logits", "baseline_theta", "baseline_scale")
 LENS_KEYS = ("lens_text", "lens_probs", "lens_positions", "lens_ids")
 MEMBERS = (
     "format",
@@ -78,6 +85,7 @@ MEMBERS = (
     *LENS_KEYS,
     *ARRAY_KEYS,
     *(f"detail_{k}" for k in (*ARRAY_FIELDS, "positions")),
+    *BASELINE_KEYS,
 )
 MAX_LENS_K = 1000  # top-k tokens per logit-lens cell
 
@@ -99,6 +107,7 @@ class Session:
     meta: dict[str, Any]
     analysis: Analysis | None = None
     detail: PositionDetail | None = None
+    baseline: Baseline | None = None
 
 
 def session_arrays(session: Session) -> dict[str, np.ndarray]:
@@ -121,6 +130,11 @@ def session_arrays(session: Session) -> dict[str, np.ndarray]:
                 out["lens_ids"] = np.asarray(a.lens.ids, dtype=np.int64)
     if session.detail is not None:
         out.update({f"detail_{k}": v for k, v in detail_arrays(session.detail).items()})
+    b = session.baseline
+    if b is not None:
+        out["baseline_logits"] = np.asarray(b.last_logits, dtype=np.float32)
+        out["baseline_theta"] = np.asarray(b.theta, dtype=np.float64)
+        out["baseline_scale"] = np.array(b.rope_scale, dtype=np.float64)
     return out
 
 
@@ -162,7 +176,8 @@ def read_session(r: ArrayReader) -> Session:
     vocab = _vocab(r, trace, str(meta["model"].get("name") or "vocab"))
     analysis = _analysis(r, trace)
     check_view(meta["view"], trace.layers, trace.n_heads, trace.n_tokens, source)
-    return Session(trace, vocab, meta, analysis, _detail(r, trace))
+    _check_variants(r, meta, trace)
+    return Session(trace, vocab, meta, analysis, _detail(r, trace), _baseline(r, trace))
 
 
 def _vocab(r: ArrayReader, trace: Trace, name: str) -> VocabTable:
@@ -241,3 +256,29 @@ def _detail(r: ArrayReader, trace: Trace) -> PositionDetail | None:
     if not detail.agrees_with(trace.resid_post):
         raise r.fail("the walkthrough detail does not belong to the trace")
     return detail
+
+
+def _check_variants(r: ArrayReader, meta: dict[str, Any], trace: Trace) -> None:
+    """The variant to run next and the trace's own must fit the trace's model."""
+    for what, data in (("session JSON variant", meta.get("variant")), ("trace", trace.variant)):
+        if not data:
+            continue  # the model itself
+        try:
+            Variant.from_dict(data).check(LlamaConfig.from_dict(trace.config))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise r.fail(f"{what} is not a variant of this model ({exc})") from exc
+
+
+def _baseline(r: ArrayReader, trace: Trace) -> Baseline | None:
+    """For a variant's trace, the unchanged model's logits (V,), θ_i (hd/2,) and scale."""
+    found = [k for k in BASELINE_KEYS if r.has(k)]
+    if not found:
+        return None
+    if len(found) != len(BASELINE_KEYS):
+        raise r.fail(f"the baseline needs {', '.join(BASELINE_KEYS)}; found {', '.join(found)}")
+    logits = r.array("baseline_logits", "f", trace.last_logits.shape, itemsizes=(4,))
+    theta = r.array("baseline_theta", "f", trace.theta.shape, itemsizes=(4, 8))
+    scale = float(r.array("baseline_scale", "f", ()))
+    if not (np.isfinite(scale) and scale > 0 and np.isfinite(theta).all()):
+        raise r.fail(f"baseline RoPE is not finite and positive (scale {scale})")
+    return Baseline(logits.astype(np.float32), theta.astype(np.float64), scale)

@@ -4,7 +4,9 @@ It holds ``format``, ``version``, ``created`` (ISO 8601), ``model`` (``name``, `
 ``format``, ``device``, ``quantization``: strings or null), ``prompt`` (``text``, ``chat``,
 ``plain``), ``view`` (``layer``, ``head``, ``stage``, ``token``, ``key``, optionally the
 walkthrough's ``walk_step``), ``sampling``
-(``temperature``, ``top_p``, ``top_k``, ``seed``) and ``history`` (strings). Reading it
+(``temperature``, ``top_p``, ``top_k``, ``seed``), ``history`` (strings) and, optionally,
+``variant``: the what-if variant the app runs next (``Variant.to_dict()``, with its
+``label``; the trace's own variant is the trace's ``variant`` member). Reading it
 returns the same structure with every value of the right type and inside what the app's
 controls can show; anything else is one :class:`~llamalens.model.errors.SessionError`.
 """
@@ -31,10 +33,16 @@ MAX_HISTORY_CHARS = 1_000
 
 
 def new_meta(
-    *, model: dict, prompt: dict, view: dict, sampling: dict, history: list[str]
+    *,
+    model: dict,
+    prompt: dict,
+    view: dict,
+    sampling: dict,
+    history: list[str],
+    variant: dict | None = None,
 ) -> dict[str, Any]:
     """The ``session`` JSON of a version-1 file, stamped with the current time."""
-    return {
+    meta = {
         "format": FORMAT,
         "version": VERSION,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -44,6 +52,9 @@ def new_meta(
         "sampling": dict(sampling),
         "history": [str(h) for h in history],
     }
+    if variant:
+        meta["variant"] = dict(variant)
+    return meta
 
 
 def read_meta(text: str, source: str) -> dict[str, Any]:
@@ -59,7 +70,7 @@ def read_meta(text: str, source: str) -> dict[str, Any]:
         raise SessionError(source, f"the session JSON lacks {', '.join(missing)}")
     model = fields.obj("model")
     prompt = fields.obj("prompt")
-    return {
+    meta = {
         "format": fields.string("format", FORMAT, choices=(FORMAT,)),
         "version": fields.integer("version", 1, VERSION, VERSION),
         "created": fields.string("created", "", max_len=64),
@@ -73,6 +84,9 @@ def read_meta(text: str, source: str) -> dict[str, Any]:
         "sampling": _sampling(fields.obj("sampling")),
         "history": fields.strings("history", max_items=MAX_HISTORY, max_len=MAX_HISTORY_CHARS),
     }
+    if fields.has("variant"):  # checked against the trace's model by the session reader
+        meta["variant"] = fields.obj("variant").data
+    return meta
 
 
 def _view(view: Fields) -> dict[str, Any]:

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 
 from llamalens.model.attention import attention_stage, causal_mask, check_stage, stage_mask
+from llamalens.model.config import RopeScaling
+from llamalens.model.rope_scaling import attention_factor
 
 CACHE_BYTES = 256 * 2**20  # LRU budget for rebuilt maps (a 2048-token map is 16 MiB)
 
@@ -60,6 +62,8 @@ class Trace:
             for SmolLM2 at 4096 tokens).
         resid_norms: (L, 3, T) float32 norms of resid_pre, resid_mid, resid_post.
         resid_post: (L, T, d) float32 residual stream after each block (for the logit lens).
+        variant: the what-if variant that made it (``Variant.to_dict()``; ``{}`` for the
+            model itself, see :mod:`~llamalens.model.variants`).
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class Trace:
         resid_norms,
         resid_post,
         logits=None,
+        variant=None,
         layers=None,
     ) -> None:
         self.token_ids = np.asarray(token_ids, dtype=np.int64)
@@ -93,6 +98,7 @@ class Trace:
         self.logits = logits
         self.resid_norms = resid_norms
         self.resid_post = resid_post
+        self.variant: dict[str, Any] = dict(variant or {})
         n = int(np.shape(q_rot)[0])
         self.layers: tuple[int, ...] = (
             tuple(range(n)) if layers is None else tuple(map(int, layers))
@@ -310,10 +316,21 @@ class Trace:
         k = self.rope_key(layer, head, key).after
         return np.real(q * np.conj(k)) / math.sqrt(self.head_dim)
 
+    @property
+    def variant_label(self) -> str:
+        """The variant's label ("" for the model itself)."""
+        return str(self.variant.get("label", ""))
+
+    @property
+    def rope_scale(self) -> float:
+        """How much RoPE scaled q and k (YaRN's attention factor; 1 otherwise)."""
+        scaling = self.config.get("rope_scaling")
+        return attention_factor(RopeScaling(**scaling)) if scaling else 1.0
+
     def freqs_cis(self) -> np.ndarray:
-        """(T, hd/2) complex64 e^{j·m·θ_i} for the trace's positions."""
+        """(T, hd/2) complex64 a·e^{j·m·θ_i} for the trace's positions (a: :attr:`rope_scale`)."""
         angles = np.outer(np.arange(self.n_tokens), self.theta).astype(np.float32)
-        return np.exp(1j * angles).astype(np.complex64)
+        return (self.rope_scale * np.exp(1j * angles)).astype(np.complex64)
 
     # ---- growth --------------------------------------------------------------------------
     def extended(self, *others: Trace) -> Trace:
@@ -337,6 +354,7 @@ class Trace:
             logits=logits,
             resid_norms=cat("resid_norms", 2),
             resid_post=cat("resid_post", 1),
+            variant=self.variant,
             layers=self.layers,
         )
 

@@ -19,6 +19,8 @@ last_logits       float32 [V]
 logits            float32 [T,V]       only if the run kept them
 resid_norms       float32 [L,3,T]     L2 norms of resid_pre, resid_mid, resid_post
 resid_post        float32 [L,T,d]     residual stream after each block
+variant           str                 the what-if variant as JSON (ablated heads, RoPE
+                                      change, ``label``); absent for the model itself
 layers            int64 [L]           the model layers captured (absent: all, 0..L-1)
 ================  ==================  =====================================================
 
@@ -45,7 +47,9 @@ FORMAT = "llamalens-trace"
 VERSION = 1
 _ARRAYS = ("q", "q_rot", "k", "k_rot", "v", "theta", "last_logits", "resid_norms", "resid_post")
 _TOKENS = ("token_ids", "token_strs", "token_bytes", "token_special")
-TRACE_MEMBERS = ("format", "version", "config", *_TOKENS, *_ARRAYS, "logits", "layers")
+TRACE_MEMBERS = (
+    "format", "version", "config", *_TOKENS, *_ARRAYS, "logits", "layers", "variant"
+)  # fmt: skip
 _SIZES = ("n_layers", "n_heads", "n_kv_heads", "head_dim", "dim", "vocab_size", "hidden_dim")
 MAX_CONFIG_CHARS = 2**16  # a model config is a few hundred characters
 MAX_TOKEN_CHARS = 4096  # the longest token text (tokens are at most a few hundred bytes)
@@ -66,6 +70,8 @@ def trace_arrays(trace: Trace) -> dict[str, np.ndarray]:
     out["layers"] = np.asarray(trace.layers, dtype=np.int64)
     if trace.logits is not None:
         out["logits"] = trace.logits
+    if trace.variant:
+        out["variant"] = np.array(json.dumps(trace.variant, ensure_ascii=False))
     return out
 
 
@@ -129,8 +135,18 @@ def read_trace(r: ArrayReader) -> Trace:
         config=cfg["json"],
         logits=logits,
         layers=layers,
+        variant=_variant(r),
         **arrays,
     )
+
+
+def _variant(r: ArrayReader) -> dict | None:
+    """The what-if variant that made the trace (a JSON object), None for the model."""
+    if not r.has("variant"):
+        return None
+    text = r.text("variant", max_chars=MAX_CONFIG_CHARS)
+    part = f"{r.prefix}variant"
+    return parse_json(text, r.src.source, "a variant object", SessionError, part)
 
 
 def _layers(r: ArrayReader, n_layers: int) -> list[int]:
@@ -228,6 +244,7 @@ def dump_arrays(trace: Trace, layers: list[int]) -> dict[str, np.ndarray]:
         "layers": np.array(layers, dtype=np.int64),
         "freqs_cis": trace.freqs_cis(),
         "config": np.array(json.dumps(trace.config)),
+        "variant": np.array(json.dumps(trace.variant, ensure_ascii=False)),
     }
     for stage in STAGES:
         out[stage] = np.stack(

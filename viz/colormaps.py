@@ -5,8 +5,9 @@ colormap, and the cells its mask hides (given explicitly by the caller, never gu
 from the values) get one flat colour of their own, so they can never be mistaken for
 the low end of the colour scale.
 
-Values are of one of two kinds: ``"probability"`` (coloured from 0, log scale floored)
-or ``"score"`` (coloured from the smallest visible value).
+Values are of one of three kinds: ``"probability"`` (coloured from 0, log scale floored),
+``"score"`` (coloured from the smallest visible value) or ``"difference"`` (B − A,
+coloured on a range centred at zero, meant for a diverging colormap such as ``rdbu``).
 """
 
 from __future__ import annotations
@@ -17,12 +18,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-KINDS = ("probability", "score")
+KINDS = ("probability", "score", "difference")
 COLORMAP_NAMES = ("viridis", "cividis", "magma", "inferno", "gray")
+# Diverging maps for differences: blue below zero, white at zero, red above
+# (ColorBrewer's RdBu, reversed). Kept apart from COLORMAP_NAMES, which suit one-sided values.
+DIVERGING = {
+    "rdbu": (
+        "#053061", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0", "#f7f7f7",
+        "#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f",
+    ),
+}  # fmt: skip
+DIVERGING_COLORMAP = "rdbu"
 DEFAULT_COLORMAP = "viridis"
 # Light neutral grey: no perceptual map above passes through it. The gray map does,
-# so it gets a pale blue instead.
-MASKED_COLORS = {"gray": "#c6dbef"}
+# so it gets a pale blue instead; the diverging map is white in the middle, so a mid grey.
+MASKED_COLORS = {"gray": "#c6dbef", "rdbu": "#9e9e9e"}
 DEFAULT_MASKED_COLOR = "#d9d9d9"
 
 
@@ -33,9 +43,13 @@ def check_kind(kind: str) -> None:
 
 
 def get_colormap(name: str) -> pg.ColorMap:
-    """The named colormap (one of COLORMAP_NAMES); "gray" runs black to white."""
+    """The named colormap (one of COLORMAP_NAMES or DIVERGING); "gray" runs black to white."""
+    if name in DIVERGING:
+        colors = DIVERGING[name]
+        return pg.ColorMap(np.linspace(0.0, 1.0, len(colors)), list(colors), name=name)
     if name not in COLORMAP_NAMES:
-        raise ValueError(f"colormap is {name!r}; expected one of {', '.join(COLORMAP_NAMES)}")
+        known = ", ".join((*COLORMAP_NAMES, *DIVERGING))
+        raise ValueError(f"colormap is {name!r}; expected one of {known}")
     if name == "gray":
         return pg.ColorMap([0.0, 1.0], [(0, 0, 0), (255, 255, 255)], name="gray")
     return pg.colormap.get(name)
@@ -73,17 +87,21 @@ def visible_cells(matrix: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
 def color_levels(
     matrix: np.ndarray, visible: np.ndarray, kind: str, fixed_probs: bool = False
 ) -> tuple[float, float]:
-    """Colour range from the visible values: probabilities 0..max (or 0..1), scores min..max.
+    """Colour range from the visible values: probabilities 0..max (or 0..1), scores
+    min..max, differences −m..m with m the largest |value| (zero in the middle).
 
     Args:
         matrix: (T, T) values.
         visible: (T, T) bool, the cells that count (see ``visible_cells``).
-        kind: "probability" or "score".
+        kind: "probability", "score" or "difference".
         fixed_probs: use 0..1 for probabilities instead of 0..max.
 
     Returns:
         ``(low, high)`` with ``low < high``, even for a constant or empty matrix.
     """
+    if kind == "difference":
+        m = float(np.max(np.abs(matrix), where=visible, initial=0.0))
+        return (-m, m) if m > 0 else (-1.0, 1.0)
     probability = kind == "probability"
     if probability and fixed_probs:
         return 0.0, 1.0

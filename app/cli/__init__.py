@@ -1,6 +1,7 @@
 """The ``llamalens`` command: the app by default, plus headless subcommands.
 
-``llamalens [PATH]`` opens the window (the default model without PATH);
+``llamalens [PATH] [--session FILE]`` opens the window (the default model without PATH;
+a saved session shown at once with ``--session`` or a PATH ending in ``.llamalens``);
 ``llamalens info|tokens|next|dump|sample|generate|bench|export ...`` run without a
 window and print text or JSON: arguments → :class:`~llamalens.model.engine.Engine` →
 output. Bad input ends with one line ``llamalens: error: ...`` and exit code 2.
@@ -50,18 +51,29 @@ def _dispatch(args_list: list[str]) -> int:
     if args_list and args_list[0] in ("-h", "--help"):
         build_app_parser().print_help()
         return 0
-    args = build_app_parser().parse_args(args_list)
-    _check_app_start(args.path)
+    model, options, session = app_arguments(args_list)
+    _check_app_start(model)
     from llamalens.app.main_window import run_app
+
+    return run_app(model, options, session)
+
+
+def app_arguments(argv: Sequence[str]):
+    """The app's (checkpoint, LoadOptions, session) from its arguments; a PATH ending in
+    ``.llamalens`` is a session shown with the default model."""
     from llamalens.app.requests import LoadOptions
 
+    args = build_app_parser().parse_args(list(argv))
+    model, session = args.path, args.session
+    if session is None and model is not None and model.endswith(".llamalens"):
+        model, session = None, model
     options = LoadOptions(
         device=None if args.device == "auto" else args.device,
         dtype=None if args.dtype == "auto" else args.dtype,
         max_memory=args.max_memory,
         offload_dir=args.offload_dir,
     )
-    return run_app(args.path, options)
+    return model, options, session
 
 
 def _check_app_start(path: str | None) -> None:

@@ -33,12 +33,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load(args: argparse.Namespace):
-    """The engine of ``--model`` (the default model without it) on ``--device``."""
+    """The engine of ``--model`` (the default model without it) on ``--device``, running
+    the variant of ``--ablate``, ``--rope-theta``, ``--rope-scaling``, ``--rotary-fraction``."""
     from llamalens.model.engine import Engine
 
+    check_variant_args(args)
     device = getattr(args, "device", None)
     with TextProgress(mode=mode_of(args)) as bar:
-        return Engine.load(
+        engine = Engine.load(
             args.model,
             device=None if device == "auto" else device,
             dtype=getattr(args, "dtype", None),
@@ -46,6 +48,33 @@ def load(args: argparse.Namespace):
             offload_dir=getattr(args, "offload_dir", None),
             progress=bar,
         )
+    variant = variant_of(args, engine.config)
+    if not variant.is_model():
+        engine.set_variant(variant)
+        if mode_of(args) != "quiet":
+            print(f"llamalens: variant: {variant.label()}", file=sys.stderr)
+    return engine
+
+
+VARIANT_OPTIONS = ("ablate", "rope_theta", "rope_scaling", "rotary_fraction")
+
+
+def variant_of(args: argparse.Namespace, config):
+    """The checked Variant the what-if options describe (``Variant()`` without any)."""
+    from llamalens.model.variants import variant_from_options
+
+    options = {name: getattr(args, name, None) for name in VARIANT_OPTIONS}
+    return variant_from_options(config, **options)
+
+
+def check_variant_args(args: argparse.Namespace) -> None:
+    """Check the what-if options' spelling before a model is loaded."""
+    from llamalens.model.variants import parse_ablations, parse_scaling
+
+    if getattr(args, "ablate", None):
+        parse_ablations(args.ablate)
+    if getattr(args, "rope_scaling", None):
+        parse_scaling(args.rope_scaling, 1)
 
 
 def read_prompts(args: argparse.Namespace) -> Iterator[str]:
@@ -196,7 +225,8 @@ def cmd_next(args: argparse.Namespace) -> int:
         elapsed = time.perf_counter() - start
         if args.json:
             rows = [{"id": t.id, "text": t.text, "logit": t.logit, "prob": t.prob} for t in top]
-            print(json.dumps({"ids": ids, "top": rows}, ensure_ascii=False))
+            out = {"ids": ids, "top": rows, "variant": engine.variant.to_dict()}
+            print(json.dumps(out, ensure_ascii=False))
             continue
         print(f"{len(ids)} tokens, forward in {elapsed * 1000:.0f} ms; next token:")
         for t in top:
@@ -262,7 +292,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     new = engine.generate(prompt_ids(engine, args), args.max_new_tokens, params, on_token=show)
     if args.json:
-        obj = {"ids": new, "text": stream.text, "stopped": stream.stopped}
+        obj = {
+            "ids": new,
+            "text": stream.text,
+            "stopped": stream.stopped,
+            "variant": engine.variant.to_dict(),
+        }
         print(json.dumps(obj, ensure_ascii=False))
     else:
         sys.stdout.write("\n")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -162,7 +161,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _write(job: Job, trace, engine, prompt: str) -> None:
     from llamalens.app.figures import FigureSpec
 
-    spec = FigureSpec(**job.fields, model_name=engine.name, prompt=prompt)
+    spec = FigureSpec(
+        **job.fields, model_name=engine.name, prompt=prompt, variant=engine.variant.label()
+    )
     if job.out.suffix.lower() in DATA_SUFFIXES:
         from llamalens.viz.export import save_matrix
 
@@ -170,10 +171,8 @@ def _write(job: Job, trace, engine, prompt: str) -> None:
         values = trace.attention_map(spec.layer, spec.head, spec.stage)
         save_matrix(values, job.out, row_labels=labels, col_labels=labels)
         return
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"  # never open a window for this
-    from PySide6.QtWidgets import QApplication
-
     from llamalens.app.figures import export_spec
+    from llamalens.app.offscreen import offscreen_app
 
-    _app = QApplication.instance() or QApplication(["llamalens"])
+    _app = offscreen_app()  # never opens a window
     export_spec(spec, trace, engine.tokenizer, job.out, width=job.width, dpi=job.dpi)

@@ -60,6 +60,31 @@ def _add_placement(p: argparse.ArgumentParser) -> None:
     p.add_argument("--offload-dir", metavar="DIR", help="where offloaded blocks are kept")
 
 
+def _add_variant(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "what if", "run a variant of the model (labelled in the output) instead of the model"
+    )
+    g.add_argument(
+        "--ablate",
+        metavar="SPEC",
+        help="ablate heads: LAYER.HEAD[,LAYER.HEAD...] zeroes them, LAYER.HEAD:mean replaces "
+        "a head's output by its mean over positions (e.g. 3.1,5.0 or 3.1:mean)",
+    )
+    g.add_argument("--rope-theta", type=float, metavar="X", help="RoPE base θ (e.g. 500000)")
+    g.add_argument(
+        "--rope-scaling",
+        metavar="METHOD:FACTOR",
+        help="RoPE scaling: linear:4 (position interpolation), ntk:4 (NTK-aware), yarn:4, "
+        "llama3:8 (Llama 3.1), or none; the model's context is the original length",
+    )
+    g.add_argument(
+        "--rotary-fraction",
+        type=float,
+        metavar="F",
+        help="share of each head that RoPE rotates (e.g. 0.5: the first half of the pairs)",
+    )
+
+
 def _add_prompts(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--prompt", metavar="TEXT", help="the prompt")
@@ -109,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--tokenizer", metavar="PATH", help="tokenizer.model, tokenizer.json or .gguf file"
     )
     _add_prompts(tokens)
+    _next_parser(sub)
+    _engine_parsers(sub)
+    return parser
+
+
+def _next_parser(sub) -> None:
     nxt = sub.add_parser(
         "next",
         help="the most likely next tokens",
@@ -120,8 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=int, default=10, metavar="N", help="how many tokens (default 10)"
     )
     _add_prompts(nxt)
-    _engine_parsers(sub)
-    return parser
+    _add_variant(nxt)
 
 
 def _add_prompt(p: argparse.ArgumentParser) -> None:
@@ -176,6 +206,7 @@ def _engine_parsers(sub) -> None:
     dump.add_argument(
         "--layers", metavar="SPEC", help="layers to include, e.g. 0,3,10-12 (default all)"
     )
+    _add_variant(dump)
     smp = sub.add_parser(
         "sample",
         help="draw next tokens from the sampling distribution",
@@ -193,7 +224,8 @@ def _engine_parsers(sub) -> None:
     _add_prompt(gen)
     gen.add_argument("--max-new-tokens", type=int, required=True, metavar="N")
     _add_sampling(gen, required=False)
-    gen.add_argument("--json", action="store_true", help="print {ids, text} at the end")
+    gen.add_argument("--json", action="store_true", help="print {ids, text, variant} at the end")
+    _add_variant(gen)
     bench = sub.add_parser(
         "bench",
         help="time plain vs captured forward passes",
@@ -276,6 +308,7 @@ def _figure_options(ex: argparse.ArgumentParser) -> None:
     )
     ex.add_argument("--scale", choices=("linear", "log", "gamma"), default="linear")
     ex.add_argument("--gamma", type=float, default=0.5, help="exponent of --scale gamma")
+    _add_variant(ex)
 
 
 def build_app_parser() -> argparse.ArgumentParser:
@@ -292,4 +325,10 @@ def build_app_parser() -> argparse.ArgumentParser:
         help="checkpoint to open (default: the embedded SmolLM2-135M-Instruct)",
     )
     _add_placement(p)
+    p.add_argument(
+        "--session",
+        metavar="FILE",
+        help="show a saved session (.llamalens) at start; a PATH ending in .llamalens "
+        "does the same with the default model",
+    )
     return p

@@ -240,6 +240,8 @@ class AttentionPanel(QWidget):
                 layer=s.layer, last=s.layers[-1], head=s.head, heads=s.n_heads - 1, stage=stage
             )
         )
+        if s.shown_variant:  # short: the title's width sets the map's; the window names it
+            title = f"[variant] {title}"
         if self.maps is not None and self.maps.wanted(s.trace):
             if not self._show_prepared(title):
                 return

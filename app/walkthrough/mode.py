@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from llamalens.app.export_actions import FIGURE_FILTER, NOTHING, RUN_FIRST
+from llamalens.app.figures import figure_title
 from llamalens.app.requests import WalkRequest
 from llamalens.app.walkthrough import texts as T
 from llamalens.app.walkthrough.steps import FIRST_LAYER_STEP, STEP_IDS, step_after
@@ -278,13 +279,12 @@ class WalkthroughMode(QObject):
 
     # ---- export ----------------------------------------------------------------------------
     def figure_title(self) -> str:
+        """Like every figure's: the model (and the shown variant), the prompt, layer, step."""
         s = self.state
-        excerpt = " ".join(s.prompt.text.split())
-        excerpt = excerpt if len(excerpt) <= 40 else excerpt[:39] + "…"
         step = self.view.title.text()
         n_layers = s.trace.config["n_layers"]
         layer = tr(T.LAYER_CAPTION, layer=s.layer, n_layers=n_layers)
-        return f"{s.model_name} · “{excerpt}” · {layer} · {step}"
+        return figure_title(s.model_name, s.shown_variant, s.prompt.text, [layer, step])
 
     def export_step(self, path: str | Path | None = None, width: int | None = None) -> Path | None:
         """Save the current step (formula, tensors, code) as a titled PNG, SVG or PDF."""

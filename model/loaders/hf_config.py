@@ -1,7 +1,8 @@
 """A Hugging Face ``config.json`` as a :class:`LlamaConfig`, every value type-checked.
 
 transformers 4 writes RoPE scaling as ``rope_scaling``, transformers 5 as
-``rope_parameters`` (which also holds ``rope_theta``); both are read. A value of the wrong
+``rope_parameters`` (which also holds ``rope_theta``); both are read, with the types
+linear, yarn and llama3. A value of the wrong
 type (``model_type`` as a list, ``rope_scaling`` as an int, ``num_hidden_layers: 2.9``,
 ``Infinity``) is one CheckpointError naming the file, the field, the value and what was
 expected.
@@ -16,6 +17,7 @@ from llamalens.model.config import LIMITS, LlamaConfig, RopeScaling
 from llamalens.model.errors import CheckpointError
 from llamalens.model.fields import Fields
 from llamalens.model.loaders.validate import check_config, check_layers
+from llamalens.model.rope_scaling import yarn_mscale
 
 SUPPORTED_TYPES = ("llama", "mistral", "qwen2")
 
@@ -69,17 +71,45 @@ def _rope(path: Path, f: Fields) -> Fields:
     return Fields(merged, path, "rope_scaling.")
 
 
+HF_ROPE_TYPES = ("linear", "yarn", "llama3")
+
+
 def _scaling(rope: Fields) -> RopeScaling | None:
+    """The ``rope_type`` default (None), linear, yarn or llama3 as a RopeScaling."""
     kind = rope.string("rope_type", rope.string("type", "default", max_len=64), max_len=64)
     if kind == "default":
         return None
-    if kind != "llama3":
-        raise rope.fail("rope_type", kind, "'default' or 'llama3' (the supported RoPE types)")
+    if kind not in HF_ROPE_TYPES:
+        expected = "'default', " + ", ".join(repr(k) for k in HF_ROPE_TYPES)
+        raise rope.fail("rope_type", kind, f"{expected} (the supported RoPE types)")
+    factor = rope.number("factor", 0, 1e6, above=True)
+    if kind == "linear":
+        return RopeScaling(factor=factor, rope_type="linear")
+    original = rope.integer("original_max_position_embeddings", 1, LIMITS["max_seq_len"])
+    if kind == "llama3":
+        return RopeScaling(
+            factor=factor,
+            low_freq_factor=rope.number("low_freq_factor", 0, 1e6, above=True),
+            high_freq_factor=rope.number("high_freq_factor", 0, 1e6, above=True),
+            original_max_position=original,
+        )
     return RopeScaling(
-        factor=rope.number("factor", 0, 1e6, above=True),
-        low_freq_factor=rope.number("low_freq_factor", 0, 1e6, above=True),
-        high_freq_factor=rope.number("high_freq_factor", 0, 1e6, above=True),
-        original_max_position=rope.integer(
-            "original_max_position_embeddings", 1, LIMITS["max_seq_len"]
-        ),
+        factor=factor,
+        original_max_position=original,
+        rope_type="yarn",
+        beta_fast=rope.number("beta_fast", 0, 1e6, 32.0, above=True),
+        beta_slow=rope.number("beta_slow", 0, 1e6, 1.0, above=True),
+        attention_factor=_yarn_attention(rope, factor),
+        truncate=rope.boolean("truncate", True),
     )
+
+
+def _yarn_attention(rope: Fields, factor: float) -> float | None:
+    """YaRN's attention factor as written, or from DeepSeek's mscale pair (None: default)."""
+    if rope.has("attention_factor"):
+        return rope.number("attention_factor", 0, 1e6, above=True)
+    if rope.has("mscale") and rope.has("mscale_all_dim"):
+        mscale = rope.number("mscale", 0, 1e6, above=True)
+        mscale_all = rope.number("mscale_all_dim", 0, 1e6, above=True)
+        return yarn_mscale(factor, mscale) / yarn_mscale(factor, mscale_all)
+    return None

@@ -131,6 +131,68 @@
     </message>
 </context>
 <context>
+    <name>BeforeAfterPanel</name>
+    <message>
+        <source>Run a variant (What if) to see the next token before and after the change.</source>
+        <translation>运行一个变体（假如）即可看到改动前后的下一个词元。</translation>
+    </message>
+    <message>
+        <source>Before: {model}. After: variant · {label}. Δ log p = log p(after) − log p(before).</source>
+        <translation>之前：{model}。之后：变体 · {label}。Δ log p = log p(之后) − log p(之前)。</translation>
+    </message>
+</context>
+<context>
+    <name>ComparePanel</name>
+    <message>
+        <source>two prompts</source>
+        <translation>两个提示词</translation>
+    </message>
+    <message>
+        <source>model vs variant</source>
+        <translation>模型与变体</translation>
+    </message>
+    <message>
+        <source>two heads</source>
+        <translation>两个头</translation>
+    </message>
+    <message>
+        <source>prompt B (A is the prompt above)</source>
+        <translation>提示词 B（A 是上方的提示词）</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>B: layer</source>
+        <translation>B：层</translation>
+    </message>
+    <message>
+        <source>head</source>
+        <translation>头</translation>
+    </message>
+    <message>
+        <source>Choose two runs and press Compare.</source>
+        <translation>选择两次运行，然后点击“比较”。</translation>
+    </message>
+    <message>
+        <source>model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>variant · {label}</source>
+        <translation>变体 · {label}</translation>
+    </message>
+    <message>
+        <source> on the first {n} positions</source>
+        <translation>（前 {n} 个位置）</translation>
+    </message>
+    <message>
+        <source>A: {a} · B: {b} · B − A{common}: largest |Δ| {largest}.</source>
+        <translation>A：{a} · B：{b} · B − A{common}：最大 |Δ| {largest}。</translation>
+    </message>
+</context>
+<context>
     <name>ExportActions</name>
     <message>
         <source>PNG image (*.png);;SVG vector (*.svg);;PDF document (*.pdf)</source>
@@ -400,6 +462,26 @@ click to inspect this head</source>
         <source>{n} tokens</source>
         <translation>{n} 个词元</translation>
     </message>
+    <message>
+        <source>What if</source>
+        <translation>假如</translation>
+    </message>
+    <message>
+        <source>Before / after</source>
+        <translation>之前 / 之后</translation>
+    </message>
+    <message>
+        <source>RoPE what-if</source>
+        <translation>RoPE 假如</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>Head ranking</source>
+        <translation>头排名</translation>
+    </message>
 </context>
 <context>
     <name>Menus</name>
@@ -663,6 +745,14 @@ click to inspect this head</source>
         <translation>运行中</translation>
     </message>
     <message>
+        <source>Ranking heads: layer {done}/{n}</source>
+        <translation>正在为头排名：第 {done}/{n} 层</translation>
+    </message>
+    <message>
+        <source>Comparing: run {side}</source>
+        <translation>正在比较：运行 {side}</translation>
+    </message>
+    <message>
         <source>run a prompt first: there is nothing to append to</source>
         <translation>请先运行一个提示词：没有可以追加的内容</translation>
     </message>
@@ -712,6 +802,33 @@ click to inspect this head</source>
     <message>
         <source>Run  (Ctrl+Enter)</source>
         <translation>运行（Ctrl+Enter）</translation>
+    </message>
+</context>
+<context>
+    <name>RankingPanel</name>
+    <message>
+        <source>log p(target) with this head ablated minus without: negative where the head helped predict the target</source>
+        <translation>消融此头后的 log p(目标) 减去未消融时的值：为负表示该头有助于预测目标</translation>
+    </message>
+    <message>
+        <source>KL divergence of the next-token distribution without ‖ with the ablation</source>
+        <translation>下一个词元分布的 KL 散度：未消融 ‖ 消融后</translation>
+    </message>
+    <message>
+        <source>What if ▸ Rank heads ablates each head in turn and measures the next token.</source>
+        <translation>假如 ▸ 头排名会依次消融每个头，并测量下一个词元的变化。</translation>
+    </message>
+    <message>
+        <source>Export map…</source>
+        <translation>导出热图…</translation>
+    </message>
+    <message>
+        <source> on the variant ({label})</source>
+        <translation>（在变体 {label} 上）</translation>
+    </message>
+    <message>
+        <source>Target {token}: log p = {logprob}{on}. Each head ablated alone ({mode}); most harmful first.</source>
+        <translation>目标 {token}：log p = {logprob}{on}。每次单独消融一个头（{mode}）；影响最大的排在最前。</translation>
     </message>
 </context>
 <context>
@@ -770,6 +887,33 @@ click to inspect this head</source>
     <message>
         <source>Angles:</source>
         <translation>角度：</translation>
+    </message>
+</context>
+<context>
+    <name>RopeWhatIfPanel</name>
+    <message>
+        <source>random q = k</source>
+        <translation>随机 q = k</translation>
+    </message>
+    <message>
+        <source>this head&apos;s q, k</source>
+        <translation>此头的 q、k</translation>
+    </message>
+    <message>
+        <source>up to Δ = </source>
+        <translation>最远 Δ = </translation>
+    </message>
+    <message>
+        <source>Decay curve of</source>
+        <translation>衰减曲线来源</translation>
+    </message>
+    <message>
+        <source>Dashed: the model. Solid: variant · {label}.</source>
+        <translation>虚线：模型。实线：变体 · {label}。</translation>
+    </message>
+    <message>
+        <source>The model&apos;s RoPE (change it under What if ▸ Change RoPE, then run).</source>
+        <translation>模型自身的 RoPE（可在 假如 ▸ 修改 RoPE 中更改，然后运行）。</translation>
     </message>
 </context>
 <context>
@@ -1744,6 +1888,192 @@ bytes {bytes}</source>
     <message>
         <source>a draw from p with seed {seed}</source>
         <translation>按 p 抽样，随机种子 {seed}</translation>
+    </message>
+</context>
+<context>
+    <name>WhatIfActions</name>
+    <message>
+        <source>Nothing to rank</source>
+        <translation>没有可排名的内容</translation>
+    </message>
+    <message>
+        <source>Run a prompt first.</source>
+        <translation>请先运行一个提示词。</translation>
+    </message>
+    <message>
+        <source>Ranking heads…</source>
+        <translation>正在为头排名…</translation>
+    </message>
+    <message>
+        <source>Nothing to compare</source>
+        <translation>没有可比较的内容</translation>
+    </message>
+    <message>
+        <source>Type prompt B first.</source>
+        <translation>请先输入提示词 B。</translation>
+    </message>
+    <message>
+        <source>Comparing…</source>
+        <translation>正在比较…</translation>
+    </message>
+    <message>
+        <source> · variant set, not run yet</source>
+        <translation> · 已设置变体，尚未运行</translation>
+    </message>
+    <message>
+        <source>Could not rank the heads</source>
+        <translation>无法为头排名</translation>
+    </message>
+    <message>
+        <source>Could not compare</source>
+        <translation>无法比较</translation>
+    </message>
+    <message>
+        <source>Export head ranking</source>
+        <translation>导出头排名</translation>
+    </message>
+</context>
+<context>
+    <name>WhatIfPanel</name>
+    <message>
+        <source>the model&apos;s own</source>
+        <translation>模型自身的</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>linear</source>
+        <translation>线性</translation>
+    </message>
+    <message>
+        <source>NTK</source>
+        <translation>NTK 感知</translation>
+    </message>
+    <message>
+        <source>YaRN</source>
+        <translation>YaRN 缩放</translation>
+    </message>
+    <message>
+        <source>Llama 3.1</source>
+        <translation>Llama 3.1 缩放</translation>
+    </message>
+    <message>
+        <source>zero</source>
+        <translation>置零</translation>
+    </message>
+    <message>
+        <source>mean</source>
+        <translation>均值</translation>
+    </message>
+    <message>
+        <source>Run variant</source>
+        <translation>运行变体</translation>
+    </message>
+    <message>
+        <source>Back to the model</source>
+        <translation>回到原模型</translation>
+    </message>
+    <message>
+        <source>Ablate selected head</source>
+        <translation>消融所选的头</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清空</translation>
+    </message>
+    <message>
+        <source>Rank heads</source>
+        <translation>头排名</translation>
+    </message>
+    <message>
+        <source>Click heads to ablate</source>
+        <translation>点击头以消融</translation>
+    </message>
+    <message>
+        <source>Base θ</source>
+        <translation>基数 θ</translation>
+    </message>
+    <message>
+        <source>Rotary fraction</source>
+        <translation>旋转比例</translation>
+    </message>
+    <message>
+        <source>Mode</source>
+        <translation>方式</translation>
+    </message>
+    <message>
+        <source>Scaling</source>
+        <translation>缩放</translation>
+    </message>
+    <message>
+        <source>Heads of</source>
+        <translation>头的范围</translation>
+    </message>
+    <message>
+        <source>Effect on</source>
+        <translation>影响对象</translation>
+    </message>
+    <message>
+        <source>Ablate heads</source>
+        <translation>消融头</translation>
+    </message>
+    <message>
+        <source>Change RoPE</source>
+        <translation>修改 RoPE</translation>
+    </message>
+    <message>
+        <source>zero: the head&apos;s output is 0; mean: its mean over positions</source>
+        <translation>置零：该头的输出为 0；均值：取其在各位置上的均值</translation>
+    </message>
+    <message>
+        <source>While ticked, a click on a head thumbnail, a double-click in the head statistics or the ranking adds or removes that head</source>
+        <translation>勾选时，单击头缩略图、或在头统计与排名中双击，即可添加或移除该头</translation>
+    </message>
+    <message>
+        <source>the next token whose probability each ablation changes</source>
+        <translation>每次消融所改变其概率的下一个词元</translation>
+    </message>
+    <message>
+        <source>this layer</source>
+        <translation>本层</translation>
+    </message>
+    <message>
+        <source>all layers</source>
+        <translation>所有层</translation>
+    </message>
+    <message>
+        <source>Not valid: {reason}</source>
+        <translation>无效：{reason}</translation>
+    </message>
+    <message>
+        <source>the model itself</source>
+        <translation>原模型本身</translation>
+    </message>
+    <message>
+        <source>Nothing run yet.</source>
+        <translation>尚未运行。</translation>
+    </message>
+    <message>
+        <source>variant · {label}</source>
+        <translation>变体 · {label}</translation>
+    </message>
+    <message>
+        <source>Shown: {what}.</source>
+        <translation>显示：{what}。</translation>
+    </message>
+    <message>
+        <source>Shown: {shown}. Set: {pending} (not run yet: press Run variant).</source>
+        <translation>显示：{shown}。已设置：{pending}（尚未运行：请点击“运行变体”）。</translation>
+    </message>
+    <message>
+        <source>the model</source>
+        <translation>原模型</translation>
     </message>
 </context>
 </TS>

@@ -143,3 +143,14 @@ def test_default_model_tokens(capsys, default_gguf):
     code, out, _ = run_cli(capsys, "tokens", "--prompt", "Hello 123", "--json")
     assert code == 0
     assert json.loads(out)["ids"] == [19556, 216, 33, 34, 35]
+
+
+def test_app_arguments_open_a_session():
+    from llamalens.app.cli import app_arguments
+
+    model, options, session = app_arguments([])
+    assert (model, options.device, session) == (None, None, None)
+    model, options, session = app_arguments(["m.gguf", "--session", "s.llamalens"])
+    assert (model, session) == ("m.gguf", "s.llamalens")
+    model, options, session = app_arguments(["lesson.llamalens", "--device", "cpu"])
+    assert (model, options.device, session) == (None, "cpu", "lesson.llamalens")

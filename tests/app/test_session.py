@@ -189,3 +189,30 @@ def test_a_saved_walkthrough_runs_without_the_model(qtbot, window, empty, tmp_pa
         empty.state.current_detail().gate, window.state.current_detail().gate
     )
     empty.walkthrough.action.trigger()
+
+
+def test_a_variants_session_keeps_the_variant_and_the_baseline(qtbot, window, tmp_path):
+    from llamalens.model.variants import HeadAblation, RopeChange, Variant
+
+    variant = Variant((HeadAblation(1, 1, "mean"),), RopeChange(theta=999.0))
+    window.state.set_variant(variant)
+    with qtbot.waitSignal(window.analysis_shown, timeout=60_000):
+        window.run_prompt()
+    path = tmp_path / "variant.llamalens"
+    save_session(window, path)
+    # the app opened on that file, as `llamalens --session FILE` (and the API) do
+    other = create_main_window(str(tmp_path / "no-such-model"), "cpu", session=str(path))
+    qtbot.addWidget(other)
+    try:
+        s = other.state
+        assert s.variant == variant and s.trace.variant == variant.to_dict()
+        assert "[variant: ablated L1.H1 mean · RoPE θ 999]" in other.windowTitle()
+        np.testing.assert_array_equal(s.baseline.last_logits, window.state.baseline.last_logits)
+        np.testing.assert_array_equal(s.baseline.theta, window.state.baseline.theta)
+        bars = other.whatif.before_after.bars
+        np.testing.assert_array_equal(bars.prob_b, window.whatif.before_after.bars.prob_b)
+    finally:
+        with qtbot.waitSignal(other.error_shown, timeout=30_000):
+            pass  # the model path does not exist: reported, the session stays
+        assert other.state.trace.variant == variant.to_dict()
+        other.close()

@@ -238,3 +238,24 @@ def test_presenter_remote_steps_the_walkthrough_in_presentation_mode(qtbot, wind
     assert s.head == 1 and s.walk_step == step_after(start, 1)
     window.menus.presentation.trigger()
     assert not window.layouts.presenting
+
+
+def test_a_variants_run_walks_on_the_variant_and_says_so(qtbot, window):
+    """The walkthrough of an ablated run shows the ablated values, and its export says so;
+    a variant set but not run changes nothing of it."""
+    from llamalens.model.variants import HeadAblation, Variant
+
+    window.state.set_variant(Variant((HeadAblation(0, 1, "mean"),)))
+    with qtbot.waitSignal(window.analysis_shown, timeout=60_000):
+        window.run_prompt()
+    window.state.set_variant(Variant((HeadAblation(1, 0),)))  # set, not run
+    walk_on(qtbot, window)
+    detail, trace = window.state.current_detail(), window.state.trace
+    assert trace.variant_label == "ablated L0.H1 mean"
+    assert detail.agrees_with(trace.resid_post)
+    hd = trace.head_dim
+    shown = detail.heads[0, :, hd : 2 * hd]  # (P, hd) layer 0's head 1, as wo receives it
+    outputs = trace.probs(0, 1) @ trace.v[0, trace.kv_head(1)]  # (T, hd) before ablation
+    np.testing.assert_allclose(shown, np.broadcast_to(outputs.mean(0), shown.shape), atol=1e-5)
+    assert "[variant: ablated L0.H1 mean]" in window.walkthrough.figure_title()
+    window.state.set_variant(Variant())

@@ -168,3 +168,21 @@ def test_detail_is_small_and_checks_its_positions(tiny):
         tiny.walk(ids, [])
     with pytest.raises(ValueError, match="was not captured"):
         d.index(3)
+
+
+def test_walk_runs_the_traces_variant_and_keeps_the_current(tiny):
+    """A variant's trace walks on that variant, whatever the engine runs now."""
+    from llamalens.model.variants import HeadAblation, RopeChange, Variant
+
+    ids = tiny.encode(PROMPT).ids
+    variant = Variant((HeadAblation(0, 1, "mean"),), RopeChange(theta=500.0))
+    with tiny.varied(variant):
+        varied = tiny.trace(ids)
+    model = tiny.trace(ids)
+    detail = tiny.walk(ids, [2, 5], variant=Variant.from_dict(varied.variant))
+    assert detail.agrees_with(varied.resid_post)
+    assert not detail.agrees_with(model.resid_post)
+    assert tiny.variant == Variant()
+    ablated = detail.heads[0, :, tiny.config.head_dim : 2 * tiny.config.head_dim]  # (P, hd)
+    np.testing.assert_allclose(ablated[0], ablated[1], atol=1e-6)  # the mean of every position
+    assert tiny.walk(ids, [2]).agrees_with(model.resid_post)

@@ -220,3 +220,47 @@ def test_walkthrough_detail_round_trips_and_is_checked(tmp_path, session, loaded
     write(tmp_path / "missing.llamalens", missing)
     with pytest.raises(ValueError, match="missing.llamalens: is missing the 'detail_logits' array"):
         load_session(tmp_path / "missing.llamalens")
+
+
+def test_variants_and_the_baseline_round_trip_and_are_checked(tmp_path, session, loaded):
+    """A variant's session keeps both variants and the "before"; each is checked."""
+    from dataclasses import replace
+
+    from llamalens.model.variants import HeadAblation, RopeChange, Variant
+
+    variant = Variant((HeadAblation(1, 2, "mean"),), RopeChange(theta=500.0))
+    ids = session.trace.token_ids.tolist()
+    with loaded.varied(variant):
+        trace = loaded.trace(ids)
+    baseline = loaded.baseline(ids)
+    meta = dict(session.meta, variant=Variant((HeadAblation(0, 1),)).to_dict())
+    good = replace(session, trace=trace, meta=meta, baseline=baseline)
+    save_session(good, tmp_path / "v.llamalens")
+    back = load_session(tmp_path / "v.llamalens")
+    assert back.trace.variant == variant.to_dict() and back.meta["variant"] == meta["variant"]
+    np.testing.assert_array_equal(back.baseline.last_logits, baseline.last_logits)
+    np.testing.assert_array_equal(back.baseline.theta, baseline.theta)
+    assert back.baseline.rope_scale == baseline.rope_scale
+
+    arrays = session_arrays(good)
+    cases = {
+        "head": dict(
+            arrays,
+            session=np.array(json.dumps(dict(meta, variant={"ablations": [[1, 99, "zero"]]}))),
+        ),
+        "trace": dict(arrays, trace_variant=np.array(json.dumps({"rope": {"theta": -1}}))),
+        "part": {k: v for k, v in arrays.items() if k != "baseline_theta"},
+        "shape": dict(arrays, baseline_logits=arrays["baseline_logits"][:-1]),
+        "scale": dict(arrays, baseline_scale=np.array(np.inf)),
+    }
+    messages = {
+        "head": r"session JSON variant is not a variant of this model \(ablated head 99",
+        "trace": r"trace is not a variant of this model \(the RoPE variant is invalid",
+        "part": r"the baseline needs baseline_logits, baseline_theta, baseline_scale",
+        "shape": r"array 'baseline_logits' has shape",
+        "scale": r"baseline RoPE is not finite and positive",
+    }
+    for name, bad in cases.items():
+        write(tmp_path / f"{name}.llamalens", bad)
+        with pytest.raises(ValueError, match=rf"{name}\.llamalens: .*{messages[name]}"):
+            load_session(tmp_path / f"{name}.llamalens")

@@ -235,16 +235,29 @@ def hf_config(cfg: LlamaConfig, model_type: str = "llama") -> dict:
         "attention_bias": cfg.qkv_bias,
         "torch_dtype": "float32",
     }
-    s: RopeScaling | None = cfg.rope_scaling
-    if s:
-        c["rope_scaling"] = {
-            "rope_type": "llama3",
-            "factor": s.factor,
-            "low_freq_factor": s.low_freq_factor,
-            "high_freq_factor": s.high_freq_factor,
-            "original_max_position_embeddings": s.original_max_position,
-        }
+    if cfg.rope_scaling:
+        c["rope_scaling"] = hf_rope_scaling(cfg.rope_scaling)
     return c
+
+
+def hf_rope_scaling(s: RopeScaling) -> dict:
+    """A config.json ``rope_scaling`` entry as transformers writes it for each type."""
+    if s.rope_type == "linear":
+        return {"rope_type": "linear", "factor": s.factor}
+    if s.rope_type == "ntk":
+        raise ValueError("transformers has no static NTK-aware rope type to write")
+    out = {
+        "rope_type": s.rope_type,
+        "factor": s.factor,
+        "original_max_position_embeddings": s.original_max_position,
+    }
+    if s.rope_type == "llama3":
+        out.update(low_freq_factor=s.low_freq_factor, high_freq_factor=s.high_freq_factor)
+    else:
+        out.update(beta_fast=s.beta_fast, beta_slow=s.beta_slow, truncate=s.truncate)
+        if s.attention_factor is not None:
+            out["attention_factor"] = s.attention_factor
+    return out
 
 
 def write_hf(
