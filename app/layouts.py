@@ -28,7 +28,16 @@ COMPACT_HIDDEN = ("headViewDock", "attentionTextDock")
 COMPACT_SHARE = 0.42
 # The side panels of presentation mode, tabbed in one column (first one raised).
 PRESENTATION_SIDE = ("headsDock", "ropeDock", "samplingDock")
-PRESENTATION_HIDDEN = ("promptDock", "statsDock", "lensDock", "headViewDock", "attentionTextDock")
+# What-if panels start closed in every layout (View ▸ What if… opens them).
+WHATIF_DOCKS = ("whatifDock", "beforeAfterDock", "ropeWhatIfDock", "compareDock", "rankingDock")
+PRESENTATION_HIDDEN = (
+    "promptDock",
+    "statsDock",
+    "lensDock",
+    "headViewDock",
+    "attentionTextDock",
+    *WHATIF_DOCKS,
+)
 
 
 def fitted(rect: QRect, available: QRect, frame: QSize | None = None) -> QRect:
@@ -111,6 +120,9 @@ class WindowLayouts:
         """
         win, d = self.win, self.win.docks
         width, height = win.width(), win.height()
+        for name in WHATIF_DOCKS:
+            if name in d:
+                d[name].hide()
         if width < COMPACT_WIDTH:
             self.tab_together(Qt.DockWidgetArea.RightDockWidgetArea, COMPACT_SIDE + COMPACT_HIDDEN)
             for name in COMPACT_HIDDEN:

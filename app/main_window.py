@@ -96,6 +96,7 @@ class MainWindow(QMainWindow):
         self._start_worker()
         self.walkthrough = WalkthroughMode(self)
         self.menus.add_walkthrough(self.walkthrough.action)
+        self.menus.add_walkthrough(self.whatif.open_action)  # top of the View menu too
         self._restored = self._restore_layout()
         self.appearance.apply()
         self._present_on_show = app_settings.settings().value(

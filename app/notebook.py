@@ -64,11 +64,18 @@ class Figure:
         theme: ``light`` or ``dark``.
     """
 
-    def __init__(self, build: Callable[[], Any], title: str, theme: str = "light") -> None:
+    def __init__(
+        self,
+        build: Callable[[], Any],
+        title: str,
+        theme: str = "light",
+        title_points: float | None = None,
+    ) -> None:
         self._build = build
         self._widget = None
         self.title = title
         self.theme = theme
+        self.title_points = title_points
 
     @property
     def widget(self):
@@ -78,18 +85,23 @@ class Figure:
             self._widget = self._build()
         return self._widget
 
-    def _background(self) -> str:
+    def _style(self) -> dict[str, Any]:
+        """The export's title and colours, as ``llamalens export`` draws them."""
         from llamalens.app.appearance import THEMES
 
-        return THEMES[self.theme][0]
+        background, foreground = THEMES[self.theme]
+        return {
+            "title": self.title,
+            "background": background,
+            "foreground": foreground,
+            "title_points": self.title_points,
+        }
 
     def save(self, path: str | Path, *, width: int | None = None, dpi: int | None = None) -> Path:
         """Write ``.png``, ``.svg`` or ``.pdf`` (the app's export; text stays text in vectors)."""
         from llamalens.viz.export import export_figure
 
-        return export_figure(
-            self.widget, path, title=self.title, width=width, dpi=dpi, background=self._background()
-        )
+        return export_figure(self.widget, path, width=width, dpi=dpi, **self._style())
 
     def png(self, width: int | None = None, dpi: int | None = None) -> bytes:
         """The figure as PNG bytes."""
@@ -97,9 +109,7 @@ class Figure:
 
         from llamalens.viz.export import render_image
 
-        image = render_image(
-            self.widget, title=self.title, width=width, dpi=dpi, background=self._background()
-        )
+        image = render_image(self.widget, width=width, dpi=dpi, **self._style())
         buffer = QBuffer()
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
         image.save(buffer, "PNG")
@@ -156,7 +166,12 @@ def figure(
         variant=trace.variant_label,
         **options,
     )
-    return Figure(lambda: build_figure(spec, trace, tokens), spec.title(), spec.theme)
+    return Figure(
+        lambda: build_figure(spec, trace, tokens),
+        spec.figure_title(),
+        spec.theme,
+        spec.title_points(),
+    )
 
 
 def _whatif(builder: str, title: str, theme: str, *args, **kwargs) -> Figure:

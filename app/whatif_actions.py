@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from llamalens.app.export_actions import COPY_FIGURE, EXPORT_FIGURE, FIGURE_FILTER
 from llamalens.app.figures import figure_title
+from llamalens.app.layouts import WHATIF_DOCKS
 from llamalens.app.panels.before_after_panel import BeforeAfterPanel
 from llamalens.app.panels.compare_panel import ComparePanel
 from llamalens.app.panels.ranking_panel import RankingPanel
@@ -41,6 +43,7 @@ class WhatIfActions:
         self.rope = RopeWhatIfPanel(s)
         self.compare = ComparePanel(s)
         self._docks()
+        self._open_action()
         self.rank_id = self.compare_id = -1
         self._compare_names: tuple[str, str] = ("A", "B")
         self.panel.run_requested.connect(win.run_prompt)
@@ -81,6 +84,8 @@ class WhatIfActions:
         for name in ("whatifDock", "beforeAfterDock", "ropeWhatIfDock", "compareDock"):
             win.tabifyDockWidget(docks["samplingDock"], docks[name])
         win.tabifyDockWidget(docks["lensDock"], docks["rankingDock"])
+        for name in WHATIF_DOCKS:  # closed from the start: never part of the first size
+            docks[name].hide()
 
     def figures(self) -> list[tuple[object, str]]:
         """The what-if plots that export as figures, with what their titles add."""
@@ -127,11 +132,30 @@ class WhatIfActions:
         self.win._set_busy(True, self.tr("Comparing…"))
         self.win._submit(CompareRequest(self.compare_id, a, b))
 
+    def _open_action(self) -> None:
+        """View ▸ What if… (Ctrl+Shift+W): the what-if docks start closed in every layout
+        (their tabs would widen a small screen's window); this opens the main two."""
+        action = QAction(self.win)
+        action.setObjectName("whatIfAction")
+        action.setShortcut("Ctrl+Shift+W")
+        self.win.texts.bind(action.setText, QT_TRANSLATE_NOOP("MainWindow", "What if…"))
+        action.triggered.connect(self.open_docks)
+        self.win.addAction(action)  # the window adds it to the View menu
+        self.open_action = action
+
+    def open_docks(self) -> None:
+        """Show the What if and Before / after docks, the What if panel in front."""
+        docks = self.win.docks
+        for name in ("beforeAfterDock", "whatifDock"):
+            docks[name].show()
+        docks["whatifDock"].raise_()
+
     def _on_ranked(self, request_id: int, ranking) -> None:
         if request_id != self.rank_id:
             return
         self.win._set_busy(False)
         self.win.state.set_ranking(ranking)
+        self.win.docks["rankingDock"].show()
         self.win.docks["rankingDock"].raise_()
 
     def _on_compared(self, request_id: int, result) -> None:

@@ -482,6 +482,10 @@ click to inspect this head</source>
         <source>Head ranking</source>
         <translation>头排名</translation>
     </message>
+    <message>
+        <source>What if…</source>
+        <translation>假如…</translation>
+    </message>
 </context>
 <context>
     <name>Menus</name>

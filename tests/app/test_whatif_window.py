@@ -32,6 +32,27 @@ def shown(qtbot, window):  # noqa: F811
     window.state.set_variant(Variant())
 
 
+def test_what_if_docks_start_closed_and_the_view_menu_opens_them(qtbot, shown):
+    from PySide6.QtGui import QAction
+
+    from llamalens.app.layouts import WHATIF_DOCKS
+
+    win = shown
+
+    def open_docks() -> set[str]:  # checked in the View menu: shown, or a tab behind another
+        return {n for n in WHATIF_DOCKS if win.docks[n].toggleViewAction().isChecked()}
+
+    assert open_docks() == set()
+    action = win.findChild(QAction, "whatIfAction")
+    assert action in win.menus.view_menu.actions()
+    assert action.shortcut().toString() == "Ctrl+Shift+W"
+    action.trigger()
+    qtbot.waitUntil(lambda: win.whatif.panel.isVisible(), timeout=5_000)
+    assert open_docks() == {"whatifDock", "beforeAfterDock"}
+    win.reset_layout()
+    assert open_docks() == set()
+
+
 def test_ablating_heads_reruns_every_panel_and_labels_the_variant(qtbot, shown, reference):  # noqa: F811
     win = shown
     ids = reference.encode(PROMPT).ids
@@ -50,7 +71,7 @@ def test_ablating_heads_reruns_every_panel_and_labels_the_variant(qtbot, shown, 
     label = "ablated L0.H1, L1.H3 mean"
     assert trace.variant_label == label
     assert win.windowTitle() == f"LlamaLens — {win.state.model_name} [variant: {label}]"
-    assert win.docks["headsDock"].windowTitle() == "Heads of this layer [variant]"
+    assert win.docks["headsDock"].windowTitle() == "Heads [variant]"
     assert win.attention.map._title_text.startswith("[variant] layer 1 · head 3")
     with reference.varied(want):
         ref = reference.trace(ids)
@@ -103,6 +124,7 @@ def test_rope_variant_from_the_controls(qtbot, shown, reference):  # noqa: F811
     np.testing.assert_array_equal(win.state.trace.last_logits, ref.last_logits)
     assert win.state.trace.variant_label == "RoPE θ 500, YaRN ×2"
     panel = win.whatif.rope
+    win.docks["ropeWhatIfDock"].show()  # View ▸ RoPE what-if
     win.docks["ropeWhatIfDock"].raise_()
     qtbot.waitUntil(lambda: "variant" in panel.decay.curve_data(), timeout=5_000)
     model_theta = reference.rope(Variant())[0]
@@ -219,7 +241,7 @@ def test_what_if_switches_language_and_keeps_the_variant_mark(qtbot, shown):
     try:
         win.state.set_language("zh_CN")
         QCoreApplication.processEvents()
-        assert win.docks["headsDock"].windowTitle() == "这一层的头 [variant]"
+        assert win.docks["headsDock"].windowTitle() == "注意力头 [variant]"
         assert win.docks["whatifDock"].windowTitle() == "假如"
         status = win.findChild(QLabel, "variantStatus").text()
         assert status == "显示：变体 · ablated L0.H1 mean。"
@@ -229,7 +251,7 @@ def test_what_if_switches_language_and_keeps_the_variant_mark(qtbot, shown):
     finally:
         win.state.set_language("en")
         QCoreApplication.processEvents()
-    assert win.docks["headsDock"].windowTitle() == "Heads of this layer [variant]"
+    assert win.docks["headsDock"].windowTitle() == "Heads [variant]"
     assert win.findChild(QLabel, "variantStatus").text() == "Shown: variant · ablated L0.H1 mean."
 
 
@@ -239,6 +261,7 @@ def test_compare_puts_the_bars_beside_the_maps_only_when_they_fit(qtbot, shown):
     win = shown
     dock, panel = win.docks["compareDock"], win.whatif.compare
     assert panel.minimumSizeHint().width() < 440  # no wider than the docks beside it
+    dock.show()  # View ▸ Compare
     dock.setFloating(True)
     dock.resize(480, 700)  # as narrow as a docked tab of a 1024 px window
     dock.raise_()
