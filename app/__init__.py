@@ -8,6 +8,6 @@ def create_main_window(
 ):
     """Build the main window; ``model`` is a checkpoint path or None for the default model,
     ``session`` a saved ``.llamalens`` session to show at once."""
-    from llamalens.app.main_window import create_main_window as _create
+    from llamalens.app.launch import create_main_window as _create
 
     return _create(model, device, session=session)

@@ -1,7 +1,7 @@
 """Uncaught exceptions in the running app: a bug report and one dialog, never a traceback.
 
 Qt calls ``sys.excepthook`` for an exception that escapes a slot or an event handler and
-then carries on. Installed by :func:`~llamalens.app.main_window.run_app`, the hook here
+then carries on. Installed by :func:`~llamalens.app.launch.run_app`, the hook here
 writes the traceback to the error log and shows one dialog at a time, so the window stays
 usable and the terminal stays clean.
 """

@@ -42,6 +42,7 @@ SHORTCUTS = [
     ),
     ("F11", QT_TRANSLATE_NOOP("Menus", "presentation mode (fullscreen, large fonts)")),
     ("F5", QT_TRANSLATE_NOOP("Menus", "walkthrough of one forward pass")),
+    ("Ctrl+Shift+W", QT_TRANSLATE_NOOP("Menus", "open the what-if panels")),
     ("→ Space PgDn / ← PgUp", QT_TRANSLATE_NOOP("Menus", "walkthrough: next / previous step")),
     ("Home / End", QT_TRANSLATE_NOOP("Menus", "walkthrough: first / last step")),
     ("F1", QT_TRANSLATE_NOOP("Menus", "this sheet")),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QFileDialog, QFrame, QMenu, QScrollArea, QWidget
 
 from llamalens.app.export_actions import COPY_FIGURE, EXPORT_FIGURE, FIGURE_FILTER
 from llamalens.app.figures import figure_title
@@ -62,24 +62,25 @@ class WhatIfActions:
             )
 
     def _docks(self) -> None:
-        """The what-if docks, tabbed with the sampling and the logit lens docks."""
+        """The what-if docks, tabbed with the sampling and the logit lens docks; each panel
+        scrolls inside its dock, so opening one never makes the window taller than a
+        1024×768 screen."""
         win = self.win
         right = Qt.DockWidgetArea.RightDockWidgetArea
         left = Qt.DockWidgetArea.LeftDockWidgetArea
-        win._dock(QT_TRANSLATE_NOOP("MainWindow", "What if"), "whatifDock", self.panel, right)
-        win._dock(
-            QT_TRANSLATE_NOOP("MainWindow", "Before / after"),
-            "beforeAfterDock",
-            self.before_after,
-            right,
-        )
-        win._dock(
-            QT_TRANSLATE_NOOP("MainWindow", "RoPE what-if"), "ropeWhatIfDock", self.rope, right
-        )
-        win._dock(QT_TRANSLATE_NOOP("MainWindow", "Compare"), "compareDock", self.compare, right)
-        win._dock(
-            QT_TRANSLATE_NOOP("MainWindow", "Head ranking"), "rankingDock", self.ranking, left
-        )
+        for title, name, panel, area in (
+            (QT_TRANSLATE_NOOP("MainWindow", "What if"), "whatifDock", self.panel, right),
+            (
+                QT_TRANSLATE_NOOP("MainWindow", "Before / after"),
+                "beforeAfterDock",
+                self.before_after,
+                right,
+            ),
+            (QT_TRANSLATE_NOOP("MainWindow", "RoPE what-if"), "ropeWhatIfDock", self.rope, right),
+            (QT_TRANSLATE_NOOP("MainWindow", "Compare"), "compareDock", self.compare, right),
+            (QT_TRANSLATE_NOOP("MainWindow", "Head ranking"), "rankingDock", self.ranking, left),
+        ):
+            win._dock(title, name, _scrolled(panel), area)
         docks = win.docks
         for name in ("whatifDock", "beforeAfterDock", "ropeWhatIfDock", "compareDock"):
             win.tabifyDockWidget(docks["samplingDock"], docks[name])
@@ -248,3 +249,12 @@ class WhatIfActions:
     def cancel(self) -> None:
         self.win.worker.cancel(self.rank_id)
         self.win.worker.cancel(self.compare_id)
+
+
+def _scrolled(panel: QWidget) -> QScrollArea:
+    """``panel`` in a frameless scroll area that gives it the whole width it has."""
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area

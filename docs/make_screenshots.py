@@ -135,7 +135,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from PySide6.QtWidgets import QApplication
 
-    from llamalens.app.main_window import dispose
+    from llamalens.app.launch import dispose
 
     app = QApplication.instance() or QApplication([])
     OUT.mkdir(parents=True, exist_ok=True)

@@ -100,7 +100,7 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from llamalens.app import create_main_window
-    from llamalens.app.main_window import dispose
+    from llamalens.app.launch import dispose
     from llamalens.app.state import PromptSettings
 
     app = QApplication.instance() or QApplication([])

@@ -105,7 +105,7 @@ def main() -> None:
     rope_variant(app, win)
     compare_prompts(app, win, top[0])
     print(f"saved what-if screenshots to {OUT}")
-    from llamalens.app.main_window import dispose
+    from llamalens.app.launch import dispose
 
     dispose(win)
 

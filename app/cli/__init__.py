@@ -53,7 +53,7 @@ def _dispatch(args_list: list[str]) -> int:
         return 0
     model, options, session = app_arguments(args_list)
     _check_app_start(model)
-    from llamalens.app.main_window import run_app
+    from llamalens.app.launch import run_app
 
     return run_app(model, options, session)
 

@@ -562,6 +562,10 @@ click to inspect this head</source>
         <translation>逐步讲解一次前向计算</translation>
     </message>
     <message>
+        <source>open the what-if panels</source>
+        <translation>打开“假如”面板</translation>
+    </message>
+    <message>
         <source>walkthrough: next / previous step</source>
         <translation>逐步讲解：下一步 / 上一步</translation>
     </message>

@@ -136,7 +136,7 @@ def probe_screen(app, screen, model: str) -> dict:
     """A fresh window (own settings) on ``screen``: its problems in both modes."""
     os.environ["LLAMALENS_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "settings.ini")
     from llamalens.app import create_main_window
-    from llamalens.app.main_window import dispose
+    from llamalens.app.launch import dispose
 
     win = create_main_window(model, "cpu")
     win.setScreen(screen)
