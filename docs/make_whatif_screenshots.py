@@ -20,7 +20,7 @@ OUT = ROOT / "docs" / "screenshots"
 PROMPT = "The capital of France is"
 OTHER = "The capital of Italy is"
 
-from docs.make_screenshots import settle, wait_for  # noqa: E402
+from docs.make_screenshots import screen_of, settle, use_screens, wait_for  # noqa: E402
 
 
 def run_variant(app, win, variant) -> None:
@@ -31,6 +31,7 @@ def run_variant(app, win, variant) -> None:
 
 
 def grab(app, win, dock: str, widget, name: str) -> None:
+    win.docks[dock].show()  # what-if docks start closed (View menu)
     win.docks[dock].raise_()
     settle(app, 1.0)
     widget.grab().save(str(OUT / name))
@@ -41,6 +42,8 @@ def rank_and_ablate(app, win) -> list:
     from llamalens.model.variants import HeadAblation, Variant
 
     w, s = win.whatif, win.state
+    w.open_action.trigger()  # View ▸ What if…
+    settle(app, 0.5)
     w.panel.scope_combo.setCurrentText("all layers")
     w.panel.rank()
     wait_for(app, s.ranking_changed)
@@ -74,6 +77,7 @@ def compare_prompts(app, win, head) -> None:
 
     run_variant(app, win, Variant())
     dock, panel = win.docks["compareDock"], win.whatif.compare
+    dock.show()
     dock.setFloating(True)
     dock.resize(2100, 760)
     panel.mode_combo.setCurrentText("two prompts")
@@ -92,8 +96,12 @@ def main() -> None:
     os.environ["LLAMALENS_SETTINGS"] = str(Path(tempfile.mkdtemp()) / "s.ini")
     from llamalens.app import create_main_window
 
+    use_screens(Path(tempfile.mkdtemp()))  # a 1920×1080 screen: what-if tabs beside the map
     app = QApplication.instance() or QApplication([])
     win = create_main_window(None, "cpu")
+    screen = screen_of(app, 1920)
+    win.setScreen(screen)
+    win.move(screen.geometry().topLeft())
     win.resize(1700, 1050)
     win.show()
     wait_for(app, win.analysis_shown)
